@@ -1,0 +1,3 @@
+from ppo_checklist.cli import main
+
+main()

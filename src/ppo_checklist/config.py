@@ -1,0 +1,81 @@
+"""Configuration: an optional TOML file, a declared set of keys checked on load."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ppo_checklist.errors import ConfigError
+from ppo_checklist.i18n import _
+
+APP = "ppo"
+
+
+@dataclass(frozen=True)
+class Config:
+    agency: str = ""
+    director: str = ""
+    service_director: str = ""
+    default_manager: str = ""
+    dayfirst: bool = True
+    date_format: str = "%d.%m.%Y"
+    playbooks_dir: str = ""  # default: playbooks/ beside the config file
+
+    def user_playbooks(self, config_path: Path) -> Path:
+        if self.playbooks_dir:
+            return Path(self.playbooks_dir).expanduser()
+        return config_path.parent / "playbooks"
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP)) / "config.toml"
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP)) / "ppo.sqlite3"
+
+
+def config_path(option: str | None) -> tuple[Path, bool]:
+    """The config file to read, and whether the user named it (then it must exist)."""
+    named = option or os.environ.get("PPO_CONFIG")
+    if named:
+        return Path(named).expanduser(), True
+    return default_config_path(), False
+
+
+def load(path: Path, required: bool) -> Config:
+    if not path.exists():
+        if required:
+            raise ConfigError(_("config file not found: {path}").format(path=path))
+        return Config()
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_("broken config {path}: {e}").format(path=path, e=exc)) from None
+    except OSError as exc:
+        raise ConfigError(_("cannot read config {path}: {e}").format(path=path, e=exc.strerror)) from None
+    return from_mapping(data, str(path))
+
+
+def from_mapping(data: dict[str, Any], source: str) -> Config:
+    known = {f.name: f for f in fields(Config)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(_("{src}: unknown setting '{key}' (known: {k})").format(src=source, key=key, k=", ".join(known)))
+        expected = bool if key == "dayfirst" else str
+        if not isinstance(value, expected):
+            raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=expected.__name__))
+        values[key] = value
+    return Config(**values)

@@ -1,0 +1,254 @@
+"""Playbooks: the steps of a follow-up chain, read from TOML and checked when loaded.
+
+A playbook names its input dates (anchors); each step is tied to one anchor by an
+offset such as `-1d`, `+2d`, `+1w` or `+11m`. The shipped playbooks live in the
+package's `templates/playbooks/`; a user's playbooks (config dir) add to or replace
+them by id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ppo_checklist.errors import NotFound, PlaybookError
+from ppo_checklist.i18n import _
+
+ANCHORS = ("purchase", "departure", "return", "declined")
+CHANNELS = ("email", "sms", "call", "visit")
+PLACEHOLDERS = frozenset(
+    {
+        "client",
+        "manager",
+        "agency",
+        "director",
+        "service_director",
+        "purchase",
+        "departure",
+        "return",
+        "declined",
+        "due",
+    }
+)
+_OFFSET = re.compile(r"^([+-]?)((?:\d+[dwmy])+)$")
+_OFFSET_TERM = re.compile(r"(\d+)([dwmy])")
+_STEP_FIELDS = ("no", "id", "title", "channel", "anchor", "offset", "text")
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A signed distance from an anchor date in days, weeks, months and years."""
+
+    sign: int = 1
+    days: int = 0
+    weeks: int = 0
+    months: int = 0
+    years: int = 0
+    text: str = "0d"
+
+    @classmethod
+    def parse(cls, text: str) -> Offset:
+        match = _OFFSET.match(text.strip().lower().replace(" ", ""))
+        if not match:
+            raise ValueError(text)
+        amounts = {"d": 0, "w": 0, "m": 0, "y": 0}
+        for number, unit in _OFFSET_TERM.findall(match.group(2)):
+            amounts[unit] += int(number)
+        sign = -1 if match.group(1) == "-" else 1
+        return cls(sign, amounts["d"], amounts["w"], amounts["m"], amounts["y"], text.strip())
+
+    def apply(self, day: dt.date) -> dt.date:
+        if not (self.months or self.years):
+            return day + self.sign * dt.timedelta(days=self.days + 7 * self.weeks)
+        from dateutil.relativedelta import relativedelta
+
+        delta = relativedelta(
+            years=self.years, months=self.months, weeks=self.weeks, days=self.days
+        )
+        return day + delta if self.sign > 0 else day - delta
+
+    def is_zero(self) -> bool:
+        return not (self.days or self.weeks or self.months or self.years)
+
+    def label(self, anchor_letter: str) -> str:
+        """A short label for headers: `D-1`, `R+2`, `P`."""
+        if self.is_zero():
+            return anchor_letter
+        return f"{anchor_letter}{'-' if self.sign < 0 else '+'}{self.text.lstrip('+-')}"
+
+
+@dataclass(frozen=True)
+class Step:
+    no: int
+    id: str
+    title: str
+    channel: str
+    anchor: str
+    offset: Offset
+    text: str
+
+
+@dataclass(frozen=True)
+class Playbook:
+    id: str
+    title: str
+    dates: tuple[str, ...]
+    optional_dates: tuple[str, ...]
+    start: str
+    signer: str
+    steps: tuple[Step, ...]
+    source: str = ""
+
+    def step(self, key: str | int) -> Step:
+        """A step by its number or id."""
+        text = str(key).strip()
+        for step in self.steps:
+            if step.id == text or str(step.no) == text:
+                return step
+        raise NotFound(_("playbook {pb} has no step {key}").format(pb=self.id, key=text))
+
+
+def parse_playbook(data: dict[str, Any], source: str) -> Playbook:
+    """A checked playbook from parsed TOML; any problem names the file, step and reason."""
+
+    def fail(reason: str, where: str = "") -> PlaybookError:
+        place = f"{source}: {where}: " if where else f"{source}: "
+        return PlaybookError(_("broken playbook {place}{reason}").format(place=place, reason=reason))
+
+    for key in ("id", "dates", "steps"):
+        if key not in data:
+            raise fail(_("missing field '{key}'").format(key=key))
+    pb_id = _text(data["id"])
+    dates = tuple(_text(d) for d in data["dates"])
+    optional = tuple(_text(d) for d in data.get("optional_dates", []))
+    for anchor in dates + optional:
+        if anchor not in ANCHORS:
+            raise fail(_("unknown date '{a}' (known: {known})").format(a=anchor, known=", ".join(ANCHORS)))
+    if not dates:
+        raise fail(_("'dates' is empty"))
+    start = _text(data.get("start", dates[0]))
+    if start not in dates:
+        raise fail(_("'start' must be one of the playbook's dates, not '{s}'").format(s=start))
+    signer = _text(data.get("signer", "manager"))
+    if signer not in ("manager", "director", "service_director"):
+        raise fail(_("unknown signer '{s}'").format(s=signer))
+    raw_steps = data["steps"]
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise fail(_("no steps"))
+    steps = tuple(_parse_step(raw, index, dates, fail) for index, raw in enumerate(raw_steps))
+    _check_unique(steps, fail)
+    return Playbook(
+        id=pb_id,
+        title=_text(data.get("title", pb_id)),
+        dates=dates,
+        optional_dates=optional,
+        start=start,
+        signer=signer,
+        steps=tuple(sorted(steps, key=lambda s: s.no)),
+        source=source,
+    )
+
+
+def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
+    where = _("step #{n}").format(n=index + 1)
+    if not isinstance(raw, dict):
+        raise fail(_("not a table"), where)
+    if "id" in raw:
+        where = _("step '{id}'").format(id=raw["id"])
+    for field in _STEP_FIELDS:
+        if field not in raw:
+            raise fail(_("missing field '{f}'").format(f=field), where)
+    unknown = set(raw) - set(_STEP_FIELDS)
+    if unknown:
+        raise fail(_("unknown field '{f}'").format(f=sorted(unknown)[0]), where)
+    if not isinstance(raw["no"], int) or raw["no"] < 0:
+        raise fail(_("'no' must be a whole number >= 0"), where)
+    channel = _text(raw["channel"])
+    if channel not in CHANNELS:
+        raise fail(_("unknown channel '{c}' (known: {k})").format(c=channel, k=", ".join(CHANNELS)), where)
+    anchor = _text(raw["anchor"])
+    if anchor not in dates:
+        raise fail(_("unknown anchor '{a}' (the playbook's dates: {d})").format(a=anchor, d=", ".join(dates)), where)
+    try:
+        offset = Offset.parse(str(raw["offset"]))
+    except ValueError:
+        raise fail(_("bad offset '{o}' (use e.g. -1d, +2d, +1w, +11m)").format(o=raw["offset"]), where) from None
+    text = _text(raw["text"])
+    _check_placeholders(text, lambda reason: fail(reason, where))
+    return Step(raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text)
+
+
+def _check_placeholders(text: str, fail) -> None:
+    try:
+        fields = [name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        raise fail(_("bad placeholder in text: {e}").format(e=exc)) from None
+    for name in fields:
+        if name not in PLACEHOLDERS:
+            raise fail(_("unknown placeholder '{{{p}}}' (known: {k})").format(p=name, k=", ".join(sorted(PLACEHOLDERS))))
+
+
+def _check_unique(steps: tuple[Step, ...], fail) -> None:
+    seen_no: set[int] = set()
+    seen_id: set[str] = set()
+    for step in steps:
+        where = _("step '{id}'").format(id=step.id)
+        if step.no in seen_no:
+            raise fail(_("duplicate step number {n}").format(n=step.no), where)
+        if step.id in seen_id:
+            raise fail(_("duplicate step id '{id}'").format(id=step.id), where)
+        seen_no.add(step.no)
+        seen_id.add(step.id)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PlaybookError(_("expected text, got {v!r}").format(v=value))
+    return value.strip()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlaybookError(_("broken playbook {file}: {e}").format(file=path, e=exc)) from None
+    except OSError as exc:
+        raise PlaybookError(_("cannot read playbook {file}: {e}").format(file=path, e=exc.strerror)) from None
+
+
+def load_file(path: Path) -> Playbook:
+    return parse_playbook(_read_toml(path), str(path))
+
+
+def shipped_dir() -> Path:
+    from ppo_checklist import templates
+
+    return Path(templates.__file__).parent / "playbooks"
+
+
+def load_all(user_dir: Path | None = None) -> dict[str, Playbook]:
+    """The shipped playbooks, with those in `user_dir` added or replacing them by id."""
+    found: dict[str, Playbook] = {}
+    folders = [shipped_dir()] + ([user_dir] if user_dir and user_dir.is_dir() else [])
+    for folder in folders:
+        for path in sorted(folder.glob("*.toml")):
+            playbook = load_file(path)
+            found[playbook.id] = playbook
+    return found
+
+
+def get(playbooks: dict[str, Playbook], pb_id: str) -> Playbook:
+    try:
+        return playbooks[pb_id]
+    except KeyError:
+        known = ", ".join(sorted(playbooks))
+        raise NotFound(_("unknown playbook '{id}' (known: {k})").format(id=pb_id, k=known)) from None

@@ -1,0 +1,304 @@
+"""How things look: rich tables for people, json/csv/md for machines and mail.
+
+Which path is taken is decided once, by `--format` and by whether stdout is a terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ppo_checklist import schedule
+from ppo_checklist.i18n import _
+from ppo_checklist.playbooks import Playbook
+from ppo_checklist.store import Trip
+from ppo_checklist.tracker import Action
+
+FORMATS = ("table", "json", "csv", "md")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHANNEL_NAMES = {"email": "e-mail", "sms": "SMS", "call": "call", "visit": "visit"}
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(file=stream, highlight=False)
+    # Not a terminal (cron, a pipe): plain text, wide enough not to fold the rows.
+    width = int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(file=stream, highlight=False, no_color=True, width=width, color_system=None)
+
+
+# --- records as plain dicts (json, csv) --------------------------------------------------
+
+
+def action_record(action: Action, text: str | None = None) -> dict[str, Any]:
+    row = action.row
+    record = {
+        "trip_id": row.trip_id,
+        "client": row.client,
+        "phone": row.phone or "",
+        "email": row.email or "",
+        "manager": row.manager,
+        "playbook": row.playbook,
+        "step_no": row.step_no,
+        "step_id": row.step_id,
+        "step": row.title,
+        "channel": row.channel,
+        "due": row.due.isoformat(),
+        "status": action.status,
+        "days_late": action.days_late,
+    }
+    if text is not None:
+        record["text"] = text
+    return record
+
+
+def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
+    return {
+        "trip_id": trip.id,
+        "client": {"id": trip.client.id, "name": trip.client.name, "phone": trip.client.phone or "", "email": trip.client.email or ""},
+        "manager": trip.manager,
+        "playbook": trip.playbook,
+        "status": trip.status,
+        "dates": {name: day.isoformat() for name, day in trip.dates.items()},
+        "note": trip.note or "",
+        "cancelled_on": trip.cancelled_on.isoformat() if trip.cancelled_on else None,
+        "cancel_reason": trip.cancel_reason or "",
+        "steps": [
+            {
+                "no": step.no,
+                "id": step.id,
+                "title": step.title,
+                "channel": step.channel,
+                "due": step.due.isoformat(),
+                "status": schedule.step_status(step.due, step.done_on, today),
+                "done_on": step.done_on.isoformat() if step.done_on else None,
+                "note": step.note or "",
+            }
+            for step in trip.steps
+        ],
+    }
+
+
+def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
+    statuses = [schedule.step_status(s.due, s.done_on, today) for s in trip.steps]
+    if trip.cancelled_on is not None:  # a cancelled trip has nothing due any more
+        statuses = [st if st == schedule.DONE else "cancelled" for st in statuses]
+    upcoming = [s for s, st in zip(trip.steps, statuses) if st != schedule.DONE]
+    nxt = upcoming[0] if upcoming else None
+    return {
+        "trip_id": trip.id,
+        "client": trip.client.name,
+        "phone": trip.client.phone or "",
+        "manager": trip.manager,
+        "playbook": trip.playbook,
+        "status": trip.status,
+        "steps": len(trip.steps),
+        "done": statuses.count(schedule.DONE),
+        "overdue": statuses.count(schedule.OVERDUE),
+        "due": statuses.count(schedule.DUE),
+        "next_step": nxt.id if nxt and trip.status == "active" else "",
+        "next_due": nxt.due.isoformat() if nxt and trip.status == "active" else "",
+    }
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def emit_csv(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({key: safe_cell(value) for key, value in record.items()})
+    sys.stdout.write(buffer.getvalue())
+
+
+ACTION_COLUMNS = [
+    "trip_id", "client", "phone", "email", "manager", "playbook", "step_no", "step_id",
+    "step", "channel", "due", "status", "days_late",
+]
+
+
+# --- for people ---------------------------------------------------------------------------
+
+
+def _late(action: Action) -> str:
+    if action.status == schedule.OVERDUE:
+        return _("overdue {n} d").format(n=action.days_late)
+    if action.status == schedule.DUE:
+        return _("today")
+    return _("upcoming")
+
+
+def count_line(actions: Sequence[Action]) -> str:
+    overdue = sum(1 for a in actions if a.status == schedule.OVERDUE)
+    due = sum(1 for a in actions if a.status == schedule.DUE)
+    later = len(actions) - overdue - due
+    parts = [_("{n} actions").format(n=len(actions))]
+    if overdue:
+        parts.append(_("{n} overdue").format(n=overdue))
+    if due:
+        parts.append(_("{n} due today").format(n=due))
+    if later:
+        parts.append(_("{n} upcoming").format(n=later))
+    return parts[0] + (": " + ", ".join(parts[1:]) if len(parts) > 1 else "")
+
+
+def by_manager(actions: Sequence[Action]) -> dict[str, list[Action]]:
+    groups: dict[str, list[Action]] = {}
+    for action in actions:
+        groups.setdefault(action.row.manager, []).append(action)
+    return dict(sorted(groups.items(), key=lambda item: item[0].casefold()))
+
+
+def actions_table(actions: Sequence[Action], date_format: str, texts: dict[int, str] | None = None,
+                  title: str = "") -> None:
+    from rich.table import Table
+
+    out = console()
+    if title:
+        out.print(title, style="bold")
+    if not actions:
+        out.print(_("Nothing to do."))
+        return
+    for manager, group in by_manager(actions).items():
+        table = Table(title=manager or _("(no manager)"), title_justify="left", title_style="bold")
+        for column in (_("Trip"), _("Client"), _("Phone"), _("Step"), _("Channel"), _("Due"), _("Status")):
+            table.add_column(column)
+        for action in group:
+            row = action.row
+            style = {"overdue": "red", "due": "yellow"}.get(action.status, "")
+            table.add_row(
+                str(row.trip_id), row.client, row.phone or row.email or "",
+                f"{row.step_no} · {row.title}", CHANNEL_NAMES.get(row.channel, row.channel),
+                row.due.strftime(date_format), _late(action), style=style,
+            )
+            if texts and id(action) in texts:
+                table.add_row("", "", "", texts[id(action)], "", "", "", style="dim")
+        out.print(table)
+    out.print(count_line(actions))
+
+
+def actions_markdown(actions: Sequence[Action], date_format: str, heading: str,
+                     texts: dict[int, str] | None = None) -> str:
+    """The day's actions grouped by manager, overdue first, with counts (for mail)."""
+    lines = [f"# {heading}", "", count_line(actions), ""]
+    for manager, group in by_manager(actions).items():
+        lines.append(f"## {manager or _('(no manager)')} ({len(group)})")
+        lines.append("")
+        for action in group:
+            row = action.row
+            contact = row.phone or row.email or ""
+            status = _late(action)
+            lines.append(
+                f"- **{status}** · {row.due.strftime(date_format)} · {_md(row.client)}"
+                f"{' · ' + _md(contact) if contact else ''} · trip {row.trip_id}, "
+                f"step {row.step_no} {_md(row.title)} ({CHANNEL_NAMES.get(row.channel, row.channel)})"
+            )
+            if texts and texts.get(id(action)):
+                lines.extend("  > " + line for line in texts[id(action)].splitlines())
+        lines.append("")
+    if not actions:
+        lines.append(_("Nothing to do."))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
+
+
+def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
+    from rich.table import Table
+
+    out = console()
+    record = trip_record(trip, today)
+    contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
+    out.print(f"[bold]{_('Trip')} {trip.id}[/bold] · {trip.client.name}" + (f" · {contact}" if contact else ""), markup=True)
+    dates = ", ".join(f"{name} {day.strftime(date_format)}" for name, day in trip.dates.items())
+    out.print(f"{_('playbook')} {trip.playbook} · {_('manager')} {trip.manager or '—'} · {dates} · {trip.status}")
+    if trip.cancelled_on:
+        out.print(_("cancelled on {day}").format(day=trip.cancelled_on.strftime(date_format)) + (f": {trip.cancel_reason}" if trip.cancel_reason else ""))
+    if trip.note:
+        out.print(f"{_('note')}: {trip.note}")
+    table = Table()
+    for column in ("No", _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note")):
+        table.add_column(column)
+    for step in record["steps"]:
+        style = {"overdue": "red", "due": "yellow", "done": "green"}.get(step["status"], "")
+        if trip.cancelled_on and step["status"] != "done":
+            style = "dim"
+        table.add_row(
+            str(step["no"]), f"{step['id']} · {step['title']}", CHANNEL_NAMES.get(step["channel"], step["channel"]),
+            dt.date.fromisoformat(step["due"]).strftime(date_format), step["status"],
+            dt.date.fromisoformat(step["done_on"]).strftime(date_format) if step["done_on"] else "",
+            step["note"], style=style,
+        )
+    out.print(table)
+
+
+def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
+    from rich.table import Table
+
+    out = console()
+    if not summaries:
+        out.print(_("No trips."))
+        return
+    table = Table()
+    for column in (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"), _("Status"), _("Done"), _("Overdue"), _("Next step")):
+        table.add_column(column)
+    for s in summaries:
+        nxt = f"{s['next_step']} {dt.date.fromisoformat(s['next_due']).strftime(date_format)}" if s["next_due"] else ""
+        style = "red" if s["overdue"] else ("yellow" if s["due"] else "")
+        table.add_row(str(s["trip_id"]), s["client"], s["phone"], s["manager"], s["playbook"], s["status"],
+                      f"{s['done']}/{s['steps']}", str(s["overdue"] or ""), nxt, style=style)
+    out.print(table)
+    out.print(_("{n} trips").format(n=len(summaries)))
+
+
+def playbooks_table(playbooks: dict[str, Playbook]) -> None:
+    from rich.table import Table
+
+    out = console()
+    for playbook in playbooks.values():
+        table = Table(title=f"{playbook.id} · {playbook.title}", title_justify="left", title_style="bold",
+                      caption=f"{_('dates')}: {', '.join(playbook.dates + playbook.optional_dates)} · {playbook.source}",
+                      caption_justify="left")
+        for column in ("No", "Id", _("Step"), _("Channel"), _("When")):
+            table.add_column(column)
+        for step in playbook.steps:
+            table.add_row(str(step.no), step.id, step.title, CHANNEL_NAMES.get(step.channel, step.channel),
+                          f"{step.anchor} {step.offset.text}")
+        out.print(table)
+
+
+def playbook_records(playbooks: dict[str, Playbook]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": pb.id, "title": pb.title, "dates": list(pb.dates), "optional_dates": list(pb.optional_dates),
+            "source": pb.source,
+            "steps": [
+                {"no": s.no, "id": s.id, "title": s.title, "channel": s.channel, "anchor": s.anchor,
+                 "offset": s.offset.text, "text": s.text}
+                for s in pb.steps
+            ],
+        }
+        for pb in playbooks.values()
+    ]

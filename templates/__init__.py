@@ -1,0 +1,1 @@
+"""The playbooks shipped with ppo (TOML files under playbooks/)."""
