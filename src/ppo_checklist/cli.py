@@ -168,7 +168,8 @@ def add(
     trip_id = tracker.add_trip(session.store, chosen, name, dates, phone, email, session.manager(manager), note)
     trip = session.store.trip(trip_id)
     if fmt is Format.table:
-        render.console().print(_("Trip {id} added for {name} (client {c}).").format(id=trip_id, name=trip.client.name, c=trip.client.id))
+        message = _("Trip {id} added for {name} (client {c}).")
+        render.console().print(message.format(id=trip_id, name=trip.client.name, c=trip.client.id))
     _print_trip(session, trip, session.today(date), fmt)
 
 
@@ -196,7 +197,8 @@ def decline(
     trip_id = tracker.add_trip(session.store, chosen, name, dates, phone, email, session.manager(manager), note)
     trip = session.store.trip(trip_id)
     if fmt is Format.table:
-        render.console().print(_("Trip {id}: declined chain started for {name}.").format(id=trip_id, name=trip.client.name))
+        message = _("Trip {id}: declined chain started for {name}.")
+        render.console().print(message.format(id=trip_id, name=trip.client.name))
     _print_trip(session, trip, today, fmt)
 
 
