@@ -374,6 +374,9 @@ def playbooks_(
 # --- the one place where errors become messages ----------------------------------------------
 
 
+_NO_ARGS_IS_HELP = getattr(click_errors, "NoArgsIsHelpError", ())
+
+
 def _fail(message: str, code: int) -> int:
     sys.stderr.write(f"ppo: {message}\n")
     return code
@@ -387,6 +390,8 @@ def run(argv: Optional[list[str]] = None) -> int:
         return exc.exit_code
     except typer.Abort:
         return _fail(_("aborted"), EXIT_FAILURE)
+    except _NO_ARGS_IS_HELP:  # `ppo` alone: the help was shown, as asked
+        return 0
     except click_errors.UsageError as exc:
         where = f"{exc.ctx.command_path}: " if exc.ctx and exc.ctx.command_path != "ppo" else ""
         return _fail(where.removeprefix("ppo ") + exc.format_message().replace("\n", " "), EXIT_BAD_INPUT)
