@@ -6,6 +6,7 @@ the exit code of CLI.md (0 done, 2 bad input, 1 any other failure).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import sqlite3
@@ -382,8 +383,39 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+_ROOT_OPTIONS_WITH_VALUE = ("--db", "--config")
+
+
+def _command(argv: list[str]):
+    """The click command for these arguments. Typer inspects the signature of every command
+    when it builds them all (~10 ms of each start), so when the arguments name a command,
+    only that one is built; help, completion and anything unclear get the whole group."""
+    if any(key.endswith("_COMPLETE") for key in os.environ):  # shell completion: every command
+        return typer.main.get_command(app)
+    args = iter(argv)
+    for arg in args:
+        if arg in _ROOT_OPTIONS_WITH_VALUE:
+            next(args, None)
+        elif arg.startswith(tuple(option + "=" for option in _ROOT_OPTIONS_WITH_VALUE)):
+            continue
+        elif arg.startswith("-"):  # --help, --version or a mistake: the whole group answers
+            break
+        else:
+            chosen = [info for info in app.registered_commands if _command_name(info) == arg]
+            if chosen:
+                light = copy.copy(app)
+                light.registered_commands = chosen
+                return typer.main.get_command(light)
+            break
+    return typer.main.get_command(app)
+
+
+def _command_name(info) -> str:
+    return info.name or info.callback.__name__.lower().replace("_", "-")
+
+
 def run(argv: Optional[list[str]] = None) -> int:
-    command = typer.main.get_command(app)
+    command = _command(sys.argv[1:] if argv is None else argv)
     try:
         result = command.main(args=argv, prog_name="ppo", standalone_mode=False)
     except typer.Exit as exc:
