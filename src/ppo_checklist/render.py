@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -123,7 +124,24 @@ def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(_json_text(data) + "\n")
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_text(data: Any) -> str:
+    """`json.dumps(data, ensure_ascii=False, indent=2)`, the same text, written faster for
+    a list of flat records: with `indent` json uses its pure-Python encoder (~3x slower;
+    11 ms for `ppo today` at 100 000 trips), so each record goes through the C encoder
+    with separators that lay it out as `indent=2` would."""
+    if not (isinstance(data, list) and data and all(
+        isinstance(r, dict) and r and all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in r.items())
+        for r in data
+    )):
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",\n    ", ": ")).encode
+    return "[\n" + ",\n".join("  {\n    " + encode(record)[1:-1] + "\n  }" for record in data) + "\n]"
 
 
 def emit_csv(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -142,6 +160,46 @@ ACTION_COLUMNS = [
 
 
 # --- for people ---------------------------------------------------------------------------
+
+
+_EMOJI_CODE = re.compile(r":(\S*?)(?:-(emoji|text))?:")  # what rich would turn into an emoji
+
+
+def plain_table(out, columns: Sequence[str], rows: Sequence[Sequence[str]], title: str = "") -> bool:
+    """Write the table as rich draws it without colour (a pipe, cron, a file), character for
+    character, when every cell fits on one line; False (nothing written) otherwise.
+
+    rich measures and wraps every cell: ~1 s for the 900 rows of `ppo today` at 100 000
+    trips; the same table laid out here takes a few ms. Terminals keep rich's colours.
+    """
+    if out.color_system is not None:
+        return False
+    from rich.cells import cell_len
+
+    cells = [list(columns), *rows]
+    for row in cells:
+        for cell in row:
+            if cell != cell.strip() or "  " in cell or not cell.isprintable() or _EMOJI_CODE.search(cell):
+                return False
+    widths = [max(cell_len(row[i]) for row in cells) for i in range(len(columns))]
+    width = sum(widths) + 3 * len(widths) + 1
+    if width > out.width or (title and (cell_len(title) > width or not title.isprintable())):
+        return False
+
+    def line(left: str, fill: str, middle: str, right: str) -> str:
+        return left + middle.join(fill * (w + 2) for w in widths) + right
+
+    def cells_line(row: Sequence[str], bar: str) -> str:
+        return bar + bar.join(f" {cell}{' ' * (w - cell_len(cell))} " for cell, w in zip(row, widths)) + bar
+
+    lines = [title + " " * (width - cell_len(title))] if title else []
+    lines.append(line("┏", "━", "┳", "┓"))
+    lines.append(cells_line(columns, "┃"))
+    lines.append(line("┡", "━", "╇", "┩"))
+    lines.extend(cells_line(row, "│") for row in rows)
+    lines.append(line("└", "─", "┴", "┘"))
+    out.file.write("\n".join(lines) + "\n")
+    return True
 
 
 def _late(action: Action) -> str:
@@ -183,20 +241,28 @@ def actions_table(actions: Sequence[Action], date_format: str, texts: dict[int, 
     if not actions:
         out.print(_("Nothing to do."))
         return
+    columns = (_("Trip"), _("Client"), _("Phone"), _("Step"), _("Channel"), _("Due"), _("Status"))
     for manager, group in by_manager(actions).items():
-        table = Table(title=manager or _("(no manager)"), title_justify="left", title_style="bold")
-        for column in (_("Trip"), _("Client"), _("Phone"), _("Step"), _("Channel"), _("Due"), _("Status")):
-            table.add_column(column)
+        rows, styles = [], []
         for action in group:
             row = action.row
-            style = {"overdue": "red", "due": "yellow"}.get(action.status, "")
-            table.add_row(
+            rows.append((
                 str(row.trip_id), row.client, row.phone or row.email or "",
                 f"{row.step_no} · {row.title}", CHANNEL_NAMES.get(row.channel, row.channel),
-                row.due.strftime(date_format), _late(action), style=style,
-            )
+                row.due.strftime(date_format), _late(action),
+            ))
+            styles.append({"overdue": "red", "due": "yellow"}.get(action.status, ""))
             if texts and id(action) in texts:
-                table.add_row("", "", "", texts[id(action)], "", "", "", style="dim")
+                rows.append(("", "", "", texts[id(action)], "", "", ""))
+                styles.append("dim")
+        title = manager or _("(no manager)")
+        if plain_table(out, columns, rows, title):
+            continue
+        table = Table(title=title, title_justify="left", title_style="bold")
+        for column in columns:
+            table.add_column(column)
+        for cells, style in zip(rows, styles):
+            table.add_row(*cells, style=style)
         out.print(table)
     out.print(count_line(actions))
 
@@ -244,19 +310,26 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
         out.print(_("cancelled on {day}").format(day=trip.cancelled_on.strftime(date_format)) + reason)
     if trip.note:
         out.print(f"{_('note')}: {trip.note}")
-    table = Table()
-    for column in ("No", _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note")):
-        table.add_column(column)
+    columns = ("No", _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note"))
+    rows, styles = [], []
     for step in record["steps"]:
         style = {"overdue": "red", "due": "yellow", "done": "green"}.get(step["status"], "")
         if trip.cancelled_on and step["status"] != "done":
             style = "dim"
-        table.add_row(
+        rows.append((
             str(step["no"]), f"{step['id']} · {step['title']}", CHANNEL_NAMES.get(step["channel"], step["channel"]),
             dt.date.fromisoformat(step["due"]).strftime(date_format), step["status"],
             dt.date.fromisoformat(step["done_on"]).strftime(date_format) if step["done_on"] else "",
-            step["note"], style=style,
-        )
+            step["note"],
+        ))
+        styles.append(style)
+    if plain_table(out, columns, rows):
+        return
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for cells, style in zip(rows, styles):
+        table.add_row(*cells, style=style)
     out.print(table)
 
 
