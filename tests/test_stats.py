@@ -146,9 +146,7 @@ def test_steps_are_figured_per_playbook_step_across_managers():
         ),
     ]
     steps = stats.summarise(tallies, [], NOV, AS_OF).record()["steps"]
-    assert [
-        (s["playbook"], s["step_no"], s["late"], s["overdue"], s["on_time"]) for s in steps
-    ] == [
+    assert [(s["playbook"], s["step_no"], s["late"], s["overdue"], s["on_time"]) for s in steps] == [
         ("declined", 0, 0, 0, 1),
         ("tour", 1, 1, 1, 0),
     ]
@@ -209,9 +207,7 @@ def test_manager_filter_takes_their_sales_and_declines_but_any_comeback():
 
 
 def test_record_has_the_documented_shape():
-    report = stats.summarise(
-        [tally(D(2026, 11, 2), D(2026, 11, 2))], [tour(1, D(2026, 11, 2))], NOV, AS_OF
-    )
+    report = stats.summarise([tally(D(2026, 11, 2), D(2026, 11, 2))], [tour(1, D(2026, 11, 2))], NOV, AS_OF)
     record = report.record()
     assert list(record) == ["period", "as_of", "managers", "total", "steps", "outcomes"]
     assert record["period"] == {"from": "2026-11-01", "to": "2026-11-30"}

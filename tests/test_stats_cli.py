@@ -14,11 +14,21 @@ PPO = Path(sys.executable).parent / "ppo"
 AS_OF = "20.11.2026"
 
 
-def run(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PPO_")}
-    # The user's own config (date format, playbooks) must not change what the tests see.
-    env.update(PPO_DB=str(db), XDG_CONFIG_HOME=str(db.parent / "config"), COLUMNS="200")
-    result = subprocess.run([str(PPO), *args], capture_output=True, text=True, env=env)
+def run(db: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    # Nothing of the user's (config, PPO_TODAY, locale) may change what the tests see.
+    home = db.parent
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "PPO_DB": str(db),
+        "COLUMNS": "200",
+        "PYTHONIOENCODING": "utf-8",
+        **(env or {}),
+    }
+    result = subprocess.run([str(PPO), *args], capture_output=True, text=True, env=clean, stdin=subprocess.DEVNULL)
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -31,9 +41,7 @@ def add(db: Path, name: str, purchase: str, departure: str, return_: str, manage
 
 
 def decline(db: Path, name: str, day: str, manager: str, phone: str) -> int:
-    out = run(
-        db, "decline", name, "--date", day, "-m", manager, "--phone", phone, "-f", "json"
-    ).stdout
+    out = run(db, "decline", name, "--date", day, "-m", manager, "--phone", phone, "-f", "json").stdout
     return json.loads(out)["trip_id"]
 
 
@@ -69,9 +77,7 @@ def store(tmp_path_factory) -> Path:
     run(db, "cancel", str(dina), "--reason", "visa refused")  # cancelled: counts nowhere
     egor = decline(db, "Egor", "05.11.2026", "Ivan", "300")
     done(db, egor, "0", "05.11.2026")  # on time; step 1 (12th) never: overdue
-    egor_tour = add(
-        db, "Egor", "15.11.2026", "10.01.2027", "20.01.2027", "Ivan", "300"
-    )  # came back
+    egor_tour = add(db, "Egor", "15.11.2026", "10.01.2027", "20.01.2027", "Ivan", "300")  # came back
     done(db, egor_tour, "0", "15.11.2026")
     hanna = add(db, "Hanna", "19.11.2026", "01.02.2027", "10.02.2027", "Ivan", "600")  # returning
     done(db, hanna, "0", "19.11.2026")
@@ -170,9 +176,7 @@ def test_period_with_nothing_due_has_null_rates(store):
     assert result["managers"] == []
     assert result["total"] == figures(0, 0, 0, 0, 0, None)
     assert result["outcomes"]["came_back_rate"] is None
-    table = run(
-        store, "stats", "--date", AS_OF, "--from", "01.03.2027", "--to", "31.03.2027"
-    ).stdout
+    table = run(store, "stats", "--date", AS_OF, "--from", "01.03.2027", "--to", "31.03.2027").stdout
     assert "Nothing due in the period." in table
 
 
@@ -204,11 +208,8 @@ def test_default_period_is_the_month_of_the_date(store):
 
 
 def test_today_comes_from_ppo_today(store):
-    env = {**os.environ, "PPO_DB": str(store), "PPO_TODAY": "2026-11-20"}
-    out = subprocess.run(
-        [str(PPO), "stats", "-f", "json"], capture_output=True, text=True, env=env, check=True
-    )
-    assert json.loads(out.stdout)["total"] == TOTAL
+    out = run(store, "stats", "-f", "json", env={"PPO_TODAY": "2026-11-20"}).stdout
+    assert json.loads(out)["total"] == TOTAL
 
 
 def table_rows(text: str) -> dict[str, list[str]]:

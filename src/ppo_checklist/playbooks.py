@@ -66,9 +66,7 @@ class Offset:
             return day + self.sign * dt.timedelta(days=self.days + 7 * self.weeks)
         from dateutil.relativedelta import relativedelta
 
-        delta = relativedelta(
-            years=self.years, months=self.months, weeks=self.weeks, days=self.days
-        )
+        delta = relativedelta(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
         return day + delta if self.sign > 0 else day - delta
 
     def is_zero(self) -> bool:
@@ -189,7 +187,9 @@ def _check_placeholders(text: str, fail) -> None:
         raise fail(_("bad placeholder in text: {e}").format(e=exc)) from None
     for name in fields:
         if name not in PLACEHOLDERS:
-            raise fail(_("unknown placeholder '{{{p}}}' (known: {k})").format(p=name, k=", ".join(sorted(PLACEHOLDERS))))
+            raise fail(
+                _("unknown placeholder '{{{p}}}' (known: {k})").format(p=name, k=", ".join(sorted(PLACEHOLDERS)))
+            )
 
 
 def _check_unique(steps: tuple[Step, ...], fail) -> None:

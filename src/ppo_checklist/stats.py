@@ -43,9 +43,7 @@ def period(as_of: dt.date, start: dt.date | None = None, end: dt.date | None = N
     elif start is None:
         start = end.replace(day=1)
     if start > end:
-        raise BadInput(
-            _("--from ({a}) is after --to ({b})").format(a=start.isoformat(), b=end.isoformat())
-        )
+        raise BadInput(_("--from ({a}) is after --to ({b})").format(a=start.isoformat(), b=end.isoformat()))
     return Period(start, end)
 
 
@@ -202,14 +200,9 @@ def summarise(
     return Report(
         period=within,
         as_of=as_of,
-        managers=tuple(
-            (name, Figures.of(by_manager[name])) for name in sorted(by_manager, key=_manager_order)
-        ),
+        managers=tuple((name, Figures.of(by_manager[name])) for name in sorted(by_manager, key=_manager_order)),
         total=Figures.of(total),
-        steps=tuple(
-            StepFigures(pb, no, sid, Figures.of(by_step[(pb, no, sid)]))
-            for pb, no, sid in sorted(by_step)
-        ),
+        steps=tuple(StepFigures(pb, no, sid, Figures.of(by_step[(pb, no, sid)])) for pb, no, sid in sorted(by_step)),
         outcomes=outcomes(trips, within, as_of, wanted),
     )
 
@@ -245,21 +238,14 @@ def outcomes(
             assert trip.declined is not None
             first = declined.get(trip.client_id)
             declined[trip.client_id] = trip.declined if first is None else min(first, trip.declined)
-    returning = {
-        trip.client_id
-        for trip in sold
-        if sum(day <= within.end for day in purchases[trip.client_id]) >= 2
-    }
+    returning = {trip.client_id for trip in sold if sum(day <= within.end for day in purchases[trip.client_id]) >= 2}
     came_back = sum(
-        any(day > declined_on and day <= as_of for day in purchases[client])
-        for client, declined_on in declined.items()
+        any(day > declined_on and day <= as_of for day in purchases[client]) for client, declined_on in declined.items()
     )
     return Outcomes(len(sold), len(returning), len(declined), came_back)
 
 
-def compute(
-    store, within: Period, as_of: dt.date, managers: Collection[str] | None = None
-) -> Report:
+def compute(store, within: Period, as_of: dt.date, managers: Collection[str] | None = None) -> Report:
     """The report for a period, as of a day, read from the store (the one entry point for the
     `stats` command and the workbook's Summary sheet)."""
     wanted = sorted(set(managers)) if managers else None
