@@ -187,7 +187,7 @@ def summarise(
     by_manager: dict[str, Counter] = defaultdict(Counter)
     by_step: dict[tuple[str, int, str], Counter] = defaultdict(Counter)
     for name in wanted or ():
-        by_manager[name]  # noqa: B018 - listed even with nothing due
+        by_manager[name] = Counter()  # listed even with nothing due
     for tally in tallies:
         if tally.due not in within or (wanted is not None and tally.manager not in wanted):
             continue
