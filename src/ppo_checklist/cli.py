@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import importlib
+import importlib.util
 import os
 import sqlite3
 import sys
+import types
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -22,11 +25,28 @@ try:  # typer >= 0.24 carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on click
     from click import exceptions as click_errors
 
-from ppo_checklist import __version__, render, tracker
+from ppo_checklist import __version__
 from ppo_checklist.config import Config, config_path, default_db_path, load
 from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, PpoError
 from ppo_checklist.i18n import _
+
+
+def _lazy(name: str) -> types.ModuleType:
+    """The module, run on first use: `ppo --help` never loads the store, playbooks or json."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+render = _lazy("ppo_checklist.render")
+tracker = _lazy("ppo_checklist.tracker")
 
 app = typer.Typer(
     name="ppo",
@@ -448,8 +468,51 @@ def _command_name(info) -> str:
     return info.name or info.callback.__name__.lower().replace("_", "-")
 
 
+def _light_rich_help() -> None:
+    """typer's rich help module imports rich.markdown (markdown-it) and rich.traceback
+    (pygments) for markdown help text and pretty tracebacks, which ppo uses neither of:
+    ~60 ms of `ppo --help`. Stand-ins take their place while it is imported; should typer
+    ever use them, they load the real ones then."""
+    if "typer.rich_utils" in sys.modules:
+        return
+    stand_ins = {}
+    for module, name in (("rich.markdown", "Markdown"), ("rich.traceback", "Traceback")):
+        if module not in sys.modules:
+            stand_ins[module] = types.ModuleType(module)
+            setattr(stand_ins[module], name, _deferred(module, name))
+    sys.modules.update(stand_ins)
+    try:
+        import typer.rich_utils  # noqa: F401
+    finally:
+        for module, stand_in in stand_ins.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]
+
+
+def _deferred(module: str, name: str) -> type:
+    """A class that stands for `module.name` and imports it when first really used."""
+
+    def real():
+        return getattr(importlib.import_module(module), name)
+
+    class Deferred(type):
+        def __getattr__(cls, attr):
+            return getattr(real(), attr)
+
+        def __call__(cls, *args, **kwargs):
+            return real()(*args, **kwargs)
+
+        def __instancecheck__(cls, obj):
+            return isinstance(obj, real())
+
+    return Deferred(name, (), {})
+
+
 def run(argv: Optional[list[str]] = None) -> int:
-    command = _command(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or "--help" in argv or "-h" in argv:
+        _light_rich_help()
+    command = _command(argv)
     try:
         result = command.main(args=argv, prog_name="ppo", standalone_mode=False)
     except typer.Exit as exc:
