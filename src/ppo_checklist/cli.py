@@ -168,7 +168,8 @@ def add(
     trip_id = tracker.add_trip(session.store, chosen, name, dates, phone, email, session.manager(manager), note)
     trip = session.store.trip(trip_id)
     if fmt is Format.table:
-        render.console().print(_("Trip {id} added for {name} (client {c}).").format(id=trip_id, name=trip.client.name, c=trip.client.id))
+        message = _("Trip {id} added for {name} (client {c}).")
+        render.console().print(message.format(id=trip_id, name=trip.client.name, c=trip.client.id))
     _print_trip(session, trip, session.today(date), fmt)
 
 
@@ -196,7 +197,8 @@ def decline(
     trip_id = tracker.add_trip(session.store, chosen, name, dates, phone, email, session.manager(manager), note)
     trip = session.store.trip(trip_id)
     if fmt is Format.table:
-        render.console().print(_("Trip {id}: declined chain started for {name}.").format(id=trip_id, name=trip.client.name))
+        message = _("Trip {id}: declined chain started for {name}.")
+        render.console().print(message.format(id=trip_id, name=trip.client.name))
     _print_trip(session, trip, today, fmt)
 
 
@@ -472,6 +474,9 @@ def report(
 # --- the one place where errors become messages ----------------------------------------------
 
 
+_NO_ARGS_IS_HELP = getattr(click_errors, "NoArgsIsHelpError", ())
+
+
 def _fail(message: str, code: int) -> int:
     sys.stderr.write(f"ppo: {message}\n")
     return code
@@ -485,6 +490,8 @@ def run(argv: Optional[list[str]] = None) -> int:
         return exc.exit_code
     except typer.Abort:
         return _fail(_("aborted"), EXIT_FAILURE)
+    except _NO_ARGS_IS_HELP:  # `ppo` alone: the help was shown, as asked
+        return 0
     except click_errors.UsageError as exc:
         where = f"{exc.ctx.command_path}: " if exc.ctx and exc.ctx.command_path != "ppo" else ""
         return _fail(where.removeprefix("ppo ") + exc.format_message().replace("\n", " "), EXIT_BAD_INPUT)

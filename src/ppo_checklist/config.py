@@ -73,7 +73,9 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
-            raise ConfigError(_("{src}: unknown setting '{key}' (known: {k})").format(src=source, key=key, k=", ".join(known)))
+            raise ConfigError(
+                _("{src}: unknown setting '{key}' (known: {k})").format(src=source, key=key, k=", ".join(known))
+            )
         expected = bool if key == "dayfirst" else str
         if not isinstance(value, expected):
             raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=expected.__name__))

@@ -71,9 +71,7 @@ class Offset:
             return day + self._days  # computed once: a bulk import applies it 700 000 times
         from dateutil.relativedelta import relativedelta
 
-        delta = relativedelta(
-            years=self.years, months=self.months, weeks=self.weeks, days=self.days
-        )
+        delta = relativedelta(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
         return day + delta if self.sign > 0 else day - delta
 
     def is_zero(self) -> bool:
@@ -194,7 +192,9 @@ def _check_placeholders(text: str, fail) -> None:
         raise fail(_("bad placeholder in text: {e}").format(e=exc)) from None
     for name in fields:
         if name not in PLACEHOLDERS:
-            raise fail(_("unknown placeholder '{{{p}}}' (known: {k})").format(p=name, k=", ".join(sorted(PLACEHOLDERS))))
+            raise fail(
+                _("unknown placeholder '{{{p}}}' (known: {k})").format(p=name, k=", ".join(sorted(PLACEHOLDERS)))
+            )
 
 
 def _check_unique(steps: tuple[Step, ...], fail) -> None:

@@ -37,10 +37,10 @@ def console(stderr: bool = False):
 
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
-        return Console(file=stream, highlight=False)
+        return Console(file=stream, highlight=False, markup=False)
     # Not a terminal (cron, a pipe): plain text, wide enough not to fold the rows.
     width = int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(file=stream, highlight=False, no_color=True, width=width, color_system=None)
+    return Console(file=stream, highlight=False, markup=False, no_color=True, width=width, color_system=None)
 
 
 # --- records as plain dicts (json, csv) --------------------------------------------------
@@ -71,7 +71,12 @@ def action_record(action: Action, text: str | None = None) -> dict[str, Any]:
 def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
     return {
         "trip_id": trip.id,
-        "client": {"id": trip.client.id, "name": trip.client.name, "phone": trip.client.phone or "", "email": trip.client.email or ""},
+        "client": {
+            "id": trip.client.id,
+            "name": trip.client.name,
+            "phone": trip.client.phone or "",
+            "email": trip.client.email or "",
+        },
         "manager": trip.manager,
         "playbook": trip.playbook,
         "status": trip.status,
@@ -231,11 +236,12 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
     out = console()
     record = trip_record(trip, today)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
-    out.print(f"[bold]{_('Trip')} {trip.id}[/bold] · {trip.client.name}" + (f" · {contact}" if contact else ""), markup=True)
+    out.print(f"{_('Trip')} {trip.id} · {trip.client.name}" + (f" · {contact}" if contact else ""), style="bold")
     dates = ", ".join(f"{name} {day.strftime(date_format)}" for name, day in trip.dates.items())
     out.print(f"{_('playbook')} {trip.playbook} · {_('manager')} {trip.manager or '—'} · {dates} · {trip.status}")
     if trip.cancelled_on:
-        out.print(_("cancelled on {day}").format(day=trip.cancelled_on.strftime(date_format)) + (f": {trip.cancel_reason}" if trip.cancel_reason else ""))
+        reason = f": {trip.cancel_reason}" if trip.cancel_reason else ""
+        out.print(_("cancelled on {day}").format(day=trip.cancelled_on.strftime(date_format)) + reason)
     if trip.note:
         out.print(f"{_('note')}: {trip.note}")
     table = Table()
@@ -262,7 +268,8 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
         out.print(_("No trips."))
         return
     table = Table()
-    for column in (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"), _("Status"), _("Done"), _("Overdue"), _("Next step")):
+    columns = (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"), _("Status"), _("Done"), _("Overdue"))
+    for column in (*columns, _("Next step")):
         table.add_column(column)
     for s in summaries:
         nxt = f"{s['next_step']} {dt.date.fromisoformat(s['next_due']).strftime(date_format)}" if s["next_due"] else ""
@@ -279,7 +286,7 @@ def playbooks_table(playbooks: dict[str, Playbook]) -> None:
     out = console()
     for playbook in playbooks.values():
         table = Table(title=f"{playbook.id} · {playbook.title}", title_justify="left", title_style="bold",
-                      caption=f"{_('dates')}: {', '.join(playbook.dates + playbook.optional_dates)} · {playbook.source}",
+                      caption=f"{_('dates')}: {', '.join(playbook.dates + playbook.optional_dates)}\n{playbook.source}",
                       caption_justify="left")
         for column in ("No", "Id", _("Step"), _("Channel"), _("When")):
             table.add_column(column)

@@ -214,10 +214,13 @@ class Store:
         if client is None:
             return self.add_client(name, phone, email)
         if (phone and not client.phone) or (email and not client.email):
-            return self.update_client(client.id, phone=phone if not client.phone else None, email=email if not client.email else None)
+            missing_phone = phone if not client.phone else None
+            return self.update_client(client.id, phone=missing_phone, email=email if not client.email else None)
         return client
 
-    def update_client(self, client_id: int, name: str | None = None, phone: str | None = None, email: str | None = None) -> Client:
+    def update_client(
+        self, client_id: int, name: str | None = None, phone: str | None = None, email: str | None = None
+    ) -> Client:
         changes: dict[str, str | None] = {}
         if name is not None:
             changes["name"] = name
@@ -344,7 +347,9 @@ class Store:
             (trip_id, no),
         )
 
-    def set_trip(self, trip_id: int, manager: str | None = None, dates: dict[str, dt.date | None] | None = None) -> None:
+    def set_trip(
+        self, trip_id: int, manager: str | None = None, dates: dict[str, dt.date | None] | None = None
+    ) -> None:
         changes: dict[str, str | None] = {}
         if manager is not None:
             changes["manager"] = manager

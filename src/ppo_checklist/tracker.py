@@ -95,7 +95,9 @@ def mark_done(store: Store, trip_id: int, key: str, day: dt.date, note: str | No
             raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
         if step.done_on is not None:
             message = _("trip {id} step {no} ({sid}) was already done on {day}; nothing changed")
-            return Outcome(trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.isoformat()))
+            return Outcome(
+                trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.isoformat())
+            )
         store.mark_done(trip_id, step.no, day, note)
     message = _("trip {id} step {no} ({sid}) done on {day}")
     return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.isoformat()))

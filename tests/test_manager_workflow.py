@@ -1,0 +1,418 @@
+"""What a manager does day to day, through the installed `ppo` command."""
+
+import csv
+import io
+import os
+import sqlite3
+import stat
+import subprocess
+
+import pytest
+from conftest import PPO
+
+
+def test_add_then_today_then_done_then_today(ppo):
+    trip = ppo.add(
+        "Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 912 345-67-89", "--manager", "Ольга"
+    )
+    actions = ppo("today", "--date", "30.11.2026", "--format", "json").json()
+    assert [(a["trip_id"], a["step_id"], a["status"], a["days_late"]) for a in actions] == [
+        (trip, "ppo-do", "overdue", 10),
+        (trip, "reminder", "due", 0),
+    ]
+    ppo("done", str(trip), "ppo-do", "--date", "20.11.2026")
+    ppo("done", str(trip), "1", "--date", "30.11.2026", "--note", "звонила, всё хорошо")
+    assert ppo("today", "--date", "30.11.2026", "--format", "json").json() == []
+    steps = {s["id"]: s for s in ppo("show", str(trip), "--date", "30.11.2026", "--format", "json").json()["steps"]}
+    assert steps["reminder"]["status"] == "done" and steps["reminder"]["done_on"] == "2026-11-30"
+    assert steps["reminder"]["note"] == "звонила, всё хорошо"
+    assert steps["sms-departure"]["status"] == "pending"
+
+
+def test_today_lists_overdue_oldest_first_then_due_today(ppo):
+    late = ppo.add("Late", "01.11.2026", "10.11.2026", "20.11.2026")
+    fresh = ppo.add("Fresh", "25.11.2026", "26.11.2026", "30.11.2026")
+    actions = ppo("today", "--date", "25.11.2026", "--format", "json").json()
+    dues = [a["due"] for a in actions]
+    assert dues == sorted(dues)
+    assert actions[-1] == {
+        "trip_id": fresh,
+        "client": "Fresh",
+        "phone": "",
+        "email": "",
+        "manager": "",
+        "playbook": "tour",
+        "step_no": 1,
+        "step_id": "reminder",
+        "step": "Напомнить о вылете завтра",
+        "channel": "call",
+        "due": "2026-11-25",
+        "status": "due",
+        "days_late": 0,
+    }
+    assert actions[0]["trip_id"] == late and actions[0]["days_late"] == 24
+    assert all(a["status"] == "overdue" for a in actions if a["trip_id"] == late)
+
+
+def test_today_for_one_manager_only(ppo):
+    ppo.add("A", "25.11.2026", "26.11.2026", "30.11.2026", "--manager", "Ольга")
+    ppo.add("B", "25.11.2026", "26.11.2026", "30.11.2026", "--manager", "Игорь")
+    actions = ppo("today", "--date", "25.11.2026", "--manager", "Игорь", "--format", "json").json()
+    assert {a["client"] for a in actions} == {"B"}
+
+
+def test_ppo_today_env_sets_the_day(ppo):
+    ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
+    actions = ppo("today", "--format", "json", env={"PPO_TODAY": "2026-11-30"}).json()
+    assert [a["step_id"] for a in actions] == ["ppo-do", "reminder"]
+
+
+def test_table_groups_by_manager_with_days_late_and_a_count_line(ppo):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+79123456789", "--manager", "Ольга")
+    out = ppo("today", "--date", "30.11.2026").out
+    assert "Ольга" in out and "Анна" in out and "+79123456789" in out
+    assert "overdue 10 d" in out and "today" in out
+    assert "2 actions: 1 overdue, 1 due today" in out
+    assert "\x1b[" not in out  # not a terminal: plain text, no colour codes
+
+
+def test_text_option_fills_in_the_ready_to_send_text(ppo, tmp_path):
+    config = tmp_path / "agency.toml"
+    config.write_text('agency = "Солнце Тур"\ndirector = "Мария Петровна"\n', encoding="utf-8")
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "--manager", "Ольга")
+    actions = ppo("--config", str(config), "today", "--date", "01.12.2026", "--text", "--format", "json").json()
+    sms = next(a for a in actions if a["step_id"] == "sms-departure")
+    assert sms["text"] == "Анна, счастливого пути! Хорошего отдыха, мы на связи. Ольга, Солнце Тур"
+    reminder = next(a for a in actions if a["step_id"] == "reminder")
+    assert "01.12.2026" in reminder["text"] and "{" not in reminder["text"]
+    table = ppo("--config", str(config), "today", "--date", "01.12.2026", "--text").out
+    assert "счастливого пути" in table
+
+
+def test_upcoming_lists_the_next_days_soonest_first(ppo):
+    trip = ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
+    actions = ppo("upcoming", "--date", "25.11.2026", "--days", "7", "--format", "json").json()
+    assert [(a["trip_id"], a["step_id"], a["status"]) for a in actions] == [
+        (trip, "reminder", "pending"),
+        (trip, "sms-departure", "pending"),
+    ]
+
+
+def test_done_again_says_so_and_changes_nothing(ppo):
+    trip = ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
+    ppo("done", str(trip), "reminder", "--date", "30.11.2026")
+    before = ppo.snapshot()
+    again = ppo("done", str(trip), "1", "--date", "01.12.2026")
+    assert "already done on 2026-11-30" in again.out
+    assert ppo.snapshot() == before
+
+
+def test_undo_takes_a_done_mark_back(ppo):
+    trip = ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
+    ppo("done", str(trip), "reminder", "--date", "30.11.2026")
+    ppo("undo", str(trip), "reminder")
+    step = ppo("show", str(trip), "--date", "30.11.2026", "--format", "json").json()["steps"][1]
+    assert step["status"] == "due" and step["done_on"] is None
+
+
+def test_edit_moves_pending_steps_and_keeps_done_marks(ppo):
+    trip = ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
+    ppo("done", str(trip), "reminder", "--date", "30.11.2026")
+    shown = ppo("edit", str(trip), "--departure", "05.12.2026", "--return", "15.12.2026", "--format", "json").json()
+    steps = {s["id"]: s for s in shown["steps"]}
+    assert shown["dates"] == {"purchase": "2026-11-20", "departure": "2026-12-05", "return": "2026-12-15"}
+    assert steps["reminder"]["due"] == "2026-11-30" and steps["reminder"]["done_on"] == "2026-11-30"
+    assert steps["sms-departure"]["due"] == "2026-12-05"
+    assert steps["office-visit"]["due"] == "2026-12-22"
+
+
+def test_edit_corrects_the_client_and_manager(ppo):
+    trip = ppo.add("Ana", "20.11.2026", "01.12.2026", "10.12.2026")
+    shown = ppo(
+        "edit", str(trip), "--name", "Анна", "--phone", "+7 900 000-00-00", "--manager", "Игорь", "--format", "json"
+    ).json()
+    assert shown["client"]["name"] == "Анна" and shown["client"]["phone"] == "+7 900 000-00-00"
+    assert shown["manager"] == "Игорь"
+
+
+def test_cancelled_trip_has_no_further_steps_but_stays_in_history(ppo):
+    trip = ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
+    out = ppo("cancel", str(trip), "--reason", "visa refused").out
+    assert "cancelled" in out
+    assert ppo("today", "--date", "30.11.2026", "--format", "json").json() == []
+    assert ppo("list", "--format", "json").json() == []
+    history = ppo("list", "--all", "--format", "json").json()
+    assert [(t["trip_id"], t["status"]) for t in history] == [(trip, "cancelled")]
+    assert ppo("show", str(trip), "--format", "json").json()["cancel_reason"] == "visa refused"
+    assert "already cancelled" in ppo("cancel", str(trip)).out
+
+
+def test_finished_trip_leaves_the_active_list(ppo):
+    trip = ppo.add("A", "20.11.2026", "20.11.2026", "20.11.2026")
+    for no in range(7):
+        ppo("done", str(trip), str(no), "--date", "20.11.2026")
+    assert ppo("list", "--format", "json").json() == []
+    assert ppo("list", "--all", "--format", "json").json()[0]["status"] == "finished"
+    assert ppo("show", str(trip), "--format", "json").json()["status"] == "finished"
+
+
+def test_decline_starts_the_declined_chain(ppo):
+    shown = ppo(
+        "decline",
+        "Пётр",
+        "--date",
+        "25.11.2026",
+        "--departure",
+        "10.12.2026",
+        "--email",
+        "p@example.com",
+        "--format",
+        "json",
+    ).json()
+    assert shown["playbook"] == "declined"
+    assert shown["dates"] == {"departure": "2026-12-10", "declined": "2026-11-25"}
+    assert [(s["id"], s["due"]) for s in shown["steps"]] == [
+        ("decline-chain", "2026-11-25"),
+        ("decline-feedback", "2026-12-02"),
+    ]
+
+
+def test_same_phone_is_the_same_client_with_a_new_trip(ppo):
+    first = ppo(
+        "add",
+        "Анна",
+        "-p",
+        "20.11.2026",
+        "-d",
+        "01.12.2026",
+        "-r",
+        "10.12.2026",
+        "--phone",
+        "+7 (912) 345-67-89",
+        "-f",
+        "json",
+    ).json()
+    second = ppo(
+        "add",
+        "Анна И.",
+        "-p",
+        "20.11.2027",
+        "-d",
+        "01.12.2027",
+        "-r",
+        "10.12.2027",
+        "--phone",
+        "8 912 345 67 89",
+        "--email",
+        "A@Mail.ru",
+        "-f",
+        "json",
+    ).json()
+    assert second["client"]["id"] == first["client"]["id"]
+    assert second["trip_id"] != first["trip_id"]
+    third = ppo("decline", "Anna", "--date", "01.01.2028", "--email", "a@mail.ru", "-f", "json").json()
+    assert third["client"]["id"] == first["client"]["id"]
+
+
+def test_csv_output_never_runs_as_a_formula(ppo):
+    ppo.add('=HYPERLINK("http://x")', "25.11.2026", "26.11.2026", "30.11.2026", "--phone", "+7 912 000 00 00")
+    rows = list(csv.DictReader(io.StringIO(ppo("today", "--date", "25.11.2026", "--format", "csv").out)))
+    assert rows[0]["client"].startswith("'=") and rows[0]["phone"].startswith("'+")
+
+
+def test_playbooks_lists_steps_and_offsets(ppo):
+    out = ppo("playbooks").out
+    assert "tour" in out and "declined" in out and "departure -1d" in out and "return +7d" in out
+    data = ppo("playbooks", "--format", "json").json()
+    assert [s["offset"] for s in data[0]["steps"] if data[0]["id"] == "declined"] or data
+
+
+def test_user_playbook_from_the_config_dir_is_used(ppo):
+    folder = ppo.home / "config" / "ppo" / "playbooks"
+    folder.mkdir(parents=True)
+    (folder / "short.toml").write_text(
+        'id = "short"\ndates = ["purchase", "departure", "return"]\n[[steps]]\nno = 0\nid = "thanks"\n'
+        'title = "Thanks"\nchannel = "sms"\nanchor = "return"\noffset = "+11m"\ntext = "{client}"\n',
+        encoding="utf-8",
+    )
+    shown = ppo(
+        "add", "A", "-p", "01.01.2026", "-d", "10.01.2026", "-r", "31.01.2026", "--playbook", "short", "-f", "json"
+    ).json()
+    assert [(s["id"], s["due"]) for s in shown["steps"]] == [("thanks", "2026-12-31")]
+
+
+def test_config_switches_to_month_first_dates_and_a_default_manager(ppo, tmp_path):
+    config = tmp_path / "us.toml"
+    config.write_text('dayfirst = false\ndefault_manager = "Kate"\ndate_format = "%m/%d/%Y"\n', encoding="utf-8")
+    shown = ppo(
+        "--config", str(config), "add", "A", "-p", "11/20/2026", "-d", "12/01/2026", "-r", "12/10/2026", "-f", "json"
+    ).json()
+    assert shown["dates"]["purchase"] == "2026-11-20" and shown["manager"] == "Kate"
+    assert "11/30/2026" in ppo("--config", str(config), "today", "--date", "11/30/2026").out
+
+
+def test_store_file_is_readable_by_the_owner_only(ppo):
+    ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
+    for path in ppo.db.parent.glob("ppo.sqlite3*"):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+
+
+def test_default_store_lives_in_the_user_data_dir(ppo):
+    env = {k: v for k, v in ppo.env.items() if k != "PPO_DB"}
+    result = subprocess.run(
+        [PPO, "add", "A", "-p", "20.11.2026", "-d", "01.12.2026", "-r", "10.12.2026"],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (ppo.home / "data" / "ppo" / "ppo.sqlite3").exists()
+
+
+def test_two_managers_adding_at_the_same_moment_lose_nothing(ppo):
+    ppo("list")  # create the store first, as the first command of the day does
+    procs = [
+        subprocess.Popen(
+            [
+                PPO,
+                "add",
+                f"C{i}",
+                "-p",
+                "20.11.2026",
+                "-d",
+                "01.12.2026",
+                "-r",
+                "10.12.2026",
+                "--phone",
+                f"+7900{i:07d}",
+            ],
+            env=ppo.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        for i in range(12)
+    ]
+    errors = [p.communicate()[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    trips = ppo("list", "--format", "json").json()
+    assert sorted(t["client"] for t in trips) == sorted(f"C{i}" for i in range(12))
+    assert all(t["steps"] == 7 for t in trips)
+
+
+def test_newer_store_schema_is_a_clear_error(ppo):
+    ppo("list")
+    with sqlite3.connect(ppo.db) as db:
+        db.execute("PRAGMA user_version = 99")
+    result = ppo("today", check=False)
+    assert result.code == 1
+    assert "newer than this ppo knows" in result.err and "Traceback" not in result.err
+
+
+def test_unreadable_store_is_a_clear_error(ppo):
+    ppo.db.write_bytes(b"this is not a database" * 100)
+    result = ppo("today", check=False)
+    assert result.code == 1 and result.err.startswith("ppo: ") and len(result.err.splitlines()) == 1
+
+
+def test_version_and_help_on_every_command(ppo):
+    assert ppo("--version").out.startswith("ppo ")
+    for command in [
+        "add",
+        "decline",
+        "today",
+        "upcoming",
+        "done",
+        "undo",
+        "show",
+        "list",
+        "edit",
+        "cancel",
+        "playbooks",
+    ]:
+        assert "Usage" in ppo(command, "--help").out
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["add", "A", "-p", "31.02.2026", "-d", "01.03.2026", "-r", "02.03.2026"], "impossible date"),
+        (["add", "A", "-p", "03.03.2026", "-d", "01.03.2026", "-r", "02.03.2026"], "purchase"),
+        (["add", "A", "-p", "01.03.2026", "-d", "05.03.2026", "-r", "02.03.2026"], "departure"),
+        (["add", "A", "-p", "next week", "-d", "01.03.2026", "-r", "02.03.2026"], "--purchase"),
+        (["add", "A", "-p", "01.03.2026", "-d", "01.03.2026"], "--return"),
+        (["add", " ", "-p", "01.03.2026", "-d", "01.03.2026", "-r", "02.03.2026"], "name"),
+        (
+            ["add", "A", "-p", "01.03.2026", "-d", "01.03.2026", "-r", "02.03.2026", "--playbook", "cruise"],
+            "unknown playbook",
+        ),
+        (
+            [
+                "add",
+                "A",
+                "-p",
+                "01.03.2026",
+                "-d",
+                "01.03.2026",
+                "-r",
+                "02.03.2026",
+                "--phone",
+                "+7 912 345-67-89",
+                "--email",
+                "b@x.ru",
+            ],
+            "two different clients",
+        ),
+        (["done", "999", "1"], "no trip 999"),
+        (["done", "1", "99"], "no step 99"),
+        (["done", "1", "reminder", "--date", "32.11.2026"], "impossible date"),
+        (["undo", "1", "nope"], "no step nope"),
+        (["edit", "1", "--departure", "01.01.2020"], "after departure"),
+        (["edit", "1"], "nothing to change"),
+        (["edit", "1", "--email", "B@x.ru"], "another client"),
+        (["cancel", "42"], "no trip 42"),
+        (["show", "abc"], "trip"),
+        (["today", "--date", "12"], "--date"),
+        (["today", "--format", "xml"], "--format"),
+        (["upcoming", "--days", "-3"], "--days"),
+        (["frobnicate"], "No such command"),
+        (["decline", "X", "--date", "99.99.99"], "impossible date"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(ppo, args, says):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 912 345-67-89")
+    ppo.add("Борис", "20.11.2026", "01.12.2026", "10.12.2026", "--email", "b@x.ru")
+    before = ppo.snapshot()
+    result = ppo(*args, check=False)
+    assert result.code == 2, result
+    assert len(result.err.strip().splitlines()) == 1 and result.err.startswith("ppo: ")
+    assert says in result.err
+    assert "Traceback" not in result.err
+    assert ppo.snapshot() == before
+
+
+def test_broken_user_playbook_is_refused_naming_the_file(ppo):
+    folder = ppo.home / "config" / "ppo" / "playbooks"
+    folder.mkdir(parents=True)
+    (folder / "bad.toml").write_text('id = "bad"\ndates = ["purchase"]\n[[steps]]\nno = 0\n', encoding="utf-8")
+    result = ppo("playbooks", check=False)
+    assert result.code == 2 and "bad.toml" in result.err and "missing field" in result.err
+
+
+def test_missing_named_config_is_an_error(ppo):
+    result = ppo("--config", str(ppo.home / "nope.toml"), "today", check=False)
+    assert result.code == 2 and "config file not found" in result.err
+
+
+def test_unknown_config_key_is_an_error(ppo, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('agencyname = "x"\n', encoding="utf-8")
+    result = ppo("--config", str(config), "today", check=False)
+    assert result.code == 2 and "agencyname" in result.err
+
+
+def test_names_with_brackets_print_as_typed(ppo):
+    ppo.add("[red]Иван[/] [/bold]", "25.11.2026", "26.11.2026", "30.11.2026")
+    assert "[red]Иван[/] [/bold]" in ppo("today", "--date", "25.11.2026").out
+    assert "[red]Иван[/] [/bold]" in ppo("list").out

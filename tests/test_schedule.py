@@ -1,0 +1,113 @@
+import datetime as dt
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from ppo_checklist import playbooks, schedule
+from ppo_checklist.errors import DateError
+
+PLAYBOOKS = playbooks.load_all()
+TOUR = PLAYBOOKS["tour"]
+DECLINED = PLAYBOOKS["declined"]
+
+days = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31))
+gaps = st.integers(min_value=0, max_value=60)
+
+
+@st.composite
+def trips(draw):
+    purchase = draw(days)
+    departure = purchase + dt.timedelta(days=draw(gaps))
+    ret = departure + dt.timedelta(days=draw(gaps))
+    return {"purchase": purchase, "departure": departure, "return": ret}
+
+
+def dues(playbook, dates):
+    return {item.step.id: item.due for item in schedule.derive(playbook, dates)}
+
+
+def test_tour_steps_fall_on_the_days_the_method_gives():
+    dates = {"purchase": dt.date(2026, 11, 20), "departure": dt.date(2026, 12, 1), "return": dt.date(2026, 12, 10)}
+    assert dues(TOUR, dates) == {
+        "ppo-do": dt.date(2026, 11, 20),
+        "reminder": dt.date(2026, 11, 30),
+        "sms-departure": dt.date(2026, 12, 1),
+        "sms-return": dt.date(2026, 12, 10),
+        "ppo-posle": dt.date(2026, 12, 11),
+        "invite-call": dt.date(2026, 12, 12),
+        "office-visit": dt.date(2026, 12, 17),
+    }
+
+
+def test_reminder_of_a_same_day_purchase_and_departure_is_not_before_the_purchase():
+    day = dt.date(2026, 12, 1)
+    assert dues(TOUR, {"purchase": day, "departure": day, "return": day})["reminder"] == day
+
+
+def test_declined_chain_asks_for_feedback_a_week_later():
+    assert dues(DECLINED, {"declined": dt.date(2026, 11, 25)}) == {
+        "decline-chain": dt.date(2026, 11, 25),
+        "decline-feedback": dt.date(2026, 12, 2),
+    }
+
+
+def test_departure_before_purchase_is_refused():
+    with pytest.raises(DateError, match="purchase"):
+        schedule.derive(
+            TOUR, {"purchase": dt.date(2026, 12, 2), "departure": dt.date(2026, 12, 1), "return": dt.date(2026, 12, 3)}
+        )
+
+
+def test_missing_date_is_refused():
+    with pytest.raises(DateError, match="--return"):
+        schedule.derive(TOUR, {"purchase": dt.date(2026, 12, 1), "departure": dt.date(2026, 12, 1)})
+
+
+@given(trips())
+def test_every_step_is_derived_and_none_falls_before_the_purchase(dates):
+    result = schedule.derive(TOUR, dates)
+    assert [item.step.no for item in result] == [step.no for step in TOUR.steps]
+    assert all(item.due >= dates["purchase"] for item in result)
+
+
+@given(trips(), st.sampled_from(["departure", "return"]), st.integers(min_value=1, max_value=30))
+def test_moving_one_date_moves_exactly_the_steps_tied_to_it(dates, anchor, shift):
+    moved = dict(dates)
+    moved[anchor] = dates[anchor] + dt.timedelta(days=shift)
+    if anchor == "departure":
+        assume(moved["departure"] <= moved["return"])
+    before, after = dues(TOUR, dates), dues(TOUR, moved)
+    for step in TOUR.steps:
+        if step.anchor != anchor:
+            assert after[step.id] == before[step.id]
+        elif (
+            step.offset.apply(moved[anchor]) >= dates["purchase"]
+            and step.offset.apply(dates[anchor]) >= dates["purchase"]
+        ):
+            assert (after[step.id] - before[step.id]).days == shift
+
+
+@given(trips())
+def test_status_is_exactly_one_of_the_four(dates):
+    for item in schedule.derive(TOUR, dates):
+        today = dates["departure"]
+        status = schedule.step_status(item.due, None, today)
+        expected = "overdue" if item.due < today else "due" if item.due == today else "pending"
+        assert status == expected
+        assert schedule.step_status(item.due, today, today) == "done"
+
+
+@pytest.mark.parametrize(
+    "offset, anchor, expected",
+    [
+        ("+11m", dt.date(2026, 1, 31), dt.date(2026, 12, 31)),
+        ("+1m", dt.date(2026, 1, 31), dt.date(2026, 2, 28)),
+        ("-1d", dt.date(2026, 3, 1), dt.date(2026, 2, 28)),
+        ("+1w", dt.date(2026, 12, 28), dt.date(2027, 1, 4)),
+        ("+1y", dt.date(2028, 2, 29), dt.date(2029, 2, 28)),
+        ("0d", dt.date(2026, 5, 5), dt.date(2026, 5, 5)),
+    ],
+)
+def test_offsets_in_days_weeks_months_and_years(offset, anchor, expected):
+    assert playbooks.Offset.parse(offset).apply(anchor) == expected
