@@ -422,8 +422,14 @@ def import_(
     progress = _ImportProgress()
     try:
         result = importing.import_file(
-            session.store, file, session.playbooks, config.dayfirst, config.default_manager,
-            skip_bad=skip_bad, dry_run=dry_run, progress=progress,
+            session.store,
+            file,
+            session.playbooks,
+            config.dayfirst,
+            config.default_manager,
+            skip_bad=skip_bad,
+            dry_run=dry_run,
+            progress=progress,
         )
     finally:
         progress.close()

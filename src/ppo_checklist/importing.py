@@ -128,9 +128,7 @@ def read_table(path: Path) -> RawTable:
     elif suffix in (".xlsx", ".xlsm"):
         header, rows = _read_xlsx(path)
     elif suffix == ".xls":
-        raise BadInput(
-            _("{path}: old .xls files cannot be read; save it as .xlsx or CSV").format(path=path)
-        )
+        raise BadInput(_("{path}: old .xls files cannot be read; save it as .xlsx or CSV").format(path=path))
     else:
         raise BadInput(_("{path}: not a .csv or .xlsx file").format(path=path))
     if header is None:
@@ -171,9 +169,7 @@ def _read_csv(path: Path) -> tuple[list[str] | None, list[tuple[int, Sequence[An
             else:
                 rows.append((line, fields))
     except csv.Error as exc:
-        raise BadInput(
-            _("{path}: line {n}: {e}").format(path=path, n=consumed + 1, e=exc)
-        ) from None
+        raise BadInput(_("{path}: line {n}: {e}").format(path=path, n=consumed + 1, e=exc)) from None
     return header, rows
 
 
@@ -185,9 +181,7 @@ def _read_xlsx(path: Path) -> tuple[list[Any] | None, list[tuple[int, Sequence[A
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise BadInput(
-            _("{path}: not a readable .xlsx file ({e})").format(path=path, e=exc)
-        ) from None
+        raise BadInput(_("{path}: not a readable .xlsx file ({e})").format(path=path, e=exc)) from None
     try:
         sheet = book.worksheets[0]
         header: list[Any] | None = None
@@ -222,9 +216,7 @@ def map_header(header: Sequence[Any], source: str) -> dict[str, int]:
                 )
             )
         if column in columns:
-            raise BadInput(
-                _("{src}: column '{c}' appears twice").format(src=source, c=str(title).strip())
-            )
+            raise BadInput(_("{src}: column '{c}' appears twice").format(src=source, c=str(title).strip()))
         columns[column] = position
     missing = [column for column in REQUIRED if column not in columns]
     if missing:
@@ -323,9 +315,7 @@ def check_rows(
         playbook = playbooks.get(values.get("playbook") or DEFAULT_PLAYBOOK)
         if playbook is None:
             reasons.append(
-                _("unknown playbook '{id}' (known: {k})").format(
-                    id=values["playbook"], k=", ".join(sorted(playbooks))
-                )
+                _("unknown playbook '{id}' (known: {k})").format(id=values["playbook"], k=", ".join(sorted(playbooks)))
             )
         steps: list[NewStep] = []
         if playbook is not None and not reasons:
@@ -433,9 +423,7 @@ def plan(
                 result.repeated += 1
                 continue
             seen.add(trip_key)
-            if any(
-                (cid, row.playbook, *dates) in trips_in_store for cid in contactless.get(key, ())
-            ):
+            if any((cid, row.playbook, *dates) in trips_in_store for cid in contactless.get(key, ())):
                 result.already += 1
                 continue
             client = _Client(row.name, row.phone, row.email)
@@ -445,9 +433,7 @@ def plan(
         by_key = by_phone.get(p_key) if p_key else None
         by_mail = by_email.get(e_key) if e_key else None
         if by_key is not None and by_mail is not None and by_key is not by_mail:
-            result.bad.append(
-                BadRow(row.line, _("the phone and the e-mail belong to two different clients"))
-            )
+            result.bad.append(BadRow(row.line, _("the phone and the e-mail belong to two different clients")))
             continue
         client = by_key or by_mail
         if client is None:
@@ -477,9 +463,7 @@ def plan(
     return result
 
 
-def _complete(
-    client: _Client, row: Checked, new_phone: str | None, new_email: str | None, result: Plan
-) -> None:
+def _complete(client: _Client, row: Checked, new_phone: str | None, new_email: str | None, result: Plan) -> None:
     """A known client gains the phone or e-mail it lacked (as `ppo add` does); others stay."""
     changed = False
     if new_phone and not client.phone:
@@ -521,9 +505,7 @@ def import_file(
     return result
 
 
-def _plan_against(
-    store: Store, checked: list[Checked], bad: list[BadRow], result: ImportResult
-) -> Plan:
+def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], result: ImportResult) -> Plan:
     phones = {row.phone_key for row in checked if row.phone_key}
     emails = {row.email_key for row in checked if row.email_key}
     clients, trips = store.import_context(phones, emails)

@@ -41,17 +41,13 @@ def file_stem(day: dt.date) -> str:
     return f"ppo-{day.isoformat()}"
 
 
-def write_report(
-    store: Store, out_dir: Path, day: dt.date, config: Config, playbooks: dict[str, Playbook]
-) -> Report:
+def write_report(store: Store, out_dir: Path, day: dt.date, config: Config, playbooks: dict[str, Playbook]) -> Report:
     """`ppo-YYYY-MM-DD.xlsx` and `ppo-YYYY-MM-DD.md` in `out_dir` (created if missing)."""
     prepare_dir(out_dir)
     body = markdown(store, day, config)
     workbook_path = out_dir / f"{file_stem(day)}.xlsx"
     markdown_path = out_dir / f"{file_stem(day)}.md"
-    write_atomic(
-        workbook_path, lambda tmp: write_report_workbook(store, tmp, day, config, playbooks)
-    )
+    write_atomic(workbook_path, lambda tmp: write_report_workbook(store, tmp, day, config, playbooks))
     write_atomic(markdown_path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
     return Report(body, markdown_path, workbook_path)
 
@@ -63,9 +59,7 @@ def write_report_workbook(
     try:
         from ppo_checklist import workbook
     except ImportError:
-        raise PpoError(
-            _("this ppo has no workbook writer: cannot write {path}").format(path=path)
-        ) from None
+        raise PpoError(_("this ppo has no workbook writer: cannot write {path}").format(path=path)) from None
     workbook.export(store, path, day, config, playbooks)  # type: ignore[attr-defined]
 
 
@@ -73,18 +67,14 @@ def prepare_dir(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise PpoError(
-            _("cannot create the folder {path}: {e}").format(path=out_dir, e=exc.strerror or exc)
-        ) from None
+        raise PpoError(_("cannot create the folder {path}: {e}").format(path=out_dir, e=exc.strerror or exc)) from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise PpoError(_("cannot write into the folder {path}").format(path=out_dir))
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """`write` fills a temporary file beside `path`, which then replaces `path` in one step."""
-    handle = tempfile.NamedTemporaryFile(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
     tmp = Path(handle.name)
     handle.close()
     try:

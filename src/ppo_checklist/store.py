@@ -374,9 +374,7 @@ class Store:
 
     # --- bulk import (one transaction, set-based lookups, executemany) ---------------------
 
-    def import_context(
-        self, phone_keys: Iterable[str], email_keys: Iterable[str]
-    ) -> tuple[list[tuple], list[tuple]]:
+    def import_context(self, phone_keys: Iterable[str], email_keys: Iterable[str]) -> tuple[list[tuple], list[tuple]]:
         """What an import must know: the clients with these phones or e-mails, every client
         with neither (recognised by name), and the trips of all of them.
 
@@ -419,10 +417,7 @@ class Store:
         self.db.executemany(
             "UPDATE clients SET phone = COALESCE(phone, ?), phone_key = COALESCE(phone_key, ?),"
             " email = COALESCE(email, ?), email_key = COALESCE(email_key, ?) WHERE id = ?",
-            [
-                (phone or None, phone_key(phone), email or None, email_key(email), cid)
-                for cid, phone, email in clients
-            ],
+            [(phone or None, phone_key(phone), email or None, email_key(email), cid) for cid, phone, email in clients],
         )
 
     def add_trips_bulk(
@@ -438,9 +433,7 @@ class Store:
         for trip_id, (client, manager, playbook, dates, note, steps) in enumerate(trips, first):
             days = [day.isoformat() if (day := dates.get(name)) else None for name in DATE_COLUMNS]
             trip_rows.append((trip_id, client, manager, playbook, *days, note or None, now))
-            step_rows.extend(
-                (trip_id, s.no, s.id, s.title, s.channel, s.due.isoformat()) for s in steps
-            )
+            step_rows.extend((trip_id, s.no, s.id, s.title, s.channel, s.due.isoformat()) for s in steps)
         columns = ", ".join(DATE_COLUMNS.values())
         self.db.executemany(
             f"INSERT INTO trips (id, client_id, manager, playbook, {columns}, note, created_at)"
@@ -448,8 +441,7 @@ class Store:
             trip_rows,
         )
         self.db.executemany(
-            "INSERT INTO steps (trip_id, no, step_id, title, channel, due)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO steps (trip_id, no, step_id, title, channel, due) VALUES (?, ?, ?, ?, ?, ?)",
             step_rows,
         )
         return [row[0] for row in trip_rows]
@@ -496,4 +488,3 @@ def _create_private(path: Path) -> None:
     except OSError as exc:
         raise StoreError(_("cannot create the store {path}: {e}").format(path=path, e=exc.strerror)) from None
     os.close(fd)
-
