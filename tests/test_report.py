@@ -14,15 +14,17 @@ ANSI = re.compile(r"\x1b\[")
 def cron(ppo, *args, home=None):
     """`ppo` as cron starts it: stdin from nowhere, output to a pipe, a minimal environment."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home or ppo.home), "PPO_DB": str(ppo.db), "LANG": "C"}
-    return subprocess.run(
-        [PPO, *args], stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=120
-    )
+    return subprocess.run([PPO, *args], stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=120)
 
 
 @pytest.fixture
 def agency(ppo):
-    ppo.add("Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 912 345-67-89", "--manager", "Ольга")
-    ppo.add("Борис Орлов", "27.11.2026", "01.12.2026", "11.12.2026", "--email", "boris@example.ru", "--manager", "Игорь")
+    ppo.add(
+        "Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 912 345-67-89", "--manager", "Ольга"
+    )
+    ppo.add(
+        "Борис Орлов", "27.11.2026", "01.12.2026", "11.12.2026", "--email", "boris@example.ru", "--manager", "Игорь"
+    )
     ppo.add("Вера", "29.11.2026", "05.12.2026", "15.12.2026", "--manager", "Ольга")
     return ppo
 

@@ -373,6 +373,39 @@ def playbooks_(
         render.playbooks_table(session.playbooks)
 
 
+# --- the director's figures (ppo stats) ------------------------------------------------------
+
+FROM_HELP = _("First day of the period (default: the 1st of the month).")
+TO_HELP = _("Last day of the period (default: the end of the month).")
+MANAGERS_HELP = _("Only this manager (repeatable).")
+
+
+@app.command("stats")
+def stats_(
+    ctx: typer.Context,
+    from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=FROM_HELP),
+    to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=TO_HELP),
+    manager: list[str] = typer.Option([], "--manager", "-m", metavar="NAME", help=MANAGERS_HELP),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """The director's figures: steps done on time, late or not at all, per manager and per step;
+    trips sold, returning clients, declined clients who came back."""
+    from ppo_checklist import stats
+
+    session = _session(ctx)
+    as_of = session.today(date)
+    within = stats.period(as_of, session.date(from_, "--from"), session.date(to, "--to"))
+    record = stats.compute(session.store, within, as_of, manager).record()
+    if fmt is Format.json:
+        render.emit_json(record)
+    elif fmt is Format.csv:
+        render.emit_csv(render.stats_csv_rows(record), render.STATS_CSV_COLUMNS)
+    elif fmt is Format.md:
+        sys.stdout.write(render.stats_markdown(record, session.config.date_format))
+    else:
+        render.stats_table(record, session.config.date_format)
+
 # --- bulk import and the daily report ------------------------------------------------------
 
 PROGRESS_MIN_ROWS = 2000

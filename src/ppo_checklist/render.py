@@ -309,3 +309,118 @@ def playbook_records(playbooks: dict[str, Playbook]) -> list[dict[str, Any]]:
         }
         for pb in playbooks.values()
     ]
+
+
+# --- the director's figures (ppo stats) ---------------------------------------------------
+
+STATS_COLUMNS = ["due", "on_time", "late", "overdue", "pending", "on_time_rate"]
+STATS_CSV_COLUMNS = ["period_from", "period_to", "as_of", "scope", "manager", *STATS_COLUMNS]
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def stats_heading(record: dict[str, Any], date_format: str) -> str:
+    def shown(iso: str) -> str:
+        return dt.date.fromisoformat(iso).strftime(date_format)
+
+    period = record["period"]
+    return _("ppo: figures for {a} – {b} (as of {day})").format(
+        a=shown(period["from"]), b=shown(period["to"]), day=shown(record["as_of"])
+    )
+
+
+def stats_csv_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per manager and a last row with scope `total`."""
+    common = {
+        "period_from": record["period"]["from"],
+        "period_to": record["period"]["to"],
+        "as_of": record["as_of"],
+    }
+    rows = [{**common, "scope": "manager", **row} for row in record["managers"]]
+    rows.append({**common, "scope": "total", "manager": "", **record["total"]})
+    return rows
+
+
+def _figure_headers() -> list[str]:
+    return [_("Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On time %")]
+
+
+def _figure_cells(row: dict[str, Any]) -> list[str]:
+    return [str(row[column]) for column in STATS_COLUMNS[:-1]] + [percent(row["on_time_rate"])]
+
+
+def _step_name(row: dict[str, Any]) -> str:
+    return f"{row['step_no']} · {row['step_id']}"
+
+
+def _outcome_lines(outcomes: dict[str, Any]) -> list[str]:
+    came_back = _("declined clients: {n}, came back: {m} ({rate})")
+    return [
+        _("trips sold: {n}").format(n=outcomes["trips_sold"]),
+        _("returning clients: {n}").format(n=outcomes["returning_clients"]),
+        came_back.format(
+            n=outcomes["declined"],
+            m=outcomes["declined_came_back"],
+            rate=percent(outcomes["came_back_rate"]),
+        ),
+    ]
+
+
+def stats_table(record: dict[str, Any], date_format: str) -> None:
+    from rich.table import Table
+
+    def table(title: str, names: list[str]) -> Table:
+        result = Table(title=title, title_justify="left", title_style="bold")
+        for column in names:
+            result.add_column(column)
+        for column in _figure_headers():
+            result.add_column(column, justify="right")
+        return result
+
+    out = console()
+    out.print(stats_heading(record, date_format), style="bold")
+    managers = table(_("Steps due in the period, per manager"), [_("Manager")])
+    for index, row in enumerate(record["managers"]):
+        name = row["manager"] or _("(no manager)")
+        last = index == len(record["managers"]) - 1
+        style = "red" if row["overdue"] else ""
+        managers.add_row(name, *_figure_cells(row), style=style, end_section=last)
+    managers.add_row(_("Total"), *_figure_cells(record["total"]), style="bold")
+    out.print(managers)
+    if record["steps"]:
+        steps = table(_("Per step"), [_("Playbook"), _("Step")])
+        for row in record["steps"]:
+            style = "red" if row["overdue"] else ""
+            steps.add_row(row["playbook"], _step_name(row), *_figure_cells(row), style=style)
+        out.print(steps)
+    else:
+        out.print(_("Nothing due in the period."))
+    out.print(_("Outcomes"), style="bold")
+    for line in _outcome_lines(record["outcomes"]):
+        out.print(line)
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def stats_markdown(record: dict[str, Any], date_format: str) -> str:
+    """The figures as markdown tables, for the director's mail."""
+    lines = [f"# {stats_heading(record, date_format)}", ""]
+    lines += [f"## {_('Steps due in the period, per manager')}", ""]
+    lines += [_md_row([_("Manager"), *_figure_headers()]), "|---" * 7 + "|"]
+    for row in record["managers"]:
+        lines.append(_md_row([_md(row["manager"] or _("(no manager)")), *_figure_cells(row)]))
+    lines.append(_md_row([f"**{_('Total')}**", *_figure_cells(record["total"])]))
+    lines += ["", f"## {_('Per step')}", ""]
+    if record["steps"]:
+        lines += [_md_row([_("Playbook"), _("Step"), *_figure_headers()]), "|---" * 8 + "|"]
+        for row in record["steps"]:
+            lines.append(_md_row([_md(row["playbook"]), _md(_step_name(row)), *_figure_cells(row)]))
+    else:
+        lines.append(_("Nothing due in the period."))
+    lines += ["", f"## {_('Outcomes')}", ""]
+    lines += [f"- {line}" for line in _outcome_lines(record["outcomes"])]
+    return "\n".join(lines) + "\n"

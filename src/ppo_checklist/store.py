@@ -372,6 +372,49 @@ class Store:
             (day.isoformat(), reason or None, trip_id),
         )
 
+    # --- the director's figures (stats) ------------------------------------------------
+
+    def step_tallies(
+        self, start: dt.date, end: dt.date, managers: Sequence[str] | None = None
+    ) -> list[tuple[str, str, int, str, dt.date, dt.date | None, int]]:
+        """Steps of trips not cancelled due from `start` through `end`, counted by
+        (manager, playbook, step no, step id, due, done_on): what `stats` classifies."""
+        sql = (
+            "SELECT t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on, COUNT(*)"
+            " FROM steps s JOIN trips t ON t.id = s.trip_id"
+            " WHERE s.due BETWEEN ? AND ? AND t.cancelled_on IS NULL"
+        )
+        params: list[object] = [start.isoformat(), end.isoformat()]
+        if managers:
+            sql += f" AND t.manager IN ({', '.join('?' * len(managers))})"
+            params.extend(managers)
+        sql += " GROUP BY t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on"
+        days: dict[str | None, dt.date | None] = {None: None}  # few distinct days: parse each once
+        result = []
+        for manager, playbook, no, step_id, due, done_on, count in self.db.execute(sql, params):
+            for text in (due, done_on):
+                if text not in days:
+                    days[text] = dt.date.fromisoformat(text)
+            result.append((manager, playbook, no, step_id, days[due], days[done_on], count))
+        return result  # type: ignore[return-value]
+
+    def outcome_trips(
+        self, start: dt.date, end: dt.date
+    ) -> list[tuple[int, str, dt.date | None, dt.date | None]]:
+        """(client id, manager, purchase, declined) of every trip not cancelled of the clients
+        who bought a tour or declined from `start` through `end`: their whole history."""
+        sql = (
+            "SELECT client_id, manager, purchase, declined FROM trips"
+            " WHERE cancelled_on IS NULL AND client_id IN ("
+            "  SELECT client_id FROM trips WHERE cancelled_on IS NULL"
+            "  AND (purchase BETWEEN ? AND ? OR declined BETWEEN ? AND ?))"
+        )
+        period = (start.isoformat(), end.isoformat())
+        return [
+            (client_id, manager, _day(purchase), _day(declined))
+            for client_id, manager, purchase, declined in self.db.execute(sql, period * 2)
+        ]
+
     # --- bulk import (one transaction, set-based lookups, executemany) ---------------------
 
     def import_context(self, phone_keys: Iterable[str], email_keys: Iterable[str]) -> tuple[list[tuple], list[tuple]]:

@@ -1,0 +1,254 @@
+"""The director's figures: is the algorithm followed, by whom, and does it bring clients back.
+
+Pure computation over plain records read by the store; a step's status comes from
+`schedule.step_status`, so these figures never disagree with `today`, `show` or the workbook.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ppo_checklist import schedule
+from ppo_checklist.errors import BadInput
+from ppo_checklist.i18n import _
+
+ON_TIME, LATE, OVERDUE, PENDING = "on_time", "late", "overdue", "pending"
+KINDS = (ON_TIME, LATE, OVERDUE, PENDING)
+RATE_PLACES = 4
+
+
+@dataclass(frozen=True)
+class Period:
+    """Both ends included."""
+
+    start: dt.date
+    end: dt.date
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and self.start <= day <= self.end
+
+
+def period(as_of: dt.date, start: dt.date | None = None, end: dt.date | None = None) -> Period:
+    """The period asked for; a missing end is the last day of as_of's month, a missing start
+    the first day of the end's month when only the end is given, else of as_of's month."""
+    if end is None:
+        end = as_of.replace(day=calendar.monthrange(as_of.year, as_of.month)[1])
+        if start is None:
+            start = as_of.replace(day=1)
+    elif start is None:
+        start = end.replace(day=1)
+    if start > end:
+        raise BadInput(_("--from ({a}) is after --to ({b})").format(a=start.isoformat(), b=end.isoformat()))
+    return Period(start, end)
+
+
+class StepTally(NamedTuple):
+    """`count` steps of trips not cancelled, alike in everything stats looks at."""
+
+    manager: str
+    playbook: str
+    step_no: int
+    step_id: str
+    due: dt.date
+    done_on: dt.date | None
+    count: int = 1
+
+
+class TripDates(NamedTuple):
+    """A trip not cancelled: a sold tour has a purchase date, a declined chain a declined date."""
+
+    client_id: int
+    manager: str
+    purchase: dt.date | None
+    declined: dt.date | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Steps due in the period: due = on_time + late + overdue + pending."""
+
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    pending: int = 0
+
+    @classmethod
+    def of(cls, counts: Counter) -> Figures:
+        return cls(*(counts[kind] for kind in KINDS))
+
+    @property
+    def due(self) -> int:
+        return self.on_time + self.late + self.overdue + self.pending
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _rate(self.on_time, self.due)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "due": self.due,
+            "on_time": self.on_time,
+            "late": self.late,
+            "overdue": self.overdue,
+            "pending": self.pending,
+            "on_time_rate": self.on_time_rate,
+        }
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    playbook: str
+    step_no: int
+    step_id: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    trips_sold: int = 0
+    returning_clients: int = 0
+    declined: int = 0
+    declined_came_back: int = 0
+
+    @property
+    def came_back_rate(self) -> float | None:
+        return _rate(self.declined_came_back, self.declined)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "trips_sold": self.trips_sold,
+            "returning_clients": self.returning_clients,
+            "declined": self.declined,
+            "declined_came_back": self.declined_came_back,
+            "came_back_rate": self.came_back_rate,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    as_of: dt.date
+    managers: tuple[tuple[str, Figures], ...]
+    total: Figures
+    steps: tuple[StepFigures, ...]
+    outcomes: Outcomes
+
+    def record(self) -> dict[str, Any]:
+        """The stable json shape (README: "Director's figures")."""
+        return {
+            "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
+            "as_of": self.as_of.isoformat(),
+            "managers": [{"manager": name, **figures.record()} for name, figures in self.managers],
+            "total": self.total.record(),
+            "steps": [
+                {
+                    "playbook": s.playbook,
+                    "step_no": s.step_no,
+                    "step_id": s.step_id,
+                    **s.figures.record(),
+                }
+                for s in self.steps
+            ],
+            "outcomes": self.outcomes.record(),
+        }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, RATE_PLACES) if whole else None
+
+
+def classify(due: dt.date, done_on: dt.date | None, as_of: dt.date) -> str:
+    """on_time, late, overdue or pending: a step due on as_of and not done is pending (not late
+    yet), so that due = on_time + late + overdue + pending."""
+    status = schedule.step_status(due, done_on, as_of)
+    if status == schedule.DONE:
+        assert done_on is not None
+        return LATE if done_on > due else ON_TIME
+    if status == schedule.OVERDUE:
+        return OVERDUE
+    return PENDING
+
+
+def summarise(
+    tallies: Iterable[StepTally],
+    trips: Iterable[TripDates],
+    within: Period,
+    as_of: dt.date,
+    managers: Collection[str] | None = None,
+) -> Report:
+    """Every figure of the report from plain records (steps and trips of cancelled trips left out
+    by the caller). With `managers`, only theirs, and each of them listed even with nothing due."""
+    wanted = set(managers) if managers else None
+    by_manager: dict[str, Counter] = defaultdict(Counter)
+    by_step: dict[tuple[str, int, str], Counter] = defaultdict(Counter)
+    for name in wanted or ():
+        by_manager[name] = Counter()  # listed even with nothing due
+    for tally in tallies:
+        if tally.due not in within or (wanted is not None and tally.manager not in wanted):
+            continue
+        kind = classify(tally.due, tally.done_on, as_of)
+        by_manager[tally.manager][kind] += tally.count
+        by_step[(tally.playbook, tally.step_no, tally.step_id)][kind] += tally.count
+    total: Counter = Counter()
+    for counts in by_manager.values():
+        total.update(counts)
+    return Report(
+        period=within,
+        as_of=as_of,
+        managers=tuple((name, Figures.of(by_manager[name])) for name in sorted(by_manager, key=_manager_order)),
+        total=Figures.of(total),
+        steps=tuple(StepFigures(pb, no, sid, Figures.of(by_step[(pb, no, sid)])) for pb, no, sid in sorted(by_step)),
+        outcomes=outcomes(trips, within, as_of, wanted),
+    )
+
+
+def _manager_order(name: str) -> tuple[str, str]:
+    return (name.casefold(), name)
+
+
+def outcomes(
+    trips: Iterable[TripDates],
+    within: Period,
+    as_of: dt.date,
+    managers: Collection[str] | None = None,
+) -> Outcomes:
+    """What the method is for, in the period (trips of cancelled trips left out by the caller):
+    - trips_sold: tours purchased in the period;
+    - returning_clients: clients who bought a tour in the period and, counting it, have bought
+      at least two tours by the period's end;
+    - declined: clients whose decline became known in the period;
+    - declined_came_back: of those, clients who bought a tour after their (first) decline in the
+      period, by as_of, from any manager.
+    With `managers`, the sales and the declines are theirs."""
+    purchases: dict[int, list[dt.date]] = defaultdict(list)
+    sold: list[TripDates] = []
+    declined: dict[int, dt.date] = {}
+    for trip in trips:
+        mine = managers is None or trip.manager in managers
+        if trip.purchase is not None:
+            purchases[trip.client_id].append(trip.purchase)
+            if mine and trip.purchase in within:
+                sold.append(trip)
+        if mine and trip.declined in within:
+            assert trip.declined is not None
+            first = declined.get(trip.client_id)
+            declined[trip.client_id] = trip.declined if first is None else min(first, trip.declined)
+    returning = {trip.client_id for trip in sold if sum(day <= within.end for day in purchases[trip.client_id]) >= 2}
+    came_back = sum(
+        any(day > declined_on and day <= as_of for day in purchases[client]) for client, declined_on in declined.items()
+    )
+    return Outcomes(len(sold), len(returning), len(declined), came_back)
+
+
+def compute(store, within: Period, as_of: dt.date, managers: Collection[str] | None = None) -> Report:
+    """The report for a period, as of a day, read from the store (the one entry point for the
+    `stats` command and the workbook's Summary sheet)."""
+    wanted = sorted(set(managers)) if managers else None
+    tallies = [StepTally(*row) for row in store.step_tallies(within.start, within.end, wanted)]
+    trips = [TripDates(*row) for row in store.outcome_trips(within.start, within.end)]
+    return summarise(tallies, trips, within, as_of, wanted)

@@ -1,0 +1,289 @@
+"""`ppo stats`: the director's figures, checked exactly on a store built through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PPO = Path(sys.executable).parent / "ppo"
+AS_OF = "20.11.2026"
+
+
+def run(db: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    # Nothing of the user's (config, PPO_TODAY, locale) may change what the tests see.
+    home = db.parent
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "PPO_DB": str(db),
+        "COLUMNS": "200",
+        "PYTHONIOENCODING": "utf-8",
+        **(env or {}),
+    }
+    result = subprocess.run([str(PPO), *args], capture_output=True, text=True, env=clean, stdin=subprocess.DEVNULL)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def add(db: Path, name: str, purchase: str, departure: str, return_: str, manager: str, phone: str):
+    dates = ["--purchase", purchase, "--departure", departure, "--return", return_]
+    out = run(db, "add", name, *dates, "-m", manager, "--phone", phone, "-f", "json").stdout
+    return json.loads(out)["trip_id"]
+
+
+def decline(db: Path, name: str, day: str, manager: str, phone: str) -> int:
+    out = run(db, "decline", name, "--date", day, "-m", manager, "--phone", phone, "-f", "json").stdout
+    return json.loads(out)["trip_id"]
+
+
+def done(db: Path, trip: int, step: str, day: str) -> None:
+    run(db, "done", str(trip), step, "--date", day)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    """November 2026 as of the 20th, two managers; the expected figures are in the tests."""
+    db = tmp_path_factory.mktemp("stats") / "ppo.sqlite3"
+    # Olga. Anna: steps due 02, 09, 10, 17, 18, 19, 24 Nov.
+    anna = add(db, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "Olga", "+7 900 000-01-00")
+    done(db, anna, "0", "02.11.2026")  # on time
+    done(db, anna, "reminder", "09.11.2026")  # on time
+    done(db, anna, "2", "12.11.2026")  # late
+    done(db, anna, "3", "18.11.2026")  # late; 4 and 5 never (overdue), 6 due 24th (pending)
+    # Anna again (same phone: a returning client); step 0 due on as_of, not done: pending.
+    add(db, "Anna", "20.11.2026", "20.12.2026", "30.12.2026", "Olga", "89000000100")
+    decline(db, "Fedor", "10.11.2026", "Olga", "400")  # steps due 10th and 17th, never done
+    decline(db, "Gleb", "20.10.2026", "Olga", "500")  # declined in October: outside the period
+    # Hanna's first tour, in June.
+    add(db, "Hanna", "01.06.2026", "10.06.2026", "20.06.2026", "Olga", "600")
+    # Ivan. Boris bought in October: step 0 (25 Oct) is outside; due 04, 05, 12, 13, 14, 19 Nov.
+    boris = add(db, "Boris", "25.10.2026", "05.11.2026", "12.11.2026", "Ivan", "200")
+    done(db, boris, "0", "25.10.2026")
+    done(db, boris, "1", "04.11.2026")  # on time
+    done(db, boris, "2", "06.11.2026")  # late
+    done(db, boris, "3", "12.11.2026")  # on time
+    done(db, boris, "4", "15.11.2026")  # late; 5 and 6 never (overdue)
+    dina = add(db, "Dina", "03.11.2026", "08.11.2026", "15.11.2026", "Ivan", "700")
+    done(db, dina, "0", "03.11.2026")
+    run(db, "cancel", str(dina), "--reason", "visa refused")  # cancelled: counts nowhere
+    egor = decline(db, "Egor", "05.11.2026", "Ivan", "300")
+    done(db, egor, "0", "05.11.2026")  # on time; step 1 (12th) never: overdue
+    egor_tour = add(db, "Egor", "15.11.2026", "10.01.2027", "20.01.2027", "Ivan", "300")  # came back
+    done(db, egor_tour, "0", "15.11.2026")
+    hanna = add(db, "Hanna", "19.11.2026", "01.02.2027", "10.02.2027", "Ivan", "600")  # returning
+    done(db, hanna, "0", "19.11.2026")
+    return db
+
+
+def stats_json(db: Path, *args: str) -> dict:
+    return json.loads(run(db, "stats", "--date", AS_OF, "--format", "json", *args).stdout)
+
+
+def figures(due, on_time, late, overdue, pending, rate):
+    return {
+        "due": due,
+        "on_time": on_time,
+        "late": late,
+        "overdue": overdue,
+        "pending": pending,
+        "on_time_rate": rate,
+    }
+
+
+OLGA = figures(10, 2, 2, 4, 2, 0.2)
+IVAN = figures(10, 5, 2, 3, 0, 0.5)
+TOTAL = figures(20, 7, 4, 7, 2, 0.35)
+STEPS = [
+    ("declined", 0, "decline-chain", figures(2, 1, 0, 1, 0, 0.5)),
+    ("declined", 1, "decline-feedback", figures(2, 0, 0, 2, 0, 0.0)),
+    ("tour", 0, "ppo-do", figures(4, 3, 0, 0, 1, 0.75)),
+    ("tour", 1, "reminder", figures(2, 2, 0, 0, 0, 1.0)),
+    ("tour", 2, "sms-departure", figures(2, 0, 2, 0, 0, 0.0)),
+    ("tour", 3, "sms-return", figures(2, 1, 1, 0, 0, 0.5)),
+    ("tour", 4, "ppo-posle", figures(2, 0, 1, 1, 0, 0.0)),
+    ("tour", 5, "invite-call", figures(2, 0, 0, 2, 0, 0.0)),
+    ("tour", 6, "office-visit", figures(2, 0, 0, 1, 1, 0.0)),
+]
+
+
+def test_json_has_every_figure_per_manager_step_and_outcome(store):
+    assert stats_json(store) == {
+        "period": {"from": "2026-11-01", "to": "2026-11-30"},
+        "as_of": "2026-11-20",
+        "managers": [{"manager": "Ivan", **IVAN}, {"manager": "Olga", **OLGA}],
+        "total": TOTAL,
+        "steps": [{"playbook": pb, "step_no": no, "step_id": sid, **f} for pb, no, sid, f in STEPS],
+        "outcomes": {
+            "trips_sold": 4,
+            "returning_clients": 2,
+            "declined": 2,
+            "declined_came_back": 1,
+            "came_back_rate": 0.5,
+        },
+    }
+
+
+def test_manager_filter_narrows_steps_and_outcomes(store):
+    ivan = stats_json(store, "--manager", "Ivan")
+    assert ivan["managers"] == [{"manager": "Ivan", **IVAN}]
+    assert ivan["total"] == IVAN
+    assert ivan["outcomes"] == {
+        "trips_sold": 2,
+        "returning_clients": 1,
+        "declined": 1,
+        "declined_came_back": 1,
+        "came_back_rate": 1.0,
+    }
+    olga = stats_json(store, "-m", "Olga")
+    assert olga["total"] == OLGA
+    assert olga["outcomes"] == {
+        "trips_sold": 2,
+        "returning_clients": 1,
+        "declined": 1,
+        "declined_came_back": 0,
+        "came_back_rate": 0.0,
+    }
+    both = stats_json(store, "-m", "Olga", "-m", "Ivan")
+    assert both["total"] == TOTAL
+
+
+def test_manager_with_no_trips_gets_zeros_and_no_rate(store):
+    result = stats_json(store, "--manager", "Zoya")
+    assert result["managers"] == [{"manager": "Zoya", **figures(0, 0, 0, 0, 0, None)}]
+    assert result["total"] == figures(0, 0, 0, 0, 0, None)
+    assert result["steps"] == []
+    assert result["outcomes"] == {
+        "trips_sold": 0,
+        "returning_clients": 0,
+        "declined": 0,
+        "declined_came_back": 0,
+        "came_back_rate": None,
+    }
+
+
+def test_period_with_nothing_due_has_null_rates(store):
+    result = stats_json(store, "--from", "01.03.2027", "--to", "31.03.2027")
+    assert result["period"] == {"from": "2027-03-01", "to": "2027-03-31"}
+    assert result["managers"] == []
+    assert result["total"] == figures(0, 0, 0, 0, 0, None)
+    assert result["outcomes"]["came_back_rate"] is None
+    table = run(store, "stats", "--date", AS_OF, "--from", "01.03.2027", "--to", "31.03.2027").stdout
+    assert "Nothing due in the period." in table
+
+
+def test_period_boundaries_are_inclusive_and_move_the_figures(store):
+    result = stats_json(store, "--from", "17.11.2026", "--to", "19.11.2026")
+    assert result["managers"] == [
+        {
+            "manager": "Ivan",
+            **figures(2, 1, 0, 1, 0, 0.5),
+        },  # Hanna 0 on time, Boris 6 overdue (19th)
+        {"manager": "Olga", **figures(4, 0, 1, 3, 0, 0.0)},  # Anna 3 late, 4 and 5 overdue; Fedor 1
+    ]
+    assert result["outcomes"]["trips_sold"] == 1  # Hanna on the 19th
+
+
+def test_as_of_decides_overdue_against_pending(store):
+    # As of the 1st nothing open in November is late yet: every open step is pending.
+    early = stats_json(store, "--from", "01.11.2026", "--to", "30.11.2026", "--date", "01.11.2026")
+    assert early["as_of"] == "2026-11-01"
+    assert early["total"] == figures(20, 7, 4, 0, 9, 0.35)
+    assert early["outcomes"]["declined_came_back"] == 0  # Egor bought on the 15th, after that day
+
+
+def test_default_period_is_the_month_of_the_date(store):
+    result = json.loads(run(store, "stats", "--date", "05.10.2026", "-f", "json").stdout)
+    assert result["period"] == {"from": "2026-10-01", "to": "2026-10-31"}
+    assert result["outcomes"]["declined"] == 1  # Gleb
+    assert result["outcomes"]["trips_sold"] == 1  # Boris
+
+
+def test_today_comes_from_ppo_today(store):
+    out = run(store, "stats", "-f", "json", env={"PPO_TODAY": "2026-11-20"}).stdout
+    assert json.loads(out)["total"] == TOTAL
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    """Each row of the rich tables by its first cell (or first two for the steps)."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip("│┃ ").split("│")]
+        if len(cells) == 7:
+            rows[cells[0]] = cells[1:]
+        elif len(cells) == 8:
+            rows[f"{cells[0]} {cells[1]}"] = cells[2:]
+    return rows
+
+
+def test_table_shows_the_same_figures(store):
+    out = run(store, "stats", "--date", AS_OF).stdout
+    assert "01.11.2026 – 30.11.2026 (as of 20.11.2026)" in out
+    rows = table_rows(out)
+    assert rows["Olga"] == ["10", "2", "2", "4", "2", "20.0%"]
+    assert rows["Ivan"] == ["10", "5", "2", "3", "0", "50.0%"]
+    assert rows["Total"] == ["20", "7", "4", "7", "2", "35.0%"]
+    assert rows["tour 4 · ppo-posle"] == ["2", "0", "1", "1", "0", "0.0%"]
+    assert rows["declined 1 · decline-feedback"] == ["2", "0", "0", "2", "0", "0.0%"]
+    assert "trips sold: 4" in out
+    assert "returning clients: 2" in out
+    assert "declined clients: 2, came back: 1 (50.0%)" in out
+
+
+def test_table_for_a_manager_with_no_trips_shows_a_dash(store):
+    rows = table_rows(run(store, "stats", "--date", AS_OF, "-m", "Zoya").stdout)
+    assert rows["Zoya"] == ["0", "0", "0", "0", "0", "—"]
+
+
+def test_csv_has_a_row_per_manager_and_a_total(store):
+    out = run(store, "stats", "--date", AS_OF, "--format", "csv").stdout.splitlines()
+    assert out == [
+        "period_from,period_to,as_of,scope,manager,due,on_time,late,overdue,pending,on_time_rate",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,10,5,2,3,0,0.5",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,10,2,2,4,2,0.2",
+        "2026-11-01,2026-11-30,2026-11-20,total,,20,7,4,7,2,0.35",
+    ]
+
+
+def test_csv_manager_name_never_runs_as_a_formula(tmp_path):
+    db = tmp_path / "ppo.sqlite3"
+    add(db, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "=HYPERLINK(1)", "100")
+    out = run(db, "stats", "--date", AS_OF, "--format", "csv").stdout.splitlines()
+    assert out[1].split(",")[4] == "'=HYPERLINK(1)"
+
+
+def test_md_has_tables_for_mail(store):
+    out = run(store, "stats", "--date", AS_OF, "--format", "md").stdout
+    assert out.startswith("# ppo: figures for 01.11.2026 – 30.11.2026 (as of 20.11.2026)\n")
+    assert "| Olga | 10 | 2 | 2 | 4 | 2 | 20.0% |" in out
+    assert "| **Total** | 20 | 7 | 4 | 7 | 2 | 35.0% |" in out
+    assert "| tour | 2 · sms-departure | 2 | 0 | 2 | 0 | 0 | 0.0% |" in out
+    assert "- declined clients: 2, came back: 1 (50.0%)" in out
+
+
+def test_from_after_to_is_bad_input(store):
+    result = run(store, "stats", "--from", "10.11.2026", "--to", "01.11.2026", check=False)
+    assert result.returncode == 2
+    assert result.stderr == "ppo: --from (2026-11-10) is after --to (2026-11-01)\n"
+    assert result.stdout == ""
+
+
+def test_impossible_date_is_bad_input(store):
+    result = run(store, "stats", "--from", "31.02.2026", check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("ppo: --from: impossible date")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_stats_writes_nothing(store):
+    before = store.read_bytes()
+    run(store, "stats", "--date", AS_OF)
+    assert store.read_bytes() == before
