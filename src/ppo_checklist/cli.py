@@ -406,6 +406,7 @@ def stats_(
     else:
         render.stats_table(record, session.config.date_format)
 
+
 # --- bulk import and the daily report ------------------------------------------------------
 
 PROGRESS_MIN_ROWS = 2000
