@@ -507,8 +507,10 @@ def report(
 
     session = _session(ctx)
     day = session.today(date)
-    written = daily.write_report(session.store, out, day, session.config, session.playbooks)
-    sys.stdout.write(written.markdown)
+    written = daily.write_markdown(session.store, out, day, session.config)
+    sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
+    sys.stdout.flush()
+    daily.write_workbook(session.store, written, day, session.config, session.playbooks)
 
 
 # --- the one place where errors become messages ----------------------------------------------

@@ -41,26 +41,41 @@ def file_stem(day: dt.date) -> str:
     return f"ppo-{day.isoformat()}"
 
 
-def write_report(store: Store, out_dir: Path, day: dt.date, config: Config, playbooks: dict[str, Playbook]) -> Report:
-    """`ppo-YYYY-MM-DD.xlsx` and `ppo-YYYY-MM-DD.md` in `out_dir` (created if missing)."""
+def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config) -> Report:
+    """`ppo-YYYY-MM-DD.md` in `out_dir` (created if missing); the workbook follows."""
     prepare_dir(out_dir)
     body = markdown(store, day, config)
-    workbook_path = out_dir / f"{file_stem(day)}.xlsx"
-    markdown_path = out_dir / f"{file_stem(day)}.md"
-    write_atomic(workbook_path, lambda tmp: write_report_workbook(store, tmp, day, config, playbooks))
-    write_atomic(markdown_path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
-    return Report(body, markdown_path, workbook_path)
+    stem = out_dir / file_stem(day)
+    report = Report(body, stem.with_suffix(".md"), stem.with_suffix(".xlsx"))
+    write_atomic(report.markdown_path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
+    return report
 
 
-def write_report_workbook(
-    store: Store, path: Path, day: dt.date, config: Config, playbooks: dict[str, Playbook]
-) -> None:
-    """The director's checklist workbook, as `ppo export` writes it."""
+def write_workbook(store: Store, report: Report, day: dt.date, config: Config, playbooks: dict[str, Playbook]) -> None:
+    """`ppo-YYYY-MM-DD.xlsx` beside the Markdown, replaced in one step."""
+    writer = workbook_writer(report.workbook_path)
+    write_atomic(report.workbook_path, lambda tmp: write_report_workbook(writer, store, tmp, day, config, playbooks))
+
+
+def workbook_writer(path: Path):
+    """The workbook module (`ppo export`'s writer); a clear failure where it is missing."""
     try:
         from ppo_checklist import workbook
     except ImportError:
-        raise PpoError(_("this ppo has no workbook writer: cannot write {path}").format(path=path)) from None
-    workbook.export(store, path, day, config, playbooks)  # type: ignore[attr-defined]
+        raise PpoError(_("this ppo has no workbook writer: {path} not written").format(path=path)) from None
+    return workbook
+
+
+def write_report_workbook(
+    writer, store: Store, path: Path, day: dt.date, config: Config, playbooks: dict[str, Playbook]
+) -> None:
+    """The director's checklist workbook at `path`, as `ppo export` writes it (active trips).
+
+    Written against `workbook.plan_sheets` / `write_book` as on branch `workbook`
+    (74957cc); `write_workbook` already supplies the temporary file and the rename.
+    """
+    layouts = writer.plan_sheets(playbooks, store.playbook_uses(False), False)
+    writer.write_book(path, store.iter_trips(False), layouts, playbooks, day)
 
 
 def prepare_dir(out_dir: Path) -> None:
