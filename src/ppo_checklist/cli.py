@@ -263,7 +263,9 @@ def today(
     session = _session(ctx)
     day = session.today(date)
     actions = tracker.agenda(session.store, day, manager)
-    heading = _("ppo: actions for {day}").format(day=day.strftime(session.config.date_format))
+    from ppo_checklist.report import heading as agenda_heading  # the same title as the daily report
+
+    heading = agenda_heading(day, session.config.date_format)
     _print_actions(session, actions, fmt, text, heading)
 
 
@@ -424,6 +426,112 @@ def stats_(
         sys.stdout.write(render.stats_markdown(record, session.config.date_format))
     else:
         render.stats_table(record, session.config.date_format)
+
+
+# --- bulk import and the daily report ------------------------------------------------------
+
+PROGRESS_MIN_ROWS = 2000
+
+
+class _ImportProgress:
+    """A progress bar on stderr for a large file, only when stderr is a terminal (not cron)."""
+
+    LABELS = {"check": _("Checking rows"), "write": _("Writing trips")}
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._tasks: dict[str, int] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if total <= PROGRESS_MIN_ROWS or not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            from rich.progress import Progress
+
+            self._bar = Progress(console=render.console(stderr=True), transient=True)
+            self._bar.start()
+        if phase not in self._tasks:
+            self._tasks[phase] = self._bar.add_task(self.LABELS.get(phase, phase), total=total)
+        self._bar.update(self._tasks[phase], completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help=_("A .csv (comma or semicolon) or .xlsx file.")),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=_("Import the good rows anyway.")),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help=_("Check and report only.")),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help=_("table or json.")),
+) -> None:
+    """Adds trips in bulk from a spreadsheet: all rows or, if any is bad, none."""
+    from ppo_checklist import importing
+
+    if fmt in (Format.csv, Format.md):
+        raise BadInput(_("import: --format must be table or json"))
+    session = _session(ctx)
+    config = session.config
+    progress = _ImportProgress()
+    try:
+        result = importing.import_file(
+            session.store,
+            file,
+            session.playbooks,
+            config.dayfirst,
+            config.default_manager,
+            skip_bad=skip_bad,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    for bad in result.bad:
+        sys.stderr.write(f"{bad}\n")
+    if fmt is Format.json:
+        render.emit_json(result.record())
+    elif not result.rejected:
+        typer.echo(_import_summary(result))
+    if result.rejected:
+        bad = _count(len(result.bad), _("bad row"), _("bad rows"))
+        message = _("{file}: {bad}; nothing imported (fix them, or --skip-bad to take the good rows)")
+        raise BadInput(message.format(file=file, bad=bad))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _import_summary(result) -> str:
+    added = _count(result.added, _("trip"), _("trips"))
+    parts = [(_("{n} would be added") if result.dry_run else _("{n} added")).format(n=added)]
+    parts.append(_("{n} already there").format(n=result.already))
+    if result.repeated:
+        parts.append(_("{n} repeated in the file").format(n=result.repeated))
+    if result.bad:
+        bad = _count(len(result.bad), _("bad row"), _("bad rows"))
+        parts.append(_("{n} skipped").format(n=bad))
+    prefix = _("dry run, nothing written: ") if result.dry_run else ""
+    return f"{result.file}: {prefix}" + ", ".join(parts)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", "-o", help=_("The folder (created if missing).")),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """For cron: writes ppo-YYYY-MM-DD.xlsx and .md into a folder, prints the Markdown."""
+    from ppo_checklist import report as daily
+
+    session = _session(ctx)
+    day = session.today(date)
+    written = daily.write_markdown(session.store, out, day, session.config)
+    sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
+    sys.stdout.flush()
+    daily.write_workbook(session.store, written, day, session.config, session.playbooks)
 
 
 # --- the one place where errors become messages ----------------------------------------------

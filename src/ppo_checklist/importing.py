@@ -1,0 +1,535 @@
+"""Reading client files (CSV from Excel or Google Sheets, .xlsx) into trips, in bulk.
+
+Three stages, so that nothing is written unless every row is good: read the file into
+raw rows, check each row in pure code (dates, playbook, schedule), then resolve clients
+and duplicates against the store and write everything in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ppo_checklist.dates import parse_date
+from ppo_checklist.errors import BadInput, DateError
+from ppo_checklist.i18n import _
+from ppo_checklist.playbooks import Playbook
+from ppo_checklist.store import DATE_COLUMNS, NewStep, Store, email_key, phone_key
+from ppo_checklist.tracker import new_steps
+
+# Column names users' spreadsheets carry, compared after `_header_key` (case, spaces).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "client", "клиент", "фио", "имя", "имя клиента"),
+    "phone": ("phone", "телефон", "тел", "тел."),
+    "email": ("email", "e-mail", "почта", "эл. почта", "электронная почта"),
+    "manager": ("manager", "менеджер"),
+    "purchase": ("purchase", "дата покупки", "покупка"),
+    "departure": ("departure", "дата вылета", "вылет"),
+    "return": ("return", "дата возвращения", "возвращение", "дата возврата"),
+    "declined": ("declined", "дата отказа"),
+    "playbook": ("playbook", "сценарий"),
+    "note": ("note", "примечание", "комментарий"),
+}
+REQUIRED = ("name",)  # and the default playbook's dates when there is no playbook column
+DATE_FIELDS = tuple(DATE_COLUMNS)  # purchase, departure, return, declined
+DEFAULT_PLAYBOOK = "tour"
+ENCODINGS = ("utf-8-sig", "cp1251")
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+PROGRESS_EVERY = 1000
+
+
+def _header_key(text: Any) -> str:
+    return " ".join(str(text if text is not None else "").split()).casefold()
+
+
+_ALIASES = {_header_key(alias): column for column, aliases in COLUMNS.items() for alias in aliases}
+
+
+class RawTable(NamedTuple):
+    """A file's header mapped to ppo's columns, and its data rows with file line numbers."""
+
+    columns: dict[str, int]  # ppo column -> position in a row
+    width: int  # cells in the header row: a value beyond it has no column
+    rows: list[tuple[int, Sequence[Any]]]
+
+
+class Checked(NamedTuple):
+    """A row that passed every check: ready to become a trip."""
+
+    line: int
+    name: str
+    phone: str | None
+    email: str | None
+    phone_key: str | None
+    email_key: str | None
+    manager: str
+    playbook: str
+    dates: dict[str, dt.date | None]
+    note: str | None
+    steps: list[NewStep]
+
+
+class BadRow(NamedTuple):
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return _("line {n}: {reason}").format(n=self.line, reason=self.reason)
+
+
+@dataclass
+class ImportResult:
+    """What an import found and did; `written` is False for a dry run or a rejected file."""
+
+    file: str
+    rows: int = 0
+    added: int = 0
+    clients_added: int = 0
+    already: int = 0  # the same trip is in the store
+    repeated: int = 0  # the same trip came earlier in this file
+    bad: list[BadRow] = field(default_factory=list)
+    dry_run: bool = False
+    written: bool = False
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.bad) and not self.written and not self.dry_run
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "rows": self.rows,
+            "added": self.added,
+            "clients_added": self.clients_added,
+            "already": self.already,
+            "repeated": self.repeated,
+            "bad": [{"line": b.line, "reason": b.reason} for b in self.bad],
+            "dry_run": self.dry_run,
+            "written": self.written,
+        }
+
+
+# --- reading files -------------------------------------------------------------------------
+
+
+def read_table(path: Path) -> RawTable:
+    """The header and rows of a .csv or .xlsx file, as users' spreadsheet programs save them."""
+    if not path.is_file():
+        raise BadInput(_("no such file: {path}").format(path=path))
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        header, rows = _read_csv(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        header, rows = _read_xlsx(path)
+    elif suffix == ".xls":
+        raise BadInput(_("{path}: old .xls files cannot be read; save it as .xlsx or CSV").format(path=path))
+    else:
+        raise BadInput(_("{path}: not a .csv or .xlsx file").format(path=path))
+    if header is None:
+        raise BadInput(_("{path}: the file is empty (a header row is needed)").format(path=path))
+    return RawTable(map_header(header, str(path)), len(header), rows)
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM) if it is valid UTF-8, else Windows-1251 (older Russian Excel)."""
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BadInput(_("{src}: not UTF-8 or Windows-1251 text").format(src=source))
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Excel in a Russian locale separates with `;`, Google Sheets and others with `,`."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _read_csv(path: Path) -> tuple[list[str] | None, list[tuple[int, Sequence[Any]]]]:
+    text = decode(path.read_bytes(), str(path))
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    header: list[str] | None = None
+    rows: list[tuple[int, Sequence[Any]]] = []
+    consumed = 0
+    try:
+        for fields in reader:
+            line = consumed + 1  # a quoted cell may span lines: a row is numbered by its first
+            consumed = reader.line_num
+            if not any(cell.strip() for cell in fields):
+                continue
+            if header is None:
+                header = fields
+            else:
+                rows.append((line, fields))
+    except csv.Error as exc:
+        raise BadInput(_("{path}: line {n}: {e}").format(path=path, n=consumed + 1, e=exc)) from None
+    return header, rows
+
+
+def _read_xlsx(path: Path) -> tuple[list[Any] | None, list[tuple[int, Sequence[Any]]]]:
+    import zipfile
+
+    from openpyxl import load_workbook  # slow to import: only when an .xlsx is read
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise BadInput(_("{path}: not a readable .xlsx file ({e})").format(path=path, e=exc)) from None
+    try:
+        sheet = book.worksheets[0]
+        header: list[Any] | None = None
+        rows: list[tuple[int, Sequence[Any]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if not any(_cell_text(v) for v in values):
+                continue
+            if header is None:
+                header = list(values)
+            else:
+                rows.append((number, values))
+    finally:
+        book.close()
+    return header, rows
+
+
+def map_header(header: Sequence[Any], source: str) -> dict[str, int]:
+    """Which position holds which column; unknown, repeated or missing columns are errors.
+
+    Phone, e-mail, manager, playbook and note may be left out: their cells may be empty too.
+    """
+    columns: dict[str, int] = {}
+    for position, title in enumerate(header):
+        key = _header_key(title)
+        if not key:
+            continue  # an empty header cell: Excel's trailing separators
+        column = _ALIASES.get(key)
+        if column is None:
+            raise BadInput(
+                _("{src}: unknown column '{c}' (known: {k})").format(
+                    src=source, c=str(title).strip(), k=", ".join(COLUMNS)
+                )
+            )
+        if column in columns:
+            raise BadInput(_("{src}: column '{c}' appears twice").format(src=source, c=str(title).strip()))
+        columns[column] = position
+    missing = [column for column in REQUIRED if column not in columns]
+    if missing:
+        raise BadInput(
+            _("{src}: missing column {c} (e.g. {a})").format(
+                src=source,
+                c=", ".join(missing),
+                a=" / ".join(f"'{a}'" for a in COLUMNS[missing[0]][:3]),
+            )
+        )
+    return columns
+
+
+def require_dates(table: RawTable, playbooks: dict[str, Playbook], source: str) -> None:
+    """Without a playbook column every row is a tour: its date columns must be there."""
+    if "playbook" in table.columns or DEFAULT_PLAYBOOK not in playbooks:
+        return
+    missing = [a for a in playbooks[DEFAULT_PLAYBOOK].dates if a not in table.columns]
+    if missing:
+        raise BadInput(
+            _("{src}: missing column {c} (e.g. {a})").format(
+                src=source,
+                c=", ".join(missing),
+                a=" / ".join(f"'{a}'" for a in COLUMNS[missing[0]][:3]),
+            )
+        )
+
+
+# --- checking rows (pure) --------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    if value.__class__ is str:  # every CSV cell: the common case first
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone typed as a number in Excel
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def _cell_date(value: Any, dayfirst: bool, seen: dict[str, dt.date]) -> dt.date | None:
+    """A cell's date; `seen` remembers texts already read (a file repeats a few hundred days)."""
+    if value.__class__ is str:
+        day = seen.get(value)
+        if day is None:
+            text = value.strip()
+            if not text:
+                return None
+            day = seen[value] = parse_date(text, dayfirst)
+        return day
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)):
+        raise DateError(_("not a date: {v}").format(v=_cell_text(value)))
+    text = _cell_text(value)
+    return parse_date(text, dayfirst) if text else None
+
+
+def check_rows(
+    table: RawTable,
+    playbooks: dict[str, Playbook],
+    dayfirst: bool,
+    default_manager: str,
+    progress: Progress | None = None,
+) -> tuple[list[Checked], list[BadRow]]:
+    """Every row checked on its own: a name, readable dates in order, a known playbook."""
+    good: list[Checked] = []
+    bad: list[BadRow] = []
+    positions = table.columns
+    texts = ("name", "phone", "email", "manager", "playbook", "note")
+    text_columns = [(c, positions[c]) for c in texts if c in positions]
+    date_columns = [(c, positions[c]) for c in DATE_FIELDS if c in positions]
+    seen: dict[str, dt.date] = {}
+    total = len(table.rows)
+    for index, (line, cells) in enumerate(table.rows):
+        if progress and index % PROGRESS_EVERY == 0:
+            progress("check", index, total)
+        width = len(cells)
+        values = {c: _cell_text(cells[at]) if at < width else "" for c, at in text_columns}
+        reasons: list[str] = []
+        if not values["name"]:
+            reasons.append(_("no client name"))
+        if width > table.width and any(_cell_text(v) for v in cells[table.width :]):
+            reasons.append(_("more cells than the header has columns (a stray separator?)"))
+        dates: dict[str, dt.date | None] = dict.fromkeys(DATE_FIELDS)
+        for column, at in date_columns:
+            try:
+                dates[column] = _cell_date(cells[at], dayfirst, seen) if at < width else None
+            except DateError as exc:
+                reasons.append(f"{column}: {exc}")
+        playbook = playbooks.get(values.get("playbook") or DEFAULT_PLAYBOOK)
+        if playbook is None:
+            reasons.append(
+                _("unknown playbook '{id}' (known: {k})").format(id=values["playbook"], k=", ".join(sorted(playbooks)))
+            )
+        steps: list[NewStep] = []
+        if playbook is not None and not reasons:
+            missing = [anchor for anchor in playbook.dates if dates[anchor] is None]
+            if missing:
+                reasons.append(_("no {a} date").format(a=", ".join(missing)))
+            else:
+                try:
+                    steps = new_steps(playbook, dates)
+                except DateError as exc:
+                    reasons.append(str(exc))
+        if reasons:
+            bad.append(BadRow(line, "; ".join(reasons)))
+            continue
+        assert playbook is not None
+        phone, email = values.get("phone") or None, values.get("email") or None
+        good.append(
+            Checked(
+                line,
+                values["name"],
+                phone,
+                email,
+                phone_key(phone),
+                email_key(email),
+                values.get("manager") or default_manager,
+                playbook.id,
+                dates,
+                values.get("note") or None,
+                steps,
+            )
+        )
+    if progress:
+        progress("check", total, total)
+    return good, bad
+
+
+# --- clients and duplicates against the store ------------------------------------------------
+
+
+def name_key(name: str) -> str:
+    """How a client with neither phone nor e-mail is recognised again: by name."""
+    return " ".join(name.split()).casefold()
+
+
+def _stored_dates(days: Sequence[str | None]) -> tuple[dt.date | None, ...]:
+    return tuple(dt.date.fromisoformat(day) if day else None for day in days)
+
+
+@dataclass
+class _Client:
+    """A client as the import sees it: one from the store (`id`) or a new one (`id` None)."""
+
+    name: str
+    phone: str | None
+    email: str | None
+    id: int | None = None
+    filled: bool = False  # a store client gains a phone or e-mail it lacked
+
+
+@dataclass
+class Plan:
+    """What to write: new clients, store clients to complete, and the new trips."""
+
+    clients: list[_Client] = field(default_factory=list)
+    completed: list[_Client] = field(default_factory=list)
+    trips: list[tuple[_Client, Checked]] = field(default_factory=list)
+    already: int = 0
+    repeated: int = 0
+    bad: list[BadRow] = field(default_factory=list)
+
+
+def plan(
+    rows: Iterable[Checked],
+    known_clients: Iterable[Sequence[Any]],
+    known_trips: Iterable[Sequence[Any]],
+) -> Plan:
+    """Decide, in file order, each row's client and whether its trip is new.
+
+    Same phone or e-mail = same client (as `ppo add`); a client with neither is matched by
+    name, only to recognise a trip imported before. A trip is the same when its client,
+    playbook and dates are.
+    """
+    result = Plan()
+    by_phone: dict[str, _Client] = {}
+    by_email: dict[str, _Client] = {}
+    contactless: dict[str, list[int]] = {}
+    for client_id, name, phone, email, p_key, e_key in known_clients:
+        client = _Client(name, phone, email, client_id)
+        if p_key:
+            by_phone[p_key] = client
+        if e_key:
+            by_email[e_key] = client
+        if not p_key and not e_key:
+            contactless.setdefault(name_key(name), []).append(client_id)
+    trips_in_store = {(row[0], row[1], *_stored_dates(row[2:])) for row in known_trips}
+    seen: set[tuple[Any, ...]] = set()
+
+    for row in rows:
+        p_key, e_key = row.phone_key, row.email_key
+        dates = tuple(row.dates.values())  # in DATE_FIELDS order: check_rows builds it so
+        if not p_key and not e_key:
+            key = name_key(row.name)
+            trip_key = ("name", key, row.playbook, *dates)
+            if trip_key in seen:
+                result.repeated += 1
+                continue
+            seen.add(trip_key)
+            if any((cid, row.playbook, *dates) in trips_in_store for cid in contactless.get(key, ())):
+                result.already += 1
+                continue
+            client = _Client(row.name, row.phone, row.email)
+            result.clients.append(client)
+            result.trips.append((client, row))
+            continue
+        by_key = by_phone.get(p_key) if p_key else None
+        by_mail = by_email.get(e_key) if e_key else None
+        if by_key is not None and by_mail is not None and by_key is not by_mail:
+            result.bad.append(BadRow(row.line, _("the phone and the e-mail belong to two different clients")))
+            continue
+        client = by_key or by_mail
+        if client is None:
+            client = _Client(row.name, row.phone, row.email)
+            result.clients.append(client)
+        else:
+            _complete(
+                client,
+                row,
+                p_key if by_key is None else None,
+                e_key if by_mail is None else None,
+                result,
+            )
+        if p_key and by_key is None and phone_key(client.phone) == p_key:
+            by_phone[p_key] = client
+        if e_key and by_mail is None and email_key(client.email) == e_key:
+            by_email[e_key] = client
+        trip_key = (id(client), row.playbook, *dates)
+        if trip_key in seen:
+            result.repeated += 1
+            continue
+        seen.add(trip_key)
+        if client.id is not None and (client.id, row.playbook, *dates) in trips_in_store:
+            result.already += 1
+            continue
+        result.trips.append((client, row))
+    return result
+
+
+def _complete(client: _Client, row: Checked, new_phone: str | None, new_email: str | None, result: Plan) -> None:
+    """A known client gains the phone or e-mail it lacked (as `ppo add` does); others stay."""
+    changed = False
+    if new_phone and not client.phone:
+        client.phone, changed = row.phone, True
+    if new_email and not client.email:
+        client.email, changed = row.email, True
+    if changed and client.id is not None and not client.filled:
+        client.filled = True
+        result.completed.append(client)
+
+
+# --- the use-case ------------------------------------------------------------------------------
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    playbooks: dict[str, Playbook],
+    dayfirst: bool = True,
+    default_manager: str = "",
+    skip_bad: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Adds the file's trips: all of them or (with bad rows) none, unless `skip_bad`."""
+    table = read_table(path)
+    require_dates(table, playbooks, str(path))
+    result = ImportResult(str(path), rows=len(table.rows), dry_run=dry_run)
+    checked, bad = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress)
+    if dry_run:
+        _plan_against(store, checked, bad, result)
+        return result
+    with store.write():
+        decided = _plan_against(store, checked, bad, result)
+        if result.bad and not skip_bad:
+            return result
+        _write(store, decided, progress)
+        result.written = True
+    return result
+
+
+def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], result: ImportResult) -> Plan:
+    phones = {row.phone_key for row in checked if row.phone_key}
+    emails = {row.email_key for row in checked if row.email_key}
+    clients, trips = store.import_context(phones, emails)
+    decided = plan(checked, clients, trips)
+    result.bad = sorted(bad + decided.bad)
+    result.added = len(decided.trips)
+    result.clients_added = len(decided.clients)
+    result.already, result.repeated = decided.already, decided.repeated
+    return decided
+
+
+def _write(store: Store, decided: Plan, progress: Progress | None) -> None:
+    ids = store.add_clients_bulk([(c.name, c.phone, c.email) for c in decided.clients])
+    for client, client_id in zip(decided.clients, ids):
+        client.id = client_id
+    store.complete_clients_bulk([(c.id, c.phone, c.email) for c in decided.completed])  # type: ignore[misc]
+    total = len(decided.trips)
+    chunk = 5000
+    for start in range(0, total, chunk):
+        if progress:
+            progress("write", start, total)
+        store.add_trips_bulk(
+            (client.id, row.manager, row.playbook, row.dates, row.note, row.steps)  # type: ignore[misc]
+            for client, row in decided.trips[start : start + chunk]
+        )
+    if progress:
+        progress("write", total, total)

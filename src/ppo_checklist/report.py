@@ -1,0 +1,124 @@
+"""The daily report for cron: the day's actions as Markdown and the director's workbook,
+written into a folder atomically (a reader never sees half a file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ppo_checklist import render, tracker
+from ppo_checklist.config import Config
+from ppo_checklist.errors import PpoError
+from ppo_checklist.i18n import _
+from ppo_checklist.playbooks import Playbook
+from ppo_checklist.store import Store
+
+
+@dataclass(frozen=True)
+class Report:
+    markdown: str
+    markdown_path: Path
+    workbook_path: Path
+
+
+def heading(day: dt.date, date_format: str) -> str:
+    """The title of the day's actions, the same for `ppo today --format md` and the report."""
+    return _("ppo: actions for {day}").format(day=day.strftime(date_format))
+
+
+def markdown(store: Store, day: dt.date, config: Config, manager: str | None = None) -> str:
+    """The day's actions grouped by manager, overdue first, with counts."""
+    actions = tracker.agenda(store, day, manager)
+    return render.actions_markdown(actions, config.date_format, heading(day, config.date_format))
+
+
+def file_stem(day: dt.date) -> str:
+    return f"ppo-{day.isoformat()}"
+
+
+def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config) -> Report:
+    """`ppo-YYYY-MM-DD.md` in `out_dir` (created if missing); the workbook follows."""
+    prepare_dir(out_dir)
+    body = markdown(store, day, config)
+    stem = out_dir / file_stem(day)
+    report = Report(body, stem.with_suffix(".md"), stem.with_suffix(".xlsx"))
+    write_atomic(report.markdown_path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
+    return report
+
+
+def write_workbook(store: Store, report: Report, day: dt.date, config: Config, playbooks: dict[str, Playbook]) -> None:
+    """`ppo-YYYY-MM-DD.xlsx` beside the Markdown, replaced in one step."""
+    writer = workbook_writer(report.workbook_path)
+    write_atomic(report.workbook_path, lambda tmp: write_report_workbook(writer, store, tmp, day, config, playbooks))
+
+
+def workbook_writer(path: Path):
+    """The workbook module (`ppo export`'s writer); a clear failure where it is missing."""
+    try:
+        from ppo_checklist import workbook
+    except ImportError:
+        raise PpoError(_("this ppo has no workbook writer: {path} not written").format(path=path)) from None
+    return workbook
+
+
+def write_report_workbook(
+    writer, store: Store, path: Path, day: dt.date, config: Config, playbooks: dict[str, Playbook]
+) -> None:
+    """The director's checklist workbook at `path`, as `ppo export` writes it (active trips).
+
+    Written against `workbook.plan_sheets` / `write_book` as on branch `workbook`
+    (74957cc); `write_workbook` already supplies the temporary file and the rename.
+    """
+    layouts = writer.plan_sheets(playbooks, store.playbook_uses(False), False)
+    writer.write_book(path, store.iter_trips(False), layouts, playbooks, day)
+
+
+def prepare_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PpoError(_("cannot create the folder {path}: {e}").format(path=out_dir, e=exc.strerror or exc)) from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise PpoError(_("cannot write into the folder {path}").format(path=out_dir))
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """`write` fills a temporary file beside `path`, which then replaces `path` in one step."""
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    tmp = Path(handle.name)
+    handle.close()
+    try:
+        write(tmp)
+        with tmp.open("rb+") as written:
+            os.fsync(written.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # as a plain open() would: the umask decides
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    """So that the rename itself survives a power cut (where the system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

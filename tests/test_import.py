@@ -1,0 +1,348 @@
+"""Moving from a spreadsheet: `ppo import` on files written the ways users' tools write them."""
+
+import datetime as dt
+import json
+
+import pytest
+
+RU_HEADER = ["Клиент", "Телефон", "Email", "Менеджер", "Дата покупки", "Дата вылета", "Дата возвращения"]
+EN_HEADER = ["name", "phone", "email", "manager", "purchase", "departure", "return"]
+
+ANNA = ["Анна Иванова", "+7 912 345-67-89", "anna@example.ru", "Ольга", "20.11.2026", "01.12.2026", "10.12.2026"]
+BORIS = ["Борис Орлов", "8 (903) 111-22-33", "", "Игорь", "21.11.2026", "05.12.2026", "15.12.2026"]
+VERA = ["Вера Соколова", "", "vera@example.ru", "", "22.11.2026", "22.11.2026", "29.11.2026"]
+
+
+def excel_csv(path, rows, encoding="cp1251"):
+    """As Excel in a Russian locale saves "CSV (разделители - запятые)": `;`, CRLF, cp1251."""
+    text = "".join(";".join(row) + "\r\n" for row in rows)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def sheets_csv(path, rows):
+    """As Google Sheets downloads a sheet: `,`, CRLF, UTF-8 without BOM, quotes where needed."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+    return path
+
+
+def shown(ppo):
+    return {t["client"]["name"]: t for t in ppo.snapshot()}
+
+
+def dues(trip):
+    return {s["id"]: s["due"] for s in trip["steps"]}
+
+
+# --- files as users' tools write them --------------------------------------------------------
+
+
+def test_excel_semicolon_csv_in_cp1251_imports_every_trip(ppo, tmp_path):
+    path = excel_csv(tmp_path / "clients.csv", [RU_HEADER, ANNA, BORIS, VERA])
+    result = ppo("import", str(path))
+    assert result.out.strip() == f"{path}: 3 trips added, 0 already there"
+    trips = shown(ppo)
+    anna = trips["Анна Иванова"]
+    assert anna["client"]["phone"] == "+7 912 345-67-89" and anna["client"]["email"] == "anna@example.ru"
+    assert anna["manager"] == "Ольга" and anna["playbook"] == "tour"
+    assert anna["dates"] == {"purchase": "2026-11-20", "departure": "2026-12-01", "return": "2026-12-10"}
+    assert dues(anna) == {
+        "ppo-do": "2026-11-20",
+        "reminder": "2026-11-30",
+        "sms-departure": "2026-12-01",
+        "sms-return": "2026-12-10",
+        "ppo-posle": "2026-12-11",
+        "invite-call": "2026-12-12",
+        "office-visit": "2026-12-17",
+    }
+    assert trips["Борис Орлов"]["client"]["phone"] == "8 (903) 111-22-33"
+    assert trips["Вера Соколова"]["client"]["email"] == "vera@example.ru"
+    # departure on the purchase day: the reminder is never before the purchase
+    assert dues(trips["Вера Соколова"])["reminder"] == "2026-11-22"
+
+
+def test_utf8_csv_with_bom_imports_the_same_trips(ppo, tmp_path):
+    path = excel_csv(tmp_path / "clients.csv", [RU_HEADER, ANNA, BORIS], encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    ppo("import", str(path))
+    trips = shown(ppo)
+    assert sorted(trips) == ["Анна Иванова", "Борис Орлов"]
+    assert trips["Анна Иванова"]["dates"]["return"] == "2026-12-10"
+
+
+def test_google_sheets_comma_csv_with_iso_dates_imports(ppo, tmp_path):
+    rows = [
+        EN_HEADER + ["note"],
+        [
+            "Orlov, Boris",
+            "+7 903 111-22-33",
+            "boris@example.com",
+            "Igor",
+            "2026-11-21",
+            "2026-12-05",
+            "2026-12-15",
+            "wants a window seat,\nand a vegetarian meal",
+        ],
+        ["Анна Иванова", "", "", "Ольга", "2026-11-20", "2026-12-01", "2026-12-10", ""],
+    ]
+    ppo("import", str(sheets_csv(tmp_path / "Clients - Sheet1.csv", rows)))
+    trips = shown(ppo)
+    boris = trips["Orlov, Boris"]
+    assert boris["note"] == "wants a window seat,\nand a vegetarian meal"
+    assert boris["dates"] == {"purchase": "2026-11-21", "departure": "2026-12-05", "return": "2026-12-15"}
+    assert trips["Анна Иванова"]["client"]["phone"] == ""
+
+
+def test_xlsx_with_date_cells_imports(ppo, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(RU_HEADER + ["Примечание"])
+    sheet.append(
+        [
+            "Анна Иванова",
+            79123456789,
+            "anna@example.ru",
+            "Ольга",
+            dt.datetime(2026, 11, 20),
+            dt.date(2026, 12, 1),
+            dt.datetime(2026, 12, 10),
+            "VIP",
+        ]
+    )
+    sheet.append(["Борис Орлов", "+7 903 111-22-33", None, None, "21.11.2026", "05.12.2026", "15.12.2026", None])
+    for row in sheet.iter_rows(min_row=2, min_col=5, max_col=7):
+        for cell in row:
+            if isinstance(cell.value, dt.datetime):
+                cell.number_format = "DD.MM.YYYY"
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    assert ppo("import", str(path)).out.strip().endswith("2 trips added, 0 already there")
+    trips = shown(ppo)
+    anna = trips["Анна Иванова"]
+    assert anna["client"]["phone"] == "79123456789" and anna["note"] == "VIP"
+    assert anna["dates"] == {"purchase": "2026-11-20", "departure": "2026-12-01", "return": "2026-12-10"}
+    assert trips["Борис Орлов"]["dates"]["departure"] == "2026-12-05"
+
+
+def test_headers_match_regardless_of_case_and_extra_spaces(ppo, tmp_path):
+    header = ["  ФИО ", "ТЕЛЕФОН", "E-mail", "менеджер", "Дата  покупки", " дата вылета", "Дата Возвращения", ""]
+    path = excel_csv(tmp_path / "c.csv", [header, ANNA + [""]])
+    ppo("import", str(path))
+    assert shown(ppo)["Анна Иванова"]["manager"] == "Ольга"
+
+
+def test_empty_manager_takes_the_configured_default_and_month_first_dates(ppo, tmp_path):
+    config = tmp_path / "us.toml"
+    config.write_text('dayfirst = false\ndefault_manager = "Kate"\n', encoding="utf-8")
+    rows = [EN_HEADER, ["Ann", "", "", "", "11/20/2026", "12/01/2026", "12/10/2026"]]
+    ppo("--config", str(config), "import", str(sheets_csv(tmp_path / "us.csv", rows)))
+    ann = shown(ppo)["Ann"]
+    assert ann["manager"] == "Kate" and ann["dates"]["purchase"] == "2026-11-20"
+
+
+def test_playbook_column_chooses_a_user_playbook(ppo, tmp_path):
+    folder = ppo.home / "config" / "ppo" / "playbooks"
+    folder.mkdir(parents=True)
+    (folder / "season.toml").write_text(
+        'id = "season"\ndates = ["purchase", "departure", "return"]\n[[steps]]\nno = 0\nid = "offer"\n'
+        'title = "Offer"\nchannel = "email"\nanchor = "return"\noffset = "+11m"\ntext = "{client}"\n',
+        encoding="utf-8",
+    )
+    rows = [EN_HEADER + ["playbook"], ANNA + ["season"], BORIS + [""]]
+    ppo("import", str(excel_csv(tmp_path / "c.csv", rows)))
+    trips = shown(ppo)
+    assert dues(trips["Анна Иванова"]) == {"offer": "2027-11-10"}
+    assert trips["Борис Орлов"]["playbook"] == "tour"
+
+
+# --- all or nothing ----------------------------------------------------------------------------
+
+
+def test_bad_rows_are_listed_by_line_with_reasons_and_nothing_goes_in(ppo, tmp_path):
+    ppo.add("Уже есть", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 900 000-00-00")
+    before = ppo.snapshot()
+    rows = [
+        RU_HEADER,
+        ANNA,
+        ["", "1", "", "", "20.11.2026", "01.12.2026", "10.12.2026"],
+        ["Плохая дата", "2", "", "", "20.11.2026", "31.02.2026", "10.12.2026"],
+        ["Не по порядку", "3", "", "", "05.12.2026", "01.12.2026", "10.12.2026"],
+        ["Без возвращения", "4", "", "", "20.11.2026", "01.12.2026", ""],
+        BORIS,
+        ["Лишняя ячейка", "5", "", "", "20.11.2026", "01.12.2026", "10.12.2026", "лишнее"],
+    ]
+    result = ppo("import", str(excel_csv(tmp_path / "bad.csv", rows)), check=False)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[:5] == [
+        "line 3: no client name",
+        "line 4: departure: impossible date: 31.02.2026",
+        "line 5: purchase (2026-12-05) is after departure (2026-12-01)",
+        "line 6: no return date",
+        "line 8: more cells than the header has columns (a stray separator?)",
+    ]
+    assert lines[5].startswith("ppo: ") and "5 bad rows; nothing imported" in lines[5]
+    assert result.out == ""
+    assert ppo.snapshot() == before
+
+
+def test_line_numbers_count_file_lines_across_blank_lines_and_multiline_cells(ppo, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "name,phone,email,manager,purchase,departure,return,note\n"
+        "\n"
+        'A,,,,2026-11-20,2026-12-01,2026-12-10,"two\nlines"\n'
+        "B,,,,2026-11-20,2026-13-01,2026-12-10,\n",
+        encoding="utf-8",
+    )
+    result = ppo("import", str(path), check=False)
+    assert result.err.splitlines()[0] == "line 5: departure: impossible date: 2026-13-01"
+
+
+def test_skip_bad_takes_the_good_rows_and_still_lists_the_bad(ppo, tmp_path):
+    rows = [RU_HEADER, ANNA, ["Плохая дата", "2", "", "", "20.11.2026", "31.02.2026", "10.12.2026"], BORIS]
+    result = ppo("import", str(excel_csv(tmp_path / "c.csv", rows)), "--skip-bad")
+    assert result.err == "line 3: departure: impossible date: 31.02.2026\n"
+    assert result.out.strip().endswith("2 trips added, 0 already there, 1 bad row skipped")
+    assert sorted(shown(ppo)) == ["Анна Иванова", "Борис Орлов"]
+
+
+def test_dry_run_reports_and_writes_nothing(ppo, tmp_path):
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, ANNA, BORIS])
+    result = ppo("import", str(path), "--dry-run")
+    assert "dry run, nothing written: 2 trips would be added" in result.out
+    assert ppo.snapshot() == []
+
+
+@pytest.mark.parametrize(
+    "header, says",
+    [
+        (["Клиент", "Телефон", "Город", "Дата покупки", "Дата вылета", "Дата возвращения"], "unknown column 'Город'"),
+        (["Клиент", "Телефон", "Дата покупки", "Дата вылета"], "missing column return"),
+        (["Телефон", "Дата покупки", "Дата вылета", "Дата возвращения"], "missing column name"),
+        (["Клиент", "ФИО", "Дата покупки", "Дата вылета", "Дата возвращения"], "column 'ФИО' appears twice"),
+    ],
+)
+def test_unknown_or_missing_column_is_one_clear_error(ppo, tmp_path, header, says):
+    result = ppo("import", str(excel_csv(tmp_path / "c.csv", [header, ["x"] * len(header)])), check=False)
+    assert result.code == 2 and result.err.startswith("ppo: ") and says in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert ppo.snapshot() == []
+
+
+@pytest.mark.parametrize(
+    "name, content, says",
+    [
+        ("empty.csv", b"", "empty"),
+        ("old.xls", b"\xd0\xcf\x11\xe0", "old .xls"),
+        ("notes.pdf", b"%PDF", "not a .csv or .xlsx"),
+        ("broken.xlsx", b"PK nope", "not a readable .xlsx"),
+    ],
+)
+def test_unreadable_files_are_one_clear_error(ppo, tmp_path, name, content, says):
+    (tmp_path / name).write_bytes(content)
+    result = ppo("import", str(tmp_path / name), check=False)
+    assert result.code == 2 and says in result.err and "Traceback" not in result.err
+
+
+def test_missing_file_is_bad_input(ppo, tmp_path):
+    result = ppo("import", str(tmp_path / "nope.csv"), check=False)
+    assert result.code == 2 and result.err == f"ppo: no such file: {tmp_path / 'nope.csv'}\n"
+
+
+# --- importing again, and who is the same client ---------------------------------------------
+
+
+def test_second_import_adds_nothing(ppo, tmp_path):
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, ANNA, BORIS, VERA])
+    ppo("import", str(path))
+    first = ppo.snapshot()
+    again = ppo("import", str(path), "--format", "json").json()
+    assert again["added"] == 0 and again["already"] == 3 and again["bad"] == []
+    assert ppo.snapshot() == first
+
+
+def test_the_same_trip_twice_in_one_file_goes_in_once(ppo, tmp_path):
+    anna_again = ["  Анна  Иванова ", "8 912 345 67 89", "", "Ольга", "20.11.26", "1.12.2026", "2026-12-10"]
+    result = ppo("import", str(excel_csv(tmp_path / "c.csv", [RU_HEADER, ANNA, anna_again])), "-f", "json").json()
+    assert (result["added"], result["repeated"]) == (1, 1)
+    assert len(ppo.snapshot()) == 1
+
+
+def test_same_phone_or_email_is_the_same_client_with_another_trip(ppo, tmp_path):
+    existing = ppo.add("Анна", "01.06.2026", "10.06.2026", "20.06.2026", "--phone", "+79123456789")
+    next_tour = ["Анна Иванова", "8 912 345-67-89", "anna@example.ru", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    by_email = ["А. Иванова", "", "ANNA@example.ru", "", "01.01.2027", "05.01.2027", "12.01.2027"]
+    ppo("import", str(excel_csv(tmp_path / "c.csv", [RU_HEADER, next_tour, by_email])))
+    trips = ppo.snapshot()
+    assert len(trips) == 3
+    assert {t["client"]["id"] for t in trips} == {ppo("show", str(existing), "-f", "json").json()["client"]["id"]}
+    # the known client gains the e-mail it lacked, and keeps its name and phone
+    assert trips[0]["client"] == {"id": 1, "name": "Анна", "phone": "+79123456789", "email": "anna@example.ru"}
+
+
+def test_phone_and_email_of_two_different_clients_is_a_bad_row(ppo, tmp_path):
+    ppo.add("Анна", "01.06.2026", "10.06.2026", "20.06.2026", "--phone", "+79123456789")
+    ppo.add("Борис", "01.06.2026", "10.06.2026", "20.06.2026", "--email", "b@x.ru")
+    before = ppo.snapshot()
+    row = ["Кто-то", "+79123456789", "b@x.ru", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    result = ppo("import", str(excel_csv(tmp_path / "c.csv", [RU_HEADER, ANNA, row])), check=False)
+    assert result.code == 2
+    assert result.err.splitlines()[0] == "line 3: the phone and the e-mail belong to two different clients"
+    assert ppo.snapshot() == before
+
+
+def test_client_without_phone_or_email_is_recognised_by_name_on_a_second_import(ppo, tmp_path):
+    row = ["Гость Без Контактов", "", "", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, row])
+    ppo("import", str(path))
+    path2 = excel_csv(tmp_path / "c2.csv", [RU_HEADER, ["гость  без контактов"] + row[1:]])
+    assert ppo("import", str(path2), "-f", "json").json()["already"] == 1
+    assert len(ppo.snapshot()) == 1
+
+
+def test_json_output_carries_counts_and_bad_lines_even_when_refused(ppo, tmp_path):
+    rows = [RU_HEADER, ANNA, ["", "1", "", "", "20.11.2026", "01.12.2026", "10.12.2026"]]
+    result = ppo("import", str(excel_csv(tmp_path / "c.csv", rows)), "--format", "json", check=False)
+    assert result.code == 2
+    assert json.loads(result.out) == {
+        "file": str(tmp_path / "c.csv"),
+        "rows": 2,
+        "added": 1,
+        "clients_added": 1,
+        "already": 0,
+        "repeated": 0,
+        "bad": [{"line": 3, "reason": "no client name"}],
+        "dry_run": False,
+        "written": False,
+    }
+    assert ppo.snapshot() == []
+
+
+def test_a_large_file_under_cron_prints_no_progress(ppo, tmp_path):
+    start = dt.date(2026, 1, 1)
+    rows = [EN_HEADER]
+    for n in range(2500):
+        purchase = start + dt.timedelta(days=n % 300)
+        rows.append(
+            [
+                f"Client {n}",
+                f"+7 900 {n:07d}",
+                "",
+                "",
+                purchase.isoformat(),
+                (purchase + dt.timedelta(days=10)).isoformat(),
+                (purchase + dt.timedelta(days=20)).isoformat(),
+            ]
+        )
+    result = ppo("import", str(sheets_csv(tmp_path / "big.csv", rows)))
+    assert result.err == ""
+    assert result.out.strip().endswith("2500 trips added, 0 already there")
+    assert len(ppo("list", "--all", "--format", "json").json()) == 2500
