@@ -11,6 +11,7 @@ Format the export created. Calls XlsxWriter makes to itself are not recorded.
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import sys
 
@@ -102,7 +103,7 @@ def install(recorder: Recorder) -> None:
     Workbook.__init__ = init
     for cls in TRACKED:
         for name in dir(cls):
-            if not name.startswith("_") and callable(getattr(cls, name)):
+            if not name.startswith("_") and inspect.isfunction(getattr(cls, name)):
                 wrap(cls, name, recorder)
 
 
