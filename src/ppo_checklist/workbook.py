@@ -862,7 +862,8 @@ def check_target(path: Path) -> None:
                 " close it first, or remove a stale lock"
             ).format(path=path, lock=locks[0].name)
         )
-    if path.exists() and not os.access(path, os.W_OK):
+    # The write bits too: root (or a Windows admin) may write anyway, but the owner said no.
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
         raise WorkbookError(_("{path} is read-only").format(path=path))
     if not os.access(folder, os.W_OK):
         raise WorkbookError(_("cannot write in {folder}: permission denied").format(folder=folder))

@@ -102,15 +102,16 @@ def opened(path: Path):
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except DefusedXmlException as exc:
-        raise BadWorkbook(
-            _("{path}: refused: hostile XML ({e})").format(path=path, e=type(exc).__name__)
-        ) from None
     except OSError as exc:
         raise WorkbookError(
             _("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)
         ) from None
-    except Exception as exc:  # openpyxl raises many kinds on a broken file
+    except Exception as exc:  # openpyxl raises many kinds on a broken file, wrapping some
+        hostile = _cause(exc, DefusedXmlException)
+        if hostile is not None:
+            raise BadWorkbook(
+                _("{path}: refused: hostile XML ({e})").format(path=path, e=type(hostile).__name__)
+            ) from None
         raise BadWorkbook(
             _("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))
         ) from None
@@ -118,6 +119,15 @@ def opened(path: Path):
         yield book
     finally:
         book.close()
+
+
+def _cause(exc: BaseException, kind: type) -> BaseException | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _reason(exc: Exception) -> str:
