@@ -1,4 +1,4 @@
-"""Fixtures for the workbook tests: the installed `ppo` run in a subprocess on a store in tmp_path."""
+"""Fixtures for the workbook tests: the installed `ppo`, in a subprocess, on a store in tmp_path."""
 
 from __future__ import annotations
 
@@ -45,8 +45,18 @@ class Ppo:
         return json.loads(self.run(*args).stdout)
 
     def add(self, name: str, purchase: str, departure: str, ret: str, *more: str) -> int:
-        trip = self.json("add", "--purchase", purchase, "--departure", departure,
-                         "--return", ret, *more, "--", name)
+        trip = self.json(
+            "add",
+            "--purchase",
+            purchase,
+            "--departure",
+            departure,
+            "--return",
+            ret,
+            *more,
+            "--",
+            name,
+        )
         return trip["trip_id"]
 
     def show(self, trip_id: int, *more: str) -> dict:

@@ -33,8 +33,16 @@ def agency(tmp_path_factory):
     from conftest import Ppo
 
     ppo = Ppo(tmp_path_factory.mktemp("agency"))
-    ppo.add("Анна Петрова", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 900 111-22-33",
-            "-m", "Olga")
+    ppo.add(
+        "Анна Петрова",
+        "20.11.2026",
+        "01.12.2026",
+        "10.12.2026",
+        "--phone",
+        "+7 900 111-22-33",
+        "-m",
+        "Olga",
+    )
     ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026", "-m", "Ivan")
     ppo.json("decline", "Вера", "--date", "23.11.2026", "-m", "Olga")
     cancelled = ppo.add("Глеб", "01.11.2026", "02.12.2026", "09.12.2026", "-m", "Ivan")
@@ -46,7 +54,9 @@ def agency(tmp_path_factory):
     return ppo
 
 
-def export(ppo, *more: str, name: str = "checklist.xlsx") -> tuple[Path, subprocess.CompletedProcess]:
+def export(
+    ppo, *more: str, name: str = "checklist.xlsx"
+) -> tuple[Path, subprocess.CompletedProcess]:
     path = ppo.home / name
     result = ppo.run("export", str(path), "--date", TODAY, *more)
     return path, result
@@ -67,12 +77,28 @@ def test_export_writes_one_sheet_per_playbook_with_one_row_per_active_trip(agenc
     path, result = written(agency)
     assert "wrote" in result.stdout and "3 trips" in result.stdout
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Checklist tour", "Checklist declined", "Actions", "Summary", "Legend", "_ppo"]
+    assert book.sheetnames == [
+        "Checklist tour",
+        "Checklist declined",
+        "Actions",
+        "Summary",
+        "Legend",
+        "_ppo",
+    ]
     assert book["_ppo"].sheet_state == "hidden"
     tour = book["Checklist tour"]
     assert [tour.cell(r, 1).value for r in range(2, tour.max_row + 1)] == [1, 2]
     head = columns(tour)
-    assert list(head)[:8] == ["Trip", "Client", "Phone", "Manager", "Playbook", "Purchase", "Departure", "Return"]
+    assert list(head)[:8] == [
+        "Trip",
+        "Client",
+        "Phone",
+        "Manager",
+        "Playbook",
+        "Purchase",
+        "Departure",
+        "Return",
+    ]
     assert "1 · reminder · D-1d" in head and "✓ 1" in head
     assert head["✓ 1"] == head["1 · reminder · D-1d"] + 1  # the tick beside its date
     assert tour.cell(1, head["1 · reminder · D-1d"]).value.endswith("\nНапомнить о вылете завтра")
@@ -135,7 +161,10 @@ def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path
     path, _ = export(ppo)
     ws = openpyxl.load_workbook(path)["Checklist anniversary"]
     assert [ws.cell(2, step_col(ws, no)).value for no in range(3)] == [
-        "=EDATE(F2,1)", "=EDATE(F2,12)", "=MAX(EDATE(G2,-1)-15,F2)"]
+        "=EDATE(F2,1)",
+        "=EDATE(F2,12)",
+        "=MAX(EDATE(G2,-1)-15,F2)",
+    ]
     cached = openpyxl.load_workbook(path, data_only=True)["Checklist anniversary"]
     assert [cached.cell(2, step_col(ws, no)).value.date().isoformat() for no in range(3)] == dues
 
@@ -181,10 +210,14 @@ def test_a_step_whose_playbook_changed_is_written_as_ppo_s_stored_date(tmp_path)
     config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
     ppo = Ppo(tmp_path, config)
     trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
-    (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK.replace('"+1m"', '"+2m"'), encoding="utf-8")
+    (playbooks / "anniversary.toml").write_text(
+        MONTHS_PLAYBOOK.replace('"+1m"', '"+2m"'), encoding="utf-8"
+    )
     path, _ = export(ppo)
     ws = openpyxl.load_workbook(path)["Checklist anniversary"]
-    assert ws.cell(2, step_col(ws, 0)).value == dt.datetime(2026, 2, 28)  # the store's, not a formula
+    assert ws.cell(2, step_col(ws, 0)).value == dt.datetime(
+        2026, 2, 28
+    )  # the store's, not a formula
     assert ws.cell(2, step_col(ws, 1)).value == "=EDATE(F2,12)"
     assert ppo.show(trip)["steps"][0]["due"] == "2026-02-28"
 
@@ -193,11 +226,16 @@ def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
     path, _ = written(agency)
     tour = openpyxl.load_workbook(path)["Checklist tour"]
     reminder = step_col(tour, 1)
-    letter, tick = openpyxl.utils.get_column_letter(reminder), openpyxl.utils.get_column_letter(reminder + 1)
+    letter, tick = (
+        openpyxl.utils.get_column_letter(reminder),
+        openpyxl.utils.get_column_letter(reminder + 1),
+    )
     rules = {}
     for cf in tour.conditional_formatting:
         for rule in cf.rules:
-            rules.setdefault(str(cf.sqref), []).append((rule.formula[0], rule.dxf.fill.bgColor.rgb, rule.stopIfTrue))
+            rules.setdefault(str(cf.sqref), []).append(
+                (rule.formula[0], rule.dxf.fill.bgColor.rgb, rule.stopIfTrue)
+            )
     on_dates = rules[f"{letter}2:{letter}3"]
     assert on_dates == [
         (f'{tick}2<>""', "FFDCEFD8", True),
@@ -206,7 +244,7 @@ def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
     ]
     on_names = rules["B2:B3"]
     assert [fill for _f, fill, _s in on_names] == ["FFF26B6B", "FFFFE033"]
-    assert on_names[0][0].startswith("OR(AND($J2=\"\",ISNUMBER($I2),$I2<TODAY())")
+    assert on_names[0][0].startswith('OR(AND($J2="",ISNUMBER($I2),$I2<TODAY())')
     assert on_names[0][0].count("TODAY()") == 7
 
 
@@ -230,14 +268,27 @@ def test_header_and_name_columns_are_frozen_with_an_autofilter(agency):
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(ppo):
-    names = ["=HYPERLINK(\"http://evil\",\"x\")", "+79001112233", "-2+3", "@SUM(A1)"]
+    names = ['=HYPERLINK("http://evil","x")', "+79001112233", "-2+3", "@SUM(A1)"]
     for name in names:
-        ppo.add(name, "20.11.2026", "01.12.2026", "10.12.2026", "--note", "=1+1", "-m", "=cmd|' /C calc'!A0")
+        ppo.add(
+            name,
+            "20.11.2026",
+            "01.12.2026",
+            "10.12.2026",
+            "--note",
+            "=1+1",
+            "-m",
+            "=cmd|' /C calc'!A0",
+        )
     path, _ = export(ppo)
     tour = openpyxl.load_workbook(path)["Checklist tour"]
     note = columns(tour)["Note"]
     for r, name in enumerate(names, start=2):
-        for cell, text in ((tour.cell(r, 2), name), (tour.cell(r, note), "=1+1"), (tour.cell(r, 4), "=cmd|' /C calc'!A0")):
+        for cell, text in (
+            (tour.cell(r, 2), name),
+            (tour.cell(r, note), "=1+1"),
+            (tour.cell(r, 4), "=cmd|' /C calc'!A0"),
+        ):
             assert cell.data_type == "s" and cell.value == text
             assert cell.quotePrefix  # stays text when someone edits the cell
     actions = openpyxl.load_workbook(path)["Actions"]
@@ -248,15 +299,30 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
     path, _ = written(agency)
     book = openpyxl.load_workbook(path)
     actions = book["Actions"]
-    assert [c.value for c in actions[1]] == ["Trip", "Client", "Manager", "Step", "Channel", "Due", "Done", "Status"]
+    assert [c.value for c in actions[1]] == [
+        "Trip",
+        "Client",
+        "Manager",
+        "Step",
+        "Channel",
+        "Due",
+        "Done",
+        "Status",
+    ]
     rows = list(actions.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 7 + 7 + 2  # trips 1, 2 and the declined client; not the cancelled or finished
+    assert (
+        len(rows) == 7 + 7 + 2
+    )  # trips 1, 2 and the declined client; not the cancelled or finished
     first = rows[0]
     assert first[:5] == (1, "Анна Петрова", "Olga", "0 · Подписать на серию ППО-ДО", "e-mail")
     assert first[5] == "='Checklist tour'!$I$2"
     assert first[6] == "=IF('Checklist tour'!$J$2=\"\",\"\",'Checklist tour'!$J$2)"
     assert first[7].startswith('=IF(G2<>"","done",IF(AND(G2="",ISNUMBER(F2),F2<TODAY()),"overdue"')
-    cached = list(openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(min_row=2, values_only=True))
+    cached = list(
+        openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(
+            min_row=2, values_only=True
+        )
+    )
     assert cached[0][5:] == (dt.datetime(2026, 11, 20), "✓", "done")
     assert cached[1][5:] == (dt.datetime(2026, 11, 30), None, "due")
     statuses = {(r[0], r[3][0]): r[7] for r in cached}
@@ -267,10 +333,18 @@ def test_summary_counts_steps_per_manager_with_live_formulas(agency):
     path, _ = written(agency)
     summary = openpyxl.load_workbook(path)["Summary"]
     assert summary["B2"].value == "=TODAY()"
-    assert [c.value for c in summary[4]] == ["Manager", "Due today", "Overdue", "Done", "Later", "Steps"]
+    assert [c.value for c in summary[4]] == [
+        "Manager",
+        "Due today",
+        "Overdue",
+        "Done",
+        "Later",
+        "Steps",
+    ]
     assert summary["A5"].value == "Ivan" and summary["A6"].value == "Olga"
     assert summary["C6"].value == (
-        "=COUNTIFS('Actions'!$C$2:$C$17,\"=Olga\",'Actions'!$H$2:$H$17,\"overdue\")")
+        "=COUNTIFS('Actions'!$C$2:$C$17,\"=Olga\",'Actions'!$H$2:$H$17,\"overdue\")"
+    )
     cached = openpyxl.load_workbook(path, data_only=True)["Summary"]
     table = [[c.value for c in row] for row in cached.iter_rows(min_row=5, max_row=7)]
     assert table == [
@@ -293,7 +367,12 @@ def test_export_all_adds_finished_and_cancelled_trips_greyed(agency):
 
 def test_legend_explains_the_colours_and_each_playbook(agency):
     path, _ = written(agency)
-    legend = [c for row in openpyxl.load_workbook(path)["Legend"].iter_rows(values_only=True) for c in row if c]
+    legend = [
+        c
+        for row in openpyxl.load_workbook(path)["Legend"].iter_rows(values_only=True)
+        for c in row
+        if c
+    ]
     text = "\n".join(map(str, legend))
     assert "due today" in text and "overdue" in text and "ppo sync" in text
     assert "tour · " in text and "declined · " in text and "reminder" in text
@@ -309,7 +388,10 @@ def test_an_empty_store_still_writes_a_workbook(ppo):
 def test_today_does_not_import_the_spreadsheet_libraries(ppo):
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "ppo_checklist", "today"],
-        env=ppo.env, capture_output=True, text=True, check=True,
+        env=ppo.env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     imported = result.stderr
     assert "openpyxl" not in imported and "xlsxwriter" not in imported

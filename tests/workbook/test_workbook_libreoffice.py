@@ -28,8 +28,8 @@ if not (SOFFICE and PDFTOPPM):
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
-<value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
 CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
@@ -42,9 +42,19 @@ def iso(day: dt.date) -> str:
 
 def soffice(profile: Path, outdir: Path, target: str, *books: Path) -> None:
     subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target,
-         "--outdir", str(outdir), *map(str, books)],
-        check=True, capture_output=True, timeout=240,
+        [
+            SOFFICE,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            *map(str, books),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
     )
 
 
@@ -68,7 +78,9 @@ def calc(tmp_path_factory):
         "overdue": ppo.add("Overdue", day(-20), day(10), day(20), "-m", "Ivan"),
         "ticked": ppo.add("Ticked", day(-5), day(3), day(9), "-m", ""),
         "declined": ppo.json("decline", "Declined", "--date", day(-8), "-m", "Olga")["trip_id"],
-        "months": ppo.add("Month End", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary"),
+        "months": ppo.add(
+            "Month End", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary"
+        ),
     }
     ppo.run("done", str(trips["ticked"]), "0", "--date", day(-4))
     book = home / "book.xlsx"
@@ -87,8 +99,11 @@ def calc(tmp_path_factory):
     out = home / "out"
     soffice(profile, out, CSV_ALL_SHEETS, book, edited)
     soffice(profile, out, "pdf", book)
-    subprocess.run([PDFTOPPM, "-r", "60", "-f", "1", "-l", "1", str(out / "book.pdf"), str(out / "page")],
-                   check=True, timeout=60)
+    subprocess.run(
+        [PDFTOPPM, "-r", "60", "-f", "1", "-l", "1", str(out / "book.pdf"), str(out / "page")],
+        check=True,
+        timeout=60,
+    )
     ppo.run("edit", str(trips["overdue"]), "--departure", day(12))
     return ppo, trips, out, today
 
@@ -99,15 +114,26 @@ def sheet(out: Path, book: str, name: str) -> list[list[str]]:
 
 
 def step_columns(header: list[str]) -> dict[int, int]:
-    return {int(h.split(" · ")[0]): i for i, h in enumerate(header) if " · " in h and h[0].isdigit()}
+    return {
+        int(h.split(" · ")[0]): i for i, h in enumerate(header) if " · " in h and h[0].isdigit()
+    }
 
 
 def test_calc_opens_every_sheet_without_errors(calc):
     _ppo, _trips, out, _today = calc
-    for name in ("Checklist tour", "Checklist declined", "Checklist anniversary", "Actions", "Summary", "Legend"):
+    for name in (
+        "Checklist tour",
+        "Checklist declined",
+        "Checklist anniversary",
+        "Actions",
+        "Summary",
+        "Legend",
+    ):
         cells = [c for row in sheet(out, "book", name) for c in row]
         assert cells, name
-        assert not [c for c in cells if c.startswith(("Err:", "#NAME", "#VALUE", "#REF", "#N/A"))], name
+        assert not [
+            c for c in cells if c.startswith(("Err:", "#NAME", "#VALUE", "#REF", "#N/A"))
+        ], name
 
 
 def test_calc_computes_the_step_dates_ppo_scheduled_even_after_a_departure_is_moved(calc):
@@ -148,7 +174,10 @@ def test_calc_summary_counts_match_ppo_today(calc):
     rows = sheet(out, "book", "Summary")
     assert rows[1][1] == iso(dt.date.today())
     table = {r[0]: r[1:6] for r in rows[4:] if r and r[0]}
-    assert table["Olga"][:2] == ["2", "2"]  # due today: 0 and 1 of Due Today; overdue: both declined steps
+    assert table["Olga"][:2] == [
+        "2",
+        "2",
+    ]  # due today: 0 and 1 of Due Today; overdue: both declined steps
     assert table["(no manager)"][2] == "1"  # the ticked step, for the trips with no manager
     agenda = ppo.json("today")
     total_due = sum(1 for a in agenda if a["status"] == "due")
@@ -168,8 +197,12 @@ def rows_painted(path: Path, colour: tuple[int, int, int]) -> list[int]:
     for y in range(height):
         line = pixels[y * width * 3 : (y + 1) * width * 3]
         hits = sum(
-            1 for x in range(0, width * 3, 3)
-            if abs(line[x] - colour[0]) + abs(line[x + 1] - colour[1]) + abs(line[x + 2] - colour[2]) < 40
+            1
+            for x in range(0, width * 3, 3)
+            if abs(line[x] - colour[0])
+            + abs(line[x + 1] - colour[1])
+            + abs(line[x + 2] - colour[2])
+            < 40
         )
         if hits >= 3:
             found.append(y)
