@@ -32,9 +32,15 @@ def seed(db: Path, n: int) -> None:
     with store.write():
         for i in range(n):
             p = start + dt.timedelta(days=i % 300)
-            dates = {"purchase": p, "departure": p + dt.timedelta(days=10), "return": p + dt.timedelta(days=20)}
+            dates = {
+                "purchase": p,
+                "departure": p + dt.timedelta(days=10),
+                "return": p + dt.timedelta(days=20),
+            }
             client = store.add_client(f"Client {i}", f"+7900{i:07d}", None)
-            store.add_trip(client, f"Manager {i % 12}", "tour", dates, tracker.new_steps(tour, dates))
+            store.add_trip(
+                client, f"Manager {i % 12}", "tour", dates, tracker.new_steps(tour, dates)
+            )
     store.close()
 
 
@@ -44,7 +50,6 @@ def ppo_export(db: Path, out: Path) -> None:
 
     store = Store.open(db)
     sync.export(store, playbooks.load_all(), out, dt.date(2026, 6, 1))
-
 
 
 def bare_xlsxwriter(n: int, out: Path) -> None:
@@ -77,8 +82,13 @@ def bare_xlsxwriter(n: int, out: Path) -> None:
             actions.write_string(a, 4, "SMS")
             actions.write_formula(a, 5, "=" + ref, date, 46010)
             actions.write_formula(a, 6, f'=IF({ref}="","",{ref})', date, "")
-            actions.write_formula(a, 7, f'=IF(G{a + 1}<>"","done",IF(F{a + 1}<TODAY(),"overdue","pending"))',
-                                  None, "pending")
+            actions.write_formula(
+                a,
+                7,
+                f'=IF(G{a + 1}<>"","done",IF(F{a + 1}<TODAY(),"overdue","pending"))',
+                None,
+                "pending",
+            )
             a += 1
     book.close()
 
@@ -107,16 +117,23 @@ def openpyxl_write_only(n: int, out: Path) -> None:
         for s in range(STEPS):
             row += [dated(checklist, f"=MAX(G{r + 1}-1,F{r + 1})"), None]
             ref = f"'Checklist tour'!$I${r + 1}"
-            action_rows.append([
-                i + 1, f"Client {i}", f"Manager {i % 12}", f"{s} · step", "SMS", dated(actions, "=" + ref),
-                f'=IF({ref}="","",{ref})', f'=IF(G{a + 1}<>"","done",IF(F{a + 1}<TODAY(),"overdue","pending"))',
-            ])
+            action_rows.append(
+                [
+                    i + 1,
+                    f"Client {i}",
+                    f"Manager {i % 12}",
+                    f"{s} · step",
+                    "SMS",
+                    dated(actions, "=" + ref),
+                    f'=IF({ref}="","",{ref})',
+                    f'=IF(G{a + 1}<>"","done",IF(F{a + 1}<TODAY(),"overdue","pending"))',
+                ]
+            )
             a += 1
         checklist.append(row + [None])
         for action in action_rows:
             actions.append(action)
     book.save(str(out))
-
 
 
 def child(mode: str, *args: str) -> None:
@@ -131,26 +148,34 @@ def child(mode: str, *args: str) -> None:
         openpyxl_write_only(int(args[0]), Path(args[1]))
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{mode:>10} {args[-1] if mode != 'seed' else args[1]:>30}: {seconds:7.1f} s  {peak:6.0f} MB peak RSS",
-          flush=True)
+    print(
+        f"{mode:>10} {args[-1] if mode != 'seed' else args[1]:>30}: {seconds:7.1f} s  {peak:6.0f} MB peak RSS",
+        flush=True,
+    )
 
 
 def main(sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for n in sizes:
             db, base = Path(folder) / f"s{n}.sqlite3", Path(folder)
-            subprocess.run([sys.executable, __file__, "--child", "seed", str(db), str(n)], check=True)
-            for mode, args in (("ppo", [str(db), str(base / f"ppo{n}.xlsx")]),
-                               ("xlsxwriter", [str(n), str(base / f"bare{n}.xlsx")]),
-                               ("openpyxl", [str(n), str(base / f"opx{n}.xlsx")])):
+            subprocess.run(
+                [sys.executable, __file__, "--child", "seed", str(db), str(n)], check=True
+            )
+            for mode, args in (
+                ("ppo", [str(db), str(base / f"ppo{n}.xlsx")]),
+                ("xlsxwriter", [str(n), str(base / f"bare{n}.xlsx")]),
+                ("openpyxl", [str(n), str(base / f"opx{n}.xlsx")]),
+            ):
                 subprocess.run([sys.executable, __file__, "--child", mode, *args], check=True)
             for name in (f"ppo{n}.xlsx", f"bare{n}.xlsx", f"opx{n}.xlsx"):
                 with zipfile.ZipFile(base / name) as archive:
                     infos = archive.infolist()
                 unpacked = sum(i.file_size for i in infos) / 1024**2
                 ratio = max(i.file_size / max(i.compress_size, 1) for i in infos)
-                print(f"{name}: {(base / name).stat().st_size / 1024**2:.1f} MB on disk,"
-                      f" {unpacked:.0f} MB unpacked, highest ratio {ratio:.0f}")
+                print(
+                    f"{name}: {(base / name).stat().st_size / 1024**2:.1f} MB on disk,"
+                    f" {unpacked:.0f} MB unpacked, highest ratio {ratio:.0f}"
+                )
 
 
 if __name__ == "__main__":
