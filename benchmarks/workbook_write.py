@@ -148,10 +148,8 @@ def child(mode: str, *args: str) -> None:
         openpyxl_write_only(int(args[0]), Path(args[1]))
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"{mode:>10} {args[-1] if mode != 'seed' else args[1]:>30}: {seconds:7.1f} s  {peak:6.0f} MB peak RSS",
-        flush=True,
-    )
+    what = args[-1] if mode != "seed" else args[1]
+    print(f"{mode:>10} {what:>30}: {seconds:7.1f} s  {peak:6.0f} MB peak RSS", flush=True)
 
 
 def main(sizes: list[int]) -> None:
