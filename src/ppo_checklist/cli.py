@@ -533,6 +533,51 @@ def report(
     sys.stdout.flush()
     daily.write_workbook(session.store, written, day, session.config, session.playbooks)
 
+# --- the director's workbook: export and sync --------------------------------------------------
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help=_("The workbook to write (.xlsx).")),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+    all_: bool = typer.Option(False, "--all", "-a", help=_("Finished and cancelled trips too.")),
+    force: bool = typer.Option(False, "--force", help=_("Overwrite PATH if not a ppo workbook.")),
+) -> None:
+    """Writes the director's checklist workbook; takes the ticks of the one it replaces first."""
+    from ppo_checklist import sync
+
+    session = _session(ctx)
+    day = session.today(date)
+    dayfirst = session.config.dayfirst
+    outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst)
+    if outcome.taken is not None and (outcome.taken.taken or outcome.taken.skipped):
+        for line in outcome.taken.lines():
+            typer.echo(line, err=True)
+        typer.echo(outcome.taken.headline(), err=True)
+    result = outcome.result
+    typer.echo(
+        _("wrote {path}: {t} trips, {s} steps ({o} overdue, {d} due today)").format(
+            path=path, t=result.trips, s=result.steps, o=result.totals.overdue, d=result.totals.due
+        )
+    )
+
+
+@app.command("sync")
+def sync_(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help=_("A workbook written by ppo export.")),
+    date: Optional[str] = typer.Option(None, "--date", help=_("The day for undated ticks.")),
+) -> None:
+    """Takes the ticks made in a ppo workbook into the store (all or none)."""
+    from ppo_checklist import sync
+
+    session = _session(ctx)
+    report = sync.sync(session.store, path, session.today(date), session.config.dayfirst)
+    for line in report.lines():
+        typer.echo(line)
+    typer.echo(report.headline())
+
 
 # --- the one place where errors become messages ----------------------------------------------
 

@@ -41,3 +41,7 @@ class StoreError(PpoError):
 
 class WorkbookError(PpoError):
     """A workbook cannot be written or read."""
+
+
+class BadWorkbook(BadInput):
+    """A file that is not a ppo workbook, or whose content is broken or hostile."""

@@ -495,6 +495,89 @@ class Store:
         for start in range(0, len(values), size):
             yield values[start : start + size]
 
+    # --- the director's workbook -------------------------------------------------------
+
+    def iter_trips(self, include_all: bool = False) -> Iterator[Trip]:
+        """Trips with their steps in trip-id order, streamed: one query, grouped here, so
+        the workbook of 100 000 trips never holds them all. Active only unless `include_all`."""
+        where = "" if include_all else (
+            " WHERE t.cancelled_on IS NULL"
+            " AND EXISTS (SELECT 1 FROM steps o WHERE o.trip_id = t.id AND o.done_on IS NULL)"
+        )
+        step_columns = (
+            ", s.no, s.step_id, s.title, s.channel, s.due, s.done_on, s.done_at, s.done_note"
+        )
+        sql = (
+            _TRIP_SELECT.replace(" FROM trips t", step_columns + " FROM trips t")
+            + " LEFT JOIN steps s ON s.trip_id = t.id" + where + " ORDER BY t.id, s.no"
+        )
+        current: Sequence | None = None
+        steps: list[TripStep] = []
+        for row in self.db.execute(sql):
+            if current is None or row[0] != current[0]:
+                if current is not None:
+                    yield _trip_from_row(current, tuple(steps))
+                current, steps = row, []
+            no, sid, title, channel, due, done_on, done_at, note = row[15:]
+            if no is not None:
+                steps.append(
+                    TripStep(no, sid, title, channel, _day(due), _day(done_on), done_at, note)  # type: ignore[arg-type]
+                )
+        if current is not None:
+            yield _trip_from_row(current, tuple(steps))
+
+    def playbook_uses(self, include_all: bool = False) -> dict[str, PlaybookUse]:
+        """Per playbook in use: its stored steps, the dates its trips have, how many trips."""
+        where = "" if include_all else " WHERE t.cancelled_on IS NULL"
+        result: dict[str, PlaybookUse] = {}
+        used = ", ".join(f"MAX({column} IS NOT NULL)" for column in DATE_COLUMNS.values())
+        for playbook, count, *flags in self.db.execute(
+            f"SELECT t.playbook, COUNT(*), {used} FROM trips t{where} GROUP BY t.playbook"
+        ):
+            dates = {name for name, flag in zip(DATE_COLUMNS, flags) if flag}
+            result[playbook] = PlaybookUse([], dates, count)
+        for playbook, no, sid, title, channel in self.db.execute(
+            "SELECT t.playbook, s.no, MIN(s.step_id), MIN(s.title), MIN(s.channel)"
+            " FROM steps s JOIN trips t ON t.id = s.trip_id" + where
+            + " GROUP BY t.playbook, s.no ORDER BY t.playbook, s.no"
+        ):
+            result[playbook].steps.append((no, sid, title, channel))
+        return result
+
+    def step_marks(self, trip_ids: Iterable[int]) -> dict[int, StepMarks]:
+        """The known trips among `trip_ids`: cancel day and, per step number, (step id, done on)."""
+        ids = sorted(set(trip_ids))
+        result: dict[int, StepMarks] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for trip_id, cancelled_on, no, sid, done_on in self.db.execute(
+                "SELECT t.id, t.cancelled_on, s.no, s.step_id, s.done_on FROM trips t"
+                f" LEFT JOIN steps s ON s.trip_id = t.id WHERE t.id IN ({marks})",
+                chunk,
+            ):
+                entry = result.setdefault(trip_id, StepMarks(_day(cancelled_on), {}))
+                if no is not None:
+                    entry.steps[no] = (sid, _day(done_on))
+        return result
+
+
+@dataclass(frozen=True)
+class PlaybookUse:
+    """How the stored trips use a playbook: what the workbook needs to lay out its sheet."""
+
+    steps: list[tuple[int, str, str, str]]  # no, step id, title, channel
+    dates: set[str]
+    trips: int
+
+
+@dataclass(frozen=True)
+class StepMarks:
+    """A trip's done marks, as `ppo sync` compares them with a workbook's ticks."""
+
+    cancelled_on: dt.date | None
+    steps: dict[int, tuple[str, dt.date | None]]  # no -> (step id, done on)
+
 
 _TRIP_SELECT = (
     "SELECT t.id, c.id, c.name, c.phone, c.email, t.manager, t.playbook,"

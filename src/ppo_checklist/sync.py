@@ -1,0 +1,185 @@
+"""Keeping the store and the director's workbook in step, so no tick is ever lost.
+
+`sync` takes the ticks made in a workbook into the store (one transaction: all or
+none); `export` does that first when it is about to replace a ppo workbook, then
+writes the new one beside it and renames it over the old one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ppo_checklist.errors import BadWorkbook
+from ppo_checklist.i18n import _
+from ppo_checklist.playbooks import Playbook
+from ppo_checklist.store import Store
+
+
+@dataclass(frozen=True)
+class Taken:
+    trip_id: int
+    no: int
+    step_id: str
+    day: dt.date
+
+
+@dataclass
+class SyncReport:
+    path: Path
+    taken: list[Taken] = field(default_factory=list)
+    already: int = 0
+    skipped: list[str] = field(default_factory=list)  # one line each: why a tick was not taken
+    untouched: list[str] = field(default_factory=list)  # done in ppo, not ticked in the file
+
+    def lines(self) -> list[str]:
+        out = [
+            _("trip {t} step {n} ({sid}) done on {day}").format(
+                t=t.trip_id, n=t.no, sid=t.step_id, day=t.day.isoformat()
+            )
+            for t in self.taken
+        ]
+        out += [_("skipped: {why}").format(why=why) for why in self.skipped]
+        out += [_("kept: {what}").format(what=what) for what in self.untouched]
+        return out
+
+    def headline(self) -> str:
+        text = _("took {n} ticks from {path}").format(n=len(self.taken), path=self.path)
+        extras = []
+        if self.already:
+            extras.append(_("{n} already done").format(n=self.already))
+        if self.skipped:
+            extras.append(_("{n} skipped").format(n=len(self.skipped)))
+        if self.untouched:
+            extras.append(
+                _(
+                    "{n} done in ppo but not ticked in the file:"
+                    " still done (ppo undo takes a mark back)"
+                ).format(n=len(self.untouched))
+            )
+        return text + (" (" + "; ".join(extras) + ")" if extras else "")
+
+
+def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> SyncReport:
+    """Read every tick of the workbook first, then take the new ones in one transaction."""
+    from ppo_checklist import workbook_read
+
+    report = SyncReport(path)
+    ticks: dict[tuple[int, int], tuple[str, dt.date]] = {}  # (trip, no) -> (cell, day)
+    seen: dict[int, str] = {}  # trip -> sheet!row where it was found first
+    for row in workbook_read.iter_ticks(path):
+        place = f"{row.sheet}!{row.row}"
+        if row.trip_id in seen:
+            report.skipped.append(
+                _("trip {t} appears again at {place}; its first row counts").format(
+                    t=row.trip_id, place=place
+                )
+            )
+            continue
+        seen[row.trip_id] = place
+        for no, (cell, value) in row.ticks.items():
+            kind, day = workbook_read.tick_day(value, dayfirst)
+            if kind == "bad":
+                report.skipped.append(
+                    _("{sheet}!{cell}: '{v}' is not a tick (use ✓ or a date)").format(
+                        sheet=row.sheet, cell=cell, v=value
+                    )
+                )
+            elif kind == "tick":
+                if day is not None and day > today:
+                    report.skipped.append(
+                        _("{sheet}!{cell}: {day} is in the future").format(
+                            sheet=row.sheet, cell=cell, day=day.isoformat()
+                        )
+                    )
+                else:
+                    ticks[(row.trip_id, no)] = (f"{row.sheet}!{cell}", day or today)
+    _take(store, report, ticks, seen)
+    return report
+
+
+def _take(
+    store: Store,
+    report: SyncReport,
+    ticks: Mapping[tuple[int, int], tuple[str, dt.date]],
+    seen: Mapping[int, str],
+) -> None:
+    ticked_trips = {trip_id for trip_id, _no in ticks}
+    with store.write():
+        marks = store.step_marks(seen)
+        for trip_id in seen:
+            if trip_id not in marks:
+                if trip_id in ticked_trips:
+                    report.skipped.append(_("trip {t} is not in the store").format(t=trip_id))
+                continue
+            cancelled_on, steps = marks[trip_id].cancelled_on, marks[trip_id].steps
+            for no, (step_id, done_on) in sorted(steps.items()):
+                if done_on is not None and (trip_id, no) not in ticks:
+                    report.untouched.append(
+                        _("trip {t} step {n} ({sid})").format(t=trip_id, n=no, sid=step_id)
+                    )
+        for (trip_id, no), (cell, day) in ticks.items():
+            if trip_id not in marks:
+                continue
+            cancelled_on, steps = marks[trip_id].cancelled_on, marks[trip_id].steps
+            if no not in steps:
+                report.skipped.append(
+                    _("{cell}: trip {t} has no step {n}").format(cell=cell, t=trip_id, n=no)
+                )
+                continue
+            step_id, done_on = steps[no]
+            if done_on is not None:
+                report.already += 1
+            elif cancelled_on is not None:
+                report.skipped.append(
+                    _("{cell}: trip {t} is cancelled").format(cell=cell, t=trip_id)
+                )
+            else:
+                store.mark_done(trip_id, no, day, None)
+                report.taken.append(Taken(trip_id, no, step_id, day))
+
+
+@dataclass
+class ExportOutcome:
+    path: Path
+    taken: SyncReport | None
+    result: object  # workbook.ExportResult
+
+
+def export(
+    store: Store,
+    playbooks: Mapping[str, Playbook],
+    path: Path,
+    today: dt.date,
+    include_all: bool = False,
+    force: bool = False,
+    dayfirst: bool = True,
+) -> ExportOutcome:
+    """Take the ticks of the workbook being replaced, then write the new one safely."""
+    from ppo_checklist import workbook, workbook_read
+
+    workbook.check_target(path)
+    taken = None
+    if path.exists():
+        try:
+            with workbook_read.opened(path) as book:
+                workbook_read.read_map(book, path)
+        except BadWorkbook as exc:
+            if not force:
+                raise BadWorkbook(
+                    _(
+                        "{path} exists and is not a ppo workbook ({e});"
+                        " not overwriting it without --force"
+                    ).format(path=path, e=exc)
+                ) from None
+        else:
+            taken = sync(store, path, today, dayfirst)
+    layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
+
+    def build(temp: Path):
+        return workbook.write_book(temp, store.iter_trips(include_all), layouts, playbooks, today)
+
+    result = workbook.replace_atomically(path, build)
+    return ExportOutcome(path, taken, result)

@@ -1,0 +1,904 @@
+"""The director's checklist workbook (XLSX): what `ppo export` writes.
+
+One "Checklist <playbook>" sheet per playbook (each with its own header, autofilter and
+frozen panes), an "Actions" sheet (one row per step), a "Summary" per manager, a
+"Legend", and a hidden "_ppo" sheet by which `ppo sync` knows the file is ppo's.
+Step dates are live formulas of the input dates with their values cached, colours are
+conditional formats against TODAY(), so the file is right on whatever day it is opened.
+
+Written with XlsxWriter in constant_memory mode: rows stream out in order, one sheet's
+row after another's, so 100 000 trips take a few tens of MB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ppo_checklist import __version__, schedule
+from ppo_checklist.errors import DateError, WorkbookError
+from ppo_checklist.i18n import _
+from ppo_checklist.playbooks import Playbook, Step
+from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
+from ppo_checklist.store import DATE_COLUMNS, PlaybookUse, Trip, TripStep
+
+FORMAT_MARK = "ppo-checklist-workbook"
+FORMAT_VERSION = 1
+META_SHEET = "_ppo"
+ACTIONS_SHEET = "Actions"
+SUMMARY_SHEET = "Summary"
+LEGEND_SHEET = "Legend"
+TICK = "✓"
+MAX_ROWS = 1_048_576  # Excel's limit per sheet
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+DATE_FORMAT = "dd.mm.yyyy"
+ANCHOR_LETTERS = {"purchase": "P", "departure": "D", "return": "R", "declined": "X"}
+ANCHOR_NAMES = {
+    "purchase": _("Purchase"),
+    "departure": _("Departure"),
+    "return": _("Return"),
+    "declined": _("Declined"),
+}
+
+COLOURS = {  # fill, font
+    "input": ("#FFF6CC", None),  # the method's light-yellow input dates
+    "due": ("#FFE033", "#5C4A00"),
+    "overdue": ("#F26B6B", "#FFFFFF"),
+    "done": ("#DCEFD8", "#3B6B35"),
+    "cancelled": ("#E7E7E7", "#808080"),
+    "header": ("#EEF1F5", None),
+}
+
+
+def serial(day: dt.date) -> int:
+    """The Excel serial number of a day (what a cached date value must be)."""
+    return (day - EXCEL_EPOCH).days
+
+
+def col_name(col: int) -> str:
+    name = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def quoted_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def text_literal(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+# --- the one rule, written for the spreadsheet ----------------------------------------------
+
+
+def status_conditions(date_ref: str, tick_ref: str) -> dict[str, str]:
+    """`schedule.step_status` as spreadsheet conditions: done, overdue, due (else pending).
+
+    Keep the two in step: a tick is done whatever the date; an unticked date before
+    TODAY() is overdue, on TODAY() due. ISNUMBER keeps an empty date from being "overdue".
+    """
+    return {
+        schedule.DONE: f'{tick_ref}<>""',
+        schedule.OVERDUE: f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}<TODAY())',
+        schedule.DUE: f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}=TODAY())',
+    }
+
+
+def status_formula(date_ref: str, tick_ref: str) -> str:
+    c = status_conditions(date_ref, tick_ref)
+    return (
+        f'=IF({c[schedule.DONE]},"{schedule.DONE}",IF({c[schedule.OVERDUE]},"{schedule.OVERDUE}",'
+        f'IF({c[schedule.DUE]},"{schedule.DUE}","{schedule.PENDING}")))'
+    )
+
+
+def due_formula(step: Step, anchor_ref: str, start_ref: str, anchor_is_start: bool) -> str:
+    """A step's date from its anchor cell: the offset, then never before the start date.
+
+    Months use EDATE, which clamps the end of month as dateutil's relativedelta does
+    (31.01 + 1m = 28.02); relativedelta applies months before days, so EDATE comes first.
+    """
+    offset = step.offset
+    sign = "-" if offset.sign < 0 else "+"
+    months = 12 * offset.years + offset.months
+    expr = f"EDATE({anchor_ref},{sign if sign == '-' else ''}{months})" if months else anchor_ref
+    days = offset.days + 7 * offset.weeks
+    if days:
+        expr += f"{sign}{days}"
+    if anchor_is_start and (offset.sign > 0 or offset.is_zero()):
+        return "=" + expr  # can never fall before the start
+    return f"=MAX({expr},{start_ref})"
+
+
+# --- the layout of a checklist sheet ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepColumn:
+    no: int
+    id: str
+    title: str
+    channel: str
+    step: Step | None  # None: the store has the step, the playbook no longer does
+    header: str
+    tick_header: str
+    date_col: int
+    tick_col: int
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    name: str
+    playbook_id: str
+    playbook: Playbook | None  # None: trips of a playbook that is no longer installed
+    anchors: tuple[str, ...]
+    anchor_cols: dict[str, int]
+    steps: tuple[StepColumn, ...]
+    note_col: int
+    cancelled_col: int | None
+    headers: tuple[str, ...]
+
+    @property
+    def trip_header(self) -> str:
+        return self.headers[0]
+
+    @property
+    def last_col(self) -> int:
+        return len(self.headers) - 1
+
+
+FIXED_HEADERS = (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"))
+CLIENT_COL = 1
+
+
+def sheet_name(playbook_id: str, taken: set[str]) -> str:
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in playbook_id).strip("'")
+    base = f"Checklist {clean}"[:31]
+    name, n = base, 2
+    while name.casefold() in taken:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.casefold())
+    return name
+
+
+def plan_sheets(
+    playbooks: Mapping[str, Playbook],
+    uses: Mapping[str, PlaybookUse],
+    include_all: bool,
+) -> list[SheetLayout]:
+    """One sheet per installed playbook, and one per playbook the store's trips still use,
+    the most used first.
+
+    A sheet's step columns are the playbook's steps plus any step the stored trips have
+    that the playbook lost (so no stored step goes missing from the workbook).
+    """
+    taken = {s.casefold() for s in (ACTIONS_SHEET, SUMMARY_SHEET, LEGEND_SHEET, META_SHEET)}
+    layouts = []
+    order = sorted(
+        set(playbooks) | set(uses), key=lambda pb: (-(uses[pb].trips if pb in uses else 0), pb)
+    )
+    for pb_id in order:
+        playbook = playbooks.get(pb_id)
+        use = uses.get(pb_id)
+        stored_steps, stored_anchors = (use.steps, use.dates) if use else ([], set())
+        if playbook is not None:
+            anchors = playbook.dates + playbook.optional_dates
+            kinds = {s.no: (s.no, s.id, s.title, s.channel, s) for s in playbook.steps}
+        else:
+            anchors = tuple(a for a in DATE_COLUMNS if a in stored_anchors)
+            kinds = {}
+        for no, sid, title, channel in stored_steps:
+            kinds.setdefault(no, (no, sid, title, channel, None))
+        headers = list(FIXED_HEADERS)
+        anchor_cols = {}
+        for anchor in anchors:
+            anchor_cols[anchor] = len(headers)
+            headers.append(ANCHOR_NAMES[anchor])
+        steps = []
+        for no, sid, title, channel, step in (kinds[k] for k in sorted(kinds)):
+            when = step.offset.label(ANCHOR_LETTERS[step.anchor]) if step else "?"
+            header = f"{no} · {sid} · {when}\n{title}"
+            tick_header = f"{TICK} {no}"
+            steps.append(
+                StepColumn(
+                    no,
+                    sid,
+                    title,
+                    channel,
+                    step,
+                    header,
+                    tick_header,
+                    len(headers),
+                    len(headers) + 1,
+                )
+            )
+            headers += [header, tick_header]
+        note_col = len(headers)
+        headers.append(_("Note"))
+        cancelled_col = None
+        if include_all:
+            cancelled_col = len(headers)
+            headers.append(_("Cancelled"))
+        layouts.append(
+            SheetLayout(
+                sheet_name(pb_id, taken),
+                pb_id,
+                playbook,
+                anchors,
+                anchor_cols,
+                tuple(steps),
+                note_col,
+                cancelled_col,
+                tuple(headers),
+            )
+        )
+    return layouts
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    due: int = 0
+    overdue: int = 0
+    done: int = 0
+    pending: int = 0
+
+    def add(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+
+@dataclass
+class ExportResult:
+    trips: int = 0
+    steps: int = 0
+    totals: Counts = field(default_factory=Counts)
+    by_manager: dict[str, Counts] = field(default_factory=dict)
+
+
+class _SheetWriter:
+    """Writes one checklist sheet's trip rows, the formulas and cached values of each."""
+
+    def __init__(self, sheet, layout: SheetLayout, formats):
+        self.sheet = sheet
+        self.layout = layout
+        self.f = formats
+        self.row = 1
+        self.quoted = quoted_sheet(layout.name)
+        playbook = layout.playbook
+        self.templates: dict[int, str] = {}
+        if playbook is not None:
+            start = col_name(layout.anchor_cols[playbook.start]) + "{r}"
+            for sc in layout.steps:
+                if sc.step is not None:
+                    anchor = col_name(layout.anchor_cols[sc.step.anchor]) + "{r}"
+                    self.templates[sc.no] = due_formula(
+                        sc.step, anchor, start, sc.step.anchor == playbook.start
+                    )
+
+    def expected_dues(self, trip: Trip) -> dict[int, dt.date]:
+        if self.layout.playbook is None:
+            return {}
+        try:
+            return {
+                item.step.no: item.due for item in schedule.derive(self.layout.playbook, trip.dates)
+            }
+        except DateError:
+            return {}
+
+    def write_trip(self, trip: Trip, write_text) -> list[tuple[TripStep, str, str, str]]:
+        """The trip's row; returns, per step, the cell references the Actions sheet points at."""
+        ws, f, layout = self.sheet, self.f, self.layout
+        if self.row >= MAX_ROWS:
+            raise WorkbookError(
+                _("too many {pb} trips for one sheet ({n})").format(
+                    pb=layout.playbook_id, n=MAX_ROWS - 1
+                )
+            )
+        r = self.row
+        ws.write_number(r, 0, trip.id)
+        write_text(ws, r, CLIENT_COL, trip.client.name)
+        write_text(ws, r, 2, trip.client.phone or "")
+        write_text(ws, r, 3, trip.manager)
+        write_text(ws, r, 4, trip.playbook)
+        for anchor, col in layout.anchor_cols.items():
+            day = trip.dates.get(anchor)
+            if day is None:
+                ws.write_blank(r, col, None, f["input"])
+            else:
+                ws.write_number(r, col, serial(day), f["input"])
+        expected = self.expected_dues(trip)
+        by_no = {s.no: s for s in trip.steps}
+        refs = []
+        excel_row = str(r + 1)
+        for sc in layout.steps:
+            step = by_no.get(sc.no)
+            if step is None:
+                continue
+            template = self.templates.get(sc.no)
+            if template is not None and expected.get(sc.no) == step.due:
+                ws.write_formula(
+                    r, sc.date_col, template.replace("{r}", excel_row), f["date"], serial(step.due)
+                )
+            else:
+                # The playbook changed since the trip was scheduled (or is gone): the store's
+                # date is what ppo acts on, so the workbook shows it as a plain value.
+                ws.write_number(r, sc.date_col, serial(step.due), f["date"])
+            if step.done_on is not None:
+                ws.write_string(r, sc.tick_col, TICK, f["tick"])
+            date_ref = f"{self.quoted}!${col_name(sc.date_col)}${excel_row}"
+            tick_ref = f"{self.quoted}!${col_name(sc.tick_col)}${excel_row}"
+            refs.append((step, date_ref, tick_ref, sc.title))
+        if trip.note:
+            write_text(ws, r, layout.note_col, trip.note)
+        if layout.cancelled_col is not None and trip.cancelled_on is not None:
+            ws.write_number(r, layout.cancelled_col, serial(trip.cancelled_on), f["date"])
+        self.row += 1
+        return refs
+
+    def finish(self, formats) -> None:
+        ws, layout = self.sheet, self.layout
+        last = max(self.row - 1, 1)
+        widths = {0: 6, 1: 26, 2: 17, 3: 13, 4: 10}
+        for col, width in widths.items():
+            ws.set_column(col, col, width)
+        for col in layout.anchor_cols.values():
+            ws.set_column(col, col, 11.5)
+        for sc in layout.steps:
+            ws.set_column(sc.date_col, sc.date_col, 17)
+            ws.set_column(sc.tick_col, sc.tick_col, 4.5)
+        ws.set_column(layout.note_col, layout.note_col, 30)
+        if layout.cancelled_col is not None:
+            ws.set_column(layout.cancelled_col, layout.cancelled_col, 11.5)
+        _print_setup(ws)
+        ws.freeze_panes(1, 2)
+        ws.autofilter(0, 0, last, layout.last_col)
+        if self.row == 1:
+            return
+        self.conditional_formats(formats)
+
+    def conditional_formats(self, formats) -> None:
+        ws, layout = self.sheet, self.layout
+        first, last = 1, self.row - 1
+        r = str(first + 1)
+        cancelled = (
+            f'${col_name(layout.cancelled_col)}{r}<>""'
+            if layout.cancelled_col is not None
+            else None
+        )
+        overdue_terms, due_terms = [], []
+        for sc in layout.steps:
+            date_ref, tick_ref = col_name(sc.date_col) + r, col_name(sc.tick_col) + r
+            cond = status_conditions(date_ref, tick_ref)
+            rules = []
+            if cancelled:
+                rules.append((cancelled, "cancelled"))
+            rules += [
+                (cond[schedule.DONE], "done"),
+                (cond[schedule.OVERDUE], "overdue"),
+                (cond[schedule.DUE], "due"),
+            ]
+            for formula, colour in rules:
+                ws.conditional_format(
+                    first,
+                    sc.date_col,
+                    last,
+                    sc.date_col,
+                    {
+                        "type": "formula",
+                        "criteria": "=" + formula,
+                        "format": formats["cf_" + colour],
+                        "stop_if_true": True,
+                    },
+                )
+            ws.conditional_format(
+                first,
+                sc.tick_col,
+                last,
+                sc.tick_col,
+                {
+                    "type": "formula",
+                    "criteria": "=" + cond[schedule.DONE],
+                    "format": formats["cf_done"],
+                    "stop_if_true": True,
+                },
+            )
+            # The name cell looks at every step of its row: absolute columns, relative row.
+            abs_cond = status_conditions("$" + date_ref, "$" + tick_ref)
+            overdue_terms.append(abs_cond[schedule.OVERDUE])
+            due_terms.append(abs_cond[schedule.DUE])
+            ws.data_validation(
+                first,
+                sc.tick_col,
+                last,
+                sc.tick_col,
+                {
+                    "validate": "list",
+                    "source": [TICK],
+                    "error_type": "warning",
+                    "ignore_blank": True,
+                    "input_title": _("Done?"),
+                    "input_message": _(
+                        "Choose ✓ when the step is done, or type the day it was done (DD.MM.YYYY)."
+                    ),
+                    "error_title": _("Not a tick"),
+                    "error_message": _(
+                        "ppo sync reads ✓ (or x, +, да, yes) or a date. Keep this value?"
+                    ),
+                },
+            )
+        if not layout.steps:
+            return
+        rules = [(cancelled, "cancelled")] if cancelled else []
+        rules += [
+            (f"OR({','.join(overdue_terms)})", "overdue"),
+            (f"OR({','.join(due_terms)})", "due"),
+        ]
+        for formula, colour in rules:
+            ws.conditional_format(
+                first,
+                CLIENT_COL,
+                last,
+                CLIENT_COL,
+                {
+                    "type": "formula",
+                    "criteria": "=" + formula,
+                    "format": formats["cf_" + colour],
+                    "stop_if_true": True,
+                },
+            )
+
+
+def _print_setup(ws) -> None:
+    """On paper (or PDF): landscape A4, as wide as one page, the header on every page."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+
+def _formats(book) -> dict:
+    def fill(name: str, **more):
+        bg, font = COLOURS[name]
+        props = {"bg_color": bg, **more}
+        if font:
+            props["font_color"] = font
+        return book.add_format(props)
+
+    return {
+        "header": fill("header", bold=True, text_wrap=True, valign="top", bottom=1),
+        "input": fill("input", num_format=DATE_FORMAT, border=1, border_color="#E0D9A8"),
+        "date": book.add_format({"num_format": DATE_FORMAT}),
+        "tick": book.add_format({"align": "center"}),
+        "text": None,
+        "text_quoted": book.add_format({"quote_prefix": True}),
+        "bold": book.add_format({"bold": True}),
+        "title": book.add_format({"bold": True, "font_size": 13}),
+        "cf_due": book.add_format({"bg_color": COLOURS["due"][0], "font_color": COLOURS["due"][1]}),
+        "cf_overdue": book.add_format(
+            {"bg_color": COLOURS["overdue"][0], "font_color": COLOURS["overdue"][1], "bold": True}
+        ),
+        "cf_done": book.add_format(
+            {"bg_color": COLOURS["done"][0], "font_color": COLOURS["done"][1]}
+        ),
+        "cf_cancelled": book.add_format(
+            {"bg_color": COLOURS["cancelled"][0], "font_color": COLOURS["cancelled"][1]}
+        ),
+        "swatch": {name: fill(name) for name in ("input", "due", "overdue", "done", "cancelled")},
+    }
+
+
+def _text_writer(formats) -> Callable:
+    quoted = formats["text_quoted"]
+
+    def write_text(ws, row: int, col: int, value: str) -> None:
+        """User text is always a string cell, never a formula (quote_prefix: not when edited)."""
+        if value:
+            ws.write_string(row, col, value, quoted if value.startswith(FORMULA_STARTS) else None)
+
+    return write_text
+
+
+def write_book(
+    target: Path,
+    trips: Iterable[Trip],
+    layouts: Sequence[SheetLayout],
+    playbooks: Mapping[str, Playbook],
+    today: dt.date,
+) -> ExportResult:
+    """Stream the trips (in id order) into a new workbook at `target`."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(
+        str(target),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    try:
+        result = _fill(book, trips, layouts, playbooks, today)
+    except BaseException:
+        _discard(book)
+        raise
+    book.set_properties(
+        {"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"}
+    )
+    book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
+    try:
+        book.close()
+    except Exception as exc:  # XlsxWriter's own file errors, OSError
+        raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
+    return result
+
+
+def _discard(book) -> None:
+    """Drop a half-written workbook: close its temporary files without assembling it."""
+    for sheet in book.worksheets():
+        handle = getattr(sheet, "row_data_fh", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+        name = getattr(sheet, "row_data_filename", None)
+        if name and os.path.exists(name):
+            os.unlink(name)
+
+
+def _fill(book, trips, layouts, playbooks, today) -> ExportResult:
+    formats = _formats(book)
+    write_text = _text_writer(formats)
+    sheets = {}
+    for layout in layouts:
+        ws = book.add_worksheet(layout.name)
+        ws.set_row(0, 62)  # before the row is written: constant_memory streams rows out
+        for col, header in enumerate(layout.headers):
+            ws.write_string(0, col, header, formats["header"])
+        sheets[layout.playbook_id] = _SheetWriter(ws, layout, formats)
+    actions = _ActionsWriter(book, formats, write_text)
+    summary = book.add_worksheet(SUMMARY_SHEET)
+    legend = book.add_worksheet(LEGEND_SHEET)
+    meta = book.add_worksheet(META_SHEET)
+    result = ExportResult()
+    for trip in trips:
+        writer = sheets[trip.playbook]
+        refs = writer.write_trip(trip, write_text)
+        result.trips += 1
+        if trip.cancelled_on is not None:
+            continue  # a cancelled trip has nothing to do: it is not an action
+        counts = result.by_manager.setdefault(trip.manager, Counts())
+        for step, date_ref, tick_ref, title in refs:
+            status = schedule.step_status(step.due, step.done_on, today)
+            counts.add(status)
+            result.totals.add(status)
+            result.steps += 1
+            actions.write(trip, step, title, date_ref, tick_ref, status)
+    for writer in sheets.values():
+        writer.finish(formats)
+    actions.finish()
+    _write_summary(summary, formats, actions, result, today)
+    _write_legend(legend, formats, playbooks, layouts)
+    _write_meta(meta, layouts, today)
+    meta.hide()
+    if layouts:
+        book.worksheets()[0].activate()
+    return result
+
+
+class _ActionsWriter:
+    """One row per step of the trips not cancelled; due and done point at the Checklist."""
+
+    HEADERS = (
+        _("Trip"),
+        _("Client"),
+        _("Manager"),
+        _("Step"),
+        _("Channel"),
+        _("Due"),
+        _("Done"),
+        _("Status"),
+    )
+    MANAGER_COL, DUE_COL, DONE_COL, STATUS_COL = 2, 5, 6, 7
+
+    def __init__(self, book, formats, write_text):
+        self.book, self.f, self.write_text = book, formats, write_text
+        self.sheets: list[tuple[str, object, int]] = []  # name, sheet, rows written
+        self._new_sheet()
+        r = "{r}"
+        self.status_template = status_formula(f"F{r}", f"G{r}")
+
+    def _new_sheet(self) -> None:
+        name = ACTIONS_SHEET if not self.sheets else f"{ACTIONS_SHEET} {len(self.sheets) + 1}"
+        ws = self.book.add_worksheet(name)
+        for col, header in enumerate(self.HEADERS):
+            ws.write_string(0, col, header, self.f["header"])
+        self.sheets.append((name, ws, 1))
+
+    def write(
+        self, trip: Trip, step, title: str, date_ref: str, tick_ref: str, status: str
+    ) -> None:
+        name, ws, r = self.sheets[-1]
+        if r >= MAX_ROWS:
+            self._new_sheet()
+            name, ws, r = self.sheets[-1]
+        f = self.f
+        ws.write_number(r, 0, trip.id)
+        self.write_text(ws, r, 1, trip.client.name)
+        self.write_text(ws, r, 2, trip.manager)
+        self.write_text(ws, r, 3, f"{step.no} · {title}")
+        ws.write_string(r, 4, CHANNEL_NAMES.get(step.channel, step.channel))
+        ws.write_formula(r, self.DUE_COL, "=" + date_ref, f["date"], serial(step.due))
+        ws.write_formula(
+            r,
+            self.DONE_COL,
+            f'=IF({tick_ref}="","",{tick_ref})',
+            f["date"],
+            TICK if step.done_on else "",
+        )
+        ws.write_formula(
+            r, self.STATUS_COL, self.status_template.replace("{r}", str(r + 1)), None, status
+        )
+        self.sheets[-1] = (name, ws, r + 1)
+
+    def finish(self) -> None:
+        for _name, ws, rows in self.sheets:
+            for col, width in enumerate((6, 26, 13, 40, 8, 11.5, 11.5, 9)):
+                ws.set_column(col, col, width)
+            ws.freeze_panes(1, 2)
+            _print_setup(ws)
+            ws.autofilter(0, 0, max(rows - 1, 1), len(self.HEADERS) - 1)
+            if rows > 1:
+                cond = status_conditions("F2", "G2")
+                for key, colour in (
+                    (schedule.DONE, "done"),
+                    (schedule.OVERDUE, "overdue"),
+                    (schedule.DUE, "due"),
+                ):
+                    ws.conditional_format(
+                        1,
+                        self.DUE_COL,
+                        rows - 1,
+                        self.DUE_COL,
+                        {
+                            "type": "formula",
+                            "criteria": "=" + cond[key],
+                            "format": self.f["cf_" + colour],
+                            "stop_if_true": True,
+                        },
+                    )
+
+    def column_ranges(self, col: int) -> list[str]:
+        letter = col_name(col)
+        return [
+            f"{quoted_sheet(name)}!${letter}$2:${letter}${max(rows, 2)}"
+            for name, _ws, rows in self.sheets
+        ]
+
+
+def _write_summary(
+    ws, formats, actions: _ActionsWriter, result: ExportResult, today: dt.date
+) -> None:
+    ws.write_string(0, 0, _("ППО: steps per manager"), formats["title"])
+    ws.write_string(1, 0, _("As of"))
+    ws.write_formula(1, 1, "=TODAY()", formats["date"], serial(today))
+    headers = (_("Manager"), _("Due today"), _("Overdue"), _("Done"), _("Later"), _("Steps"))
+    for col, header in enumerate(headers):
+        ws.write_string(3, col, header, formats["header"])
+    managers = actions.column_ranges(actions.MANAGER_COL)
+    statuses = actions.column_ranges(actions.STATUS_COL)
+    row = 4
+    for manager in sorted(result.by_manager, key=str.casefold):
+        counts = result.by_manager[manager]
+        criterion = text_literal("=" + manager) if manager else '""'
+        ws.write_string(row, 0, manager or _("(no manager)"))
+        for col, status in enumerate(
+            (schedule.DUE, schedule.OVERDUE, schedule.DONE, schedule.PENDING), start=1
+        ):
+            terms = [
+                f'COUNTIFS({m},{criterion},{s},"{status}")' for m, s in zip(managers, statuses)
+            ]
+            ws.write_formula(row, col, "=" + "+".join(terms), None, getattr(counts, status))
+        ws.write_formula(
+            row,
+            5,
+            f"=SUM(B{row + 1}:E{row + 1})",
+            None,
+            counts.due + counts.overdue + counts.done + counts.pending,
+        )
+        row += 1
+    ws.write_string(row, 0, _("Total"), formats["bold"])
+    totals = result.totals
+    for col, value in enumerate((totals.due, totals.overdue, totals.done, totals.pending), start=1):
+        letter = col_name(col)
+        ws.write_formula(row, col, f"=SUM({letter}5:{letter}{max(row, 5)})", formats["bold"], value)
+    ws.write_formula(row, 5, f"=SUM(B{row + 1}:E{row + 1})", formats["bold"], result.steps)
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 5, 11)
+    for col, colour in ((1, "due"), (2, "overdue")):
+        ws.conditional_format(
+            4,
+            col,
+            row,
+            col,
+            {
+                "type": "cell",
+                "criteria": ">",
+                "value": 0,
+                "format": formats["cf_" + colour],
+            },
+        )
+
+
+def _write_legend(
+    ws, formats, playbooks: Mapping[str, Playbook], layouts: Sequence[SheetLayout]
+) -> None:
+    lines = [
+        (
+            "input",
+            _(
+                "An input date (purchase, departure, return, declined):"
+                " edit it and the step dates tied to it move."
+            ),
+        ),
+        (
+            "due",
+            _(
+                "A step due today and not ticked;"
+                " the client's name is yellow when any step is due today."
+            ),
+        ),
+        (
+            "overdue",
+            _(
+                "A step past its date and not ticked;"
+                " the client's name is red when any step is overdue."
+            ),
+        ),
+        ("done", _("A ticked step.")),
+        ("cancelled", _("A cancelled trip (ppo export --all): nothing more to do.")),
+    ]
+    ws.write_string(0, 0, _("ППО checklist: what the colours mean"), formats["title"])
+    row = 1
+    for colour, text in lines:
+        ws.write_string(row, 0, "", formats["swatch"][colour])
+        ws.write_string(row, 1, text)
+        row += 1
+    row += 1
+    notes = [
+        _("Colours follow TODAY(): the workbook is right on the day it is opened."),
+        _(
+            "To tick a step choose ✓ in the narrow column beside its date,"
+            " or type the day it was done (DD.MM.YYYY)."
+        ),
+        _("Then run: ppo sync FILE.xlsx (ppo export over this file takes the ticks first, too)."),
+        _(
+            "Filter freely; do not sort the Checklist sheets:"
+            " the Actions sheet points at their cells by position."
+        ),
+        _(
+            "Offsets: P purchase, D departure, R return, X declined;"
+            " d days, w weeks, m months, y years."
+        ),
+    ]
+    for text in notes:
+        ws.write_string(row, 0, text)
+        row += 1
+    for playbook in playbooks.values():
+        row += 1
+        ws.write_string(row, 0, f"{playbook.id} · {playbook.title}", formats["title"])
+        row += 1
+        for col, header in enumerate((_("No"), _("Id"), _("Step"), _("Channel"), _("When"))):
+            ws.write_string(row, col, header, formats["header"])
+        row += 1
+        for step in playbook.steps:
+            ws.write_number(row, 0, step.no)
+            ws.write_string(row, 1, step.id)
+            ws.write_string(row, 2, step.title)
+            ws.write_string(row, 3, CHANNEL_NAMES.get(step.channel, step.channel))
+            ws.write_string(
+                row,
+                4,
+                f"{ANCHOR_NAMES[step.anchor]} {step.offset.text}"
+                f" ({step.offset.label(ANCHOR_LETTERS[step.anchor])})",
+            )
+            row += 1
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 1, 16)
+    ws.set_column(2, 2, 40)
+    ws.set_column(3, 4, 14)
+
+
+def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date) -> None:
+    """What `ppo sync` relies on: the mark, and where each sheet's ids and ticks are."""
+    rows: list[tuple] = [
+        ("format", FORMAT_MARK, FORMAT_VERSION),
+        ("ppo", __version__),
+        ("exported", today.isoformat()),
+    ]
+    for layout in layouts:
+        rows.append(("sheet", layout.name, layout.playbook_id, layout.trip_header))
+        for sc in layout.steps:
+            rows.append(("step", layout.name, sc.no, sc.id, sc.header, sc.tick_header))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            if isinstance(value, int):
+                ws.write_number(r, c, value)
+            else:
+                ws.write_string(r, c, value)
+
+
+# --- writing safely -----------------------------------------------------------------------
+
+
+def lock_files(path: Path) -> list[Path]:
+    """The lock files LibreOffice and Excel leave beside a workbook that is open."""
+    candidates = [path.with_name(f".~lock.{path.name}#"), path.with_name(f"~${path.name}")]
+    return [p for p in candidates if p.exists()]
+
+
+def check_target(path: Path) -> None:
+    """A clear error before any work when the workbook cannot be replaced."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise WorkbookError(_("no such folder: {folder}").format(folder=folder))
+    if path.exists() and not path.is_file():
+        raise WorkbookError(_("{path} is not a file").format(path=path))
+    locks = lock_files(path)
+    if locks:
+        raise WorkbookError(
+            _(
+                "{path} is open in a spreadsheet (lock file {lock});"
+                " close it first, or remove a stale lock"
+            ).format(path=path, lock=locks[0].name)
+        )
+    # The write bits too: root (or a Windows admin) may write anyway, but the owner said no.
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        raise WorkbookError(_("{path} is read-only").format(path=path))
+    if not os.access(folder, os.W_OK):
+        raise WorkbookError(_("cannot write in {folder}: permission denied").format(folder=folder))
+
+
+def replace_atomically(path: Path, build: Callable[[Path], object]):
+    """Build the new file beside the old one and rename it over only when it is complete."""
+    check_target(path)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".~ppo-{path.stem}-", suffix=".xlsx", dir=path.parent)
+    except OSError as exc:
+        raise WorkbookError(
+            _("cannot write in {folder}: {e}").format(folder=path.parent, e=exc.strerror)
+        ) from None
+    os.close(fd)
+    temp = Path(name)
+    try:
+        result = build(temp)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(temp, mode)
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        try:
+            os.replace(temp, path)
+        except OSError as exc:
+            raise WorkbookError(
+                _("cannot replace {path}: {e} (is it open?)").format(path=path, e=exc.strerror)
+            ) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

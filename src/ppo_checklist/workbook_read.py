@@ -1,0 +1,277 @@
+"""Reading ticks back out of a workbook that `ppo export` wrote, defensively.
+
+The file may have been through anyone's hands: it is checked as a zip (declared sizes
+and compression ratios, against zip bombs) before openpyxl opens it, openpyxl parses
+its XML through defusedxml (no entity tricks), and only a file carrying ppo's "_ppo"
+sheet is read. Rows are streamed (read_only), cached values taken (data_only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ppo_checklist.errors import BadWorkbook, WorkbookError
+from ppo_checklist.i18n import _
+from ppo_checklist.workbook import FORMAT_MARK, FORMAT_VERSION, META_SHEET
+
+# A ppo workbook of 100 000 trips unpacks to about 400 MB of XML at a ratio near 15;
+# a zip bomb unpacks to many GB at ratios in the thousands.
+MAX_UNPACKED = 2 * 1024**3
+MAX_RATIO = 200
+RATIO_FLOOR = 1024 * 1024  # small members may compress very well and harm no one
+
+
+@dataclass(frozen=True)
+class SheetMap:
+    name: str
+    playbook: str
+    trip_header: str
+    steps: dict[int, tuple[str, str, str]]  # no -> (step id, date header, tick header)
+
+
+@dataclass(frozen=True)
+class RowTicks:
+    """One trip row as found: the tick cell of each step, raw (None when empty)."""
+
+    sheet: str
+    row: int
+    trip_id: int
+    ticks: dict[int, tuple[str, Any]]  # no -> (cell name, value)
+
+
+def check_zip(path: Path) -> None:
+    """Refuse what is not a zip, or would unpack to far more than it weighs."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = 0
+            for info in archive.infolist():
+                total += info.file_size
+                if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
+                    info.compress_size, 1
+                ):
+                    raise BadWorkbook(
+                        _(
+                            "{path}: refused: {member} would unpack {n}× its size (a zip bomb?)"
+                        ).format(
+                            path=path,
+                            member=info.filename,
+                            n=info.file_size // max(info.compress_size, 1),
+                        )
+                    )
+            if total > MAX_UNPACKED:
+                raise BadWorkbook(
+                    _("{path}: refused: it would unpack to {mb} MB").format(
+                        path=path, mb=total // 1024**2
+                    )
+                )
+    except zipfile.BadZipFile:
+        raise BadWorkbook(_("{path} is not an XLSX workbook").format(path=path)) from None
+
+
+def _openpyxl():
+    """openpyxl, with its XML parsed by defusedxml (it uses it when installed and not disabled)."""
+    os.environ.pop("OPENPYXL_DEFUSEDXML", None)  # nobody switches the protection off for us
+    import defusedxml  # noqa: F401  (a dependency: fail loudly if it is missing)
+    import openpyxl
+    import openpyxl.xml
+
+    if not openpyxl.xml.DEFUSEDXML:
+        raise WorkbookError(_("refusing to read workbooks: openpyxl is not using defusedxml"))
+    return openpyxl
+
+
+@contextmanager
+def opened(path: Path):
+    """The workbook, read-only and streaming, or a clear error (exit 2 content, 1 I/O)."""
+    if not path.exists():
+        raise WorkbookError(_("no such file: {path}").format(path=path))
+    if not path.is_file():
+        raise WorkbookError(_("{path} is not a file").format(path=path))
+    if not os.access(path, os.R_OK):
+        raise WorkbookError(_("cannot read {path}: permission denied").format(path=path))
+    check_zip(path)
+    openpyxl = _openpyxl()
+    from defusedxml import DefusedXmlException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except OSError as exc:
+        raise WorkbookError(
+            _("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)
+        ) from None
+    except Exception as exc:  # openpyxl raises many kinds on a broken file, wrapping some
+        hostile = _cause(exc, DefusedXmlException)
+        if hostile is not None:
+            raise BadWorkbook(
+                _("{path}: refused: hostile XML ({e})").format(path=path, e=type(hostile).__name__)
+            ) from None
+        raise BadWorkbook(
+            _("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))
+        ) from None
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+def _cause(exc: BaseException, kind: type) -> BaseException | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:120] if text else type(exc).__name__
+
+
+def read_map(book, path: Path) -> list[SheetMap]:
+    """The `_ppo` sheet: the mark, and each checklist sheet's headers; else not ppo's."""
+    not_ours = BadWorkbook(
+        _("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path)
+    )
+    if META_SHEET not in book.sheetnames:
+        raise not_ours
+    rows = [tuple(r) for r in book[META_SHEET].iter_rows(values_only=True)]
+    if not rows or rows[0][:2] != ("format", FORMAT_MARK):
+        raise not_ours
+    version = rows[0][2] if len(rows[0]) > 2 else None
+    if not isinstance(version, (int, float)) or int(version) > FORMAT_VERSION:
+        raise BadWorkbook(
+            _("{path} was written by a newer ppo (format {v}): upgrade ppo").format(
+                path=path, v=version
+            )
+        )
+    sheets: dict[str, SheetMap] = {}
+    try:
+        for row in rows[1:]:
+            if row and row[0] == "sheet":
+                sheets[row[1]] = SheetMap(str(row[1]), str(row[2]), str(row[3]), {})
+            elif row and row[0] == "step":
+                sheets[row[1]].steps[int(row[2])] = (str(row[3]), str(row[4]), str(row[5]))
+    except (IndexError, KeyError, TypeError, ValueError):
+        raise BadWorkbook(_("{path}: the _ppo sheet is damaged").format(path=path)) from None
+    return list(sheets.values())
+
+
+def is_ppo_workbook(path: Path) -> bool:
+    try:
+        with opened(path) as book:
+            read_map(book, path)
+    except BadWorkbook:
+        return False
+    return True
+
+
+def iter_ticks(path: Path) -> Iterator[RowTicks]:
+    """Every trip row of every checklist sheet, with its tick cells, as the file holds them."""
+    with opened(path) as book:
+        for sheet_map in read_map(book, path):
+            if sheet_map.name not in book.sheetnames:
+                raise BadWorkbook(
+                    _("{path}: sheet '{s}' is missing (renamed?)").format(
+                        path=path, s=sheet_map.name
+                    )
+                )
+            yield from _sheet_ticks(book[sheet_map.name], sheet_map, path)
+
+
+def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
+    from openpyxl.utils import get_column_letter
+
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None) or ()
+    where = {str(value): index for index, value in enumerate(header) if value is not None}
+    trip_col = where.get(sheet_map.trip_header)
+    if trip_col is None:
+        raise BadWorkbook(
+            _("{path}: sheet '{s}' has no '{h}' column").format(
+                path=path, s=sheet_map.name, h=sheet_map.trip_header
+            )
+        )
+    tick_cols = {}
+    for no, (_sid, _date_header, tick_header) in sheet_map.steps.items():
+        if tick_header not in where:
+            raise BadWorkbook(
+                _("{path}: sheet '{s}' has no '{h}' column").format(
+                    path=path, s=sheet_map.name, h=tick_header
+                )
+            )
+        tick_cols[no] = where[tick_header]
+    letters = {no: get_column_letter(col + 1) for no, col in tick_cols.items()}
+    for number, row in enumerate(rows, start=2):
+        trip = row[trip_col] if trip_col < len(row) else None
+        if trip is None or trip == "":
+            continue
+        try:
+            trip_id = int(trip)
+        except (TypeError, ValueError):
+            continue  # a note or a total someone typed under the table
+        if trip_id != trip:
+            continue
+        ticks = {
+            no: (f"{letters[no]}{number}", row[col] if col < len(row) else None)
+            for no, col in tick_cols.items()
+        }
+        yield RowTicks(sheet_map.name, number, trip_id, ticks)
+
+
+def tick_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
+    """What a tick cell says: ("none", None); ("tick", day or None = sync day); ("bad", None)."""
+    if value is None:
+        return "none", None
+    if isinstance(value, bool):
+        return ("tick", None) if value else ("none", None)
+    if isinstance(value, dt.datetime):
+        return "tick", value.date()
+    if isinstance(value, dt.date):
+        return "tick", value
+    if isinstance(value, (int, float)):
+        return {1: ("tick", None), 0: ("none", None)}.get(value, ("bad", None))  # type: ignore[return-value]
+    text = str(value).strip()
+    if not text:
+        return "none", None
+    if text.casefold() in TICK_WORDS:
+        return "tick", None
+    if text.casefold() in NO_WORDS:
+        return "none", None
+    from ppo_checklist.dates import parse_date
+    from ppo_checklist.errors import DateError
+
+    try:
+        return "tick", parse_date(text, dayfirst)
+    except DateError:
+        return "bad", None
+
+
+TICK_WORDS = frozenset(
+    {
+        "✓",
+        "✔",
+        "☑",
+        "v",
+        "x",
+        "х",
+        "+",
+        "да",
+        "yes",
+        "y",
+        "1",
+        "true",
+        "истина",
+        "done",
+        "ok",
+        "готово",
+    }
+)
+NO_WORDS = frozenset({"-", "—", "нет", "no", "n", "0", "false", "ложь"})

@@ -1,0 +1,405 @@
+"""`ppo export`: the director's workbook as openpyxl reads it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+TODAY = "2026-11-30"
+
+
+def columns(ws) -> dict[str, int]:
+    """Header text (first line) -> 1-based column."""
+    return {str(c.value).split("\n")[0]: c.column for c in ws[1] if c.value is not None}
+
+
+def step_col(ws, no: int) -> int:
+    return next(col for head, col in columns(ws).items() if head.startswith(f"{no} · "))
+
+
+def row_of(ws, trip_id: int) -> int:
+    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == trip_id)
+
+
+@pytest.fixture(scope="module")
+def agency(tmp_path_factory):
+    """Two tour trips (one cancelled), one declined client, one finished trip."""
+    from conftest import Ppo
+
+    ppo = Ppo(tmp_path_factory.mktemp("agency"))
+    ppo.add(
+        "Анна Петрова",
+        "20.11.2026",
+        "01.12.2026",
+        "10.12.2026",
+        "--phone",
+        "+7 900 111-22-33",
+        "-m",
+        "Olga",
+    )
+    ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026", "-m", "Ivan")
+    ppo.json("decline", "Вера", "--date", "23.11.2026", "-m", "Olga")
+    cancelled = ppo.add("Глеб", "01.11.2026", "02.12.2026", "09.12.2026", "-m", "Ivan")
+    ppo.run("cancel", str(cancelled))
+    finished = ppo.add("Дина", "01.10.2026", "02.10.2026", "03.10.2026", "-m", "Ivan")
+    for no in range(7):
+        ppo.run("done", str(finished), str(no), "--date", "2026-10-20")
+    ppo.run("done", "1", "0", "--date", "2026-11-21")
+    return ppo
+
+
+def export(
+    ppo, *more: str, name: str = "checklist.xlsx"
+) -> tuple[Path, subprocess.CompletedProcess]:
+    path = ppo.home / name
+    result = ppo.run("export", str(path), "--date", TODAY, *more)
+    return path, result
+
+
+_written: dict[tuple, tuple] = {}
+
+
+def written(agency, *more: str) -> tuple[Path, subprocess.CompletedProcess]:
+    """The agency's workbook, exported once per set of options for the read-only tests."""
+    key = (id(agency), more)
+    if key not in _written:
+        _written[key] = export(agency, *more, name=f"book{len(_written)}.xlsx")
+    return _written[key]
+
+
+def test_export_writes_one_sheet_per_playbook_with_one_row_per_active_trip(agency):
+    path, result = written(agency)
+    assert "wrote" in result.stdout and "3 trips" in result.stdout
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [
+        "Checklist tour",
+        "Checklist declined",
+        "Actions",
+        "Summary",
+        "Legend",
+        "_ppo",
+    ]
+    assert book["_ppo"].sheet_state == "hidden"
+    tour = book["Checklist tour"]
+    assert [tour.cell(r, 1).value for r in range(2, tour.max_row + 1)] == [1, 2]
+    head = columns(tour)
+    assert list(head)[:8] == [
+        "Trip",
+        "Client",
+        "Phone",
+        "Manager",
+        "Playbook",
+        "Purchase",
+        "Departure",
+        "Return",
+    ]
+    assert "1 · reminder · D-1d" in head and "✓ 1" in head
+    assert head["✓ 1"] == head["1 · reminder · D-1d"] + 1  # the tick beside its date
+    assert tour.cell(1, head["1 · reminder · D-1d"]).value.endswith("\nНапомнить о вылете завтра")
+    assert tour["B2"].value == "Анна Петрова" and tour["C2"].value == "+7 900 111-22-33"
+    assert [c.value for c in book["Checklist declined"]["A"][1:]] == [3]
+
+
+def test_input_dates_are_tinted_light_yellow_and_shown_day_first(agency):
+    path, _ = written(agency)
+    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    for col in "FGH":
+        cell = tour[f"{col}2"]
+        assert cell.fill.fgColor.rgb.endswith("FFF6CC")
+        assert cell.number_format == "dd.mm.yyyy"
+    assert tour["F2"].value == dt.datetime(2026, 11, 20)
+
+
+def test_step_dates_are_formulas_of_their_anchor_clamped_to_the_purchase(agency):
+    path, _ = written(agency)
+    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    assert tour.cell(2, step_col(tour, 0)).value == "=F2"
+    assert tour.cell(2, step_col(tour, 1)).value == "=MAX(G2-1,F2)"
+    assert tour.cell(3, step_col(tour, 4)).value == "=MAX(H3+1,F3)"
+    assert tour.cell(2, step_col(tour, 6)).value == "=MAX(H2+7,F2)"
+    assert tour.cell(2, step_col(tour, 1)).number_format == "dd.mm.yyyy"
+
+
+def test_readers_that_do_not_recalculate_see_ppo_s_own_dates(agency):
+    path, _ = written(agency)
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    for sheet, trip_id in (("Checklist tour", 1), ("Checklist tour", 2), ("Checklist declined", 3)):
+        ws = openpyxl.load_workbook(path)[sheet]
+        r = row_of(ws, trip_id)
+        cached = list(values[sheet].iter_rows(min_row=r, max_row=r, values_only=True))[0]
+        for step in agency.show(trip_id)["steps"]:
+            col = step_col(ws, step["no"])
+            assert cached[col - 1].date().isoformat() == step["due"]
+
+
+def test_a_step_before_the_purchase_is_moved_to_the_purchase_day(ppo):
+    trip = ppo.add("Жанна", "30.11.2026", "30.11.2026", "05.12.2026")  # reminder would be 29.11
+    path, _ = export(ppo)
+    ws = openpyxl.load_workbook(path, data_only=True)["Checklist tour"]
+    assert ppo.show(trip)["steps"][1]["due"] == "2026-11-30"
+    assert ws.cell(2, step_col(ws, 1)).value == dt.datetime(2026, 11, 30)
+
+
+def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path):
+    from conftest import Ppo
+
+    playbooks = tmp_path / "playbooks"
+    playbooks.mkdir()
+    (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    ppo = Ppo(tmp_path, config)
+    trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
+    dues = [s["due"] for s in ppo.show(trip)["steps"]]
+    assert dues == ["2026-02-28", "2027-01-31", "2026-01-31"]  # the last clamped to the purchase
+    path, _ = export(ppo)
+    ws = openpyxl.load_workbook(path)["Checklist anniversary"]
+    assert [ws.cell(2, step_col(ws, no)).value for no in range(3)] == [
+        "=EDATE(F2,1)",
+        "=EDATE(F2,12)",
+        "=MAX(EDATE(G2,-1)-15,F2)",
+    ]
+    cached = openpyxl.load_workbook(path, data_only=True)["Checklist anniversary"]
+    assert [cached.cell(2, step_col(ws, no)).value.date().isoformat() for no in range(3)] == dues
+
+
+MONTHS_PLAYBOOK = """
+id = "anniversary"
+dates = ["purchase", "departure", "return"]
+start = "purchase"
+[[steps]]
+no = 0
+id = "month"
+title = "A month later"
+channel = "call"
+anchor = "purchase"
+offset = "+1m"
+text = "."
+[[steps]]
+no = 1
+id = "year"
+title = "A year later"
+channel = "email"
+anchor = "purchase"
+offset = "+1y"
+text = "."
+[[steps]]
+no = 2
+id = "early"
+title = "Long before departure"
+channel = "email"
+anchor = "departure"
+offset = "-1m2w1d"
+text = "."
+"""
+
+
+def test_a_step_whose_playbook_changed_is_written_as_ppo_s_stored_date(tmp_path):
+    from conftest import Ppo
+
+    playbooks = tmp_path / "playbooks"
+    playbooks.mkdir()
+    (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    ppo = Ppo(tmp_path, config)
+    trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
+    (playbooks / "anniversary.toml").write_text(
+        MONTHS_PLAYBOOK.replace('"+1m"', '"+2m"'), encoding="utf-8"
+    )
+    path, _ = export(ppo)
+    ws = openpyxl.load_workbook(path)["Checklist anniversary"]
+    assert ws.cell(2, step_col(ws, 0)).value == dt.datetime(
+        2026, 2, 28
+    )  # the store's, not a formula
+    assert ws.cell(2, step_col(ws, 1)).value == "=EDATE(F2,12)"
+    assert ppo.show(trip)["steps"][0]["due"] == "2026-02-28"
+
+
+def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
+    path, _ = written(agency)
+    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    reminder = step_col(tour, 1)
+    letter, tick = (
+        openpyxl.utils.get_column_letter(reminder),
+        openpyxl.utils.get_column_letter(reminder + 1),
+    )
+    rules = {}
+    for cf in tour.conditional_formatting:
+        for rule in cf.rules:
+            rules.setdefault(str(cf.sqref), []).append(
+                (rule.formula[0], rule.dxf.fill.bgColor.rgb, rule.stopIfTrue)
+            )
+    on_dates = rules[f"{letter}2:{letter}3"]
+    assert on_dates == [
+        (f'{tick}2<>""', "FFDCEFD8", True),
+        (f'AND({tick}2="",ISNUMBER({letter}2),{letter}2<TODAY())', "FFF26B6B", True),
+        (f'AND({tick}2="",ISNUMBER({letter}2),{letter}2=TODAY())', "FFFFE033", True),
+    ]
+    on_names = rules["B2:B3"]
+    assert [fill for _f, fill, _s in on_names] == ["FFF26B6B", "FFFFE033"]
+    assert on_names[0][0].startswith('OR(AND($J2="",ISNUMBER($I2),$I2<TODAY())')
+    assert on_names[0][0].count("TODAY()") == 7
+
+
+def test_ticks_are_chosen_from_a_dropdown(agency):
+    path, _ = written(agency)
+    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    lists = {str(dv.sqref): dv for dv in tour.data_validations.dataValidation}
+    tick = openpyxl.utils.get_column_letter(step_col(tour, 1) + 1)
+    assert lists[f"{tick}2:{tick}3"].type == "list"
+    assert lists[f"{tick}2:{tick}3"].formula1 == '"✓"'
+    assert len(lists) == 7
+    assert tour.cell(2, step_col(tour, 0) + 1).value == "✓"  # ppo knows step 0 of trip 1 is done
+
+
+def test_header_and_name_columns_are_frozen_with_an_autofilter(agency):
+    path, _ = written(agency)
+    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    assert tour.freeze_panes == "C2"
+    assert tour.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(tour.max_column)}3"
+    assert tour.column_dimensions["B"].width > 20
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(ppo):
+    names = ['=HYPERLINK("http://evil","x")', "+79001112233", "-2+3", "@SUM(A1)"]
+    for name in names:
+        ppo.add(
+            name,
+            "20.11.2026",
+            "01.12.2026",
+            "10.12.2026",
+            "--note",
+            "=1+1",
+            "-m",
+            "=cmd|' /C calc'!A0",
+        )
+    path, _ = export(ppo)
+    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    note = columns(tour)["Note"]
+    for r, name in enumerate(names, start=2):
+        for cell, text in (
+            (tour.cell(r, 2), name),
+            (tour.cell(r, note), "=1+1"),
+            (tour.cell(r, 4), "=cmd|' /C calc'!A0"),
+        ):
+            assert cell.data_type == "s" and cell.value == text
+            assert cell.quotePrefix  # stays text when someone edits the cell
+    actions = openpyxl.load_workbook(path)["Actions"]
+    assert actions["B2"].data_type == "s" and actions["B2"].value == names[0]
+
+
+def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency):
+    path, _ = written(agency)
+    book = openpyxl.load_workbook(path)
+    actions = book["Actions"]
+    assert [c.value for c in actions[1]] == [
+        "Trip",
+        "Client",
+        "Manager",
+        "Step",
+        "Channel",
+        "Due",
+        "Done",
+        "Status",
+    ]
+    rows = list(actions.iter_rows(min_row=2, values_only=True))
+    assert (
+        len(rows) == 7 + 7 + 2
+    )  # trips 1, 2 and the declined client; not the cancelled or finished
+    first = rows[0]
+    assert first[:5] == (1, "Анна Петрова", "Olga", "0 · Подписать на серию ППО-ДО", "e-mail")
+    assert first[5] == "='Checklist tour'!$I$2"
+    assert first[6] == "=IF('Checklist tour'!$J$2=\"\",\"\",'Checklist tour'!$J$2)"
+    assert first[7].startswith('=IF(G2<>"","done",IF(AND(G2="",ISNUMBER(F2),F2<TODAY()),"overdue"')
+    cached = list(
+        openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(
+            min_row=2, values_only=True
+        )
+    )
+    assert cached[0][5:] == (dt.datetime(2026, 11, 20), "✓", "done")
+    assert cached[1][5:] == (dt.datetime(2026, 11, 30), None, "due")
+    statuses = {(r[0], r[3][0]): r[7] for r in cached}
+    assert statuses[(3, "0")] == "overdue"
+
+
+def test_summary_counts_steps_per_manager_with_live_formulas(agency):
+    path, _ = written(agency)
+    summary = openpyxl.load_workbook(path)["Summary"]
+    assert summary["B2"].value == "=TODAY()"
+    assert [c.value for c in summary[4]] == [
+        "Manager",
+        "Due today",
+        "Overdue",
+        "Done",
+        "Later",
+        "Steps",
+    ]
+    assert summary["A5"].value == "Ivan" and summary["A6"].value == "Olga"
+    assert summary["C6"].value == (
+        "=COUNTIFS('Actions'!$C$2:$C$17,\"=Olga\",'Actions'!$H$2:$H$17,\"overdue\")"
+    )
+    cached = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    table = [[c.value for c in row] for row in cached.iter_rows(min_row=5, max_row=7)]
+    assert table == [
+        ["Ivan", 0, 1, 0, 6, 7],  # Борис: step 0 (25.11) overdue
+        ["Olga", 2, 1, 1, 5, 9],  # Анна: 0 done, 1 due; Вера: 0 (23.11) overdue, 1 due
+        ["Total", 2, 2, 1, 11, 16],
+    ]
+
+
+def test_export_all_adds_finished_and_cancelled_trips_greyed(agency):
+    path, result = written(agency, "--all")
+    assert "5 trips" in result.stdout
+    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    head = columns(tour)
+    assert [tour.cell(r, 1).value for r in range(2, tour.max_row + 1)] == [1, 2, 4, 5]
+    assert tour.cell(row_of(tour, 4), head["Cancelled"]).value is not None
+    first_rule = next(iter(tour.conditional_formatting)).rules[0]
+    assert first_rule.formula[0].endswith('2<>""') and first_rule.dxf.fill.bgColor.rgb == "FFE7E7E7"
+
+
+def test_legend_explains_the_colours_and_each_playbook(agency):
+    path, _ = written(agency)
+    legend = [
+        c
+        for row in openpyxl.load_workbook(path)["Legend"].iter_rows(values_only=True)
+        for c in row
+        if c
+    ]
+    text = "\n".join(map(str, legend))
+    assert "due today" in text and "overdue" in text and "ppo sync" in text
+    assert "tour · " in text and "declined · " in text and "reminder" in text
+
+
+def test_an_empty_store_still_writes_a_workbook(ppo):
+    path, result = export(ppo)
+    assert "0 trips" in result.stdout
+    book = openpyxl.load_workbook(path)
+    assert book["Checklist tour"].max_row == 1
+
+
+def test_today_does_not_import_the_spreadsheet_libraries(ppo):
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "ppo_checklist", "today"],
+        env=ppo.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = result.stderr
+    assert "openpyxl" not in imported and "xlsxwriter" not in imported
+
+
+def test_export_replaces_the_workbook_keeping_its_permissions(agency):
+    path, _ = export(agency, name="perm.xlsx")
+    os.chmod(path, 0o640)
+    export(agency, name="perm.xlsx")
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".~ppo")] == []

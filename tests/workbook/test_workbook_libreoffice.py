@@ -1,0 +1,218 @@
+"""The workbook opened by a spreadsheet none of us wrote: LibreOffice Calc, headless.
+
+Calc recalculates every formula (a private profile sets OOXML recalculation to
+"always"), the sheets are saved as CSV and the Checklist rendered to PDF, then to
+pixels: dates must equal ppo's own schedule, statuses its own statuses, and the
+trip due today must be painted yellow, the overdue one red, on the real today.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+SOFFICE = shutil.which("soffice")
+PDFTOPPM = shutil.which("pdftoppm")
+if not (SOFFICE and PDFTOPPM):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs LibreOffice Calc and poppler-utils (see .ci/run)")
+    pytest.skip("LibreOffice (soffice) or pdftoppm is not installed", allow_module_level=True)
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+YELLOW, RED, GREEN = (0xFF, 0xE0, 0x33), (0xF2, 0x6B, 0x6B), (0xDC, 0xEF, 0xD8)
+
+
+def iso(day: dt.date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def soffice(profile: Path, outdir: Path, target: str, *books: Path) -> None:
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            *map(str, books),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+
+
+@pytest.fixture(scope="module")
+def calc(tmp_path_factory):
+    """Trips around the real today, exported, edited in a copy, and run through Calc once."""
+    from conftest import Ppo
+
+    home = tmp_path_factory.mktemp("calc")
+    playbooks = home / "playbooks"
+    playbooks.mkdir()
+    from test_workbook_export import MONTHS_PLAYBOOK
+
+    (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
+    (home / "config.toml").write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    ppo = Ppo(home, home / "config.toml")
+    today = dt.date.today()
+    day = lambda n: iso(today + dt.timedelta(days=n))  # noqa: E731
+    trips = {
+        "due": ppo.add("Due Today", day(0), day(1), day(8), "-m", "Olga"),
+        "overdue": ppo.add("Overdue", day(-20), day(10), day(20), "-m", "Ivan"),
+        "ticked": ppo.add("Ticked", day(-5), day(3), day(9), "-m", ""),
+        "declined": ppo.json("decline", "Declined", "--date", day(-8), "-m", "Olga")["trip_id"],
+        "months": ppo.add(
+            "Month End", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary"
+        ),
+    }
+    ppo.run("done", str(trips["ticked"]), "0", "--date", day(-4))
+    book = home / "book.xlsx"
+    ppo.run("export", str(book))
+    # The director moves a departure in a copy; openpyxl drops every cached value, so
+    # Calc has to compute every date itself.
+    edited = home / "edited.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Checklist tour"]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == trips["overdue"])
+    ws.cell(row, 7).value = today + dt.timedelta(days=12)  # G: Departure
+    wb.save(edited)
+    profile = home / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+    out = home / "out"
+    soffice(profile, out, CSV_ALL_SHEETS, book, edited)
+    soffice(profile, out, "pdf", book)
+    subprocess.run(
+        [PDFTOPPM, "-r", "60", "-f", "1", "-l", "1", str(out / "book.pdf"), str(out / "page")],
+        check=True,
+        timeout=60,
+    )
+    ppo.run("edit", str(trips["overdue"]), "--departure", day(12))
+    return ppo, trips, out, today
+
+
+def sheet(out: Path, book: str, name: str) -> list[list[str]]:
+    with open(out / f"{book}-{name}.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def step_columns(header: list[str]) -> dict[int, int]:
+    return {
+        int(h.split(" · ")[0]): i for i, h in enumerate(header) if " · " in h and h[0].isdigit()
+    }
+
+
+def test_calc_opens_every_sheet_without_errors(calc):
+    _ppo, _trips, out, _today = calc
+    for name in (
+        "Checklist tour",
+        "Checklist declined",
+        "Checklist anniversary",
+        "Actions",
+        "Summary",
+        "Legend",
+    ):
+        cells = [c for row in sheet(out, "book", name) for c in row]
+        assert cells, name
+        assert not [
+            c for c in cells if c.startswith(("Err:", "#NAME", "#VALUE", "#REF", "#N/A"))
+        ], name
+
+
+def test_calc_computes_the_step_dates_ppo_scheduled_even_after_a_departure_is_moved(calc):
+    ppo, trips, out, _today = calc
+    checked = 0
+    for name in ("Checklist tour", "Checklist declined", "Checklist anniversary"):
+        rows = sheet(out, "edited", name)
+        cols = step_columns(rows[0])
+        for row in rows[1:]:
+            record = ppo.show(int(row[0]))
+            for step in record["steps"]:
+                due = dt.date.fromisoformat(step["due"])
+                assert row[cols[step["no"]]] == iso(due), (name, row[0], step["id"])
+                checked += 1
+    assert checked == 7 * 3 + 2 + 3
+
+
+def test_calc_clamps_month_ends_like_ppo(calc):
+    _ppo, _trips, out, _today = calc
+    rows = sheet(out, "edited", "Checklist anniversary")
+    cols = step_columns(rows[0])
+    assert [rows[1][cols[no]] for no in range(3)] == ["28.02.2026", "31.01.2027", "31.01.2026"]
+
+
+def test_calc_shows_the_statuses_ppo_computes_for_today(calc):
+    ppo, trips, out, today = calc
+    rows = sheet(out, "book", "Actions")
+    seen = {(int(r[0]), int(r[3].split(" · ")[0])): r[7] for r in rows[1:]}
+    for key, trip_id in trips.items():
+        if key == "overdue":
+            continue  # moved after the export
+        for step in ppo.show(trip_id)["steps"]:
+            assert seen[(trip_id, step["no"])] == step["status"], (key, step["id"])
+
+
+def test_calc_summary_counts_match_ppo_today(calc):
+    ppo, _trips, out, _today = calc
+    rows = sheet(out, "book", "Summary")
+    assert rows[1][1] == iso(dt.date.today())
+    table = {r[0]: r[1:6] for r in rows[4:] if r and r[0]}
+    assert table["Olga"][:2] == [
+        "2",
+        "2",
+    ]  # due today: 0 and 1 of Due Today; overdue: both declined steps
+    assert table["(no manager)"][2] == "1"  # the ticked step, for the trips with no manager
+    agenda = ppo.json("today")
+    total_due = sum(1 for a in agenda if a["status"] == "due")
+    assert table["Total"][0] == str(total_due)
+
+
+def read_ppm(path: Path) -> tuple[int, int, bytes]:
+    data = path.read_bytes()
+    magic, width, height, depth, pixels = data.split(maxsplit=4)
+    assert magic == b"P6" and depth == b"255"
+    return int(width), int(height), pixels
+
+
+def rows_painted(path: Path, colour: tuple[int, int, int]) -> list[int]:
+    width, height, pixels = read_ppm(path)
+    found = []
+    for y in range(height):
+        line = pixels[y * width * 3 : (y + 1) * width * 3]
+        hits = sum(
+            1
+            for x in range(0, width * 3, 3)
+            if abs(line[x] - colour[0])
+            + abs(line[x + 1] - colour[1])
+            + abs(line[x + 2] - colour[2])
+            < 40
+        )
+        if hits >= 3:
+            found.append(y)
+    return found
+
+
+def test_calc_paints_today_yellow_and_overdue_red_on_the_real_today(calc):
+    _ppo, _trips, out, _today = calc
+    page = next(out.glob("page-*.ppm"))
+    yellow, red, green = (rows_painted(page, c) for c in (YELLOW, RED, GREEN))
+    assert yellow and red and green
+    # Row 2 (due today) is yellow only; the overdue trips below it are red.
+    assert max(yellow) < min(red)

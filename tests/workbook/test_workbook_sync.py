@@ -1,0 +1,283 @@
+"""`ppo sync` and export over a ticked workbook: no tick is ever lost; bad files change nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+TODAY = "2026-11-30"
+
+
+@pytest.fixture
+def trips(ppo):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "-m", "Olga")  # trip 1
+    ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026", "-m", "Ivan")  # trip 2
+    return ppo
+
+
+def export(ppo, name: str = "book.xlsx", *more: str):
+    path = ppo.home / name
+    return path, ppo.run("export", str(path), "--date", TODAY, *more)
+
+
+def tick(path: Path, trip_id: int, no: int, value) -> None:
+    """What a director does in a spreadsheet: put a value in a step's tick cell, save."""
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets:
+        if not ws.title.startswith("Checklist"):
+            continue
+        heads = {str(c.value): c.column for c in ws[1] if c.value}
+        for r in range(2, ws.max_row + 1):
+            if ws.cell(r, 1).value == trip_id:
+                ws.cell(r, heads[f"✓ {no}"]).value = value
+    book.save(path)
+
+
+def status(ppo, trip_id: int, no: int) -> tuple[str, str | None]:
+    step = ppo.show(trip_id, "--date", TODAY)["steps"][no]
+    return step["status"], step["done_on"]
+
+
+def store_rows(ppo) -> list:
+    with sqlite3.connect(ppo.home / "ppo.sqlite3") as db:
+        return db.execute("SELECT * FROM steps ORDER BY trip_id, no").fetchall()
+
+
+def test_a_tick_in_the_workbook_is_taken_by_sync(trips):
+    path, _ = export(trips)
+    tick(path, 1, 1, "✓")
+    result = trips.run("sync", str(path), "--date", TODAY)
+    assert "trip 1 step 1 (reminder) done on 2026-11-30" in result.stdout
+    assert "took 1 ticks from" in result.stdout
+    assert status(trips, 1, 1) == ("done", "2026-11-30")
+
+
+def test_a_date_in_the_tick_cell_is_the_day_it_was_done(trips):
+    path, _ = export(trips)
+    tick(path, 2, 0, dt.datetime(2026, 11, 27))  # typed as a date: a date cell
+    tick(path, 1, 0, "26.11.2026")  # typed as text
+    trips.run("sync", str(path), "--date", TODAY)
+    assert status(trips, 2, 0) == ("done", "2026-11-27")
+    assert status(trips, 1, 0) == ("done", "2026-11-26")
+
+
+@pytest.mark.parametrize("value", ["x", "+", "да", "yes", "TRUE", True, 1, "✔"])
+def test_the_usual_ways_of_ticking_are_understood(trips, value):
+    path, _ = export(trips)
+    tick(path, 1, 2, value)
+    trips.run("sync", str(path), "--date", TODAY)
+    assert status(trips, 1, 2)[0] == "done"
+
+
+def test_export_over_a_ticked_workbook_takes_its_ticks_first(trips):
+    path, _ = export(trips)
+    tick(path, 1, 0, "✓")
+    result = trips.run("export", str(path), "--date", TODAY)
+    assert "took 1 ticks from" in result.stderr
+    assert status(trips, 1, 0) == ("done", "2026-11-30")
+    ws = openpyxl.load_workbook(path)["Checklist tour"]
+    heads = {str(c.value): c.column for c in ws[1] if c.value}
+    assert ws.cell(2, heads["✓ 0"]).value == "✓"  # the new workbook still shows the tick
+
+
+def test_a_tick_removed_in_the_workbook_does_not_undo_a_done_step(trips):
+    trips.run("done", "1", "0", "--date", "2026-11-21")
+    path, _ = export(trips)
+    tick(path, 1, 0, None)
+    result = trips.run("sync", str(path), "--date", TODAY)
+    assert "kept: trip 1 step 0 (ppo-do)" in result.stdout
+    assert "still done" in result.stdout
+    assert status(trips, 1, 0) == ("done", "2026-11-21")
+
+
+def test_syncing_twice_takes_nothing_the_second_time(trips):
+    path, _ = export(trips)
+    tick(path, 1, 1, "✓")
+    trips.run("sync", str(path), "--date", TODAY)
+    second = trips.run("sync", str(path), "--date", "2026-12-01")
+    assert "took 0 ticks" in second.stdout and "1 already done" in second.stdout
+    assert status(trips, 1, 1) == ("done", "2026-11-30")
+
+
+def test_ticks_that_cannot_be_taken_are_reported_and_the_rest_taken(trips):
+    path, _ = export(trips)
+    tick(path, 1, 1, "maybe")
+    tick(path, 1, 2, "05.12.2026")  # in the future
+    tick(path, 2, 0, "✓")
+    tick(path, 2, 1, "✓")
+    trips.run("cancel", "2")
+    result = trips.run("sync", str(path), "--date", TODAY)
+    out = result.stdout
+    assert "'maybe' is not a tick" in out
+    assert "2026-12-05 is in the future" in out
+    assert "trip 2 is cancelled" in out
+    assert "took 0 ticks" in out
+    assert status(trips, 1, 1)[0] != "done"
+
+
+def test_ticks_for_trips_the_store_does_not_know_are_reported(trips, tmp_path):
+    from conftest import Ppo
+
+    path, _ = export(trips)
+    tick(path, 2, 0, "✓")
+    other = Ppo(tmp_path / "other")
+    (tmp_path / "other").mkdir()
+    other.add("Вера", "20.11.2026", "01.12.2026", "10.12.2026")
+    result = other.run("sync", str(path), "--date", TODAY)
+    assert "trip 2 is not in the store" in result.stdout
+
+
+def test_sync_refuses_a_workbook_ppo_did_not_write(trips, tmp_path):
+    foreign = tmp_path / "budget.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"] = "Trip"
+    book.save(foreign)
+    before = store_rows(trips)
+    result = trips.run("sync", str(foreign), code=2)
+    assert (
+        result.stderr.count("\n") == 1 and "not a workbook written by ppo export" in result.stderr
+    )
+    assert store_rows(trips) == before
+
+
+@pytest.mark.parametrize("content", [b"", b"just text", b"PK\x03\x04broken zip"])
+def test_sync_refuses_a_broken_file_with_one_line(trips, tmp_path, content):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(content)
+    result = trips.run("sync", str(bad), code=2)
+    assert result.stderr.startswith("ppo: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_sync_of_a_missing_file_is_an_io_error(trips, tmp_path):
+    result = trips.run("sync", str(tmp_path / "nowhere.xlsx"), code=1)
+    assert "no such file" in result.stderr
+
+
+def test_sync_refuses_a_zip_bomb_before_unpacking_it(trips, tmp_path):
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (300 * 1024 * 1024) + b"</a>")
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    result = trips.run("sync", str(bomb), code=2)
+    assert "zip bomb" in result.stderr
+
+
+def test_sync_refuses_xml_entity_tricks(trips, tmp_path):
+    path, _ = export(trips)
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol2;</workbook>'
+    )
+    hostile = tmp_path / "hostile.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(hostile, "w") as target:
+        for item in source.infolist():
+            data = laughs.encode() if item.filename == "xl/workbook.xml" else source.read(item)
+            target.writestr(item, data)
+    before = store_rows(trips)
+    result = trips.run("sync", str(hostile), code=2)
+    assert "hostile XML" in result.stderr
+    assert store_rows(trips) == before
+
+
+def test_export_refuses_to_overwrite_a_file_that_is_not_a_ppo_workbook(trips, tmp_path):
+    theirs = trips.home / "book.xlsx"
+    theirs.write_bytes(b"someone's report")
+    result = trips.run("export", str(theirs), code=2)
+    assert "not overwriting it without --force" in result.stderr
+    assert theirs.read_bytes() == b"someone's report"
+    trips.run("export", str(theirs), "--force")
+    assert zipfile.is_zipfile(theirs)
+
+
+def test_a_read_only_workbook_is_a_one_line_error(trips):
+    path, _ = export(trips)
+    path.chmod(0o444)
+    before = path.read_bytes()
+    result = trips.run("export", str(path), code=1)
+    assert "read-only" in result.stderr and result.stderr.count("\n") == 1
+    assert path.read_bytes() == before
+
+
+def test_a_workbook_open_in_a_spreadsheet_is_not_replaced(trips):
+    path, _ = export(trips)
+    lock = path.with_name(f".~lock.{path.name}#")
+    lock.write_text("someone,host,...")
+    before = path.read_bytes()
+    result = trips.run("export", str(path), code=1)
+    assert "is open in a spreadsheet" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_export_into_a_missing_folder_is_a_one_line_error(trips, tmp_path):
+    result = trips.run("export", str(tmp_path / "no" / "such" / "book.xlsx"), code=1)
+    assert "no such folder" in result.stderr
+
+
+def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
+    """In process: the writer fails half-way; the old file and the folder are as they were."""
+    from ppo_checklist import playbooks, sync, workbook
+    from ppo_checklist.store import Store
+
+    path, _ = export(trips)
+    before = path.read_bytes()
+    real = workbook._SheetWriter.write_trip
+
+    def failing(self, trip, write_text):
+        if trip.id == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, trip, write_text)
+
+    monkeypatch.setattr(workbook._SheetWriter, "write_trip", failing)
+    store = Store.open(trips.home / "ppo.sqlite3")
+    with pytest.raises(OSError):
+        sync.export(store, playbooks.load_all(), path, dt.date(2026, 11, 30))
+    store.close()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.suffix == ".xlsx") == ["book.xlsx"]
+
+
+def test_sync_takes_all_ticks_or_none(trips, monkeypatch):
+    from ppo_checklist import sync
+    from ppo_checklist.store import Store
+
+    path, _ = export(trips)
+    tick(path, 1, 1, "✓")
+    tick(path, 2, 1, "✓")
+    store = Store.open(trips.home / "ppo.sqlite3")
+    calls = []
+    real = Store.mark_done
+
+    def failing(self, trip_id, no, day, note):
+        calls.append(trip_id)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(self, trip_id, no, day, note)
+
+    monkeypatch.setattr(Store, "mark_done", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        sync.sync(store, path, dt.date(2026, 11, 30))
+    store.close()
+    assert len(calls) == 2
+    assert status(trips, 1, 1)[0] != "done" and status(trips, 2, 1)[0] != "done"
+
+
+def test_sync_finds_ticks_after_the_director_sorted_the_sheet(trips):
+    path, _ = export(trips)
+    book = openpyxl.load_workbook(path)
+    ws = book["Checklist tour"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    for r, values in enumerate(reversed(rows), start=2):  # trip 2 now first
+        for c, value in enumerate(values, start=1):
+            ws.cell(r, c).value = value
+    book.save(path)
+    tick(path, 2, 3, "✓")
+    trips.run("sync", str(path), "--date", TODAY)
+    assert status(trips, 2, 3)[0] == "done" and status(trips, 1, 3)[0] != "done"
