@@ -510,6 +510,12 @@ def _text_writer(formats) -> Callable:
     return write_text
 
 
+def _sheet_class():
+    from ppo_checklist.xlsx_sheet import FastFormulaSheet
+
+    return FastFormulaSheet
+
+
 def write_book(
     target: Path,
     trips: Iterable[Trip],
@@ -561,15 +567,15 @@ def _fill(book, trips, layouts, playbooks, today) -> ExportResult:
     write_text = _text_writer(formats)
     sheets = {}
     for layout in layouts:
-        ws = book.add_worksheet(layout.name)
+        ws = book.add_worksheet(layout.name, worksheet_class=_sheet_class())
         ws.set_row(0, 62)  # before the row is written: constant_memory streams rows out
         for col, header in enumerate(layout.headers):
             ws.write_string(0, col, header, formats["header"])
         sheets[layout.playbook_id] = _SheetWriter(ws, layout, formats)
     actions = _ActionsWriter(book, formats, write_text)
-    summary = book.add_worksheet(SUMMARY_SHEET)
-    legend = book.add_worksheet(LEGEND_SHEET)
-    meta = book.add_worksheet(META_SHEET)
+    summary = book.add_worksheet(SUMMARY_SHEET, worksheet_class=_sheet_class())
+    legend = book.add_worksheet(LEGEND_SHEET, worksheet_class=_sheet_class())
+    meta = book.add_worksheet(META_SHEET, worksheet_class=_sheet_class())
     result = ExportResult()
     for trip in trips:
         writer = sheets[trip.playbook]
@@ -620,7 +626,7 @@ class _ActionsWriter:
 
     def _new_sheet(self) -> None:
         name = ACTIONS_SHEET if not self.sheets else f"{ACTIONS_SHEET} {len(self.sheets) + 1}"
-        ws = self.book.add_worksheet(name)
+        ws = self.book.add_worksheet(name, worksheet_class=_sheet_class())
         for col, header in enumerate(self.HEADERS):
             ws.write_string(0, col, header, self.f["header"])
         self.sheets.append((name, ws, 1))

@@ -403,3 +403,19 @@ def test_export_replaces_the_workbook_keeping_its_permissions(agency):
     export(agency, name="perm.xlsx")
     assert path.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".~ppo")] == []
+
+
+def test_fast_sheet_prepares_formulas_as_xlsxwriter_does():
+    from xlsxwriter.worksheet import Worksheet
+
+    from ppo_checklist.xlsx_sheet import FastFormulaSheet
+
+    plain, fast = Worksheet(), FastFormulaSheet()
+    for sheet in (plain, fast):
+        sheet.use_future_functions = False
+    formulas = [
+        "=MAX(G2-1,F2)", "=EDATE(H2,11)", '=IF(J2="","",1)', "=XLOOKUP(A1,B:B,C:C)", "=_xlfn.STDEV.S(A1:A3)",
+        '=COUNTIFS(Actions!C:C,A2,Actions!H:H,"overdue")', "=SORT(A1:A9)", "=SINGLE(A1)",
+    ]
+    for formula in formulas:
+        assert fast._prepare_formula(formula) == plain._prepare_formula(formula), formula
