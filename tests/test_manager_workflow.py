@@ -6,6 +6,7 @@ import os
 import sqlite3
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import PPO
@@ -416,3 +417,17 @@ def test_names_with_brackets_print_as_typed(ppo):
     ppo.add("[red]Иван[/] [/bold]", "25.11.2026", "26.11.2026", "30.11.2026")
     assert "[red]Иван[/] [/bold]" in ppo("today", "--date", "25.11.2026").out
     assert "[red]Иван[/] [/bold]" in ppo("list").out
+
+
+def test_default_paths_are_where_platformdirs_puts_them(tmp_path, monkeypatch):
+    import platformdirs
+
+    from ppo_checklist import config
+
+    for env in ({}, {"XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_DATA_HOME": str(tmp_path / "d")}):
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        assert config.default_config_path() == Path(platformdirs.user_config_dir("ppo")) / "config.toml"
+        assert config.default_db_path() == Path(platformdirs.user_data_dir("ppo")) / "ppo.sqlite3"

@@ -263,9 +263,7 @@ def today(
     session = _session(ctx)
     day = session.today(date)
     actions = tracker.agenda(session.store, day, manager)
-    from ppo_checklist.report import heading as agenda_heading  # the same title as the daily report
-
-    heading = agenda_heading(day, session.config.date_format)
+    heading = render.agenda_heading(day, session.config.date_format)  # the daily report's title too
     _print_actions(session, actions, fmt, text, heading)
 
 

@@ -233,8 +233,6 @@ def by_manager(actions: Sequence[Action]) -> dict[str, list[Action]]:
 
 def actions_table(actions: Sequence[Action], date_format: str, texts: dict[int, str] | None = None,
                   title: str = "") -> None:
-    from rich.table import Table
-
     out = console()
     if title:
         out.print(title, style="bold")
@@ -258,6 +256,8 @@ def actions_table(actions: Sequence[Action], date_format: str, texts: dict[int, 
         title = manager or _("(no manager)")
         if plain_table(out, columns, rows, title):
             continue
+        from rich.table import Table  # only where rich draws: a terminal, or an unusual cell
+
         table = Table(title=title, title_justify="left", title_style="bold")
         for column in columns:
             table.add_column(column)
@@ -265,6 +265,11 @@ def actions_table(actions: Sequence[Action], date_format: str, texts: dict[int, 
             table.add_row(*cells, style=style)
         out.print(table)
     out.print(count_line(actions))
+
+
+def agenda_heading(day: dt.date, date_format: str) -> str:
+    """The title of the day's actions, the same for `ppo today` and the daily report."""
+    return _("ppo: actions for {day}").format(day=day.strftime(date_format))
 
 
 def actions_markdown(actions: Sequence[Action], date_format: str, heading: str,
@@ -297,8 +302,6 @@ def _md(text: str) -> str:
 
 
 def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
-    from rich.table import Table
-
     out = console()
     record = trip_record(trip, today)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
@@ -325,6 +328,8 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
         styles.append(style)
     if plain_table(out, columns, rows):
         return
+    from rich.table import Table  # only where rich draws: a terminal, or an unusual cell
+
     table = Table()
     for column in columns:
         table.add_column(column)

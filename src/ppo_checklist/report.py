@@ -26,15 +26,10 @@ class Report:
     workbook_path: Path
 
 
-def heading(day: dt.date, date_format: str) -> str:
-    """The title of the day's actions, the same for `ppo today --format md` and the report."""
-    return _("ppo: actions for {day}").format(day=day.strftime(date_format))
-
-
 def markdown(store: Store, day: dt.date, config: Config, manager: str | None = None) -> str:
     """The day's actions grouped by manager, overdue first, with counts."""
     actions = tracker.agenda(store, day, manager)
-    return render.actions_markdown(actions, config.date_format, heading(day, config.date_format))
+    return render.actions_markdown(actions, config.date_format, render.agenda_heading(day, config.date_format))
 
 
 def file_stem(day: dt.date) -> str:
