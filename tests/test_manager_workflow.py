@@ -378,6 +378,15 @@ def test_version_and_help_on_every_command(ppo):
         (["today", "--format", "xml"], "--format"),
         (["upcoming", "--days", "-3"], "--days"),
         (["frobnicate"], "No such command"),
+        (["add", "A", "-p", "0001-01-01", "-d", "01.12.2026", "-r", "9999-12-31"], "implausible date"),
+        (
+            ["add", "A\x1b]0;pwned\x07", "-p", "01.03.2026", "-d", "01.03.2026", "-r", "02.03.2026"],
+            "control characters",
+        ),
+        (["upcoming", "--date", "9999-12-31"], "implausible date"),
+        (["upcoming", "--days", "99999999"], "--days"),
+        (["show", "99999999999999999999"], "no trip"),
+        (["edit", "1", "--manager", "Ольга\x07"], "control characters"),
         (["decline", "X", "--date", "99.99.99"], "impossible date"),
     ],
 )
@@ -431,3 +440,49 @@ def test_default_paths_are_where_platformdirs_puts_them(tmp_path, monkeypatch):
             monkeypatch.setenv(key, value)
         assert config.default_config_path() == Path(platformdirs.user_config_dir("ppo")) / "config.toml"
         assert config.default_db_path() == Path(platformdirs.user_data_dir("ppo")) / "ppo.sqlite3"
+
+
+def test_text_option_survives_a_playbook_whose_step_is_gone(ppo):
+    ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
+    folder = ppo.home / "config" / "ppo" / "playbooks"
+    folder.mkdir(parents=True)
+    (folder / "tour.toml").write_text(
+        'id = "tour"\ndates = ["purchase", "departure", "return"]\n[[steps]]\nno = 0\nid = "other"\n'
+        'title = "Other"\nchannel = "sms"\nanchor = "return"\noffset = "+1d"\ntext = "{client}"\n',
+        encoding="utf-8",
+    )
+    actions = ppo("today", "--date", "30.11.2026", "--text", "--format", "json").json()
+    assert [(a["step_id"], a["text"]) for a in actions] == [("ppo-do", ""), ("reminder", "")]
+
+
+def test_config_that_is_not_utf8_is_a_clear_error(ppo, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_bytes(b"\xff\xfeagency = 1")
+    result = ppo("--config", str(config), "today", check=False)
+    assert result.code == 2 and "c.toml" in result.err and "Traceback" not in result.err
+
+
+def test_bad_ppo_today_is_named_as_such(ppo):
+    result = ppo("today", check=False, env={"PPO_TODAY": "garbage"})
+    assert result.code == 2 and result.err.startswith("ppo: PPO_TODAY:")
+
+
+def test_an_empty_store_file_made_by_someone_else_becomes_private(ppo):
+    ppo.db.touch(mode=0o644)
+    os.chmod(ppo.db, 0o644)
+    ppo("list")
+    assert stat.S_IMODE(os.stat(ppo.db).st_mode) == 0o600
+
+
+def test_list_show_and_playbooks_speak_markdown_and_csv(ppo):
+    trip = ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    assert ppo("list", "--format", "md").out.startswith("| trip_id | client |")
+    assert "| ppo-do |" in ppo("show", str(trip), "--format", "md").out
+    rows = list(csv.DictReader(io.StringIO(ppo("playbooks", "--format", "csv").out)))
+    assert {(r["playbook"], r["id"], r["offset"]) for r in rows} >= {("tour", "reminder", "'-1d")}  # csv never starts a cell with -
+    assert "| tour | 1 | reminder |" in ppo("playbooks", "--format", "md").out
+
+
+def test_emoji_codes_in_names_print_as_typed(ppo):
+    ppo.add(":smile: Anna", "25.11.2026", "26.11.2026", "30.11.2026")
+    assert ":smile: Anna" in ppo("today", "--date", "25.11.2026").out

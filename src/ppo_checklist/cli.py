@@ -102,14 +102,17 @@ class Session:
     def date(self, text: Optional[str], option: str) -> Optional[dt.date]:
         if text is None:
             return None
+        dayfirst = self.config.dayfirst
         try:
-            return parse_date(text, self.config.dayfirst)
+            return parse_date(text, dayfirst)
         except BadInput as exc:
             raise BadInput(f"{option}: {exc}") from None
 
     def today(self, text: Optional[str]) -> dt.date:
-        given = text if text is not None else os.environ.get("PPO_TODAY") or None
-        return self.date(given, "--date") if given else dt.date.today()  # type: ignore[return-value]
+        if text is not None:
+            return self.date(text, "--date")  # type: ignore[return-value]
+        from_env = os.environ.get("PPO_TODAY")
+        return self.date(from_env, "PPO_TODAY") if from_env else dt.date.today()  # type: ignore[return-value]
 
     def manager(self, given: Optional[str]) -> str:
         return given if given is not None else self.config.default_manager
@@ -150,10 +153,11 @@ MANAGER_FILTER = typer.Option(None, "--manager", "-m", help=_("Only this manager
 def _print_trip(session: Session, trip, today: dt.date, fmt: Format) -> None:
     if fmt is Format.json:
         render.emit_json(render.trip_record(trip, today))
-    elif fmt is Format.csv:
+    elif fmt in (Format.csv, Format.md):
         record = render.trip_record(trip, today)
         rows = [{"trip_id": trip.id, "client": trip.client.name, **step} for step in record["steps"]]
-        render.emit_csv(rows, ["trip_id", "client", "no", "id", "title", "channel", "due", "status", "done_on", "note"])
+        columns = ["trip_id", "client", "no", "id", "title", "channel", "due", "status", "done_on", "note"]
+        (render.emit_csv if fmt is Format.csv else render.emit_md_table)(rows, columns)
     else:
         render.trip_table(trip, today, session.config.date_format)
 
@@ -237,15 +241,13 @@ def _print_actions(session: Session, actions, fmt: Format, text: bool, heading: 
 
 
 def _texts(session: Session, actions) -> dict[int, str]:
-    from ppo_checklist.playbooks import PlaybookError
-
     texts = {}
     for action in actions:
         row = action.row
         try:
             step = session.playbooks[row.playbook].step(row.step_id)
             body = tracker.fill_text(step.text, session.config, row.client, row.manager, row.dates, row.due)
-        except (KeyError, PlaybookError):
+        except (KeyError, PpoError):  # the playbook or its step is gone: the action stays listed
             body = ""
         texts[id(action)] = body
     return texts
@@ -336,7 +338,8 @@ def list_(
     if fmt is Format.json:
         render.emit_json(summaries)
     elif fmt in (Format.csv, Format.md):
-        render.emit_csv(summaries, list(summaries[0]) if summaries else ["trip_id"])
+        columns = list(summaries[0]) if summaries else ["trip_id"]
+        (render.emit_csv if fmt is Format.csv else render.emit_md_table)(summaries, columns)
     else:
         render.trips_table(summaries, session.config.date_format)
 
@@ -386,8 +389,13 @@ def playbooks_(
 ) -> None:
     """Lists the playbooks and their steps."""
     session = _session(ctx)
+    records = render.playbook_records(session.playbooks)
     if fmt is Format.json:
-        render.emit_json(render.playbook_records(session.playbooks))
+        render.emit_json(records)
+    elif fmt in (Format.csv, Format.md):
+        rows = [{"playbook": pb["id"], **step} for pb in records for step in pb["steps"]]
+        columns = ["playbook", "no", "id", "title", "channel", "anchor", "offset", "text"]
+        (render.emit_csv if fmt is Format.csv else render.emit_md_table)(rows, columns)
     else:
         render.playbooks_table(session.playbooks)
 

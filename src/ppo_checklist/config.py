@@ -72,7 +72,7 @@ def load(path: Path, required: bool) -> Config:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(_("broken config {path}: {e}").format(path=path, e=exc)) from None
     except OSError as exc:
         raise ConfigError(_("cannot read config {path}: {e}").format(path=path, e=exc.strerror)) from None

@@ -39,11 +39,22 @@ def parse_date(text: str, dayfirst: bool = True) -> dt.date:
     return _parse_words(value, dayfirst)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # outside: a typo, not a trip
+
+
 def _build(text: str, year: int, month: int, day: int) -> dt.date:
     try:
-        return dt.date(year, month, day)
+        day_ = dt.date(year, month, day)
     except ValueError:
         raise DateError(_("impossible date: {text}").format(text=text)) from None
+    return _plausible(day_, text)
+
+
+def _plausible(day: dt.date, text: str) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        message = _("implausible date: {text} (years {a}-{b})")
+        raise DateError(message.format(text=text, a=FIRST_YEAR, b=LAST_YEAR))
+    return day
 
 
 def _parse_words(value: str, dayfirst: bool) -> dt.date:
@@ -61,7 +72,7 @@ def _parse_words(value: str, dayfirst: bool) -> dt.date:
         results.append(parsed.date())
     if results[0] != results[1]:
         raise DateError(_("incomplete date (give day, month and year): {text}").format(text=value))
-    return results[0]
+    return _plausible(results[0], value)
 
 
 def parse_iso(text: str) -> dt.date:

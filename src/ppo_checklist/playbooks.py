@@ -37,6 +37,7 @@ PLACEHOLDERS = frozenset(
 )
 _OFFSET = re.compile(r"^([+-]?)((?:\d+[dwmy])+)$")
 _OFFSET_TERM = re.compile(r"(\d+)([dwmy])")
+MAX_OFFSET_DAYS = 10 * 366  # a follow-up ten years away is a typo
 _STEP_FIELDS = ("no", "id", "title", "channel", "anchor", "offset", "text")
 
 
@@ -60,6 +61,8 @@ class Offset:
         for number, unit in _OFFSET_TERM.findall(match.group(2)):
             amounts[unit] += int(number)
         sign = -1 if match.group(1) == "-" else 1
+        if amounts["d"] + 7 * amounts["w"] + 31 * amounts["m"] + 366 * amounts["y"] > MAX_OFFSET_DAYS:
+            raise ValueError(text)
         return cls(sign, amounts["d"], amounts["w"], amounts["m"], amounts["y"], text.strip())
 
     @cached_property
@@ -179,7 +182,8 @@ def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
     try:
         offset = Offset.parse(str(raw["offset"]))
     except ValueError:
-        raise fail(_("bad offset '{o}' (use e.g. -1d, +2d, +1w, +11m)").format(o=raw["offset"]), where) from None
+        message = _("bad offset '{o}' (use e.g. -1d, +2d, +1w, +11m; at most 10 years)")
+        raise fail(message.format(o=raw["offset"]), where) from None
     text = _text(raw["text"])
     _check_placeholders(text, lambda reason: fail(reason, where))
     return Step(raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text)
@@ -224,7 +228,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PlaybookError(_("broken playbook {file}: {e}").format(file=path, e=exc)) from None
     except OSError as exc:
         raise PlaybookError(_("cannot read playbook {file}: {e}").format(file=path, e=exc.strerror)) from None

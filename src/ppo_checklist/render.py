@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -38,10 +37,12 @@ def console(stderr: bool = False):
 
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
-        return Console(file=stream, highlight=False, markup=False)
+        return Console(file=stream, highlight=False, markup=False, emoji=False)
     # Not a terminal (cron, a pipe): plain text, wide enough not to fold the rows.
     width = int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(file=stream, highlight=False, markup=False, no_color=True, width=width, color_system=None)
+    return Console(
+        file=stream, highlight=False, markup=False, emoji=False, no_color=True, width=width, color_system=None
+    )
 
 
 # --- records as plain dicts (json, csv) --------------------------------------------------
@@ -153,6 +154,18 @@ def emit_csv(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     sys.stdout.write(buffer.getvalue())
 
 
+def emit_md_table(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """A Markdown table (for mail and wikis); cell text is escaped, newlines become spaces."""
+
+    def cell(value: Any) -> str:
+        text = "" if value is None else str(value)
+        return _md(" ".join(text.split()))
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(record.get(c)) for c in columns) + " |" for record in records]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 ACTION_COLUMNS = [
     "trip_id", "client", "phone", "email", "manager", "playbook", "step_no", "step_id",
     "step", "channel", "due", "status", "days_late",
@@ -162,7 +175,6 @@ ACTION_COLUMNS = [
 # --- for people ---------------------------------------------------------------------------
 
 
-_EMOJI_CODE = re.compile(r":(\S*?)(?:-(emoji|text))?:")  # what rich would turn into an emoji
 
 
 def plain_table(out, columns: Sequence[str], rows: Sequence[Sequence[str]], title: str = "") -> bool:
@@ -179,7 +191,7 @@ def plain_table(out, columns: Sequence[str], rows: Sequence[Sequence[str]], titl
     cells = [list(columns), *rows]
     for row in cells:
         for cell in row:
-            if cell != cell.strip() or "  " in cell or not cell.isprintable() or _EMOJI_CODE.search(cell):
+            if cell != cell.strip() or "  " in cell or not cell.isprintable():
                 return False
     widths = [max(cell_len(row[i]) for row in cells) for i in range(len(columns))]
     width = sum(widths) + 3 * len(widths) + 1

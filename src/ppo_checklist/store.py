@@ -149,6 +149,8 @@ class Store:
                     path=self.path, v=version, k=LATEST
                 )
             )
+        if version == 0:  # a new store, perhaps in a file made by someone else: owner only
+            _make_private(self.path)
         if version < LATEST:
             self._migrate()
         if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -177,13 +179,18 @@ class Store:
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise StoreError(_("cannot write the store {path}: {e}").format(path=self.path, e=exc)) from None
+
+    def _rollback(self) -> None:
+        """Undo the transaction, unless SQLite already has (a full disk, an I/O error)."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     # --- clients -----------------------------------------------------------------------
 
@@ -276,6 +283,8 @@ class Store:
         return row[0] if row else None
 
     def trip(self, trip_id: int) -> Trip:
+        if not 0 < trip_id < 2**63:
+            raise NotFound(_("no trip {id}").format(id=trip_id))
         row = self.db.execute(_TRIP_SELECT + " WHERE t.id = ?", (trip_id,)).fetchone()
         if row is None:
             raise NotFound(_("no trip {id}").format(id=trip_id))
@@ -600,6 +609,13 @@ def _trip_from_row(row: Sequence, steps: tuple[TripStep, ...]) -> Trip:
         cancel_reason=row[14],
         steps=steps,
     )
+
+
+def _make_private(path: Path) -> None:
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise StoreError(_("cannot make the store {path} private: {e}").format(path=path, e=exc.strerror)) from None
 
 
 def _create_private(path: Path) -> None:

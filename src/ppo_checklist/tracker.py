@@ -35,6 +35,17 @@ class Outcome:
     message: str
 
 
+def has_control_characters(text: str) -> bool:
+    """Escape codes and the like: they would reach terminals, mail and spreadsheets as typed."""
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
+
+
+def check_texts(**fields: str | None) -> None:
+    for field_name, value in fields.items():
+        if value and has_control_characters(value):
+            raise BadInput(_("{field} contains control characters").format(field=field_name))
+
+
 def new_steps(playbook: Playbook, dates: dict[str, dt.date | None]) -> list[NewStep]:
     return [
         NewStep(item.step.no, item.step.id, item.step.title, item.step.channel, item.due)
@@ -56,6 +67,7 @@ def add_trip(
     name = name.strip()
     if not name:
         raise BadInput(_("the client's name is empty"))
+    check_texts(name=name, phone=phone, email=email, manager=manager, note=note)
     steps = new_steps(playbook, dates)
     with store.write():
         client = store.client_for(name, phone, email)
@@ -69,8 +81,8 @@ def agenda(store: Store, today: dt.date, manager: str | None = None) -> list[Act
 
 def upcoming(store: Store, today: dt.date, days: int, manager: str | None = None) -> list[Action]:
     """Steps due from tomorrow through `days` days ahead, soonest first."""
-    if days < 0:
-        raise BadInput(_("--days must be 0 or more"))
+    if not 0 <= days <= 3660:
+        raise BadInput(_("--days must be from 0 to 3660"))
     rows = store.agenda(until=today + dt.timedelta(days=days), since=today + dt.timedelta(days=1), manager=manager)
     return [_action(row, today) for row in rows]
 
@@ -88,6 +100,7 @@ def find_step(trip: Trip, key: str) -> TripStep:
 
 
 def mark_done(store: Store, trip_id: int, key: str, day: dt.date, note: str | None = None) -> Outcome:
+    check_texts(note=note)
     with store.write():
         trip = store.trip(trip_id)
         step = find_step(trip, key)
@@ -128,6 +141,7 @@ def edit(
     """Correct the client or the trip; new dates move the steps not yet done."""
     if name is not None and not name.strip():
         raise BadInput(_("the client's name is empty"))
+    check_texts(name=name, phone=phone, email=email, manager=manager)
     with store.write():
         trip = store.trip(trip_id)
         if dates:
@@ -147,6 +161,7 @@ def edit(
 
 
 def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None) -> Outcome:
+    check_texts(reason=reason)
     with store.write():
         trip = store.trip(trip_id)
         if trip.cancelled_on is not None:
