@@ -6,7 +6,7 @@ frozen panes), an "Actions" sheet (one row per step), a "Summary" per manager, a
 Step dates are live formulas of the input dates with their values cached, colours are
 conditional formats against TODAY(), so the file is right on whatever day it is opened.
 Below its live table the Summary holds the director's figures (`stats`) for a period, as
-values of the export's day.
+values of the export's day, and a bar chart of the on-time rate per manager.
 
 Written with XlsxWriter in constant_memory mode: rows stream out in order, one sheet's
 row after another's, so 100 000 trips take a few tens of MB.
@@ -763,6 +763,7 @@ def _write_summary(
 
 
 KPI_HEADERS = (_("Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On-time rate"))
+CHART_COL = 10  # K: right of the widest block (the steps', A to I)
 
 
 def period_text(kpis: Report) -> str:
@@ -787,6 +788,7 @@ def _write_kpis(book, ws, formats, write_text, kpis: Report, row: int) -> None:
     row += 3
     for col, header in enumerate((_("Manager"), *KPI_HEADERS)):
         ws.write_string(row, col, header, formats["header"])
+    first = row + 1
     for name, figures in kpis.managers:
         row += 1
         if name:
@@ -794,9 +796,15 @@ def _write_kpis(book, ws, formats, write_text, kpis: Report, row: int) -> None:
         else:
             ws.write_string(row, 0, _("(no manager)"))
         _write_figures(ws, formats, row, 1, figures)
+    last = row
     row += 1
     ws.write_string(row, 0, _("Total"), formats["bold"])
     _write_figures(ws, formats, row, 1, kpis.total, formats["bold"])
+    if kpis.total.due:
+        _insert_rate_chart(book, ws, kpis, first, last)
+    else:
+        row += 1
+        ws.write_string(row, 0, _("Nothing due in the period: no chart."))
 
     row += 2
     ws.write_string(row, 0, _("By step"), formats["bold"])
@@ -844,6 +852,31 @@ def _write_rate(ws, formats, row: int, col: int, rate: float | None, bold: bool 
         ws.write_blank(row, col, None, fmt)
     else:
         ws.write_number(row, col, rate, fmt)
+
+
+def _insert_rate_chart(book, ws, kpis: Report, first: int, last: int) -> None:
+    """A bar per manager, from the rate cells; the cached points are given too, since in
+    constant_memory mode XlsxWriter cannot read them back for readers that do not recalculate."""
+    sheet = quoted_sheet(ws.name)
+    rate_col = len(KPI_HEADERS)
+    chart = book.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": _("On-time rate"),
+            "categories": f"={sheet}!$A${first + 1}:$A${last + 1}",
+            "values": f"={sheet}!${col_name(rate_col)}${first + 1}:${col_name(rate_col)}${last + 1}",
+            "categories_data": [name or _("(no manager)") for name, _f in kpis.managers],
+            "values_data": [figures.on_time_rate for _name, figures in kpis.managers],
+            "fill": {"color": COLOURS["done"][1]},
+            "data_labels": {"value": True, "num_format": RATE_FORMAT},
+        }
+    )
+    chart.set_title({"name": _("On time, {period}").format(period=period_text(kpis))})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
+    chart.set_y_axis({"reverse": True})  # the first manager on top, as in the table
+    chart.set_size({"width": 520, "height": max(260, 90 + 28 * len(kpis.managers))})
+    ws.insert_chart(3, CHART_COL, chart)
 
 
 def _write_legend(

@@ -1,7 +1,8 @@
-"""The Summary sheet's director's figures: exactly `ppo stats` for the period."""
+"""The Summary sheet's director's figures and on-time chart: exactly `ppo stats` for the period."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -144,6 +145,26 @@ def test_rates_are_percentages_and_counts_are_plain_values(agency):
     assert ws.cell(olga, 7).number_format == "0.0%"
 
 
+def test_a_bar_chart_shows_the_on_time_rate_of_each_manager(agency):
+    path = export(agency, "chart.xlsx")
+    ws = openpyxl.load_workbook(path)["Summary"]
+    [chart] = ws._charts
+    assert chart.tagname == "barChart" and chart.barDir == "bar"
+    [series] = chart.series
+    categories, values = series.cat.strRef.f, series.val.numRef.f
+    assert categories.startswith("'Summary'!$A$") and values.startswith("'Summary'!$G$")
+    cells = values.split("!")[1].replace("$", "")
+    names = categories.split("!")[1].replace("$", "")
+    rates = [row[0].value for row in ws[cells]]
+    managers = [row[0].value for row in ws[names]]
+    expected = stats(agency)["managers"]
+    assert managers == [m["manager"] for m in expected]
+    assert rates == [m["on_time_rate"] for m in expected]
+    # Readers that do not recalculate (previews) draw the cached points.
+    xml = zipfile.ZipFile(path).read("xl/charts/chart1.xml").decode()
+    assert "<c:v>Olga</c:v>" in xml and f"<c:v>{expected[1]['on_time_rate']}</c:v>" in xml
+
+
 def test_a_manager_with_nothing_due_in_the_period_is_left_out_as_in_ppo_stats(agency):
     path = export(agency, "zoya.xlsx")
     ws = openpyxl.load_workbook(path)["Summary"]
@@ -152,20 +173,24 @@ def test_a_manager_with_nothing_due_in_the_period_is_left_out_as_in_ppo_stats(ag
     assert "Zoya" not in [m["manager"] for m in kpis(ws)["managers"]]
 
 
-def test_a_period_with_nothing_due_has_blank_rates(agency):
+def test_a_period_with_nothing_due_has_blank_rates_and_no_chart(agency):
     path = export(agency, "empty.xlsx", "--from", "01.03.2027", "--to", "31.03.2027")
     ws = openpyxl.load_workbook(path)["Summary"]
     block = kpis(ws)
     assert block["managers"] == []
     assert block["total"] == dict.fromkeys(FIGURES, 0) | {"on_time_rate": None}
     assert block["outcomes"]["came_back_rate"] is None
+    assert ws._charts == []
+    assert "Nothing due in the period: no chart." in [c.value for c in ws["A"]]
 
 
-def test_an_empty_store_writes_the_figures(ppo):
+def test_an_empty_store_writes_the_figures_without_a_chart(ppo):
     path = export(ppo, "empty-store.xlsx")
     ws = openpyxl.load_workbook(path)["Summary"]
     block = kpis(ws)
     assert comparable(block) == comparable(stats(ppo))
+    assert ws._charts == []
+    assert not any(name.startswith("xl/charts/") for name in zipfile.ZipFile(path).namelist())
 
 
 def test_manager_names_in_the_figures_stay_text(ppo):
@@ -193,6 +218,7 @@ def test_the_daily_report_workbook_has_the_figures_too(agency):
     agency.run("report", "--out", str(out), "--date", AS_OF, "--from", "09.11.2026", "--to", "15.11.2026")
     ws = openpyxl.load_workbook(out / "ppo-2026-11-25.xlsx")["Summary"]
     assert comparable(kpis(ws)) == comparable(stats(agency, "--from", "09.11.2026", "--to", "15.11.2026"))
+    assert len(ws._charts) == 1
 
 
 def test_ticks_taken_from_the_replaced_workbook_count_in_the_figures(ppo):
