@@ -422,7 +422,7 @@ def stats_(
 
     session = _session(ctx)
     as_of = session.today(date)
-    within = stats.period(as_of, session.date(from_, "--from"), session.date(to, "--to"))
+    within = _period(session, as_of, from_, to)
     record = stats.compute(session.store, within, as_of, manager).record()
     if fmt is Format.json:
         render.emit_json(record)
@@ -432,6 +432,17 @@ def stats_(
         sys.stdout.write(render.stats_markdown(record, session.config.date_format))
     else:
         render.stats_table(record, session.config.date_format)
+
+
+# The workbook's Summary carries `ppo stats` for a period, chosen as for `ppo stats`.
+KPI_FROM_HELP = _("First day of the Summary's figures (default: the 1st of the month of --date).")
+KPI_TO_HELP = _("Last day of the Summary's figures (default: the end of the month of --date).")
+
+
+def _period(session: Session, as_of: dt.date, start: Optional[str], end: Optional[str]):
+    from ppo_checklist import stats
+
+    return stats.period(as_of, session.date(start, "--from"), session.date(end, "--to"))
 
 
 # --- bulk import and the daily report ------------------------------------------------------
@@ -528,16 +539,19 @@ def report(
     ctx: typer.Context,
     out: Path = typer.Option(..., "--out", "-o", help=_("The folder (created if missing).")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+    from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=KPI_FROM_HELP),
+    to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
 ) -> None:
     """For cron: writes ppo-YYYY-MM-DD.xlsx and .md into a folder, prints the Markdown."""
     from ppo_checklist import report as daily
 
     session = _session(ctx)
     day = session.today(date)
+    within = _period(session, day, from_, to)  # a bad period fails before anything is written
     written = daily.write_markdown(session.store, out, day, session.config)
     sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
     sys.stdout.flush()
-    daily.write_workbook(session.store, written, day, session.config, session.playbooks)
+    daily.write_workbook(session.store, written, day, session.config, session.playbooks, within)
 
 # --- the director's workbook: export and sync --------------------------------------------------
 
@@ -549,14 +563,17 @@ def export(
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     all_: bool = typer.Option(False, "--all", "-a", help=_("Finished and cancelled trips too.")),
     force: bool = typer.Option(False, "--force", help=_("Overwrite PATH if not a ppo workbook.")),
+    from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=KPI_FROM_HELP),
+    to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
 ) -> None:
     """Writes the director's checklist workbook; takes the ticks of the one it replaces first."""
     from ppo_checklist import sync
 
     session = _session(ctx)
     day = session.today(date)
+    within = _period(session, day, from_, to)
     dayfirst = session.config.dayfirst
-    outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst)
+    outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within)
     if outcome.taken is not None and (outcome.taken.taken or outcome.taken.skipped):
         for line in outcome.taken.lines():
             typer.echo(line, err=True)

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ppo_checklist import render, tracker
 from ppo_checklist.config import Config
@@ -17,6 +18,9 @@ from ppo_checklist.errors import PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook
 from ppo_checklist.store import Store
+
+if TYPE_CHECKING:  # `ppo today --format md` imports this module for `heading`: keep it light
+    from ppo_checklist import stats
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,20 @@ def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config) ->
     return report
 
 
-def write_workbook(store: Store, report: Report, day: dt.date, config: Config, playbooks: dict[str, Playbook]) -> None:
+def write_workbook(
+    store: Store,
+    report: Report,
+    day: dt.date,
+    config: Config,
+    playbooks: dict[str, Playbook],
+    within: stats.Period | None = None,
+) -> None:
     """`ppo-YYYY-MM-DD.xlsx` beside the Markdown, replaced in one step."""
     writer = workbook_writer(report.workbook_path)
-    write_atomic(report.workbook_path, lambda tmp: write_report_workbook(writer, store, tmp, day, config, playbooks))
+    write_atomic(
+        report.workbook_path,
+        lambda tmp: write_report_workbook(writer, store, tmp, day, config, playbooks, within),
+    )
 
 
 def workbook_writer(path: Path):
@@ -62,15 +76,25 @@ def workbook_writer(path: Path):
 
 
 def write_report_workbook(
-    writer, store: Store, path: Path, day: dt.date, config: Config, playbooks: dict[str, Playbook]
+    writer,
+    store: Store,
+    path: Path,
+    day: dt.date,
+    config: Config,
+    playbooks: dict[str, Playbook],
+    within: stats.Period | None = None,
 ) -> None:
-    """The director's checklist workbook at `path`, as `ppo export` writes it (active trips).
+    """The director's checklist workbook at `path`, as `ppo export` writes it (active trips),
+    with the figures for `within` (default: the month of `day`) in its Summary.
 
     Written against `workbook.plan_sheets` / `write_book` as on branch `workbook`
     (74957cc); `write_workbook` already supplies the temporary file and the rename.
     """
     layouts = writer.plan_sheets(playbooks, store.playbook_uses(False), False)
-    writer.write_book(path, store.iter_trips(False), layouts, playbooks, day)
+    from ppo_checklist import stats
+
+    kpis = stats.compute(store, within or stats.period(day), day)
+    writer.write_book(path, store.iter_trips(False), layouts, playbooks, day, kpis)
 
 
 def prepare_dir(out_dir: Path) -> None:

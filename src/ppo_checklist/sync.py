@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ppo_checklist import stats
 from ppo_checklist.errors import BadWorkbook
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook
@@ -156,8 +157,10 @@ def export(
     include_all: bool = False,
     force: bool = False,
     dayfirst: bool = True,
+    within: stats.Period | None = None,
 ) -> ExportOutcome:
-    """Take the ticks of the workbook being replaced, then write the new one safely."""
+    """Take the ticks of the workbook being replaced, then write the new one safely, with the
+    director's figures for `within` (default: the month of `today`) in its Summary."""
     from ppo_checklist import workbook, workbook_read
 
     workbook.check_target(path)
@@ -177,9 +180,12 @@ def export(
         else:
             taken = sync(store, path, today, dayfirst)
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
+    # After the ticks are taken, so that the figures count them.
+    kpis = stats.compute(store, within or stats.period(today), today)
 
     def build(temp: Path):
-        return workbook.write_book(temp, store.iter_trips(include_all), layouts, playbooks, today)
+        trips = store.iter_trips(include_all)
+        return workbook.write_book(temp, trips, layouts, playbooks, today, kpis)
 
     result = workbook.replace_atomically(path, build)
     return ExportOutcome(path, taken, result)

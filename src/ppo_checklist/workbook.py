@@ -5,6 +5,8 @@ frozen panes), an "Actions" sheet (one row per step), a "Summary" per manager, a
 "Legend", and a hidden "_ppo" sheet by which `ppo sync` knows the file is ppo's.
 Step dates are live formulas of the input dates with their values cached, colours are
 conditional formats against TODAY(), so the file is right on whatever day it is opened.
+Below its live table the Summary holds the director's figures (`stats`) for a period, as
+values of the export's day, and a bar chart of the on-time rate per manager.
 
 Written with XlsxWriter in constant_memory mode: rows stream out in order, one sheet's
 row after another's, so 100 000 trips take a few tens of MB.
@@ -18,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ppo_checklist import __version__, schedule
 from ppo_checklist.errors import DateError, WorkbookError
@@ -25,6 +28,9 @@ from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook, Step
 from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
 from ppo_checklist.store import DATE_COLUMNS, PlaybookUse, Trip, TripStep
+
+if TYPE_CHECKING:
+    from ppo_checklist.stats import Figures, Report
 
 FORMAT_MARK = "ppo-checklist-workbook"
 FORMAT_VERSION = 1
@@ -36,6 +42,8 @@ TICK = "✓"
 MAX_ROWS = 1_048_576  # Excel's limit per sheet
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 DATE_FORMAT = "dd.mm.yyyy"
+DAY_TEXT = "%d.%m.%Y"  # DATE_FORMAT, for a day written inside a text
+RATE_FORMAT = "0.0%"
 ANCHOR_LETTERS = {"purchase": "P", "departure": "D", "return": "R", "declined": "X"}
 ANCHOR_NAMES = {
     "purchase": _("Purchase"),
@@ -485,6 +493,8 @@ def _formats(book) -> dict:
         "text_quoted": book.add_format({"quote_prefix": True}),
         "bold": book.add_format({"bold": True}),
         "title": book.add_format({"bold": True, "font_size": 13}),
+        "rate": book.add_format({"num_format": RATE_FORMAT}),
+        "rate_bold": book.add_format({"num_format": RATE_FORMAT, "bold": True}),
         "cf_due": book.add_format({"bg_color": COLOURS["due"][0], "font_color": COLOURS["due"][1]}),
         "cf_overdue": book.add_format(
             {"bg_color": COLOURS["overdue"][0], "font_color": COLOURS["overdue"][1], "bold": True}
@@ -522,8 +532,10 @@ def write_book(
     layouts: Sequence[SheetLayout],
     playbooks: Mapping[str, Playbook],
     today: dt.date,
+    kpis: Report | None = None,
 ) -> ExportResult:
-    """Stream the trips (in id order) into a new workbook at `target`."""
+    """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
+    for the period of the export) go below the Summary's live table."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
@@ -536,7 +548,7 @@ def write_book(
         },
     )
     try:
-        result = _fill(book, trips, layouts, playbooks, today)
+        result = _fill(book, trips, layouts, playbooks, today, kpis)
     except BaseException:
         _discard(book)
         raise
@@ -562,7 +574,7 @@ def _discard(book) -> None:
             os.unlink(name)
 
 
-def _fill(book, trips, layouts, playbooks, today) -> ExportResult:
+def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
     formats = _formats(book)
     write_text = _text_writer(formats)
     sheets = {}
@@ -593,7 +605,9 @@ def _fill(book, trips, layouts, playbooks, today) -> ExportResult:
     for writer in sheets.values():
         writer.finish(formats)
     actions.finish()
-    _write_summary(summary, formats, actions, result, today)
+    row = _write_summary(summary, formats, actions, result, today)
+    if kpis is not None:
+        _write_kpis(book, summary, formats, write_text, kpis, row + 2)
     _write_legend(legend, formats, playbooks, layouts)
     _write_meta(meta, layouts, today)
     meta.hide()
@@ -694,7 +708,8 @@ class _ActionsWriter:
 
 def _write_summary(
     ws, formats, actions: _ActionsWriter, result: ExportResult, today: dt.date
-) -> None:
+) -> int:
+    """The live table of steps per manager; returns the row of its Total."""
     ws.write_string(0, 0, _("ППО: steps per manager"), formats["title"])
     ws.write_string(1, 0, _("As of"))
     ws.write_formula(1, 1, "=TODAY()", formats["date"], serial(today))
@@ -744,6 +759,124 @@ def _write_summary(
                 "format": formats["cf_" + colour],
             },
         )
+    return row
+
+
+KPI_HEADERS = (_("Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On-time rate"))
+CHART_COL = 10  # K: right of the widest block (the steps', A to I)
+
+
+def period_text(kpis: Report) -> str:
+    return f"{kpis.period.start.strftime(DAY_TEXT)}–{kpis.period.end.strftime(DAY_TEXT)}"
+
+
+def _write_kpis(book, ws, formats, write_text, kpis: Report, row: int) -> None:
+    """`ppo stats` for the period, below the live table (constant_memory: rows in order).
+
+    Values, not formulas: they are the figures as of the export's day, the same numbers
+    `ppo stats --format json` gives for that period and day.
+    """
+    as_of = kpis.as_of.strftime(DAY_TEXT)
+    ws.write_string(row, 0, _("On time, {period}").format(period=period_text(kpis)), formats["title"])
+    ws.write_string(
+        row + 1,
+        0,
+        _("KPIs for {period} as of {day} (figures as of that day; the table above is live).").format(
+            period=period_text(kpis), day=as_of
+        ),
+    )
+    row += 3
+    for col, header in enumerate((_("Manager"), *KPI_HEADERS)):
+        ws.write_string(row, col, header, formats["header"])
+    first = row + 1
+    for name, figures in kpis.managers:
+        row += 1
+        if name:
+            write_text(ws, row, 0, name)
+        else:
+            ws.write_string(row, 0, _("(no manager)"))
+        _write_figures(ws, formats, row, 1, figures)
+    last = row
+    row += 1
+    ws.write_string(row, 0, _("Total"), formats["bold"])
+    _write_figures(ws, formats, row, 1, kpis.total, formats["bold"])
+    if kpis.total.due:
+        _insert_rate_chart(book, ws, kpis, first, last)
+    else:
+        row += 1
+        ws.write_string(row, 0, _("Nothing due in the period: no chart."))
+
+    row += 2
+    ws.write_string(row, 0, _("By step"), formats["bold"])
+    row += 1
+    for col, header in enumerate((_("Playbook"), _("No"), _("Step"), *KPI_HEADERS)):
+        ws.write_string(row, col, header, formats["header"])
+    for step in kpis.steps:
+        row += 1
+        write_text(ws, row, 0, step.playbook)
+        ws.write_number(row, 1, step.step_no)
+        write_text(ws, row, 2, step.step_id)
+        _write_figures(ws, formats, row, 3, step.figures)
+
+    row += 2
+    ws.write_string(row, 0, _("Outcomes"), formats["bold"])
+    outcomes = kpis.outcomes
+    for label, value in (
+        (_("Trips sold"), outcomes.trips_sold),
+        (_("Returning clients"), outcomes.returning_clients),
+        (_("Declined"), outcomes.declined),
+        (_("Came back"), outcomes.declined_came_back),
+    ):
+        row += 1
+        ws.write_string(row, 0, label)
+        ws.write_number(row, 1, value)
+    row += 1
+    ws.write_string(row, 0, _("Came-back rate"))
+    _write_rate(ws, formats, row, 1, outcomes.came_back_rate)
+    ws.set_column(1, 8, 11)
+    ws.set_column(2, 2, 16)  # step ids
+
+
+def _write_figures(ws, formats, row: int, col: int, figures: Figures, fmt=None) -> None:
+    """due, on time, late, overdue, pending, on-time rate from `col` on."""
+    counts = (figures.due, figures.on_time, figures.late, figures.overdue, figures.pending)
+    for offset, value in enumerate(counts):
+        ws.write_number(row, col + offset, value, fmt)
+    _write_rate(ws, formats, row, col + len(counts), figures.on_time_rate, bold=fmt is not None)
+
+
+def _write_rate(ws, formats, row: int, col: int, rate: float | None, bold: bool = False) -> None:
+    """A percentage; blank (not 0 %) when nothing was due."""
+    fmt = formats["rate_bold" if bold else "rate"]
+    if rate is None:
+        ws.write_blank(row, col, None, fmt)
+    else:
+        ws.write_number(row, col, rate, fmt)
+
+
+def _insert_rate_chart(book, ws, kpis: Report, first: int, last: int) -> None:
+    """A bar per manager, from the rate cells; the cached points are given too, since in
+    constant_memory mode XlsxWriter cannot read them back for readers that do not recalculate."""
+    sheet = quoted_sheet(ws.name)
+    rate_col = len(KPI_HEADERS)
+    chart = book.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": _("On-time rate"),
+            "categories": f"={sheet}!$A${first + 1}:$A${last + 1}",
+            "values": f"={sheet}!${col_name(rate_col)}${first + 1}:${col_name(rate_col)}${last + 1}",
+            "categories_data": [name or _("(no manager)") for name, _f in kpis.managers],
+            "values_data": [figures.on_time_rate for _name, figures in kpis.managers],
+            "fill": {"color": COLOURS["done"][1]},
+            "data_labels": {"value": True, "num_format": RATE_FORMAT},
+        }
+    )
+    chart.set_title({"name": _("On time, {period}").format(period=period_text(kpis))})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
+    chart.set_y_axis({"reverse": True})  # the first manager on top, as in the table
+    chart.set_size({"width": 520, "height": max(260, 90 + 28 * len(kpis.managers))})
+    ws.insert_chart(3, CHART_COL, chart)
 
 
 def _write_legend(
