@@ -181,21 +181,26 @@ def add(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """A client who bought a tour: schedules every step of the playbook."""
-    from ppo_checklist.playbooks import get
-
     session = _session(ctx)
     dates = {
         "purchase": session.date(purchase, "--purchase"),
         "departure": session.date(departure, "--departure"),
         "return": session.date(return_, "--return"),
     }
-    chosen = get(session.playbooks, playbook)
-    trip_id = tracker.add_trip(session.store, chosen, name, dates, phone, email, session.manager(manager), note)
+    contact = {"phone": phone, "email": email, "manager": session.manager(manager), "note": note}
+    message = _("Trip {id} added for {name} (client {c}).")
+    _start_trip(session, playbook, name, dates, contact, session.today(date), fmt, message)
+
+
+def _start_trip(session: Session, playbook: str, name: str, dates, contact, today: dt.date, fmt: Format, message: str):
+    """Schedule a new trip (a sale or a decline) and print it."""
+    from ppo_checklist.playbooks import get
+
+    trip_id = tracker.add_trip(session.store, get(session.playbooks, playbook), name, dates, **contact)
     trip = session.store.trip(trip_id)
     if fmt is Format.table:
-        message = _("Trip {id} added for {name} (client {c}).")
         render.console().print(message.format(id=trip_id, name=trip.client.name, c=trip.client.id))
-    _print_trip(session, trip, session.today(date), fmt)
+    _print_trip(session, trip, today, fmt)
 
 
 @app.command()
@@ -212,19 +217,13 @@ def decline(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """A client who bought elsewhere: starts the declined chain."""
-    from ppo_checklist.playbooks import get
-
     session = _session(ctx)
     today = session.today(None)
     declined = session.date(date, "--date") or today
     dates = {"declined": declined, "departure": session.date(departure, "--departure")}
-    chosen = get(session.playbooks, playbook)
-    trip_id = tracker.add_trip(session.store, chosen, name, dates, phone, email, session.manager(manager), note)
-    trip = session.store.trip(trip_id)
-    if fmt is Format.table:
-        message = _("Trip {id}: declined chain started for {name}.")
-        render.console().print(message.format(id=trip_id, name=trip.client.name))
-    _print_trip(session, trip, today, fmt)
+    contact = {"phone": phone, "email": email, "manager": session.manager(manager), "note": note}
+    message = _("Trip {id}: declined chain started for {name}.")
+    _start_trip(session, playbook, name, dates, contact, today, fmt, message)
 
 
 def _print_actions(session: Session, actions, fmt: Format, text: bool, heading: str) -> None:
