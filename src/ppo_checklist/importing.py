@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -157,11 +158,17 @@ def sniff_delimiter(header_line: str) -> str:
 
 def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[Any]]], int]:
     text = decode(path.read_bytes(), str(path))
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]  # not split(): that copies the whole rest
+    lines = (match.group() for match in _LINE.finditer(text))  # a StringIO would copy the text
+    reader = csv.reader(lines, delimiter=sniff_delimiter(first_line))
     rows = _csv_rows(reader, path)
     header = next(rows, (0, None))[1]
     return header, rows, text.count("\n")
+
+
+# A line with its end, as a file opened with newline="" gives it: `\r\n`, `\r` or `\n`.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, list[Any]]]:
@@ -307,9 +314,12 @@ def check_rows(
     # Each row is cut or padded to the header's width plus one empty cell, where every
     # column the file lacks points: then no cell needs a bounds check.
     at = {column: table.columns.get(column, width) for column in TEXT_FIELDS + DATE_FIELDS}
-    name_at, phone_at, email_at, manager_at, playbook_at, note_at = (at[c] for c in TEXT_FIELDS)
-    date_columns = [(column, at[column]) for column in DATE_FIELDS]
+    text_cells = itemgetter(*(at[column] for column in TEXT_FIELDS))
+    date_cells = itemgetter(*(at[column] for column in DATE_FIELDS))
     seen: dict[str, dt.date | None] = {}
+    seen_get = seen.get
+    days: dict[dt.date, dt.date] = {}  # one object per day: due dates repeat across rows
+    managers: dict[str, str] = {}
     derivers: dict[str, Deriver] = {}
     total = table.size_hint
     count = 0
@@ -325,30 +335,31 @@ def check_rows(
         elif size < width:
             cells.extend([""] * (width - size))
         cells.append("")
-        texts = [v.strip() if v.__class__ is str else _cell_text(v) for v in cells]
-        name = texts[name_at]
+        name, phone, email, manager, playbook_id, note = [
+            v.strip() if v.__class__ is str else _cell_text(v) for v in text_cells(cells)
+        ]
         if not name:
             reasons.insert(0, _("no client name"))
-        days: list[dt.date | None] = []
-        for column, position in date_columns:
-            value = cells[position]
-            day = seen.get(value, _UNSEEN) if value.__class__ is str else _UNSEEN
-            if day is _UNSEEN:
-                try:
-                    day = _cell_date(value, dayfirst, seen)
-                except DateError as exc:
-                    reasons.append(f"{column}: {exc}")
-                    day = None
-            days.append(day)  # type: ignore[arg-type]
-        dates = tuple(days)
-        playbook_id = texts[playbook_at] or DEFAULT_PLAYBOOK
-        deriver = derivers.get(playbook_id)
-        if deriver is None and playbook_id in playbooks:
-            deriver = derivers[playbook_id] = Deriver(playbooks[playbook_id])
+        values = date_cells(cells)
+        dates = tuple([seen_get(v, _UNSEEN) if v.__class__ is str else _UNSEEN for v in values])
+        if _UNSEEN in dates:
+            read: list[dt.date | None] = []
+            for column, value, day in zip(DATE_FIELDS, values, dates):
+                if day is _UNSEEN:
+                    try:
+                        day = _cell_date(value, dayfirst, seen)
+                    except DateError as exc:
+                        reasons.append(f"{column}: {exc}")
+                        day = None
+                read.append(day)  # type: ignore[arg-type]
+            dates = tuple(read)
+        deriver = derivers.get(playbook_id or DEFAULT_PLAYBOOK)
+        if deriver is None and (playbook_id or DEFAULT_PLAYBOOK) in playbooks:
+            deriver = derivers[playbook_id or DEFAULT_PLAYBOOK] = Deriver(playbooks[playbook_id or DEFAULT_PLAYBOOK])
         dues: tuple[dt.date, ...] = ()
         if deriver is None:
             reasons.append(
-                _("unknown playbook '{id}' (known: {k})").format(id=texts[playbook_at], k=", ".join(sorted(playbooks)))
+                _("unknown playbook '{id}' (known: {k})").format(id=playbook_id, k=", ".join(sorted(playbooks)))
             )
         elif not reasons:
             missing = None in dates and [a for a in deriver.playbook.dates if dates[DATE_FIELDS.index(a)] is None]
@@ -356,25 +367,24 @@ def check_rows(
                 reasons.append(_("no {a} date").format(a=", ".join(missing)))
             else:
                 try:
-                    dues = deriver.dues(dates)
+                    dues = tuple([days.setdefault(day, day) for day in deriver.dues(dates)])  # type: ignore[arg-type]
                 except DateError as exc:
                     reasons.append(str(exc))
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
             continue
-        phone, email = texts[phone_at] or None, texts[email_at] or None
         good.append(
             Checked(
                 line,
                 name,
-                phone,
-                email,
+                phone or None,
+                email or None,
                 phone_key(phone),
                 email_key(email),
-                texts[manager_at] or default_manager,
-                deriver.playbook.id,
-                dates,
-                texts[note_at] or None,
+                managers.setdefault(manager, manager) or default_manager,
+                deriver.playbook.id,  # type: ignore[union-attr]
+                dates,  # type: ignore[arg-type]
+                note or None,
                 dues,
             )
         )
@@ -449,7 +459,7 @@ def plan(
             by_email[e_key] = client
         if not p_key and not e_key:
             contactless.setdefault(name_key(name), []).append(client_id)
-    trips_in_store = {(row[0], row[1], *_stored_dates(row[2:])) for row in known_trips}
+    trips_in_store = {(row[0], row[1], _stored_dates(row[2:])) for row in known_trips}
     seen: set[tuple[Any, ...]] = set()
     new_clients, trips = result.clients, result.trips
 
@@ -457,12 +467,12 @@ def plan(
         p_key, e_key = row.phone_key, row.email_key
         if not p_key and not e_key:
             key = name_key(row.name)
-            trip_key = ("name", key, row.playbook, *row.dates)
+            trip_key = ("name", key, row.playbook, row.dates)
             if trip_key in seen:
                 result.repeated += 1
                 continue
             seen.add(trip_key)
-            if any((cid, row.playbook, *row.dates) in trips_in_store for cid in contactless.get(key, ())):
+            if any((cid, row.playbook, row.dates) in trips_in_store for cid in contactless.get(key, ())):
                 result.already += 1
                 continue
             client = _Client(row.name, row.phone, row.email, (p_key, e_key))
@@ -490,12 +500,12 @@ def plan(
             by_phone[p_key] = client
         if e_key and by_mail is None and client.email_key == e_key:
             by_email[e_key] = client
-        trip_key = (client, row.playbook, *row.dates)
+        trip_key = (client, row.playbook, row.dates)
         if trip_key in seen:
             result.repeated += 1
             continue
         seen.add(trip_key)
-        if client.id is not None and (client.id, row.playbook, *row.dates) in trips_in_store:
+        if client.id is not None and (client.id, row.playbook, row.dates) in trips_in_store:
             result.already += 1
             continue
         trips.append((client, row))
@@ -557,7 +567,7 @@ def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], resul
 
 
 def _write(store: Store, decided: Plan, playbooks: dict[str, Playbook], progress: Progress | None) -> None:
-    ids = store.add_clients_bulk([(c.name, c.phone, c.email) for c in decided.clients])
+    ids = store.add_clients_bulk([(c.name, c.phone, c.email, c.phone_key, c.email_key) for c in decided.clients])
     for client, client_id in zip(decided.clients, ids):
         client.id = client_id
     store.complete_clients_bulk([(c.id, c.phone, c.email) for c in decided.completed])  # type: ignore[misc]
