@@ -111,3 +111,51 @@ def test_status_is_exactly_one_of_the_four(dates):
 )
 def test_offsets_in_days_weeks_months_and_years(offset, anchor, expected):
     assert playbooks.Offset.parse(offset).apply(anchor) == expected
+
+
+# --- the bulk import's Deriver: the same rule as derive, prepared once per playbook ---------
+
+MIXED = playbooks.parse_playbook(
+    {
+        "id": "mixed",
+        "dates": ["departure", "return"],
+        "optional_dates": ["purchase"],
+        "start": "departure",
+        "steps": [
+            {"no": 0, "id": "a", "title": "A", "channel": "call", "anchor": "departure", "offset": "-3d", "text": ""},
+            {"no": 1, "id": "b", "title": "B", "channel": "sms", "anchor": "return", "offset": "+1m2w", "text": ""},
+            {"no": 2, "id": "c", "title": "C", "channel": "email", "anchor": "return", "offset": "-1y", "text": ""},
+        ],
+    },
+    "test",
+)
+maybe_days = st.none() | days
+
+
+def derived_or_error(outcome):
+    try:
+        return [item.due for item in outcome()]
+    except DateError as exc:
+        return ("error", str(exc))
+
+
+def test_store_date_columns_are_in_the_deriver_s_anchor_order():
+    from ppo_checklist.store import DATE_COLUMNS
+
+    assert tuple(DATE_COLUMNS) == playbooks.ANCHORS
+
+
+@given(
+    st.sampled_from([TOUR, DECLINED, MIXED]),
+    st.tuples(maybe_days, maybe_days, maybe_days, maybe_days),
+)
+def test_deriver_gives_derive_s_due_dates_and_errors(playbook, dates):
+    by_name = dict(zip(playbooks.ANCHORS, dates))
+    fast = derived_or_error(lambda: [schedule.Scheduled(None, due) for due in schedule.Deriver(playbook).dues(dates)])
+    assert fast == derived_or_error(lambda: schedule.derive(playbook, by_name))
+
+
+@given(st.sampled_from([TOUR, MIXED]), trips())
+def test_deriver_agrees_with_derive_on_ordered_trips(playbook, trip):
+    dates = tuple(trip.get(anchor) for anchor in playbooks.ANCHORS)
+    assert list(schedule.Deriver(playbook).dues(dates)) == [item.due for item in schedule.derive(playbook, trip)]

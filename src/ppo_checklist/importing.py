@@ -1,17 +1,19 @@
 """Reading client files (CSV from Excel or Google Sheets, .xlsx) into trips, in bulk.
 
-Three stages, so that nothing is written unless every row is good: read the file into
-raw rows, check each row in pure code (dates, playbook, schedule), then resolve clients
-and duplicates against the store and write everything in one transaction.
+Three stages, so that nothing is written unless every row is good: read the file's rows
+and check each in pure code as it is read (dates, playbook, schedule), then resolve
+clients and duplicates against the store and write everything in one transaction.
+Only checked rows are held, as compact tuples: a file of 100 000 trips is their size.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,8 +21,8 @@ from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook
-from ppo_checklist.store import DATE_COLUMNS, NewStep, Store, email_key, phone_key
-from ppo_checklist.tracker import new_steps
+from ppo_checklist.schedule import Deriver
+from ppo_checklist.store import DATE_COLUMNS, Store, email_key, phone_key
 
 # Column names users' spreadsheets carry, compared after `_header_key` (case, spaces).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -36,7 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "note": ("note", "примечание", "комментарий"),
 }
 REQUIRED = ("name",)  # and the default playbook's dates when there is no playbook column
-DATE_FIELDS = tuple(DATE_COLUMNS)  # purchase, departure, return, declined
+DATE_FIELDS = tuple(DATE_COLUMNS)  # purchase, departure, return, declined: playbooks.ANCHORS' order
+TEXT_FIELDS = ("name", "phone", "email", "manager", "playbook", "note")
 DEFAULT_PLAYBOOK = "tour"
 ENCODINGS = ("utf-8-sig", "cp1251")
 
@@ -52,11 +55,13 @@ _ALIASES = {_header_key(alias): column for column, aliases in COLUMNS.items() fo
 
 
 class RawTable(NamedTuple):
-    """A file's header mapped to ppo's columns, and its data rows with file line numbers."""
+    """A file's header mapped to ppo's columns, and its data rows with file line numbers,
+    read as they are consumed (once)."""
 
     columns: dict[str, int]  # ppo column -> position in a row
     width: int  # cells in the header row: a value beyond it has no column
-    rows: list[tuple[int, Sequence[Any]]]
+    rows: Iterable[tuple[int, list[Any]]]
+    size_hint: int  # about how many rows: for a progress bar only
 
 
 class Checked(NamedTuple):
@@ -70,9 +75,9 @@ class Checked(NamedTuple):
     email_key: str | None
     manager: str
     playbook: str
-    dates: dict[str, dt.date | None]
+    dates: tuple[dt.date | None, ...]  # in DATE_FIELDS order
     note: str | None
-    steps: list[NewStep]
+    dues: tuple[dt.date, ...]  # the playbook's steps' due dates, in step order
 
 
 class BadRow(NamedTuple):
@@ -124,16 +129,16 @@ def read_table(path: Path) -> RawTable:
         raise BadInput(_("no such file: {path}").format(path=path))
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        header, rows = _read_csv(path)
+        header, rows, size = _read_csv(path)
     elif suffix in (".xlsx", ".xlsm"):
-        header, rows = _read_xlsx(path)
+        header, rows, size = _read_xlsx(path)
     elif suffix == ".xls":
         raise BadInput(_("{path}: old .xls files cannot be read; save it as .xlsx or CSV").format(path=path))
     else:
         raise BadInput(_("{path}: not a .csv or .xlsx file").format(path=path))
     if header is None:
         raise BadInput(_("{path}: the file is empty (a header row is needed)").format(path=path))
-    return RawTable(map_header(header, str(path)), len(header), rows)
+    return RawTable(map_header(header, str(path)), len(header), rows, size)
 
 
 def decode(data: bytes, source: str) -> str:
@@ -151,29 +156,37 @@ def sniff_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def _read_csv(path: Path) -> tuple[list[str] | None, list[tuple[int, Sequence[Any]]]]:
+def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[Any]]], int]:
     text = decode(path.read_bytes(), str(path))
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
-    header: list[str] | None = None
-    rows: list[tuple[int, Sequence[Any]]] = []
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]  # not split(): that copies the whole rest
+    lines = (match.group() for match in _LINE.finditer(text))  # a StringIO would copy the text
+    reader = csv.reader(lines, delimiter=sniff_delimiter(first_line))
+    rows = _csv_rows(reader, path)
+    header = next(rows, (0, None))[1]
+    return header, rows, text.count("\n")
+
+
+# A line with its end, as a file opened with newline="" gives it: `\r\n`, `\r` or `\n`.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """(line, cells) of each row that is not blank; the first is the header."""
     consumed = 0
     try:
         for fields in reader:
             line = consumed + 1  # a quoted cell may span lines: a row is numbered by its first
             consumed = reader.line_num
-            if not any(cell.strip() for cell in fields):
-                continue
-            if header is None:
-                header = fields
-            else:
-                rows.append((line, fields))
+            for cell in fields:
+                if cell and not cell.isspace():
+                    yield line, fields
+                    break
     except csv.Error as exc:
         raise BadInput(_("{path}: line {n}: {e}").format(path=path, n=consumed + 1, e=exc)) from None
-    return header, rows
 
 
-def _read_xlsx(path: Path) -> tuple[list[Any] | None, list[tuple[int, Sequence[Any]]]]:
+def _read_xlsx(path: Path) -> tuple[list[Any] | None, list[tuple[int, list[Any]]], int]:
     import zipfile
 
     from openpyxl import load_workbook  # slow to import: only when an .xlsx is read
@@ -182,20 +195,20 @@ def _read_xlsx(path: Path) -> tuple[list[Any] | None, list[tuple[int, Sequence[A
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise BadInput(_("{path}: not a readable .xlsx file ({e})").format(path=path, e=exc)) from None
-    try:
+    try:  # read whole: the workbook must be closed, and its rows are XML to parse anyway
         sheet = book.worksheets[0]
         header: list[Any] | None = None
-        rows: list[tuple[int, Sequence[Any]]] = []
+        rows: list[tuple[int, list[Any]]] = []
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             if not any(_cell_text(v) for v in values):
                 continue
             if header is None:
                 header = list(values)
             else:
-                rows.append((number, values))
+                rows.append((number, list(values)))
     finally:
         book.close()
-    return header, rows
+    return header, rows, len(rows)
 
 
 def map_header(header: Sequence[Any], source: str) -> dict[str, int]:
@@ -260,16 +273,14 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _cell_date(value: Any, dayfirst: bool, seen: dict[str, dt.date]) -> dt.date | None:
+def _cell_date(value: Any, dayfirst: bool, seen: dict[str, dt.date | None]) -> dt.date | None:
     """A cell's date; `seen` remembers texts already read (a file repeats a few hundred days)."""
     if value.__class__ is str:
-        day = seen.get(value)
-        if day is None:
+        day = seen.get(value, _UNSEEN)
+        if day is _UNSEEN:
             text = value.strip()
-            if not text:
-                return None
-            day = seen[value] = parse_date(text, dayfirst)
-        return day
+            day = seen[value] = parse_date(text, dayfirst) if text else None
+        return day  # type: ignore[return-value]
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -280,76 +291,106 @@ def _cell_date(value: Any, dayfirst: bool, seen: dict[str, dt.date]) -> dt.date 
     return parse_date(text, dayfirst) if text else None
 
 
+_UNSEEN = object()
+
+
+class CheckedFile(NamedTuple):
+    good: list[Checked]
+    bad: list[BadRow]
+    rows: int
+
+
 def check_rows(
     table: RawTable,
     playbooks: dict[str, Playbook],
     dayfirst: bool,
     default_manager: str,
     progress: Progress | None = None,
-) -> tuple[list[Checked], list[BadRow]]:
+) -> CheckedFile:
     """Every row checked on its own: a name, readable dates in order, a known playbook."""
     good: list[Checked] = []
     bad: list[BadRow] = []
-    positions = table.columns
-    texts = ("name", "phone", "email", "manager", "playbook", "note")
-    text_columns = [(c, positions[c]) for c in texts if c in positions]
-    date_columns = [(c, positions[c]) for c in DATE_FIELDS if c in positions]
-    seen: dict[str, dt.date] = {}
-    total = len(table.rows)
-    for index, (line, cells) in enumerate(table.rows):
-        if progress and index % PROGRESS_EVERY == 0:
-            progress("check", index, total)
-        width = len(cells)
-        values = {c: _cell_text(cells[at]) if at < width else "" for c, at in text_columns}
+    width = table.width
+    # Each row is cut or padded to the header's width plus one empty cell, where every
+    # column the file lacks points: then no cell needs a bounds check.
+    at = {column: table.columns.get(column, width) for column in TEXT_FIELDS + DATE_FIELDS}
+    text_cells = itemgetter(*(at[column] for column in TEXT_FIELDS))
+    date_cells = itemgetter(*(at[column] for column in DATE_FIELDS))
+    seen: dict[str, dt.date | None] = {}
+    seen_get = seen.get
+    days: dict[dt.date, dt.date] = {}  # one object per day: due dates repeat across rows
+    managers: dict[str, str] = {}
+    derivers: dict[str, Deriver] = {}
+    total = table.size_hint
+    count = 0
+    for count, (line, cells) in enumerate(table.rows, start=1):
+        if progress and count % PROGRESS_EVERY == 1:
+            progress("check", count - 1, total)
         reasons: list[str] = []
-        if not values["name"]:
-            reasons.append(_("no client name"))
-        if width > table.width and any(_cell_text(v) for v in cells[table.width :]):
-            reasons.append(_("more cells than the header has columns (a stray separator?)"))
-        dates: dict[str, dt.date | None] = dict.fromkeys(DATE_FIELDS)
-        for column, at in date_columns:
-            try:
-                dates[column] = _cell_date(cells[at], dayfirst, seen) if at < width else None
-            except DateError as exc:
-                reasons.append(f"{column}: {exc}")
-        playbook = playbooks.get(values.get("playbook") or DEFAULT_PLAYBOOK)
-        if playbook is None:
+        size = len(cells)
+        if size > width:
+            if any(_cell_text(v) for v in cells[width:]):
+                reasons.append(_("more cells than the header has columns (a stray separator?)"))
+            del cells[width:]
+        elif size < width:
+            cells.extend([""] * (width - size))
+        cells.append("")
+        name, phone, email, manager, playbook_id, note = [
+            v.strip() if v.__class__ is str else _cell_text(v) for v in text_cells(cells)
+        ]
+        if not name:
+            reasons.insert(0, _("no client name"))
+        values = date_cells(cells)
+        dates = tuple([seen_get(v, _UNSEEN) if v.__class__ is str else _UNSEEN for v in values])
+        if _UNSEEN in dates:
+            read: list[dt.date | None] = []
+            for column, value, day in zip(DATE_FIELDS, values, dates):
+                if day is _UNSEEN:
+                    try:
+                        day = _cell_date(value, dayfirst, seen)
+                    except DateError as exc:
+                        reasons.append(f"{column}: {exc}")
+                        day = None
+                read.append(day)  # type: ignore[arg-type]
+            dates = tuple(read)
+        deriver = derivers.get(playbook_id or DEFAULT_PLAYBOOK)
+        if deriver is None and (playbook_id or DEFAULT_PLAYBOOK) in playbooks:
+            deriver = derivers[playbook_id or DEFAULT_PLAYBOOK] = Deriver(playbooks[playbook_id or DEFAULT_PLAYBOOK])
+        dues: tuple[dt.date, ...] = ()
+        if deriver is None:
             reasons.append(
-                _("unknown playbook '{id}' (known: {k})").format(id=values["playbook"], k=", ".join(sorted(playbooks)))
+                _("unknown playbook '{id}' (known: {k})").format(id=playbook_id, k=", ".join(sorted(playbooks)))
             )
-        steps: list[NewStep] = []
-        if playbook is not None and not reasons:
-            missing = [anchor for anchor in playbook.dates if dates[anchor] is None]
+        elif not reasons:
+            missing = None in dates and [a for a in deriver.playbook.dates if dates[DATE_FIELDS.index(a)] is None]
             if missing:
                 reasons.append(_("no {a} date").format(a=", ".join(missing)))
             else:
                 try:
-                    steps = new_steps(playbook, dates)
+                    dues = tuple([days.setdefault(day, day) for day in deriver.dues(dates)])  # type: ignore[arg-type]
                 except DateError as exc:
                     reasons.append(str(exc))
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
             continue
-        assert playbook is not None
-        phone, email = values.get("phone") or None, values.get("email") or None
         good.append(
             Checked(
                 line,
-                values["name"],
-                phone,
-                email,
+                name,
+                phone or None,
+                email or None,
                 phone_key(phone),
                 email_key(email),
-                values.get("manager") or default_manager,
-                playbook.id,
-                dates,
-                values.get("note") or None,
-                steps,
+                managers.setdefault(manager, manager) or default_manager,
+                deriver.playbook.id,  # type: ignore[union-attr]
+                dates,  # type: ignore[arg-type]
+                note or None,
+                dues,
             )
         )
     if progress:
-        progress("check", total, total)
-    return good, bad
+        progress("check", count, count)
+    return CheckedFile(good, bad, count)
 
 
 # --- clients and duplicates against the store ------------------------------------------------
@@ -364,15 +405,23 @@ def _stored_dates(days: Sequence[str | None]) -> tuple[dt.date | None, ...]:
     return tuple(dt.date.fromisoformat(day) if day else None for day in days)
 
 
-@dataclass
 class _Client:
     """A client as the import sees it: one from the store (`id`) or a new one (`id` None)."""
 
-    name: str
-    phone: str | None
-    email: str | None
-    id: int | None = None
-    filled: bool = False  # a store client gains a phone or e-mail it lacked
+    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled")
+
+    def __init__(
+        self,
+        name: str,
+        phone: str | None,
+        email: str | None,
+        keys: tuple[str | None, str | None],
+        id: int | None = None,
+    ):
+        self.name, self.phone, self.email = name, phone, email
+        self.phone_key, self.email_key = keys  # phone_key(phone), email_key(email)
+        self.id = id
+        self.filled = False  # a store client gains a phone or e-mail it lacked
 
 
 @dataclass
@@ -403,42 +452,42 @@ def plan(
     by_email: dict[str, _Client] = {}
     contactless: dict[str, list[int]] = {}
     for client_id, name, phone, email, p_key, e_key in known_clients:
-        client = _Client(name, phone, email, client_id)
+        client = _Client(name, phone, email, (phone_key(phone), email_key(email)), client_id)
         if p_key:
             by_phone[p_key] = client
         if e_key:
             by_email[e_key] = client
         if not p_key and not e_key:
             contactless.setdefault(name_key(name), []).append(client_id)
-    trips_in_store = {(row[0], row[1], *_stored_dates(row[2:])) for row in known_trips}
+    trips_in_store = {(row[0], row[1], _stored_dates(row[2:])) for row in known_trips}
     seen: set[tuple[Any, ...]] = set()
+    new_clients, trips = result.clients, result.trips
 
     for row in rows:
         p_key, e_key = row.phone_key, row.email_key
-        dates = tuple(row.dates.values())  # in DATE_FIELDS order: check_rows builds it so
         if not p_key and not e_key:
             key = name_key(row.name)
-            trip_key = ("name", key, row.playbook, *dates)
+            trip_key = ("name", key, row.playbook, row.dates)
             if trip_key in seen:
                 result.repeated += 1
                 continue
             seen.add(trip_key)
-            if any((cid, row.playbook, *dates) in trips_in_store for cid in contactless.get(key, ())):
+            if any((cid, row.playbook, row.dates) in trips_in_store for cid in contactless.get(key, ())):
                 result.already += 1
                 continue
-            client = _Client(row.name, row.phone, row.email)
-            result.clients.append(client)
-            result.trips.append((client, row))
+            client = _Client(row.name, row.phone, row.email, (p_key, e_key))
+            new_clients.append(client)
+            trips.append((client, row))
             continue
         by_key = by_phone.get(p_key) if p_key else None
         by_mail = by_email.get(e_key) if e_key else None
         if by_key is not None and by_mail is not None and by_key is not by_mail:
             result.bad.append(BadRow(row.line, _("the phone and the e-mail belong to two different clients")))
             continue
-        client = by_key or by_mail
+        client = by_key or by_mail  # type: ignore[assignment]
         if client is None:
-            client = _Client(row.name, row.phone, row.email)
-            result.clients.append(client)
+            client = _Client(row.name, row.phone, row.email, (p_key, e_key))
+            new_clients.append(client)
         else:
             _complete(
                 client,
@@ -447,19 +496,19 @@ def plan(
                 e_key if by_mail is None else None,
                 result,
             )
-        if p_key and by_key is None and phone_key(client.phone) == p_key:
+        if p_key and by_key is None and client.phone_key == p_key:
             by_phone[p_key] = client
-        if e_key and by_mail is None and email_key(client.email) == e_key:
+        if e_key and by_mail is None and client.email_key == e_key:
             by_email[e_key] = client
-        trip_key = (id(client), row.playbook, *dates)
+        trip_key = (client, row.playbook, row.dates)
         if trip_key in seen:
             result.repeated += 1
             continue
         seen.add(trip_key)
-        if client.id is not None and (client.id, row.playbook, *dates) in trips_in_store:
+        if client.id is not None and (client.id, row.playbook, row.dates) in trips_in_store:
             result.already += 1
             continue
-        result.trips.append((client, row))
+        trips.append((client, row))
     return result
 
 
@@ -467,9 +516,9 @@ def _complete(client: _Client, row: Checked, new_phone: str | None, new_email: s
     """A known client gains the phone or e-mail it lacked (as `ppo add` does); others stay."""
     changed = False
     if new_phone and not client.phone:
-        client.phone, changed = row.phone, True
+        client.phone, client.phone_key, changed = row.phone, row.phone_key, True
     if new_email and not client.email:
-        client.email, changed = row.email, True
+        client.email, client.email_key, changed = row.email, row.email_key, True
     if changed and client.id is not None and not client.filled:
         client.filled = True
         result.completed.append(client)
@@ -491,8 +540,8 @@ def import_file(
     """Adds the file's trips: all of them or (with bad rows) none, unless `skip_bad`."""
     table = read_table(path)
     require_dates(table, playbooks, str(path))
-    result = ImportResult(str(path), rows=len(table.rows), dry_run=dry_run)
-    checked, bad = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress)
+    checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress)
+    result = ImportResult(str(path), rows=rows, dry_run=dry_run)
     if dry_run:
         _plan_against(store, checked, bad, result)
         return result
@@ -500,7 +549,7 @@ def import_file(
         decided = _plan_against(store, checked, bad, result)
         if result.bad and not skip_bad:
             return result
-        _write(store, decided, progress)
+        _write(store, decided, playbooks, progress)
         result.written = True
     return result
 
@@ -517,19 +566,23 @@ def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], resul
     return decided
 
 
-def _write(store: Store, decided: Plan, progress: Progress | None) -> None:
-    ids = store.add_clients_bulk([(c.name, c.phone, c.email) for c in decided.clients])
+def _write(store: Store, decided: Plan, playbooks: dict[str, Playbook], progress: Progress | None) -> None:
+    ids = store.add_clients_bulk([(c.name, c.phone, c.email, c.phone_key, c.email_key) for c in decided.clients])
     for client, client_id in zip(decided.clients, ids):
         client.id = client_id
     store.complete_clients_bulk([(c.id, c.phone, c.email) for c in decided.completed])  # type: ignore[misc]
+    steps = {pb.id: [(s.no, s.id, s.title, s.channel) for s in pb.steps] for pb in playbooks.values()}
     total = len(decided.trips)
     chunk = 5000
     for start in range(0, total, chunk):
         if progress:
             progress("write", start, total)
         store.add_trips_bulk(
-            (client.id, row.manager, row.playbook, row.dates, row.note, row.steps)  # type: ignore[misc]
-            for client, row in decided.trips[start : start + chunk]
+            [
+                (client.id, row.manager, row.playbook, row.dates, row.note, row.dues)  # type: ignore[misc]
+                for client, row in decided.trips[start : start + chunk]
+            ],
+            steps,
         )
     if progress:
         progress("write", total, total)

@@ -69,6 +69,11 @@ class Offset:
     def _days(self) -> dt.timedelta:
         return self.sign * dt.timedelta(days=self.days + 7 * self.weeks)
 
+    @property
+    def fixed(self) -> dt.timedelta | None:
+        """The offset as a fixed number of days, or None when it counts months or years."""
+        return None if self.months or self.years else self._days
+
     def apply(self, day: dt.date) -> dt.date:
         if not (self.months or self.years):
             return day + self._days  # computed once: a bulk import applies it 700 000 times
