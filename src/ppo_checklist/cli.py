@@ -562,7 +562,9 @@ def export(
     path: Path = typer.Argument(..., help=_("The workbook to write (.xlsx).")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     all_: bool = typer.Option(False, "--all", "-a", help=_("Finished and cancelled trips too.")),
-    force: bool = typer.Option(False, "--force", help=_("Overwrite PATH if not a ppo workbook.")),
+    force: bool = typer.Option(
+        False, "--force", help=_("Overwrite PATH even if not a ppo workbook or holding entries ppo could not take.")
+    ),
     from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=KPI_FROM_HELP),
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
 ) -> None:
@@ -592,7 +594,7 @@ def sync_(
     path: Path = typer.Argument(..., help=_("A workbook written by ppo export.")),
     date: Optional[str] = typer.Option(None, "--date", help=_("The day for undated ticks.")),
 ) -> None:
-    """Takes the ticks made in a ppo workbook into the store (all or none)."""
+    """Takes the ticks made in a ppo workbook into the store; exit 1 if some could not be taken."""
     from ppo_checklist import sync
 
     session = _session(ctx)
@@ -600,6 +602,8 @@ def sync_(
     for line in report.lines():
         typer.echo(line)
     typer.echo(report.headline())
+    if report.untaken:  # the good ticks are in; cron's mail should still say something is left
+        raise typer.Exit(EXIT_FAILURE)
 
 
 # --- the one place where errors become messages ----------------------------------------------

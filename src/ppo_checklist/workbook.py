@@ -589,10 +589,15 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
     legend = book.add_worksheet(LEGEND_SHEET, worksheet_class=_sheet_class())
     meta = book.add_worksheet(META_SHEET, worksheet_class=_sheet_class())
     result = ExportResult()
+    exported: list[tuple] = []  # the input dates as written, for sync to tell the director's edits
     for trip in trips:
         writer = sheets[trip.playbook]
         refs = writer.write_trip(trip, write_text)
         result.trips += 1
+        dates = (trip.dates.get(anchor) for anchor in writer.layout.anchors)
+        exported.append(
+            ("dates", writer.layout.name, trip.id, *(serial(d) if d else "" for d in dates))
+        )
         if trip.cancelled_on is not None:
             continue  # a cancelled trip has nothing to do: it is not an action
         counts = result.by_manager.setdefault(trip.manager, Counts())
@@ -609,7 +614,7 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
     if kpis is not None:
         _write_kpis(book, summary, formats, write_text, kpis, row + 2)
     _write_legend(legend, formats, playbooks, layouts)
-    _write_meta(meta, layouts, today)
+    _write_meta(meta, layouts, today, exported)
     meta.hide()
     if layouts:
         book.worksheets()[0].activate()
@@ -958,8 +963,11 @@ def _write_legend(
     ws.set_column(3, 4, 14)
 
 
-def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date) -> None:
-    """What `ppo sync` relies on: the mark, and where each sheet's ids and ticks are."""
+def _write_meta(
+    ws, layouts: Sequence[SheetLayout], today: dt.date, exported: Sequence[tuple] = ()
+) -> None:
+    """What `ppo sync` relies on: the mark, where each sheet's ids, input dates and ticks
+    are, and each trip's input dates as exported (to tell the director's edits from ppo's)."""
     rows: list[tuple] = [
         ("format", FORMAT_MARK, FORMAT_VERSION),
         ("ppo", __version__),
@@ -967,9 +975,11 @@ def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date) -> None:
     ]
     for layout in layouts:
         rows.append(("sheet", layout.name, layout.playbook_id, layout.trip_header))
+        for anchor, col in layout.anchor_cols.items():
+            rows.append(("anchor", layout.name, anchor, layout.headers[col]))
         for sc in layout.steps:
             rows.append(("step", layout.name, sc.no, sc.id, sc.header, sc.tick_header))
-    for r, values in enumerate(rows):
+    for r, values in enumerate([*rows, *exported]):
         for c, value in enumerate(values):
             if isinstance(value, int):
                 ws.write_number(r, c, value)
