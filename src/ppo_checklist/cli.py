@@ -548,10 +548,26 @@ def report(
     session = _session(ctx)
     day = session.today(date)
     within = _period(session, day, from_, to)  # a bad period fails before anything is written
+    refused: PpoError | None = None
+    try:  # a second run the same day: the ticks made meanwhile first, so the Markdown counts them
+        taken = daily.take_ticks(session.store, out, day, session.config)
+    except PpoError as exc:  # the workbook stays as it is; the day's list is still written
+        taken, refused = None, exc
+    _echo_taken(taken)
     written = daily.write_markdown(session.store, out, day, session.config)
     sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
     sys.stdout.flush()
-    daily.write_workbook(session.store, written, day, session.config, session.playbooks, within)
+    if refused is not None:
+        raise refused
+    daily.write_workbook(session.store, written, day, session.playbooks, within)
+
+
+def _echo_taken(taken) -> None:
+    """On stderr, what was taken from a workbook about to be replaced (nothing if nothing)."""
+    if taken is not None and (taken.taken or taken.untaken):
+        for line in taken.lines():
+            typer.echo(line, err=True)
+        typer.echo(taken.headline(), err=True)
 
 # --- the director's workbook: export and sync --------------------------------------------------
 
@@ -576,10 +592,7 @@ def export(
     within = _period(session, day, from_, to)
     dayfirst = session.config.dayfirst
     outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within)
-    if outcome.taken is not None and (outcome.taken.taken or outcome.taken.skipped):
-        for line in outcome.taken.lines():
-            typer.echo(line, err=True)
-        typer.echo(outcome.taken.headline(), err=True)
+    _echo_taken(outcome.taken)
     result = outcome.result
     typer.echo(
         _("wrote {path}: {t} trips, {s} steps ({o} overdue, {d} due today)").format(

@@ -235,26 +235,51 @@ def export(
 ) -> ExportOutcome:
     """Take the ticks of the workbook being replaced, then write the new one safely, with the
     director's figures for `within` (default: the month of `today`) in its Summary."""
+    taken = take_before_replacing(store, path, today, force, dayfirst)
+    result = write(store, playbooks, path, today, include_all, within)
+    return ExportOutcome(path, taken, result)
+
+
+def take_before_replacing(
+    store: Store, path: Path, today: dt.date, force: bool = False, dayfirst: bool = True
+) -> SyncReport | None:
+    """What must happen before `path` is replaced: it can be (not open, not read-only), it is
+    ppo's (else only with `force`), and its ticks are taken; refused, unless forced, when it
+    holds entries ppo could not take. None when there is no file yet."""
     from ppo_checklist import workbook, workbook_read
 
     workbook.check_target(path)
-    taken = None
-    if path.exists():
-        try:
-            with workbook_read.opened(path) as book:
-                workbook_read.read_map(book, path)
-        except BadWorkbook as exc:
-            if not force:
-                raise BadWorkbook(
-                    _(
-                        "{path} exists and is not a ppo workbook ({e});"
-                        " not overwriting it without --force"
-                    ).format(path=path, e=exc)
-                ) from None
-        else:
-            taken = sync(store, path, today, dayfirst)
-            if taken.untaken and not force:
-                raise UntakenEntries(refusal(taken))
+    if not path.exists():
+        return None
+    try:
+        with workbook_read.opened(path) as book:
+            workbook_read.read_map(book, path)
+    except BadWorkbook as exc:
+        if force:
+            return None
+        raise BadWorkbook(
+            _(
+                "{path} exists and is not a ppo workbook ({e}); not overwriting it without --force"
+            ).format(path=path, e=exc)
+        ) from None
+    taken = sync(store, path, today, dayfirst)
+    if taken.untaken and not force:
+        raise UntakenEntries(refusal(taken))
+    return taken
+
+
+def write(
+    store: Store,
+    playbooks: Mapping[str, Playbook],
+    path: Path,
+    today: dt.date,
+    include_all: bool = False,
+    within: stats.Period | None = None,
+):
+    """The workbook at `path`, built beside it and renamed over it when complete; call
+    `take_before_replacing` first. Returns the `workbook.ExportResult`."""
+    from ppo_checklist import workbook
+
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
     # After the ticks are taken, so that the figures count them.
     kpis = stats.compute(store, within or stats.period(today), today)
@@ -263,5 +288,4 @@ def export(
         trips = store.iter_trips(include_all)
         return workbook.write_book(temp, trips, layouts, playbooks, today, kpis)
 
-    result = workbook.replace_atomically(path, build)
-    return ExportOutcome(path, taken, result)
+    return workbook.replace_atomically(path, build)
