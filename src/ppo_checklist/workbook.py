@@ -80,10 +80,6 @@ def quoted_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-def text_literal(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
 # --- the one rule, written for the spreadsheet ----------------------------------------------
 
 
@@ -711,6 +707,16 @@ class _ActionsWriter:
         ]
 
 
+def manager_criterion(name_ref: str) -> str:
+    """A COUNTIFS criterion matching the name in `name_ref` as it is: its `*`, `?` and `~`
+    escaped (spreadsheets read them as wildcards), and a reference rather than a literal,
+    which Excel limits to 255 characters. Case still does not count in COUNTIFS."""
+    escaped = name_ref
+    for char in ("~", "*", "?"):  # "~" first: it is the escape character itself
+        escaped = f'SUBSTITUTE({escaped},"{char}","~{char}")'
+    return f'"="&{escaped}'
+
+
 def _write_summary(
     ws, formats, actions: _ActionsWriter, result: ExportResult, today: dt.date
 ) -> int:
@@ -726,7 +732,7 @@ def _write_summary(
     row = 4
     for manager in sorted(result.by_manager, key=str.casefold):
         counts = result.by_manager[manager]
-        criterion = text_literal("=" + manager) if manager else '""'
+        criterion = manager_criterion(f"$A{row + 1}") if manager else '""'
         ws.write_string(row, 0, manager or _("(no manager)"))
         for col, status in enumerate(
             (schedule.DUE, schedule.OVERDUE, schedule.DONE, schedule.PENDING), start=1
