@@ -76,7 +76,9 @@ class SyncReport:
 
 def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> SyncReport:
     """Read every tick of the workbook first, then take the new ones in one transaction."""
-    from ppo_checklist import workbook_read
+    from ppo_checklist import workbook, workbook_read
+
+    workbook.require_xlsx(path)
 
     report = SyncReport(path)
     ticks: dict[tuple[int, int], tuple[str, dt.date]] = {}  # (trip, no) -> (cell, day)

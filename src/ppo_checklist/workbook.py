@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ppo_checklist import __version__, schedule
-from ppo_checklist.errors import DateError, WorkbookError
+from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook, Step
 from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
@@ -1002,8 +1002,15 @@ def lock_files(path: Path) -> list[Path]:
     return [p for p in candidates if p.exists()]
 
 
+def require_xlsx(path: Path) -> None:
+    """The workbook's name says what it is: an XLSX under `.csv` would fool everyone."""
+    if path.suffix.casefold() != ".xlsx":
+        raise BadInput(_("{path}: a workbook's name must end in .xlsx").format(path=path))
+
+
 def check_target(path: Path) -> None:
     """A clear error before any work when the workbook cannot be replaced."""
+    require_xlsx(path)
     folder = path.parent
     if not folder.is_dir():
         raise WorkbookError(_("no such folder: {folder}").format(folder=folder))

@@ -377,3 +377,23 @@ def test_a_date_moved_with_ppo_edit_after_the_export_is_not_the_directors_edit(t
     assert "differs" not in result.stdout
     trips.run("export", str(path), "--date", TODAY)
     assert trips.show(2)["dates"]["departure"] == "2026-12-09"
+
+
+@pytest.mark.parametrize("name", ["c.csv", "checklist", "c.xlsx.bak"])
+def test_export_refuses_a_name_that_does_not_end_in_xlsx(trips, name):
+    result = trips.run("export", str(trips.home / name), "--date", TODAY, code=2)
+    assert result.stderr.strip().endswith("a workbook's name must end in .xlsx")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (trips.home / name).exists()
+
+
+def test_export_and_sync_accept_an_upper_case_xlsx_suffix(trips):
+    path, _ = export(trips, "BOOK.XLSX")
+    trips.run("sync", str(path), "--date", TODAY)
+
+
+def test_sync_refuses_a_name_that_does_not_end_in_xlsx(trips):
+    path, _ = export(trips)
+    renamed = path.rename(path.with_suffix(".csv"))
+    result = trips.run("sync", str(renamed), "--date", TODAY, code=2)
+    assert "must end in .xlsx" in result.stderr
