@@ -133,3 +133,66 @@ def test_report_on_an_unreadable_store_fails_in_one_line(ppo, tmp_path):
     assert result.returncode == 1
     assert len(result.stderr.decode("utf-8").strip().splitlines()) == 1
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+# --- a second run the same day: the day's workbook is replaced as `ppo export` replaces it ---
+
+
+def tick_report(path, trip_id: int, no: int, value) -> None:
+    """What the director does in the day's workbook: a value in a step's tick cell, save."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    for ws in book.worksheets:
+        if ws.title.startswith("Checklist"):
+            heads = {str(c.value): c.column for c in ws[1] if c.value}
+            for r in range(2, ws.max_row + 1):
+                if ws.cell(r, 1).value == trip_id:
+                    ws.cell(r, heads[f"✓ {no}"]).value = value
+    book.save(path)
+
+
+@needs_workbook
+def test_report_takes_the_ticks_of_the_days_workbook_before_replacing_it(agency, tmp_path):
+    cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
+    tick_report(tmp_path / "ppo-2026-11-30.xlsx", 1, 0, "✓")
+    again = cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
+    assert again.returncode == 0, again.stderr
+    assert "took 1 ticks from" in again.stderr.decode("utf-8")
+    shown = agency("show", "1", "--format", "json", "--date", "30.11.2026").json()
+    assert shown["steps"][0]["done_on"] == "2026-11-30"
+    assert "4 actions: 2 overdue" in again.stdout.decode("utf-8")  # the Markdown counts it
+
+
+@needs_workbook
+def test_report_keeps_a_days_workbook_holding_entries_it_could_not_take(agency, tmp_path):
+    cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
+    book = tmp_path / "ppo-2026-11-30.xlsx"
+    tick_report(book, 1, 0, "сделано")
+    before = book.read_bytes()
+    again = cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
+    assert again.returncode == 1
+    err = again.stderr.decode("utf-8").strip().splitlines()
+    assert err[-1].startswith("ppo: ") and "'сделано' is not a tick" in err[-1] and "--force" in err[-1]
+    assert book.read_bytes() == before
+    assert again.stdout.decode("utf-8").startswith("# ppo: actions for 30.11.2026")  # cron's mail
+
+
+@needs_workbook
+def test_report_does_not_replace_a_days_workbook_open_in_a_spreadsheet(agency, tmp_path):
+    cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
+    book = tmp_path / "ppo-2026-11-30.xlsx"
+    (tmp_path / ".~lock.ppo-2026-11-30.xlsx#").write_text("lock")
+    before = book.read_bytes()
+    again = cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
+    assert again.returncode == 1 and "is open in a spreadsheet" in again.stderr.decode("utf-8")
+    assert book.read_bytes() == before
+
+
+@needs_workbook
+def test_report_does_not_replace_a_file_of_the_days_name_that_ppo_did_not_write(agency, tmp_path):
+    book = tmp_path / "ppo-2026-11-30.xlsx"
+    book.write_bytes(b"the director's own notes")
+    again = cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
+    assert again.returncode == 2 and "is not a ppo workbook" in again.stderr.decode("utf-8")
+    assert book.read_bytes() == b"the director's own notes"

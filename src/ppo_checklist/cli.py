@@ -547,10 +547,26 @@ def report(
     session = _session(ctx)
     day = session.today(date)
     within = _period(session, day, from_, to)  # a bad period fails before anything is written
+    refused: PpoError | None = None
+    try:  # a second run the same day: the ticks made meanwhile first, so the Markdown counts them
+        taken = daily.take_ticks(session.store, out, day, session.config)
+    except PpoError as exc:  # the workbook stays as it is; the day's list is still written
+        taken, refused = None, exc
+    _echo_taken(taken)
     written = daily.write_markdown(session.store, out, day, session.config)
     sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
     sys.stdout.flush()
-    daily.write_workbook(session.store, written, day, session.config, session.playbooks, within)
+    if refused is not None:
+        raise refused
+    daily.write_workbook(session.store, written, day, session.playbooks, within)
+
+
+def _echo_taken(taken) -> None:
+    """On stderr, what was taken from a workbook about to be replaced (nothing if nothing)."""
+    if taken is not None and (taken.taken or taken.untaken):
+        for line in taken.lines():
+            typer.echo(line, err=True)
+        typer.echo(taken.headline(), err=True)
 
 # --- the director's workbook: export and sync --------------------------------------------------
 
@@ -561,7 +577,9 @@ def export(
     path: Path = typer.Argument(..., help=_("The workbook to write (.xlsx).")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     all_: bool = typer.Option(False, "--all", "-a", help=_("Finished and cancelled trips too.")),
-    force: bool = typer.Option(False, "--force", help=_("Overwrite PATH if not a ppo workbook.")),
+    force: bool = typer.Option(
+        False, "--force", help=_("Overwrite PATH even if not a ppo workbook or holding entries ppo could not take.")
+    ),
     from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=KPI_FROM_HELP),
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
 ) -> None:
@@ -573,10 +591,7 @@ def export(
     within = _period(session, day, from_, to)
     dayfirst = session.config.dayfirst
     outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within)
-    if outcome.taken is not None and (outcome.taken.taken or outcome.taken.skipped):
-        for line in outcome.taken.lines():
-            typer.echo(line, err=True)
-        typer.echo(outcome.taken.headline(), err=True)
+    _echo_taken(outcome.taken)
     result = outcome.result
     typer.echo(
         _("wrote {path}: {t} trips, {s} steps ({o} overdue, {d} due today)").format(
@@ -591,7 +606,7 @@ def sync_(
     path: Path = typer.Argument(..., help=_("A workbook written by ppo export.")),
     date: Optional[str] = typer.Option(None, "--date", help=_("The day for undated ticks.")),
 ) -> None:
-    """Takes the ticks made in a ppo workbook into the store (all or none)."""
+    """Takes the ticks made in a ppo workbook into the store; exit 1 if some could not be taken."""
     from ppo_checklist import sync
 
     session = _session(ctx)
@@ -599,6 +614,8 @@ def sync_(
     for line in report.lines():
         typer.echo(line)
     typer.echo(report.headline())
+    if report.untaken:  # the good ticks are in; cron's mail should still say something is left
+        raise typer.Exit(EXIT_FAILURE)
 
 
 # --- the one place where errors become messages ----------------------------------------------

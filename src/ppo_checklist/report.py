@@ -50,51 +50,30 @@ def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config) ->
     return report
 
 
+def take_ticks(store: Store, out_dir: Path, day: dt.date, config: Config):
+    """Before anything is written: the ticks of the day's workbook if it is there already (a
+    second run), with `ppo export`'s refusals (open, not ppo's, entries it could not take).
+    Returns `sync.SyncReport` or None."""
+    from ppo_checklist import sync
+
+    prepare_dir(out_dir)
+    path = (out_dir / file_stem(day)).with_suffix(".xlsx")
+    return sync.take_before_replacing(store, path, day, force=False, dayfirst=config.dayfirst)
+
+
 def write_workbook(
     store: Store,
     report: Report,
     day: dt.date,
-    config: Config,
     playbooks: dict[str, Playbook],
     within: stats.Period | None = None,
 ) -> None:
-    """`ppo-YYYY-MM-DD.xlsx` beside the Markdown, replaced in one step."""
-    writer = workbook_writer(report.workbook_path)
-    write_atomic(
-        report.workbook_path,
-        lambda tmp: write_report_workbook(writer, store, tmp, day, config, playbooks, within),
-    )
+    """`ppo-YYYY-MM-DD.xlsx` beside the Markdown, as `ppo export` writes it (active trips),
+    with the figures for `within` (default: the month of `day`) in its Summary; call
+    `take_ticks` first."""
+    from ppo_checklist import sync
 
-
-def workbook_writer(path: Path):
-    """The workbook module (`ppo export`'s writer); a clear failure where it is missing."""
-    try:
-        from ppo_checklist import workbook
-    except ImportError:
-        raise PpoError(_("this ppo has no workbook writer: {path} not written").format(path=path)) from None
-    return workbook
-
-
-def write_report_workbook(
-    writer,
-    store: Store,
-    path: Path,
-    day: dt.date,
-    config: Config,
-    playbooks: dict[str, Playbook],
-    within: stats.Period | None = None,
-) -> None:
-    """The director's checklist workbook at `path`, as `ppo export` writes it (active trips),
-    with the figures for `within` (default: the month of `day`) in its Summary.
-
-    Written against `workbook.plan_sheets` / `write_book` as on branch `workbook`
-    (74957cc); `write_workbook` already supplies the temporary file and the rename.
-    """
-    layouts = writer.plan_sheets(playbooks, store.playbook_uses(False), False)
-    from ppo_checklist import stats
-
-    kpis = stats.compute(store, within or stats.period(day), day)
-    writer.write_book(path, store.iter_trips(False), layouts, playbooks, day, kpis)
+    sync.write(store, playbooks, report.workbook_path, day, False, within)
 
 
 def prepare_dir(out_dir: Path) -> None:

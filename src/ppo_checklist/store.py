@@ -580,18 +580,23 @@ class Store:
         return result
 
     def step_marks(self, trip_ids: Iterable[int]) -> dict[int, StepMarks]:
-        """The known trips among `trip_ids`: cancel day and, per step number, (step id, done on)."""
+        """The known trips among `trip_ids`: cancel day, input dates and, per step number,
+        (step id, done on)."""
         ids = sorted(set(trip_ids))
         result: dict[int, StepMarks] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            for trip_id, cancelled_on, no, sid, done_on in self.db.execute(
-                "SELECT t.id, t.cancelled_on, s.no, s.step_id, s.done_on FROM trips t"
+            for trip_id, cancelled_on, no, sid, done_on, *days in self.db.execute(
+                "SELECT t.id, t.cancelled_on, s.no, s.step_id, s.done_on,"
+                " t.purchase, t.departure, t.return_on, t.declined FROM trips t"
                 f" LEFT JOIN steps s ON s.trip_id = t.id WHERE t.id IN ({marks})",
                 chunk,
             ):
-                entry = result.setdefault(trip_id, StepMarks(_day(cancelled_on), {}))
+                if trip_id not in result:
+                    dates = {anchor: _day(day) for anchor, day in zip(DATE_COLUMNS, days)}
+                    result[trip_id] = StepMarks(_day(cancelled_on), {}, dates)
+                entry = result[trip_id]
                 if no is not None:
                     entry.steps[no] = (sid, _day(done_on))
         return result
@@ -612,6 +617,7 @@ class StepMarks:
 
     cancelled_on: dt.date | None
     steps: dict[int, tuple[str, dt.date | None]]  # no -> (step id, done on)
+    dates: dict[str, dt.date | None] = field(default_factory=dict)  # anchor -> input date
 
 
 _TRIP_SELECT = (

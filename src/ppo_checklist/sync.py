@@ -1,8 +1,10 @@
 """Keeping the store and the director's workbook in step, so no tick is ever lost.
 
-`sync` takes the ticks made in a workbook into the store (one transaction: all or
-none); `export` does that first when it is about to replace a ppo workbook, then
-writes the new one beside it and renames it over the old one.
+`sync` takes the ticks made in a workbook into the store (one transaction) and lists
+what it could not take: bad or future ticks, input dates that differ from ppo's.
+`export` does that first when it is about to replace a ppo workbook and, unless forced,
+refuses to replace one holding such entries; then writes the new one beside it and
+renames it over the old one.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ppo_checklist import stats
-from ppo_checklist.errors import BadWorkbook
+from ppo_checklist.errors import BadWorkbook, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook
-from ppo_checklist.store import Store
+from ppo_checklist.store import StepMarks, Store
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,13 @@ class SyncReport:
     taken: list[Taken] = field(default_factory=list)
     already: int = 0
     skipped: list[str] = field(default_factory=list)  # one line each: why a tick was not taken
+    differs: list[str] = field(default_factory=list)  # input dates edited in the file, not in ppo
     untouched: list[str] = field(default_factory=list)  # done in ppo, not ticked in the file
+
+    @property
+    def untaken(self) -> list[str]:
+        """What the director typed that ppo could not take: replacing the file would lose it."""
+        return self.skipped + self.differs
 
     def lines(self) -> list[str]:
         out = [
@@ -43,6 +51,7 @@ class SyncReport:
             for t in self.taken
         ]
         out += [_("skipped: {why}").format(why=why) for why in self.skipped]
+        out += [_("not taken: {what}").format(what=what) for what in self.differs]
         out += [_("kept: {what}").format(what=what) for what in self.untouched]
         return out
 
@@ -53,6 +62,8 @@ class SyncReport:
             extras.append(_("{n} already done").format(n=self.already))
         if self.skipped:
             extras.append(_("{n} skipped").format(n=len(self.skipped)))
+        if self.differs:
+            extras.append(_("{n} input dates differ from ppo's").format(n=len(self.differs)))
         if self.untouched:
             extras.append(
                 _(
@@ -65,11 +76,14 @@ class SyncReport:
 
 def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> SyncReport:
     """Read every tick of the workbook first, then take the new ones in one transaction."""
-    from ppo_checklist import workbook_read
+    from ppo_checklist import workbook, workbook_read
+
+    workbook.require_xlsx(path)
 
     report = SyncReport(path)
     ticks: dict[tuple[int, int], tuple[str, dt.date]] = {}  # (trip, no) -> (cell, day)
     seen: dict[int, str] = {}  # trip -> sheet!row where it was found first
+    edited: dict[int, dict[str, tuple[str, dt.date | None]]] = {}  # trip -> anchor -> cell, day
     for row in workbook_read.iter_ticks(path):
         place = f"{row.sheet}!{row.row}"
         if row.trip_id in seen:
@@ -80,6 +94,16 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
             )
             continue
         seen[row.trip_id] = place
+        for anchor, (cell, value) in row.dates.items():
+            kind, day = workbook_read.input_day(value, dayfirst)
+            if kind == "bad":
+                report.differs.append(
+                    _("{sheet}!{cell}: '{v}' is not a date").format(
+                        sheet=row.sheet, cell=cell, v=value
+                    )
+                )
+            elif row.exported is None or row.exported.get(anchor) != day:
+                edited.setdefault(row.trip_id, {})[anchor] = (f"{row.sheet}!{cell}", day)
         for no, (cell, value) in row.ticks.items():
             kind, day = workbook_read.tick_day(value, dayfirst)
             if kind == "bad":
@@ -97,7 +121,7 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
                     )
                 else:
                     ticks[(row.trip_id, no)] = (f"{row.sheet}!{cell}", day or today)
-    _take(store, report, ticks, seen)
+    _take(store, report, ticks, seen, edited)
     return report
 
 
@@ -106,10 +130,12 @@ def _take(
     report: SyncReport,
     ticks: Mapping[tuple[int, int], tuple[str, dt.date]],
     seen: Mapping[int, str],
+    edited: Mapping[int, Mapping[str, tuple[str, dt.date | None]]],
 ) -> None:
     ticked_trips = {trip_id for trip_id, _no in ticks}
     with store.write():
         marks = store.step_marks(seen)
+        _compare_dates(report, marks, edited)
         for trip_id in seen:
             if trip_id not in marks:
                 if trip_id in ticked_trips:
@@ -142,6 +168,56 @@ def _take(
                 report.taken.append(Taken(trip_id, no, step_id, day))
 
 
+def _compare_dates(
+    report: SyncReport,
+    marks: Mapping[int, StepMarks],
+    edited: Mapping[int, Mapping[str, tuple[str, dt.date | None]]],
+) -> None:
+    """Input dates changed in the file (or unknown as exported) that ppo does not hold.
+
+    ppo does not take them itself: moving a trip's dates reschedules its steps, which
+    `ppo edit` does and shows; each line says the command.
+    """
+    for trip_id, anchors in sorted(edited.items()):
+        if trip_id not in marks:
+            continue
+        for anchor, (cell, day) in anchors.items():
+            ours = marks[trip_id].dates.get(anchor)
+            if day == ours:
+                continue
+            if day is None:
+                report.differs.append(
+                    _("{cell}: trip {t} {anchor} is empty, ppo has {ours}").format(
+                        cell=cell, t=trip_id, anchor=anchor, ours=ours.isoformat()  # type: ignore[union-attr]
+                    )
+                )
+            else:
+                was = _("ppo has none") if ours is None else _("ppo has {d}").format(d=ours.isoformat())
+                report.differs.append(
+                    _(
+                        "{cell}: trip {t} {anchor} {day} differs ({was});"
+                        " to take it: ppo edit {t} --{anchor} {day}"
+                    ).format(cell=cell, t=trip_id, anchor=anchor, day=day.isoformat(), was=was)
+                )
+
+
+class UntakenEntries(PpoError):
+    """`export` over a workbook holding entries ppo could not take: replacing it would lose them."""
+
+
+def refusal(report: SyncReport, shown: int = 3) -> str:
+    """One line: how many entries, the first few, and the way out."""
+    entries = report.untaken
+    listed = "; ".join(entries[:shown])
+    if len(entries) > shown:
+        listed += _("; and {n} more (ppo sync lists them)").format(n=len(entries) - shown)
+    took = _("took {n} ticks; ").format(n=len(report.taken)) if report.taken else ""
+    return took + _(
+        "{path} holds {n} entries ppo could not take ({listed});"
+        " not replaced: fix them or use --force to overwrite"
+    ).format(path=report.path, n=len(entries), listed=listed)
+
+
 @dataclass
 class ExportOutcome:
     path: Path
@@ -161,24 +237,51 @@ def export(
 ) -> ExportOutcome:
     """Take the ticks of the workbook being replaced, then write the new one safely, with the
     director's figures for `within` (default: the month of `today`) in its Summary."""
+    taken = take_before_replacing(store, path, today, force, dayfirst)
+    result = write(store, playbooks, path, today, include_all, within)
+    return ExportOutcome(path, taken, result)
+
+
+def take_before_replacing(
+    store: Store, path: Path, today: dt.date, force: bool = False, dayfirst: bool = True
+) -> SyncReport | None:
+    """What must happen before `path` is replaced: it can be (not open, not read-only), it is
+    ppo's (else only with `force`), and its ticks are taken; refused, unless forced, when it
+    holds entries ppo could not take. None when there is no file yet."""
     from ppo_checklist import workbook, workbook_read
 
     workbook.check_target(path)
-    taken = None
-    if path.exists():
-        try:
-            with workbook_read.opened(path) as book:
-                workbook_read.read_map(book, path)
-        except BadWorkbook as exc:
-            if not force:
-                raise BadWorkbook(
-                    _(
-                        "{path} exists and is not a ppo workbook ({e});"
-                        " not overwriting it without --force"
-                    ).format(path=path, e=exc)
-                ) from None
-        else:
-            taken = sync(store, path, today, dayfirst)
+    if not path.exists():
+        return None
+    try:
+        with workbook_read.opened(path) as book:
+            workbook_read.read_map(book, path)
+    except BadWorkbook as exc:
+        if force:
+            return None
+        raise BadWorkbook(
+            _(
+                "{path} exists and is not a ppo workbook ({e}); not overwriting it without --force"
+            ).format(path=path, e=exc)
+        ) from None
+    taken = sync(store, path, today, dayfirst)
+    if taken.untaken and not force:
+        raise UntakenEntries(refusal(taken))
+    return taken
+
+
+def write(
+    store: Store,
+    playbooks: Mapping[str, Playbook],
+    path: Path,
+    today: dt.date,
+    include_all: bool = False,
+    within: stats.Period | None = None,
+):
+    """The workbook at `path`, built beside it and renamed over it when complete; call
+    `take_before_replacing` first. Returns the `workbook.ExportResult`."""
+    from ppo_checklist import workbook
+
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
     # After the ticks are taken, so that the figures count them.
     kpis = stats.compute(store, within or stats.period(today), today)
@@ -187,5 +290,4 @@ def export(
         trips = store.iter_trips(include_all)
         return workbook.write_book(temp, trips, layouts, playbooks, today, kpis)
 
-    result = workbook.replace_atomically(path, build)
-    return ExportOutcome(path, taken, result)
+    return workbook.replace_atomically(path, build)

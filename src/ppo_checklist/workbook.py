@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ppo_checklist import __version__, schedule
-from ppo_checklist.errors import DateError, WorkbookError
+from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook, Step
 from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
@@ -78,10 +78,6 @@ def col_name(col: int) -> str:
 
 def quoted_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
-
-
-def text_literal(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
 
 
 # --- the one rule, written for the spreadsheet ----------------------------------------------
@@ -589,10 +585,15 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
     legend = book.add_worksheet(LEGEND_SHEET, worksheet_class=_sheet_class())
     meta = book.add_worksheet(META_SHEET, worksheet_class=_sheet_class())
     result = ExportResult()
+    exported: list[tuple] = []  # the input dates as written, for sync to tell the director's edits
     for trip in trips:
         writer = sheets[trip.playbook]
         refs = writer.write_trip(trip, write_text)
         result.trips += 1
+        dates = (trip.dates.get(anchor) for anchor in writer.layout.anchors)
+        exported.append(
+            ("dates", writer.layout.name, trip.id, *(serial(d) if d else "" for d in dates))
+        )
         if trip.cancelled_on is not None:
             continue  # a cancelled trip has nothing to do: it is not an action
         counts = result.by_manager.setdefault(trip.manager, Counts())
@@ -609,7 +610,7 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
     if kpis is not None:
         _write_kpis(book, summary, formats, write_text, kpis, row + 2)
     _write_legend(legend, formats, playbooks, layouts)
-    _write_meta(meta, layouts, today)
+    _write_meta(meta, layouts, today, exported)
     meta.hide()
     if layouts:
         book.worksheets()[0].activate()
@@ -706,6 +707,16 @@ class _ActionsWriter:
         ]
 
 
+def manager_criterion(name_ref: str) -> str:
+    """A COUNTIFS criterion matching the name in `name_ref` as it is: its `*`, `?` and `~`
+    escaped (spreadsheets read them as wildcards), and a reference rather than a literal,
+    which Excel limits to 255 characters. Case still does not count in COUNTIFS."""
+    escaped = name_ref
+    for char in ("~", "*", "?"):  # "~" first: it is the escape character itself
+        escaped = f'SUBSTITUTE({escaped},"{char}","~{char}")'
+    return f'"="&{escaped}'
+
+
 def _write_summary(
     ws, formats, actions: _ActionsWriter, result: ExportResult, today: dt.date
 ) -> int:
@@ -721,7 +732,7 @@ def _write_summary(
     row = 4
     for manager in sorted(result.by_manager, key=str.casefold):
         counts = result.by_manager[manager]
-        criterion = text_literal("=" + manager) if manager else '""'
+        criterion = manager_criterion(f"$A{row + 1}") if manager else '""'
         ws.write_string(row, 0, manager or _("(no manager)"))
         for col, status in enumerate(
             (schedule.DUE, schedule.OVERDUE, schedule.DONE, schedule.PENDING), start=1
@@ -958,8 +969,11 @@ def _write_legend(
     ws.set_column(3, 4, 14)
 
 
-def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date) -> None:
-    """What `ppo sync` relies on: the mark, and where each sheet's ids and ticks are."""
+def _write_meta(
+    ws, layouts: Sequence[SheetLayout], today: dt.date, exported: Sequence[tuple] = ()
+) -> None:
+    """What `ppo sync` relies on: the mark, where each sheet's ids, input dates and ticks
+    are, and each trip's input dates as exported (to tell the director's edits from ppo's)."""
     rows: list[tuple] = [
         ("format", FORMAT_MARK, FORMAT_VERSION),
         ("ppo", __version__),
@@ -967,9 +981,11 @@ def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date) -> None:
     ]
     for layout in layouts:
         rows.append(("sheet", layout.name, layout.playbook_id, layout.trip_header))
+        for anchor, col in layout.anchor_cols.items():
+            rows.append(("anchor", layout.name, anchor, layout.headers[col]))
         for sc in layout.steps:
             rows.append(("step", layout.name, sc.no, sc.id, sc.header, sc.tick_header))
-    for r, values in enumerate(rows):
+    for r, values in enumerate([*rows, *exported]):
         for c, value in enumerate(values):
             if isinstance(value, int):
                 ws.write_number(r, c, value)
@@ -986,8 +1002,15 @@ def lock_files(path: Path) -> list[Path]:
     return [p for p in candidates if p.exists()]
 
 
+def require_xlsx(path: Path) -> None:
+    """The workbook's name says what it is: an XLSX under `.csv` would fool everyone."""
+    if path.suffix.casefold() != ".xlsx":
+        raise BadInput(_("{path}: a workbook's name must end in .xlsx").format(path=path))
+
+
 def check_target(path: Path) -> None:
     """A clear error before any work when the workbook cannot be replaced."""
+    require_xlsx(path)
     folder = path.parent
     if not folder.is_dir():
         raise WorkbookError(_("no such folder: {folder}").format(folder=folder))

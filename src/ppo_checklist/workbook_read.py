@@ -13,13 +13,19 @@ import os
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ppo_checklist.errors import BadWorkbook, WorkbookError
 from ppo_checklist.i18n import _
-from ppo_checklist.workbook import FORMAT_MARK, FORMAT_VERSION, META_SHEET
+from ppo_checklist.workbook import (
+    ANCHOR_NAMES,
+    EXCEL_EPOCH,
+    FORMAT_MARK,
+    FORMAT_VERSION,
+    META_SHEET,
+)
 
 # A ppo workbook of 100 000 trips unpacks to about 400 MB of XML at a ratio near 15;
 # a zip bomb unpacks to many GB at ratios in the thousands.
@@ -34,6 +40,11 @@ class SheetMap:
     playbook: str
     trip_header: str
     steps: dict[int, tuple[str, str, str]]  # no -> (step id, date header, tick header)
+    # Input dates: anchor -> header, and per trip the dates as exported. A file from a ppo
+    # before these were recorded has neither: its input dates are compared with the store.
+    anchors: dict[str, str] = field(default_factory=dict)
+    exported: dict[int, dict[str, dt.date | None]] | None = None
+    legacy: bool = False  # no anchor rows: look for the input date headers ppo used then
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,8 @@ class RowTicks:
     row: int
     trip_id: int
     ticks: dict[int, tuple[str, Any]]  # no -> (cell name, value)
+    dates: dict[str, tuple[str, Any]] = field(default_factory=dict)  # anchor -> (cell, value)
+    exported: dict[str, dt.date | None] | None = None  # as written by ppo; None: unknown
 
 
 def check_zip(path: Path) -> None:
@@ -159,9 +172,29 @@ def read_map(book, path: Path) -> list[SheetMap]:
                 sheets[row[1]] = SheetMap(str(row[1]), str(row[2]), str(row[3]), {})
             elif row and row[0] == "step":
                 sheets[row[1]].steps[int(row[2])] = (str(row[3]), str(row[4]), str(row[5]))
-    except (IndexError, KeyError, TypeError, ValueError):
+            elif row and row[0] == "anchor":
+                sheets[row[1]].anchors[str(row[2])] = str(row[3])
+            elif row and row[0] == "dates":
+                sheet = sheets[row[1]]
+                if sheet.exported is None:
+                    sheet = sheets[row[1]] = replace(sheet, exported={})
+                values = (*row[3:], *[None] * len(sheet.anchors))
+                sheet.exported[int(row[2])] = {  # type: ignore[index]
+                    anchor: _serial_day(value) for anchor, value in zip(sheet.anchors, values)
+                }
+    except (IndexError, KeyError, TypeError, ValueError, OverflowError):
         raise BadWorkbook(_("{path}: the _ppo sheet is damaged").format(path=path)) from None
+    for name, sheet in sheets.items():
+        if not sheet.anchors:  # written before ppo recorded them: the headers it used
+            anchors = {a: str(h) for a, h in ANCHOR_NAMES.items()}
+            sheets[name] = replace(sheet, anchors=anchors, legacy=True)
     return list(sheets.values())
+
+
+def _serial_day(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    return EXCEL_EPOCH + dt.timedelta(days=int(value))
 
 
 def is_ppo_workbook(path: Path) -> bool:
@@ -209,6 +242,17 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             )
         tick_cols[no] = where[tick_header]
     letters = {no: get_column_letter(col + 1) for no, col in tick_cols.items()}
+    date_cols = {}
+    for anchor, header in sheet_map.anchors.items():
+        if header in where:
+            date_cols[anchor] = where[header]
+        elif not sheet_map.legacy:
+            raise BadWorkbook(
+                _("{path}: sheet '{s}' has no '{h}' column").format(
+                    path=path, s=sheet_map.name, h=header
+                )
+            )
+    date_letters = {anchor: get_column_letter(col + 1) for anchor, col in date_cols.items()}
     for number, row in enumerate(rows, start=2):
         trip = row[trip_col] if trip_col < len(row) else None
         if trip is None or trip == "":
@@ -223,7 +267,34 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             no: (f"{letters[no]}{number}", row[col] if col < len(row) else None)
             for no, col in tick_cols.items()
         }
-        yield RowTicks(sheet_map.name, number, trip_id, ticks)
+        dates = {
+            anchor: (f"{date_letters[anchor]}{number}", row[col] if col < len(row) else None)
+            for anchor, col in date_cols.items()
+        }
+        exported = None if sheet_map.exported is None else sheet_map.exported.get(trip_id)
+        yield RowTicks(sheet_map.name, number, trip_id, ticks, dates, exported)
+
+
+def input_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
+    """What an input date cell says: ("date", day), ("none", None) or ("bad", None)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "none", None
+    if isinstance(value, dt.datetime):
+        return "date", value.date()
+    if isinstance(value, dt.date):
+        return "date", value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return "date", EXCEL_EPOCH + dt.timedelta(days=int(value))
+        except OverflowError:
+            return "bad", None
+    from ppo_checklist.dates import parse_date
+    from ppo_checklist.errors import DateError
+
+    try:
+        return "date", parse_date(str(value).strip(), dayfirst)
+    except DateError:
+        return "bad", None
 
 
 def tick_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:

@@ -343,7 +343,9 @@ def test_summary_counts_steps_per_manager_with_live_formulas(agency):
     ]
     assert summary["A5"].value == "Ivan" and summary["A6"].value == "Olga"
     assert summary["C6"].value == (
-        "=COUNTIFS('Actions'!$C$2:$C$17,\"=Olga\",'Actions'!$H$2:$H$17,\"overdue\")"
+        "=COUNTIFS('Actions'!$C$2:$C$17,\"=\"&"
+        'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE($A6,"~","~~"),"*","~*"),"?","~?"),'
+        "'Actions'!$H$2:$H$17,\"overdue\")"
     )
     cached = openpyxl.load_workbook(path, data_only=True)["Summary"]
     table = [[c.value for c in row] for row in cached.iter_rows(min_row=5, max_row=7, max_col=6)]

@@ -217,3 +217,26 @@ def test_calc_paints_today_yellow_and_overdue_red_on_the_real_today(calc):
     assert yellow and red and green
     # Row 2 (due today) is yellow only; the overdue trips below it are red.
     assert max(yellow) < min(red)
+
+
+def test_calc_counts_managers_whose_names_look_like_wildcards_apart(tmp_path):
+    """`Ol*`, `Ol?a`, `O~lga` and `Olga` are four managers; a 300-character name still works."""
+    from conftest import Ppo
+
+    ppo = Ppo(tmp_path)
+    today = dt.date.today()
+    day = lambda n: iso(today + dt.timedelta(days=n))  # noqa: E731
+    managers = ["Ol*", "Ol?a", "O~lga", "Olga", "Я" * 300]
+    for n, manager in enumerate(managers):
+        ppo.add(f"Client {n}", day(0), day(10), day(20), "-m", manager)
+    book = tmp_path / "book.xlsx"
+    ppo.run("export", str(book))
+    profile = tmp_path / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+    soffice(profile, tmp_path / "out", CSV_ALL_SHEETS, book)
+    rows = sheet(tmp_path / "out", "book", "Summary")
+    live = rows[4 : [row[0] for row in rows].index("Total")]  # not the figures below it
+    steps = {row[0]: row[5] for row in live}
+    one_trip = openpyxl.load_workbook(book, data_only=True)["Summary"]["F5"].value
+    assert steps == {manager: str(one_trip) for manager in managers}

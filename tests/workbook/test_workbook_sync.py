@@ -111,7 +111,7 @@ def test_ticks_that_cannot_be_taken_are_reported_and_the_rest_taken(trips):
     tick(path, 2, 0, "✓")
     tick(path, 2, 1, "✓")
     trips.run("cancel", "2")
-    result = trips.run("sync", str(path), "--date", TODAY)
+    result = trips.run("sync", str(path), "--date", TODAY, code=1)  # cron's mail flags it
     out = result.stdout
     assert "'maybe' is not a tick" in out
     assert "2026-12-05 is in the future" in out
@@ -128,7 +128,7 @@ def test_ticks_for_trips_the_store_does_not_know_are_reported(trips, tmp_path):
     other = Ppo(tmp_path / "other")
     (tmp_path / "other").mkdir()
     other.add("Вера", "20.11.2026", "01.12.2026", "10.12.2026")
-    result = other.run("sync", str(path), "--date", TODAY)
+    result = other.run("sync", str(path), "--date", TODAY, code=1)
     assert "trip 2 is not in the store" in result.stdout
 
 
@@ -281,3 +281,119 @@ def test_sync_finds_ticks_after_the_director_sorted_the_sheet(trips):
     tick(path, 2, 3, "✓")
     trips.run("sync", str(path), "--date", TODAY)
     assert status(trips, 2, 3)[0] == "done" and status(trips, 1, 3)[0] != "done"
+
+
+# --- nothing the director typed is lost: export refuses what sync could not take ------------
+
+
+def set_input(path: Path, trip_id: int, header: str, value) -> None:
+    """What a director does: move an input date (light yellow) in the Checklist, save."""
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets:
+        if ws.title.startswith("Checklist"):
+            heads = {str(c.value): c.column for c in ws[1] if c.value}
+            for r in range(2, ws.max_row + 1):
+                if ws.cell(r, 1).value == trip_id:
+                    ws.cell(r, heads[header]).value = value
+    book.save(path)
+
+
+def test_export_refuses_to_replace_a_workbook_holding_ticks_sync_could_not_take(trips):
+    path, _ = export(trips)
+    tick(path, 1, 1, "сделано")
+    tick(path, 1, 2, "05.12.2026")  # in the future
+    tick(path, 2, 0, "✓")  # a good one: taken all the same
+    before = path.read_bytes()
+    result = trips.run("export", str(path), "--date", TODAY, code=1)
+    line = result.stderr.strip()
+    assert "\n" not in line
+    assert "holds 2 entries ppo could not take" in line
+    assert "'сделано' is not a tick" in line and "2026-12-05 is in the future" in line
+    assert "--force" in line and "took 1 ticks" in line
+    assert path.read_bytes() == before  # the director's entries are still there
+    assert status(trips, 2, 0) == ("done", "2026-11-30")
+
+
+def test_sync_then_export_still_refuses_what_sync_skipped(trips):
+    path, _ = export(trips)
+    tick(path, 1, 1, "сделано")
+    trips.run("sync", str(path), "--date", TODAY, code=1)
+    before = path.read_bytes()
+    trips.run("export", str(path), "--date", TODAY, code=1)
+    assert path.read_bytes() == before
+
+
+def test_export_with_force_overwrites_entries_it_could_not_take(trips):
+    path, _ = export(trips)
+    tick(path, 1, 1, "сделано")
+    trips.run("export", str(path), "--date", TODAY, "--force")
+    ws = openpyxl.load_workbook(path)["Checklist tour"]
+    heads = {str(c.value): c.column for c in ws[1] if c.value}
+    assert ws.cell(2, heads["✓ 1"]).value is None
+
+
+def test_back_filled_export_refuses_a_workbook_ticked_after_its_day(trips):
+    path, _ = export(trips)
+    tick(path, 1, 0, dt.datetime(2026, 11, 30))
+    before = path.read_bytes()
+    result = trips.run("export", str(path), "--date", "2026-11-28", code=1)
+    assert "in the future" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_sync_reports_an_input_date_edited_in_the_workbook_with_the_edit_command(trips):
+    path, _ = export(trips)
+    set_input(path, 2, "Departure", dt.datetime(2026, 12, 7))
+    result = trips.run("sync", str(path), "--date", TODAY, code=1)
+    assert "trip 2 departure 2026-12-07 differs (ppo has 2026-12-05)" in result.stdout
+    assert "ppo edit 2 --departure 2026-12-07" in result.stdout
+    assert "1 input dates differ" in result.stdout
+    assert trips.show(2)["dates"]["departure"] == "2026-12-05"  # ppo edit takes it, sync does not
+
+
+def test_export_refuses_to_revert_an_input_date_edited_in_the_workbook(trips):
+    path, _ = export(trips)
+    set_input(path, 2, "Departure", dt.datetime(2026, 12, 7))
+    before = path.read_bytes()
+    result = trips.run("export", str(path), "--date", TODAY, code=1)
+    assert "holds 1 entries ppo could not take" in result.stderr
+    assert "ppo edit 2 --departure 2026-12-07" in result.stderr
+    assert path.read_bytes() == before
+    trips.run("edit", "2", "--departure", "2026-12-07")  # taken: the export goes through
+    trips.run("export", str(path), "--date", TODAY)
+
+
+def test_an_input_date_that_is_not_a_date_is_reported(trips):
+    path, _ = export(trips)
+    set_input(path, 1, "Return", "soon")
+    result = trips.run("sync", str(path), "--date", TODAY, code=1)
+    assert "'soon' is not a date" in result.stdout
+
+
+def test_a_date_moved_with_ppo_edit_after_the_export_is_not_the_directors_edit(trips):
+    path, _ = export(trips)
+    trips.run("edit", "2", "--departure", "2026-12-09")
+    result = trips.run("sync", str(path), "--date", TODAY)  # the file holds what ppo wrote
+    assert "differs" not in result.stdout
+    trips.run("export", str(path), "--date", TODAY)
+    assert trips.show(2)["dates"]["departure"] == "2026-12-09"
+
+
+@pytest.mark.parametrize("name", ["c.csv", "checklist", "c.xlsx.bak"])
+def test_export_refuses_a_name_that_does_not_end_in_xlsx(trips, name):
+    result = trips.run("export", str(trips.home / name), "--date", TODAY, code=2)
+    assert result.stderr.strip().endswith("a workbook's name must end in .xlsx")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (trips.home / name).exists()
+
+
+def test_export_and_sync_accept_an_upper_case_xlsx_suffix(trips):
+    path, _ = export(trips, "BOOK.XLSX")
+    trips.run("sync", str(path), "--date", TODAY)
+
+
+def test_sync_refuses_a_name_that_does_not_end_in_xlsx(trips):
+    path, _ = export(trips)
+    renamed = path.rename(path.with_suffix(".csv"))
+    result = trips.run("sync", str(renamed), "--date", TODAY, code=2)
+    assert "must end in .xlsx" in result.stderr
