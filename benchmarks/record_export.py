@@ -15,11 +15,12 @@ import inspect
 import pickle
 import sys
 
+from xlsxwriter.chart import Chart
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-TRACKED = (Workbook, Worksheet, Format)
+TRACKED = (Workbook, Worksheet, Format, Chart)
 CHUNK = 50_000
 
 
