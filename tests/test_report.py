@@ -1,6 +1,5 @@
 """The daily report as cron runs it: no terminal, no input, a bare environment."""
 
-import importlib.util
 import os
 import re
 import stat
@@ -11,21 +10,12 @@ from conftest import PPO
 
 ANSI = re.compile(r"\x1b\[")
 
-# The .xlsx half comes from `ppo_checklist.workbook` (branch `workbook`). Until it is merged
-# the report writes and prints the Markdown, then fails in one line naming the workbook.
-WORKBOOK = importlib.util.find_spec("ppo_checklist.workbook") is not None
-needs_workbook = pytest.mark.skipif(not WORKBOOK, reason="ppo_checklist.workbook not merged yet")
-REPORT_FILES = ["ppo-2026-11-30.md", "ppo-2026-11-30.xlsx"] if WORKBOOK else ["ppo-2026-11-30.md"]
+REPORT_FILES = ["ppo-2026-11-30.md", "ppo-2026-11-30.xlsx"]
 
 
 def assert_done(result):
-    """Exit 0 and a silent stderr; without the workbook writer, its one-line failure."""
-    if WORKBOOK:
-        assert result.returncode == 0 and result.stderr == b"", result.stderr
-    else:
-        err = result.stderr.decode("utf-8")
-        assert result.returncode == 1 and err.startswith("ppo: this ppo has no workbook writer"), err
-        assert len(err.splitlines()) == 1
+    """Exit 0 and a silent stderr."""
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
 
 
 def cron(ppo, *args, home=None):
@@ -65,7 +55,6 @@ def test_report_as_cron_writes_both_files_and_prints_the_markdown(agency, tmp_pa
     assert "boris@example.ru" in printed
 
 
-@needs_workbook
 def test_report_workbook_is_the_directors_checklist(agency, tmp_path):
     from openpyxl import load_workbook
 
@@ -101,7 +90,7 @@ def test_report_files_follow_the_umask(agency, tmp_path):
 
 
 def test_report_date_defaults_to_ppo_today(agency, tmp_path):
-    agency("report", "--out", str(tmp_path), env={"PPO_TODAY": "2026-12-01"}, check=WORKBOOK)
+    agency("report", "--out", str(tmp_path), env={"PPO_TODAY": "2026-12-01"}, check=True)
     assert (tmp_path / "ppo-2026-12-01.md").exists()
 
 
@@ -152,7 +141,6 @@ def tick_report(path, trip_id: int, no: int, value) -> None:
     book.save(path)
 
 
-@needs_workbook
 def test_report_takes_the_ticks_of_the_days_workbook_before_replacing_it(agency, tmp_path):
     cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
     tick_report(tmp_path / "ppo-2026-11-30.xlsx", 1, 0, "✓")
@@ -164,7 +152,6 @@ def test_report_takes_the_ticks_of_the_days_workbook_before_replacing_it(agency,
     assert "4 actions: 2 overdue" in again.stdout.decode("utf-8")  # the Markdown counts it
 
 
-@needs_workbook
 def test_report_keeps_a_days_workbook_holding_entries_it_could_not_take(agency, tmp_path):
     cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
     book = tmp_path / "ppo-2026-11-30.xlsx"
@@ -178,7 +165,6 @@ def test_report_keeps_a_days_workbook_holding_entries_it_could_not_take(agency, 
     assert again.stdout.decode("utf-8").startswith("# ppo: actions for 30.11.2026")  # cron's mail
 
 
-@needs_workbook
 def test_report_does_not_replace_a_days_workbook_open_in_a_spreadsheet(agency, tmp_path):
     cron(agency, "report", "--out", str(tmp_path), "--date", "30.11.2026")
     book = tmp_path / "ppo-2026-11-30.xlsx"
@@ -189,7 +175,6 @@ def test_report_does_not_replace_a_days_workbook_open_in_a_spreadsheet(agency, t
     assert book.read_bytes() == before
 
 
-@needs_workbook
 def test_report_does_not_replace_a_file_of_the_days_name_that_ppo_did_not_write(agency, tmp_path):
     book = tmp_path / "ppo-2026-11-30.xlsx"
     book.write_bytes(b"the director's own notes")

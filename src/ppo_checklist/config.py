@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ppo_checklist.errors import ConfigError
+from ppo_checklist.errors import ConfigError, PpoError
 from ppo_checklist.i18n import _
 
 APP = "ppo"
@@ -65,18 +65,22 @@ def load(path: Path, required: bool) -> Config:
         if required:
             raise ConfigError(_("config file not found: {path}").format(path=path))
         return Config()
+    return from_mapping(read_toml(path, ConfigError, _("config")), str(path))
+
+
+def read_toml(path: Path, error: type[PpoError], kind: str) -> dict[str, Any]:
+    """A TOML file's content; an unreadable or broken file is `error`, naming `kind` and the file."""
     try:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python < 3.11
         import tomli as tomllib  # type: ignore[no-redef]
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(_("broken config {path}: {e}").format(path=path, e=exc)) from None
+        raise error(_("broken {kind} {path}: {e}").format(kind=kind, path=path, e=exc)) from None
     except OSError as exc:
-        raise ConfigError(_("cannot read config {path}: {e}").format(path=path, e=exc.strerror)) from None
-    return from_mapping(data, str(path))
+        raise error(_("cannot read {kind} {path}: {e}").format(kind=kind, path=path, e=exc.strerror)) from None
 
 
 def from_mapping(data: dict[str, Any], source: str) -> Config:

@@ -233,14 +233,13 @@ def map_header(header: Sequence[Any], source: str) -> dict[str, int]:
         columns[column] = position
     missing = [column for column in REQUIRED if column not in columns]
     if missing:
-        raise BadInput(
-            _("{src}: missing column {c} (e.g. {a})").format(
-                src=source,
-                c=", ".join(missing),
-                a=" / ".join(f"'{a}'" for a in COLUMNS[missing[0]][:3]),
-            )
-        )
+        raise _missing_columns(source, missing)
     return columns
+
+
+def _missing_columns(source: str, missing: list[str]) -> BadInput:
+    example = " / ".join(f"'{a}'" for a in COLUMNS[missing[0]][:3])
+    return BadInput(_("{src}: missing column {c} (e.g. {a})").format(src=source, c=", ".join(missing), a=example))
 
 
 def require_dates(table: RawTable, playbooks: dict[str, Playbook], source: str) -> None:
@@ -249,13 +248,7 @@ def require_dates(table: RawTable, playbooks: dict[str, Playbook], source: str) 
         return
     missing = [a for a in playbooks[DEFAULT_PLAYBOOK].dates if a not in table.columns]
     if missing:
-        raise BadInput(
-            _("{src}: missing column {c} (e.g. {a})").format(
-                src=source,
-                c=", ".join(missing),
-                a=" / ".join(f"'{a}'" for a in COLUMNS[missing[0]][:3]),
-            )
-        )
+        raise _missing_columns(source, missing)
 
 
 # --- checking rows (pure) --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ppo_checklist.config import read_toml
 from ppo_checklist.errors import NotFound, PlaybookError
 from ppo_checklist.i18n import _
 
@@ -225,22 +226,8 @@ def _text(value: Any) -> str:
     return value.strip()
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PlaybookError(_("broken playbook {file}: {e}").format(file=path, e=exc)) from None
-    except OSError as exc:
-        raise PlaybookError(_("cannot read playbook {file}: {e}").format(file=path, e=exc.strerror)) from None
-
-
 def load_file(path: Path) -> Playbook:
-    return parse_playbook(_read_toml(path), str(path))
+    return parse_playbook(read_toml(path, PlaybookError, _("playbook")), str(path))
 
 
 def shipped_dir() -> Path:
