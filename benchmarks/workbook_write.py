@@ -38,9 +38,7 @@ def seed(db: Path, n: int) -> None:
                 "return": p + dt.timedelta(days=20),
             }
             client = store.add_client(f"Client {i}", f"+7900{i:07d}", None)
-            store.add_trip(
-                client, f"Manager {i % 12}", "tour", dates, tracker.new_steps(tour, dates)
-            )
+            store.add_trip(client, f"Manager {i % 12}", "tour", dates, tracker.new_steps(tour, dates))
     store.close()
 
 
@@ -156,9 +154,7 @@ def main(sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for n in sizes:
             db, base = Path(folder) / f"s{n}.sqlite3", Path(folder)
-            subprocess.run(
-                [sys.executable, __file__, "--child", "seed", str(db), str(n)], check=True
-            )
+            subprocess.run([sys.executable, __file__, "--child", "seed", str(db), str(n)], check=True)
             for mode, args in (
                 ("ppo", [str(db), str(base / f"ppo{n}.xlsx")]),
                 ("xlsxwriter", [str(n), str(base / f"bare{n}.xlsx")]),

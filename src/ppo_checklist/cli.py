@@ -568,6 +568,7 @@ def _echo_taken(taken) -> None:
             typer.echo(line, err=True)
         typer.echo(taken.headline(), err=True)
 
+
 # --- the director's workbook: export and sync --------------------------------------------------
 
 

@@ -136,10 +136,14 @@ def _json_text(data: Any) -> str:
     a list of flat records: with `indent` json uses its pure-Python encoder (~3x slower;
     11 ms for `ppo today` at 100 000 trips), so each record goes through the C encoder
     with separators that lay it out as `indent=2` would."""
-    if not (isinstance(data, list) and data and all(
-        isinstance(r, dict) and r and all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in r.items())
-        for r in data
-    )):
+    if not (
+        isinstance(data, list)
+        and data
+        and all(
+            isinstance(r, dict) and r and all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in r.items())
+            for r in data
+        )
+    ):
         return json.dumps(data, ensure_ascii=False, indent=2)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",\n    ", ": ")).encode
     return "[\n" + ",\n".join("  {\n    " + encode(record)[1:-1] + "\n  }" for record in data) + "\n]"
@@ -167,14 +171,23 @@ def emit_md_table(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> 
 
 
 ACTION_COLUMNS = [
-    "trip_id", "client", "phone", "email", "manager", "playbook", "step_no", "step_id",
-    "step", "channel", "due", "status", "days_late",
+    "trip_id",
+    "client",
+    "phone",
+    "email",
+    "manager",
+    "playbook",
+    "step_no",
+    "step_id",
+    "step",
+    "channel",
+    "due",
+    "status",
+    "days_late",
 ]
 
 
 # --- for people ---------------------------------------------------------------------------
-
-
 
 
 def plain_table(out, columns: Sequence[str], rows: Sequence[Sequence[str]], title: str = "") -> bool:
@@ -243,8 +256,9 @@ def by_manager(actions: Sequence[Action]) -> dict[str, list[Action]]:
     return dict(sorted(groups.items(), key=lambda item: item[0].casefold()))
 
 
-def actions_table(actions: Sequence[Action], date_format: str, texts: dict[int, str] | None = None,
-                  title: str = "") -> None:
+def actions_table(
+    actions: Sequence[Action], date_format: str, texts: dict[int, str] | None = None, title: str = ""
+) -> None:
     out = console()
     if title:
         out.print(title, style="bold")
@@ -256,11 +270,17 @@ def actions_table(actions: Sequence[Action], date_format: str, texts: dict[int, 
         rows, styles = [], []
         for action in group:
             row = action.row
-            rows.append((
-                str(row.trip_id), row.client, row.phone or row.email or "",
-                f"{row.step_no} · {row.title}", CHANNEL_NAMES.get(row.channel, row.channel),
-                row.due.strftime(date_format), _late(action),
-            ))
+            rows.append(
+                (
+                    str(row.trip_id),
+                    row.client,
+                    row.phone or row.email or "",
+                    f"{row.step_no} · {row.title}",
+                    CHANNEL_NAMES.get(row.channel, row.channel),
+                    row.due.strftime(date_format),
+                    _late(action),
+                )
+            )
             styles.append({"overdue": "red", "due": "yellow"}.get(action.status, ""))
             if texts and id(action) in texts:
                 rows.append(("", "", "", texts[id(action)], "", "", ""))
@@ -284,8 +304,9 @@ def agenda_heading(day: dt.date, date_format: str) -> str:
     return _("ppo: actions for {day}").format(day=day.strftime(date_format))
 
 
-def actions_markdown(actions: Sequence[Action], date_format: str, heading: str,
-                     texts: dict[int, str] | None = None) -> str:
+def actions_markdown(
+    actions: Sequence[Action], date_format: str, heading: str, texts: dict[int, str] | None = None
+) -> str:
     """The day's actions grouped by manager, overdue first, with counts (for mail)."""
     lines = [f"# {heading}", "", count_line(actions), ""]
     for manager, group in by_manager(actions).items():
@@ -331,12 +352,17 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
         style = {"overdue": "red", "due": "yellow", "done": "green"}.get(step["status"], "")
         if trip.cancelled_on and step["status"] != "done":
             style = "dim"
-        rows.append((
-            str(step["no"]), f"{step['id']} · {step['title']}", CHANNEL_NAMES.get(step["channel"], step["channel"]),
-            dt.date.fromisoformat(step["due"]).strftime(date_format), step["status"],
-            dt.date.fromisoformat(step["done_on"]).strftime(date_format) if step["done_on"] else "",
-            step["note"],
-        ))
+        rows.append(
+            (
+                str(step["no"]),
+                f"{step['id']} · {step['title']}",
+                CHANNEL_NAMES.get(step["channel"], step["channel"]),
+                dt.date.fromisoformat(step["due"]).strftime(date_format),
+                step["status"],
+                dt.date.fromisoformat(step["done_on"]).strftime(date_format) if step["done_on"] else "",
+                step["note"],
+            )
+        )
         styles.append(style)
     if plain_table(out, columns, rows):
         return
@@ -364,8 +390,18 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
     for s in summaries:
         nxt = f"{s['next_step']} {dt.date.fromisoformat(s['next_due']).strftime(date_format)}" if s["next_due"] else ""
         style = "red" if s["overdue"] else ("yellow" if s["due"] else "")
-        table.add_row(str(s["trip_id"]), s["client"], s["phone"], s["manager"], s["playbook"], s["status"],
-                      f"{s['done']}/{s['steps']}", str(s["overdue"] or ""), nxt, style=style)
+        table.add_row(
+            str(s["trip_id"]),
+            s["client"],
+            s["phone"],
+            s["manager"],
+            s["playbook"],
+            s["status"],
+            f"{s['done']}/{s['steps']}",
+            str(s["overdue"] or ""),
+            nxt,
+            style=style,
+        )
     out.print(table)
     out.print(_("{n} trips").format(n=len(summaries)))
 
@@ -375,25 +411,44 @@ def playbooks_table(playbooks: dict[str, Playbook]) -> None:
 
     out = console()
     for playbook in playbooks.values():
-        table = Table(title=f"{playbook.id} · {playbook.title}", title_justify="left", title_style="bold",
-                      caption=f"{_('dates')}: {', '.join(playbook.dates + playbook.optional_dates)}\n{playbook.source}",
-                      caption_justify="left")
+        table = Table(
+            title=f"{playbook.id} · {playbook.title}",
+            title_justify="left",
+            title_style="bold",
+            caption=f"{_('dates')}: {', '.join(playbook.dates + playbook.optional_dates)}\n{playbook.source}",
+            caption_justify="left",
+        )
         for column in ("No", "Id", _("Step"), _("Channel"), _("When")):
             table.add_column(column)
         for step in playbook.steps:
-            table.add_row(str(step.no), step.id, step.title, CHANNEL_NAMES.get(step.channel, step.channel),
-                          f"{step.anchor} {step.offset.text}")
+            table.add_row(
+                str(step.no),
+                step.id,
+                step.title,
+                CHANNEL_NAMES.get(step.channel, step.channel),
+                f"{step.anchor} {step.offset.text}",
+            )
         out.print(table)
 
 
 def playbook_records(playbooks: dict[str, Playbook]) -> list[dict[str, Any]]:
     return [
         {
-            "id": pb.id, "title": pb.title, "dates": list(pb.dates), "optional_dates": list(pb.optional_dates),
+            "id": pb.id,
+            "title": pb.title,
+            "dates": list(pb.dates),
+            "optional_dates": list(pb.optional_dates),
             "source": pb.source,
             "steps": [
-                {"no": s.no, "id": s.id, "title": s.title, "channel": s.channel, "anchor": s.anchor,
-                 "offset": s.offset.text, "text": s.text}
+                {
+                    "no": s.no,
+                    "id": s.id,
+                    "title": s.title,
+                    "channel": s.channel,
+                    "anchor": s.anchor,
+                    "offset": s.offset.text,
+                    "text": s.text,
+                }
                 for s in pb.steps
             ],
         }

@@ -419,9 +419,7 @@ class Store:
             result.append((manager, playbook, no, step_id, days[due], days[done_on], count))
         return result  # type: ignore[return-value]
 
-    def outcome_trips(
-        self, start: dt.date, end: dt.date
-    ) -> list[tuple[int, str, dt.date | None, dt.date | None]]:
+    def outcome_trips(self, start: dt.date, end: dt.date) -> list[tuple[int, str, dt.date | None, dt.date | None]]:
         """(client id, manager, purchase, declined) of every trip not cancelled of the clients
         who bought a tour or declined from `start` through `end`: their whole history."""
         sql = (
@@ -535,16 +533,20 @@ class Store:
     def iter_trips(self, include_all: bool = False) -> Iterator[Trip]:
         """Trips with their steps in trip-id order, streamed: one query, grouped here, so
         the workbook of 100 000 trips never holds them all. Active only unless `include_all`."""
-        where = "" if include_all else (
-            " WHERE t.cancelled_on IS NULL"
-            " AND EXISTS (SELECT 1 FROM steps o WHERE o.trip_id = t.id AND o.done_on IS NULL)"
+        where = (
+            ""
+            if include_all
+            else (
+                " WHERE t.cancelled_on IS NULL"
+                " AND EXISTS (SELECT 1 FROM steps o WHERE o.trip_id = t.id AND o.done_on IS NULL)"
+            )
         )
-        step_columns = (
-            ", s.no, s.step_id, s.title, s.channel, s.due, s.done_on, s.done_at, s.done_note"
-        )
+        step_columns = ", s.no, s.step_id, s.title, s.channel, s.due, s.done_on, s.done_at, s.done_note"
         sql = (
             _TRIP_SELECT.replace(" FROM trips t", step_columns + " FROM trips t")
-            + " LEFT JOIN steps s ON s.trip_id = t.id" + where + " ORDER BY t.id, s.no"
+            + " LEFT JOIN steps s ON s.trip_id = t.id"
+            + where
+            + " ORDER BY t.id, s.no"
         )
         current: Sequence | None = None
         steps: list[TripStep] = []
@@ -573,7 +575,8 @@ class Store:
             result[playbook] = PlaybookUse([], dates, count)
         for playbook, no, sid, title, channel in self.db.execute(
             "SELECT t.playbook, s.no, MIN(s.step_id), MIN(s.title), MIN(s.channel)"
-            " FROM steps s JOIN trips t ON t.id = s.trip_id" + where
+            " FROM steps s JOIN trips t ON t.id = s.trip_id"
+            + where
             + " GROUP BY t.playbook, s.no ORDER BY t.playbook, s.no"
         ):
             result[playbook].steps.append((no, sid, title, channel))

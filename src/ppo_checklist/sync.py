@@ -66,10 +66,9 @@ class SyncReport:
             extras.append(_("{n} input dates differ from ppo's").format(n=len(self.differs)))
         if self.untouched:
             extras.append(
-                _(
-                    "{n} done in ppo but not ticked in the file:"
-                    " still done (ppo undo takes a mark back)"
-                ).format(n=len(self.untouched))
+                _("{n} done in ppo but not ticked in the file: still done (ppo undo takes a mark back)").format(
+                    n=len(self.untouched)
+                )
             )
         return text + (" (" + "; ".join(extras) + ")" if extras else "")
 
@@ -88,9 +87,7 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
         place = f"{row.sheet}!{row.row}"
         if row.trip_id in seen:
             report.skipped.append(
-                _("trip {t} appears again at {place}; its first row counts").format(
-                    t=row.trip_id, place=place
-                )
+                _("trip {t} appears again at {place}; its first row counts").format(t=row.trip_id, place=place)
             )
             continue
         seen[row.trip_id] = place
@@ -98,9 +95,7 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
             kind, day = workbook_read.input_day(value, dayfirst)
             if kind == "bad":
                 report.differs.append(
-                    _("{sheet}!{cell}: '{v}' is not a date").format(
-                        sheet=row.sheet, cell=cell, v=value
-                    )
+                    _("{sheet}!{cell}: '{v}' is not a date").format(sheet=row.sheet, cell=cell, v=value)
                 )
             elif row.exported is None or row.exported.get(anchor) != day:
                 edited.setdefault(row.trip_id, {})[anchor] = (f"{row.sheet}!{cell}", day)
@@ -144,25 +139,19 @@ def _take(
             cancelled_on, steps = marks[trip_id].cancelled_on, marks[trip_id].steps
             for no, (step_id, done_on) in sorted(steps.items()):
                 if done_on is not None and (trip_id, no) not in ticks:
-                    report.untouched.append(
-                        _("trip {t} step {n} ({sid})").format(t=trip_id, n=no, sid=step_id)
-                    )
+                    report.untouched.append(_("trip {t} step {n} ({sid})").format(t=trip_id, n=no, sid=step_id))
         for (trip_id, no), (cell, day) in ticks.items():
             if trip_id not in marks:
                 continue
             cancelled_on, steps = marks[trip_id].cancelled_on, marks[trip_id].steps
             if no not in steps:
-                report.skipped.append(
-                    _("{cell}: trip {t} has no step {n}").format(cell=cell, t=trip_id, n=no)
-                )
+                report.skipped.append(_("{cell}: trip {t} has no step {n}").format(cell=cell, t=trip_id, n=no))
                 continue
             step_id, done_on = steps[no]
             if done_on is not None:
                 report.already += 1
             elif cancelled_on is not None:
-                report.skipped.append(
-                    _("{cell}: trip {t} is cancelled").format(cell=cell, t=trip_id)
-                )
+                report.skipped.append(_("{cell}: trip {t} is cancelled").format(cell=cell, t=trip_id))
             else:
                 store.mark_done(trip_id, no, day, None)
                 report.taken.append(Taken(trip_id, no, step_id, day))
@@ -188,15 +177,17 @@ def _compare_dates(
             if day is None:
                 report.differs.append(
                     _("{cell}: trip {t} {anchor} is empty, ppo has {ours}").format(
-                        cell=cell, t=trip_id, anchor=anchor, ours=ours.isoformat()  # type: ignore[union-attr]
+                        cell=cell,
+                        t=trip_id,
+                        anchor=anchor,
+                        ours=ours.isoformat(),  # type: ignore[union-attr]
                     )
                 )
             else:
                 was = _("ppo has none") if ours is None else _("ppo has {d}").format(d=ours.isoformat())
                 report.differs.append(
                     _(
-                        "{cell}: trip {t} {anchor} {day} differs ({was});"
-                        " to take it: ppo edit {t} --{anchor} {day}"
+                        "{cell}: trip {t} {anchor} {day} differs ({was}); to take it: ppo edit {t} --{anchor} {day}"
                     ).format(cell=cell, t=trip_id, anchor=anchor, day=day.isoformat(), was=was)
                 )
 
@@ -213,8 +204,7 @@ def refusal(report: SyncReport, shown: int = 3) -> str:
         listed += _("; and {n} more (ppo sync lists them)").format(n=len(entries) - shown)
     took = _("took {n} ticks; ").format(n=len(report.taken)) if report.taken else ""
     return took + _(
-        "{path} holds {n} entries ppo could not take ({listed});"
-        " not replaced: fix them or use --force to overwrite"
+        "{path} holds {n} entries ppo could not take ({listed}); not replaced: fix them or use --force to overwrite"
     ).format(path=report.path, n=len(entries), listed=listed)
 
 
@@ -260,9 +250,9 @@ def take_before_replacing(
         if force:
             return None
         raise BadWorkbook(
-            _(
-                "{path} exists and is not a ppo workbook ({e}); not overwriting it without --force"
-            ).format(path=path, e=exc)
+            _("{path} exists and is not a ppo workbook ({e}); not overwriting it without --force").format(
+                path=path, e=exc
+            )
         ) from None
     taken = sync(store, path, today, dayfirst)
     if taken.untaken and not force:

@@ -187,9 +187,7 @@ def plan_sheets(
     """
     taken = {s.casefold() for s in (ACTIONS_SHEET, SUMMARY_SHEET, LEGEND_SHEET, META_SHEET)}
     layouts = []
-    order = sorted(
-        set(playbooks) | set(uses), key=lambda pb: (-(uses[pb].trips if pb in uses else 0), pb)
-    )
+    order = sorted(set(playbooks) | set(uses), key=lambda pb: (-(uses[pb].trips if pb in uses else 0), pb))
     for pb_id in order:
         playbook = playbooks.get(pb_id)
         use = uses.get(pb_id)
@@ -286,17 +284,13 @@ class _SheetWriter:
             for sc in layout.steps:
                 if sc.step is not None:
                     anchor = col_name(layout.anchor_cols[sc.step.anchor]) + "{r}"
-                    self.templates[sc.no] = due_formula(
-                        sc.step, anchor, start, sc.step.anchor == playbook.start
-                    )
+                    self.templates[sc.no] = due_formula(sc.step, anchor, start, sc.step.anchor == playbook.start)
 
     def expected_dues(self, trip: Trip) -> dict[int, dt.date]:
         if self.layout.playbook is None:
             return {}
         try:
-            return {
-                item.step.no: item.due for item in schedule.derive(self.layout.playbook, trip.dates)
-            }
+            return {item.step.no: item.due for item in schedule.derive(self.layout.playbook, trip.dates)}
         except DateError:
             return {}
 
@@ -305,9 +299,7 @@ class _SheetWriter:
         ws, f, layout = self.sheet, self.f, self.layout
         if self.row >= MAX_ROWS:
             raise WorkbookError(
-                _("too many {pb} trips for one sheet ({n})").format(
-                    pb=layout.playbook_id, n=MAX_ROWS - 1
-                )
+                _("too many {pb} trips for one sheet ({n})").format(pb=layout.playbook_id, n=MAX_ROWS - 1)
             )
         r = self.row
         ws.write_number(r, 0, trip.id)
@@ -331,9 +323,7 @@ class _SheetWriter:
                 continue
             template = self.templates.get(sc.no)
             if template is not None and expected.get(sc.no) == step.due:
-                ws.write_formula(
-                    r, sc.date_col, template.replace("{r}", excel_row), f["date"], serial(step.due)
-                )
+                ws.write_formula(r, sc.date_col, template.replace("{r}", excel_row), f["date"], serial(step.due))
             else:
                 # The playbook changed since the trip was scheduled (or is gone): the store's
                 # date is what ppo acts on, so the workbook shows it as a plain value.
@@ -375,11 +365,7 @@ class _SheetWriter:
         ws, layout = self.sheet, self.layout
         first, last = 1, self.row - 1
         r = str(first + 1)
-        cancelled = (
-            f'${col_name(layout.cancelled_col)}{r}<>""'
-            if layout.cancelled_col is not None
-            else None
-        )
+        cancelled = f'${col_name(layout.cancelled_col)}{r}<>""' if layout.cancelled_col is not None else None
         overdue_terms, due_terms = [], []
         for sc in layout.steps:
             date_ref, tick_ref = col_name(sc.date_col) + r, col_name(sc.tick_col) + r
@@ -432,13 +418,9 @@ class _SheetWriter:
                     "error_type": "warning",
                     "ignore_blank": True,
                     "input_title": _("Done?"),
-                    "input_message": _(
-                        "Choose ✓ when the step is done, or type the day it was done (DD.MM.YYYY)."
-                    ),
+                    "input_message": _("Choose ✓ when the step is done, or type the day it was done (DD.MM.YYYY)."),
                     "error_title": _("Not a tick"),
-                    "error_message": _(
-                        "ppo sync reads ✓ (or x, +, да, yes) or a date. Keep this value?"
-                    ),
+                    "error_message": _("ppo sync reads ✓ (or x, +, да, yes) or a date. Keep this value?"),
                 },
             )
         if not layout.steps:
@@ -495,12 +477,8 @@ def _formats(book) -> dict:
         "cf_overdue": book.add_format(
             {"bg_color": COLOURS["overdue"][0], "font_color": COLOURS["overdue"][1], "bold": True}
         ),
-        "cf_done": book.add_format(
-            {"bg_color": COLOURS["done"][0], "font_color": COLOURS["done"][1]}
-        ),
-        "cf_cancelled": book.add_format(
-            {"bg_color": COLOURS["cancelled"][0], "font_color": COLOURS["cancelled"][1]}
-        ),
+        "cf_done": book.add_format({"bg_color": COLOURS["done"][0], "font_color": COLOURS["done"][1]}),
+        "cf_cancelled": book.add_format({"bg_color": COLOURS["cancelled"][0], "font_color": COLOURS["cancelled"][1]}),
         "swatch": {name: fill(name) for name in ("input", "due", "overdue", "done", "cancelled")},
     }
 
@@ -548,9 +526,7 @@ def write_book(
     except BaseException:
         _discard(book)
         raise
-    book.set_properties(
-        {"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"}
-    )
+    book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
     book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
     try:
         book.close()
@@ -591,9 +567,7 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
         refs = writer.write_trip(trip, write_text)
         result.trips += 1
         dates = (trip.dates.get(anchor) for anchor in writer.layout.anchors)
-        exported.append(
-            ("dates", writer.layout.name, trip.id, *(serial(d) if d else "" for d in dates))
-        )
+        exported.append(("dates", writer.layout.name, trip.id, *(serial(d) if d else "" for d in dates)))
         if trip.cancelled_on is not None:
             continue  # a cancelled trip has nothing to do: it is not an action
         counts = result.by_manager.setdefault(trip.manager, Counts())
@@ -646,9 +620,7 @@ class _ActionsWriter:
             ws.write_string(0, col, header, self.f["header"])
         self.sheets.append((name, ws, 1))
 
-    def write(
-        self, trip: Trip, step, title: str, date_ref: str, tick_ref: str, status: str
-    ) -> None:
+    def write(self, trip: Trip, step, title: str, date_ref: str, tick_ref: str, status: str) -> None:
         name, ws, r = self.sheets[-1]
         if r >= MAX_ROWS:
             self._new_sheet()
@@ -667,9 +639,7 @@ class _ActionsWriter:
             f["date"],
             TICK if step.done_on else "",
         )
-        ws.write_formula(
-            r, self.STATUS_COL, self.status_template.replace("{r}", str(r + 1)), None, status
-        )
+        ws.write_formula(r, self.STATUS_COL, self.status_template.replace("{r}", str(r + 1)), None, status)
         self.sheets[-1] = (name, ws, r + 1)
 
     def finish(self) -> None:
@@ -701,10 +671,7 @@ class _ActionsWriter:
 
     def column_ranges(self, col: int) -> list[str]:
         letter = col_name(col)
-        return [
-            f"{quoted_sheet(name)}!${letter}$2:${letter}${max(rows, 2)}"
-            for name, _ws, rows in self.sheets
-        ]
+        return [f"{quoted_sheet(name)}!${letter}$2:${letter}${max(rows, 2)}" for name, _ws, rows in self.sheets]
 
 
 def manager_criterion(name_ref: str) -> str:
@@ -717,9 +684,7 @@ def manager_criterion(name_ref: str) -> str:
     return f'"="&{escaped}'
 
 
-def _write_summary(
-    ws, formats, actions: _ActionsWriter, result: ExportResult, today: dt.date
-) -> int:
+def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, today: dt.date) -> int:
     """The live table of steps per manager; returns the row of its Total."""
     ws.write_string(0, 0, _("ППО: steps per manager"), formats["title"])
     ws.write_string(1, 0, _("As of"))
@@ -734,12 +699,8 @@ def _write_summary(
         counts = result.by_manager[manager]
         criterion = manager_criterion(f"$A{row + 1}") if manager else '""'
         ws.write_string(row, 0, manager or _("(no manager)"))
-        for col, status in enumerate(
-            (schedule.DUE, schedule.OVERDUE, schedule.DONE, schedule.PENDING), start=1
-        ):
-            terms = [
-                f'COUNTIFS({m},{criterion},{s},"{status}")' for m, s in zip(managers, statuses)
-            ]
+        for col, status in enumerate((schedule.DUE, schedule.OVERDUE, schedule.DONE, schedule.PENDING), start=1):
+            terms = [f'COUNTIFS({m},{criterion},{s},"{status}")' for m, s in zip(managers, statuses)]
             ws.write_formula(row, col, "=" + "+".join(terms), None, getattr(counts, status))
         ws.write_formula(
             row,
@@ -890,30 +851,19 @@ def _insert_rate_chart(book, ws, kpis: Report, first: int, last: int) -> None:
     ws.insert_chart(3, CHART_COL, chart)
 
 
-def _write_legend(
-    ws, formats, playbooks: Mapping[str, Playbook], layouts: Sequence[SheetLayout]
-) -> None:
+def _write_legend(ws, formats, playbooks: Mapping[str, Playbook], layouts: Sequence[SheetLayout]) -> None:
     lines = [
         (
             "input",
-            _(
-                "An input date (purchase, departure, return, declined):"
-                " edit it and the step dates tied to it move."
-            ),
+            _("An input date (purchase, departure, return, declined): edit it and the step dates tied to it move."),
         ),
         (
             "due",
-            _(
-                "A step due today and not ticked;"
-                " the client's name is yellow when any step is due today."
-            ),
+            _("A step due today and not ticked; the client's name is yellow when any step is due today."),
         ),
         (
             "overdue",
-            _(
-                "A step past its date and not ticked;"
-                " the client's name is red when any step is overdue."
-            ),
+            _("A step past its date and not ticked; the client's name is red when any step is overdue."),
         ),
         ("done", _("A ticked step.")),
         ("cancelled", _("A cancelled trip (ppo export --all): nothing more to do.")),
@@ -927,19 +877,10 @@ def _write_legend(
     row += 1
     notes = [
         _("Colours follow TODAY(): the workbook is right on the day it is opened."),
-        _(
-            "To tick a step choose ✓ in the narrow column beside its date,"
-            " or type the day it was done (DD.MM.YYYY)."
-        ),
+        _("To tick a step choose ✓ in the narrow column beside its date, or type the day it was done (DD.MM.YYYY)."),
         _("Then run: ppo sync FILE.xlsx (ppo export over this file takes the ticks first, too)."),
-        _(
-            "Filter freely; do not sort the Checklist sheets:"
-            " the Actions sheet points at their cells by position."
-        ),
-        _(
-            "Offsets: P purchase, D departure, R return, X declined;"
-            " d days, w weeks, m months, y years."
-        ),
+        _("Filter freely; do not sort the Checklist sheets: the Actions sheet points at their cells by position."),
+        _("Offsets: P purchase, D departure, R return, X declined; d days, w weeks, m months, y years."),
     ]
     for text in notes:
         ws.write_string(row, 0, text)
@@ -959,8 +900,7 @@ def _write_legend(
             ws.write_string(
                 row,
                 4,
-                f"{ANCHOR_NAMES[step.anchor]} {step.offset.text}"
-                f" ({step.offset.label(ANCHOR_LETTERS[step.anchor])})",
+                f"{ANCHOR_NAMES[step.anchor]} {step.offset.text} ({step.offset.label(ANCHOR_LETTERS[step.anchor])})",
             )
             row += 1
     ws.set_column(0, 0, 8)
@@ -969,9 +909,7 @@ def _write_legend(
     ws.set_column(3, 4, 14)
 
 
-def _write_meta(
-    ws, layouts: Sequence[SheetLayout], today: dt.date, exported: Sequence[tuple] = ()
-) -> None:
+def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date, exported: Sequence[tuple] = ()) -> None:
     """What `ppo sync` relies on: the mark, where each sheet's ids, input dates and ticks
     are, and each trip's input dates as exported (to tell the director's edits from ppo's)."""
     rows: list[tuple] = [
@@ -1019,10 +957,9 @@ def check_target(path: Path) -> None:
     locks = lock_files(path)
     if locks:
         raise WorkbookError(
-            _(
-                "{path} is open in a spreadsheet (lock file {lock});"
-                " close it first, or remove a stale lock"
-            ).format(path=path, lock=locks[0].name)
+            _("{path} is open in a spreadsheet (lock file {lock}); close it first, or remove a stale lock").format(
+                path=path, lock=locks[0].name
+            )
         )
     # The write bits too: root (or a Windows admin) may write anyway, but the owner said no.
     if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
@@ -1037,9 +974,7 @@ def replace_atomically(path: Path, build: Callable[[Path], object]):
     try:
         fd, name = tempfile.mkstemp(prefix=f".~ppo-{path.stem}-", suffix=".xlsx", dir=path.parent)
     except OSError as exc:
-        raise WorkbookError(
-            _("cannot write in {folder}: {e}").format(folder=path.parent, e=exc.strerror)
-        ) from None
+        raise WorkbookError(_("cannot write in {folder}: {e}").format(folder=path.parent, e=exc.strerror)) from None
     os.close(fd)
     temp = Path(name)
     try:

@@ -66,13 +66,9 @@ def check_zip(path: Path) -> None:
             total = 0
             for info in archive.infolist():
                 total += info.file_size
-                if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
-                    info.compress_size, 1
-                ):
+                if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                     raise BadWorkbook(
-                        _(
-                            "{path}: refused: {member} would unpack {n}× its size (a zip bomb?)"
-                        ).format(
+                        _("{path}: refused: {member} would unpack {n}× its size (a zip bomb?)").format(
                             path=path,
                             member=info.filename,
                             n=info.file_size // max(info.compress_size, 1),
@@ -80,9 +76,7 @@ def check_zip(path: Path) -> None:
                     )
             if total > MAX_UNPACKED:
                 raise BadWorkbook(
-                    _("{path}: refused: it would unpack to {mb} MB").format(
-                        path=path, mb=total // 1024**2
-                    )
+                    _("{path}: refused: it would unpack to {mb} MB").format(path=path, mb=total // 1024**2)
                 )
     except zipfile.BadZipFile:
         raise BadWorkbook(_("{path} is not an XLSX workbook").format(path=path)) from None
@@ -116,18 +110,14 @@ def opened(path: Path):
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except OSError as exc:
-        raise WorkbookError(
-            _("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)
-        ) from None
+        raise WorkbookError(_("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)) from None
     except Exception as exc:  # openpyxl raises many kinds on a broken file, wrapping some
         hostile = _cause(exc, DefusedXmlException)
         if hostile is not None:
             raise BadWorkbook(
                 _("{path}: refused: hostile XML ({e})").format(path=path, e=type(hostile).__name__)
             ) from None
-        raise BadWorkbook(
-            _("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))
-        ) from None
+        raise BadWorkbook(_("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))) from None
     try:
         yield book
     finally:
@@ -150,9 +140,7 @@ def _reason(exc: Exception) -> str:
 
 def read_map(book, path: Path) -> list[SheetMap]:
     """The `_ppo` sheet: the mark, and each checklist sheet's headers; else not ppo's."""
-    not_ours = BadWorkbook(
-        _("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path)
-    )
+    not_ours = BadWorkbook(_("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path))
     if META_SHEET not in book.sheetnames:
         raise not_ours
     rows = [tuple(r) for r in book[META_SHEET].iter_rows(values_only=True)]
@@ -160,11 +148,7 @@ def read_map(book, path: Path) -> list[SheetMap]:
         raise not_ours
     version = rows[0][2] if len(rows[0]) > 2 else None
     if not isinstance(version, (int, float)) or int(version) > FORMAT_VERSION:
-        raise BadWorkbook(
-            _("{path} was written by a newer ppo (format {v}): upgrade ppo").format(
-                path=path, v=version
-            )
-        )
+        raise BadWorkbook(_("{path} was written by a newer ppo (format {v}): upgrade ppo").format(path=path, v=version))
     sheets: dict[str, SheetMap] = {}
     try:
         for row in rows[1:]:
@@ -211,11 +195,7 @@ def iter_ticks(path: Path) -> Iterator[RowTicks]:
     with opened(path) as book:
         for sheet_map in read_map(book, path):
             if sheet_map.name not in book.sheetnames:
-                raise BadWorkbook(
-                    _("{path}: sheet '{s}' is missing (renamed?)").format(
-                        path=path, s=sheet_map.name
-                    )
-                )
+                raise BadWorkbook(_("{path}: sheet '{s}' is missing (renamed?)").format(path=path, s=sheet_map.name))
             yield from _sheet_ticks(book[sheet_map.name], sheet_map, path)
 
 
@@ -228,17 +208,13 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
     trip_col = where.get(sheet_map.trip_header)
     if trip_col is None:
         raise BadWorkbook(
-            _("{path}: sheet '{s}' has no '{h}' column").format(
-                path=path, s=sheet_map.name, h=sheet_map.trip_header
-            )
+            _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=sheet_map.trip_header)
         )
     tick_cols = {}
     for no, (_sid, _date_header, tick_header) in sheet_map.steps.items():
         if tick_header not in where:
             raise BadWorkbook(
-                _("{path}: sheet '{s}' has no '{h}' column").format(
-                    path=path, s=sheet_map.name, h=tick_header
-                )
+                _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=tick_header)
             )
         tick_cols[no] = where[tick_header]
     letters = {no: get_column_letter(col + 1) for no, col in tick_cols.items()}
@@ -248,9 +224,7 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             date_cols[anchor] = where[header]
         elif not sheet_map.legacy:
             raise BadWorkbook(
-                _("{path}: sheet '{s}' has no '{h}' column").format(
-                    path=path, s=sheet_map.name, h=header
-                )
+                _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=header)
             )
     date_letters = {anchor: get_column_letter(col + 1) for anchor, col in date_cols.items()}
     for number, row in enumerate(rows, start=2):
@@ -263,10 +237,7 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             continue  # a note or a total someone typed under the table
         if trip_id != trip:
             continue
-        ticks = {
-            no: (f"{letters[no]}{number}", row[col] if col < len(row) else None)
-            for no, col in tick_cols.items()
-        }
+        ticks = {no: (f"{letters[no]}{number}", row[col] if col < len(row) else None) for no, col in tick_cols.items()}
         dates = {
             anchor: (f"{date_letters[anchor]}{number}", row[col] if col < len(row) else None)
             for anchor, col in date_cols.items()

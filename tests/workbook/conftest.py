@@ -29,9 +29,7 @@ class Ppo:
             self.env["PPO_CONFIG"] = str(config)
 
     def run(self, *args: str, code: int | None = 0) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(PPO), *args], env=self.env, capture_output=True, text=True, timeout=600
-        )
+        result = subprocess.run([str(PPO), *args], env=self.env, capture_output=True, text=True, timeout=600)
         if code is not None:
             assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
         return result

@@ -54,9 +54,7 @@ def agency(tmp_path_factory):
     return ppo
 
 
-def export(
-    ppo, *more: str, name: str = "checklist.xlsx"
-) -> tuple[Path, subprocess.CompletedProcess]:
+def export(ppo, *more: str, name: str = "checklist.xlsx") -> tuple[Path, subprocess.CompletedProcess]:
     path = ppo.home / name
     result = ppo.run("export", str(path), "--date", TODAY, *more)
     return path, result
@@ -210,14 +208,10 @@ def test_a_step_whose_playbook_changed_is_written_as_ppo_s_stored_date(tmp_path)
     config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
     ppo = Ppo(tmp_path, config)
     trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
-    (playbooks / "anniversary.toml").write_text(
-        MONTHS_PLAYBOOK.replace('"+1m"', '"+2m"'), encoding="utf-8"
-    )
+    (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK.replace('"+1m"', '"+2m"'), encoding="utf-8")
     path, _ = export(ppo)
     ws = openpyxl.load_workbook(path)["Checklist anniversary"]
-    assert ws.cell(2, step_col(ws, 0)).value == dt.datetime(
-        2026, 2, 28
-    )  # the store's, not a formula
+    assert ws.cell(2, step_col(ws, 0)).value == dt.datetime(2026, 2, 28)  # the store's, not a formula
     assert ws.cell(2, step_col(ws, 1)).value == "=EDATE(F2,12)"
     assert ppo.show(trip)["steps"][0]["due"] == "2026-02-28"
 
@@ -233,9 +227,7 @@ def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
     rules = {}
     for cf in tour.conditional_formatting:
         for rule in cf.rules:
-            rules.setdefault(str(cf.sqref), []).append(
-                (rule.formula[0], rule.dxf.fill.bgColor.rgb, rule.stopIfTrue)
-            )
+            rules.setdefault(str(cf.sqref), []).append((rule.formula[0], rule.dxf.fill.bgColor.rgb, rule.stopIfTrue))
     on_dates = rules[f"{letter}2:{letter}3"]
     assert on_dates == [
         (f'{tick}2<>""', "FFDCEFD8", True),
@@ -310,19 +302,13 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
         "Status",
     ]
     rows = list(actions.iter_rows(min_row=2, values_only=True))
-    assert (
-        len(rows) == 7 + 7 + 2
-    )  # trips 1, 2 and the declined client; not the cancelled or finished
+    assert len(rows) == 7 + 7 + 2  # trips 1, 2 and the declined client; not the cancelled or finished
     first = rows[0]
     assert first[:5] == (1, "Анна Петрова", "Olga", "0 · Подписать на серию ППО-ДО", "e-mail")
     assert first[5] == "='Checklist tour'!$I$2"
     assert first[6] == "=IF('Checklist tour'!$J$2=\"\",\"\",'Checklist tour'!$J$2)"
     assert first[7].startswith('=IF(G2<>"","done",IF(AND(G2="",ISNUMBER(F2),F2<TODAY()),"overdue"')
-    cached = list(
-        openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(
-            min_row=2, values_only=True
-        )
-    )
+    cached = list(openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(min_row=2, values_only=True))
     assert cached[0][5:] == (dt.datetime(2026, 11, 20), "✓", "done")
     assert cached[1][5:] == (dt.datetime(2026, 11, 30), None, "due")
     statuses = {(r[0], r[3][0]): r[7] for r in cached}
@@ -369,12 +355,7 @@ def test_export_all_adds_finished_and_cancelled_trips_greyed(agency):
 
 def test_legend_explains_the_colours_and_each_playbook(agency):
     path, _ = written(agency)
-    legend = [
-        c
-        for row in openpyxl.load_workbook(path)["Legend"].iter_rows(values_only=True)
-        for c in row
-        if c
-    ]
+    legend = [c for row in openpyxl.load_workbook(path)["Legend"].iter_rows(values_only=True) for c in row if c]
     text = "\n".join(map(str, legend))
     assert "due today" in text and "overdue" in text and "ppo sync" in text
     assert "tour · " in text and "declined · " in text and "reminder" in text
@@ -416,8 +397,14 @@ def test_fast_sheet_prepares_formulas_as_xlsxwriter_does():
     for sheet in (plain, fast):
         sheet.use_future_functions = False
     formulas = [
-        "=MAX(G2-1,F2)", "=EDATE(H2,11)", '=IF(J2="","",1)', "=XLOOKUP(A1,B:B,C:C)", "=_xlfn.STDEV.S(A1:A3)",
-        '=COUNTIFS(Actions!C:C,A2,Actions!H:H,"overdue")', "=SORT(A1:A9)", "=SINGLE(A1)",
+        "=MAX(G2-1,F2)",
+        "=EDATE(H2,11)",
+        '=IF(J2="","",1)',
+        "=XLOOKUP(A1,B:B,C:C)",
+        "=_xlfn.STDEV.S(A1:A3)",
+        '=COUNTIFS(Actions!C:C,A2,Actions!H:H,"overdue")',
+        "=SORT(A1:A9)",
+        "=SINGLE(A1)",
     ]
     for formula in formulas:
         assert fast._prepare_formula(formula) == plain._prepare_formula(formula), formula

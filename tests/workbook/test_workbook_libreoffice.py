@@ -78,9 +78,7 @@ def calc(tmp_path_factory):
         "overdue": ppo.add("Overdue", day(-20), day(10), day(20), "-m", "Ivan"),
         "ticked": ppo.add("Ticked", day(-5), day(3), day(9), "-m", ""),
         "declined": ppo.json("decline", "Declined", "--date", day(-8), "-m", "Olga")["trip_id"],
-        "months": ppo.add(
-            "Month End", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary"
-        ),
+        "months": ppo.add("Month End", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary"),
     }
     ppo.run("done", str(trips["ticked"]), "0", "--date", day(-4))
     book = home / "book.xlsx"
@@ -114,9 +112,7 @@ def sheet(out: Path, book: str, name: str) -> list[list[str]]:
 
 
 def step_columns(header: list[str]) -> dict[int, int]:
-    return {
-        int(h.split(" · ")[0]): i for i, h in enumerate(header) if " · " in h and h[0].isdigit()
-    }
+    return {int(h.split(" · ")[0]): i for i, h in enumerate(header) if " · " in h and h[0].isdigit()}
 
 
 def test_calc_opens_every_sheet_without_errors(calc):
@@ -131,9 +127,7 @@ def test_calc_opens_every_sheet_without_errors(calc):
     ):
         cells = [c for row in sheet(out, "book", name) for c in row]
         assert cells, name
-        assert not [
-            c for c in cells if c.startswith(("Err:", "#NAME", "#VALUE", "#REF", "#N/A"))
-        ], name
+        assert not [c for c in cells if c.startswith(("Err:", "#NAME", "#VALUE", "#REF", "#N/A"))], name
 
 
 def test_calc_computes_the_step_dates_ppo_scheduled_even_after_a_departure_is_moved(calc):
@@ -200,10 +194,7 @@ def rows_painted(path: Path, colour: tuple[int, int, int]) -> list[int]:
         hits = sum(
             1
             for x in range(0, width * 3, 3)
-            if abs(line[x] - colour[0])
-            + abs(line[x + 1] - colour[1])
-            + abs(line[x + 2] - colour[2])
-            < 40
+            if abs(line[x] - colour[0]) + abs(line[x + 1] - colour[1]) + abs(line[x + 2] - colour[2]) < 40
         )
         if hits >= 3:
             found.append(y)

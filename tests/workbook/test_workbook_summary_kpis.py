@@ -96,8 +96,7 @@ def kpis(ws) -> dict:
         for r in rows_until_blank(ws, steps_head + 1)
     ]
     outcomes = {
-        OUTCOMES[ws.cell(r, 1).value]: ws.cell(r, 2).value
-        for r in rows_until_blank(ws, column_a.index("Outcomes") + 2)
+        OUTCOMES[ws.cell(r, 1).value]: ws.cell(r, 2).value for r in rows_until_blank(ws, column_a.index("Outcomes") + 2)
     }
     return {
         "title": ws.cell(title, 1).value,

@@ -139,9 +139,7 @@ def test_sync_refuses_a_workbook_ppo_did_not_write(trips, tmp_path):
     book.save(foreign)
     before = store_rows(trips)
     result = trips.run("sync", str(foreign), code=2)
-    assert (
-        result.stderr.count("\n") == 1 and "not a workbook written by ppo export" in result.stderr
-    )
+    assert result.stderr.count("\n") == 1 and "not a workbook written by ppo export" in result.stderr
     assert store_rows(trips) == before
 
 
