@@ -160,10 +160,10 @@ def build_store_in_process(db: Path, csv_path: Path) -> None:
     """(Run by `internal`.) TEMPORARY stand-in for `ppo import` until it lands: one transaction through Store."""
     from ppo_checklist import playbooks, tracker
     from ppo_checklist.dates import parse_date
-    from ppo_checklist.store import Store
+    from ppo_checklist.store import open_store
 
     known = playbooks.load_all(None)
-    store = Store.open(db)
+    store = open_store(db)
     with store.write(), csv_path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             playbook = known[row["playbook"] or "tour"]
@@ -177,13 +177,13 @@ def build_store_in_process(db: Path, csv_path: Path) -> None:
 
 def add_history(db: Path, today: dt.date) -> dict[str, int]:
     """Done marks and cancellations, as the managers would have made them, through Store."""
-    from ppo_checklist.store import Store
+    from ppo_checklist.store import open_store
 
     with sqlite3.connect(db) as conn:
         steps = [(t, n, dt.date.fromisoformat(d)) for t, n, d in conn.execute("SELECT trip_id, no, due FROM steps")]
         trip_ids = [t for (t,) in conn.execute("SELECT id FROM trips ORDER BY id")]
     done, cancelled = synthetic.history(steps, trip_ids, today)
-    store = Store.open(db)
+    store = open_store(db)
     with store.write():
         for trip_id, no, day in done:
             store.mark_done(trip_id, no, day, None)
@@ -205,9 +205,9 @@ def open_steps(db: Path, today: dt.date, count: int) -> list[tuple[int, int]]:
 
 def today_plan(db: Path, today: dt.date) -> list[str]:
     """EXPLAIN QUERY PLAN of the query `ppo today` runs (caught as ppo's Store runs it)."""
-    from ppo_checklist.store import Store
+    from ppo_checklist.store import open_store
 
-    store = Store.open(db)
+    store = open_store(db)
     statements: list[str] = []
     store.db.set_trace_callback(statements.append)
     store.agenda(until=today)

@@ -24,10 +24,10 @@ STEPS = 7
 
 def seed(db: Path, n: int) -> None:
     from ppo_checklist import playbooks, tracker
-    from ppo_checklist.store import Store
+    from ppo_checklist.store import open_store
 
     tour = playbooks.load_all()["tour"]
-    store = Store.open(db)
+    store = open_store(db)
     start = dt.date(2026, 1, 1)
     with store.write():
         for i in range(n):
@@ -44,9 +44,9 @@ def seed(db: Path, n: int) -> None:
 
 def ppo_export(db: Path, out: Path) -> None:
     from ppo_checklist import playbooks, sync
-    from ppo_checklist.store import Store
+    from ppo_checklist.store import open_store
 
-    store = Store.open(db)
+    store = open_store(db)
     sync.export(store, playbooks.load_all(), out, dt.date(2026, 6, 1))
 
 

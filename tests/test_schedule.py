@@ -140,7 +140,7 @@ def derived_or_error(outcome):
 
 
 def test_store_date_columns_are_in_the_deriver_s_anchor_order():
-    from ppo_checklist.store import DATE_COLUMNS
+    from ppo_checklist.store.sql import DATE_COLUMNS
 
     assert tuple(DATE_COLUMNS) == playbooks.ANCHORS
 

@@ -11,7 +11,6 @@ import datetime as dt
 import importlib
 import importlib.util
 import os
-import sqlite3
 import sys
 import types
 from enum import Enum
@@ -67,7 +66,7 @@ class Format(str, Enum):
 class Session:
     """What a command needs, opened only when it is first asked for."""
 
-    def __init__(self, db: Optional[Path], config: Optional[Path]):
+    def __init__(self, db: Optional[str], config: Optional[Path]):
         self._db_option = db
         self._config_option = config
         self._config: Optional[Config] = None
@@ -83,11 +82,18 @@ class Session:
         return self._config
 
     @property
+    def location(self):
+        """Where the store is: --db or $PPO_DB, else the config's `store`, else the default file."""
+        from ppo_checklist.store import parse_location
+
+        return parse_location(self._db_option or self.config.store or default_db_path())
+
+    @property
     def store(self):
         if self._store is None:
-            from ppo_checklist.store import Store
+            from ppo_checklist.store import open_store
 
-            self._store = Store.open(self._db_option or default_db_path())
+            self._store = open_store(self.location)
         return self._store
 
     @property
@@ -135,7 +141,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Optional[Path] = typer.Option(None, "--db", envvar="PPO_DB", help=_("The store (SQLite file).")),
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="PPO_DB", help=_("The store: an SQLite file, or a postgresql://user@host/db URL.")
+    ),
     config: Optional[Path] = typer.Option(None, "--config", envvar="PPO_CONFIG", help=_("Configuration file (TOML).")),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help=_("Show the version.")),
 ) -> None:
@@ -622,6 +630,75 @@ def sync_(
 # --- the one place where errors become messages ----------------------------------------------
 
 
+# --- the store as a whole ------------------------------------------------------------------
+
+store_app = typer.Typer(
+    name="store",
+    help=_("The store as a whole: what it holds, moving it, backups, checks."),
+    no_args_is_help=True,
+)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("info")
+def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
+    """Where the store is (never with its password), its schema and what it holds."""
+    from dataclasses import asdict
+
+    from ppo_checklist import store_admin
+
+    record = asdict(store_admin.info(_session(ctx).store))
+    if fmt is Format.json:
+        render.emit_json(record)
+    elif fmt in (Format.csv, Format.md):
+        (render.emit_csv if fmt is Format.csv else render.emit_md_table)([record], list(record))
+    else:
+        for key, value in record.items():
+            typer.echo(f"{key}: {value}")
+
+
+@store_app.command("copy")
+def store_copy(
+    source: str = typer.Argument(..., help=_("The store to copy from (a path or a postgresql:// URL).")),
+    target: str = typer.Argument(..., help=_("The store to copy into; it must hold no trips.")),
+) -> None:
+    """Moves an agency's whole store to another (SQLite file <-> PostgreSQL), in one transaction."""
+    from ppo_checklist import store_admin
+
+    copied = store_admin.copy(source, target)
+    counts = copied.counts
+    typer.echo(
+        _("Copied {c} clients, {t} trips, {s} steps from {src} to {dst}.").format(
+            c=counts["clients"], t=counts["trips"], s=counts["steps"], src=copied.source, dst=copied.target
+        )
+    )
+
+
+@store_app.command("backup")
+def store_backup(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help=_("The backup file to write (readable by you only).")),
+) -> None:
+    """A consistent copy of the SQLite store while managers keep working."""
+    from ppo_checklist import store_admin
+
+    written = store_admin.backup(_session(ctx).store, file)
+    typer.echo(_("Backed up the store to {path}.").format(path=written))
+
+
+@store_app.command("check")
+def store_check(
+    ctx: typer.Context,
+    quick: bool = typer.Option(False, "--quick", help=_("The quick check (seconds, not minutes, on a big store).")),
+) -> None:
+    """The backend's integrity check; exit 1 naming what is wrong."""
+    from ppo_checklist import store_admin
+
+    session = _session(ctx)
+    store_admin.check(session.store, quick)
+    typer.echo(_("The store {where} is sound.").format(where=session.store.location.shown))
+
+
 _NO_ARGS_IS_HELP = getattr(click_errors, "NoArgsIsHelpError", ())
 
 
@@ -652,6 +729,7 @@ def _command(argv: list[str]):
             if chosen:
                 light = copy.copy(app)
                 light.registered_commands = chosen
+                light.registered_groups = []
                 return typer.main.get_command(light)
             break
     return typer.main.get_command(app)
@@ -721,8 +799,6 @@ def run(argv: Optional[list[str]] = None) -> int:
         return _fail(exc.format_message(), exc.exit_code)
     except PpoError as exc:
         return _fail(str(exc), exc.exit_code)
-    except sqlite3.Error as exc:
-        return _fail(_("store error: {e}").format(e=exc), EXIT_FAILURE)
     except BrokenPipeError:
         return EXIT_FAILURE
     except OSError as exc:

@@ -23,6 +23,7 @@ class Config:
     dayfirst: bool = True
     date_format: str = "%d.%m.%Y"
     playbooks_dir: str = ""  # default: playbooks/ beside the config file
+    store: str = ""  # an SQLite path or a postgresql:// URL; default: ppo.sqlite3 in the data folder
 
     def user_playbooks(self, config_path: Path) -> Path:
         if self.playbooks_dir:

@@ -22,7 +22,8 @@ from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook
 from ppo_checklist.schedule import Deriver
-from ppo_checklist.store import DATE_COLUMNS, Store, email_key, phone_key
+from ppo_checklist.model import ANCHORS, email_key, name_problem, phone_key, text_problem
+from ppo_checklist.store import Store
 
 # Column names users' spreadsheets carry, compared after `_header_key` (case, spaces).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -38,7 +39,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "note": ("note", "примечание", "комментарий"),
 }
 REQUIRED = ("name",)  # and the default playbook's dates when there is no playbook column
-DATE_FIELDS = tuple(DATE_COLUMNS)  # purchase, departure, return, declined: playbooks.ANCHORS' order
+DATE_FIELDS = ANCHORS  # purchase, departure, return, declined
 TEXT_FIELDS = ("name", "phone", "email", "manager", "playbook", "note")
 DEFAULT_PLAYBOOK = "tour"
 ENCODINGS = ("utf-8-sig", "cp1251")
@@ -333,6 +334,14 @@ def check_rows(
         ]
         if not name:
             reasons.insert(0, _("no client name"))
+        else:  # the same checks as `ppo add`
+            problem = name_problem(name)
+            if problem:
+                reasons.insert(0, problem)
+        for field_name, value in (("phone", phone), ("email", email), ("manager", manager), ("note", note)):
+            problem = text_problem(field_name, value)
+            if problem:
+                reasons.append(problem)
         values = date_cells(cells)
         dates = tuple([seen_get(v, _UNSEEN) if v.__class__ is str else _UNSEEN for v in values])
         if _UNSEEN in dates:

@@ -19,9 +19,8 @@ from typing import Any
 from ppo_checklist.config import read_toml
 from ppo_checklist.errors import NotFound, PlaybookError
 from ppo_checklist.i18n import _
+from ppo_checklist.model import ANCHORS, CHANNELS
 
-ANCHORS = ("purchase", "departure", "return", "declined")
-CHANNELS = ("email", "sms", "call", "visit")
 PLACEHOLDERS = frozenset(
     {
         "client",

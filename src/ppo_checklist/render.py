@@ -17,8 +17,8 @@ from typing import Any
 from ppo_checklist import schedule
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook
-from ppo_checklist.store import Trip
-from ppo_checklist.tracker import Action
+from ppo_checklist.model import Trip
+from ppo_checklist.model import Action
 
 FORMATS = ("table", "json", "csv", "md")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -93,7 +93,7 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
                 "title": step.title,
                 "channel": step.channel,
                 "due": step.due.isoformat(),
-                "status": schedule.step_status(step.due, step.done_on, today),
+                "status": trip.step_status(step, today),
                 "done_on": step.done_on.isoformat() if step.done_on else None,
                 "note": step.note or "",
             }
@@ -103,9 +103,7 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
 
 
 def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
-    statuses = [schedule.step_status(s.due, s.done_on, today) for s in trip.steps]
-    if trip.cancelled_on is not None:  # a cancelled trip has nothing due any more
-        statuses = [st if st == schedule.DONE else "cancelled" for st in statuses]
+    statuses = [trip.step_status(s, today) for s in trip.steps]
     upcoming = [s for s, st in zip(trip.steps, statuses) if st != schedule.DONE]
     nxt = upcoming[0] if upcoming else None
     return {
@@ -119,8 +117,8 @@ def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
         "done": statuses.count(schedule.DONE),
         "overdue": statuses.count(schedule.OVERDUE),
         "due": statuses.count(schedule.DUE),
-        "next_step": nxt.id if nxt and trip.status == "active" else "",
-        "next_due": nxt.due.isoformat() if nxt and trip.status == "active" else "",
+        "next_step": nxt.id if nxt and trip.is_open else "",
+        "next_due": nxt.due.isoformat() if nxt and trip.is_open else "",
     }
 
 
@@ -349,9 +347,7 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
     columns = ("No", _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note"))
     rows, styles = [], []
     for step in record["steps"]:
-        style = {"overdue": "red", "due": "yellow", "done": "green"}.get(step["status"], "")
-        if trip.cancelled_on and step["status"] != "done":
-            style = "dim"
+        style = {"overdue": "red", "due": "yellow", "done": "green", "cancelled": "dim"}.get(step["status"], "")
         rows.append(
             (
                 str(step["no"]),

@@ -1,7 +1,7 @@
 """The schedule: every step's due date, a pure function of a playbook and a trip's dates.
 
-Also the one place where a step's status as of a day is decided, so the terminal, the
-JSON and the workbook never disagree.
+A step's status as of a day is decided in one place, `model.step_status`; it is named here
+too for the code that reads a schedule.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ppo_checklist.errors import DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import ANCHORS, Playbook, Step
 
-DONE, OVERDUE, DUE, PENDING = "done", "overdue", "due", "pending"
+from ppo_checklist.model import DONE, DUE, OVERDUE, PENDING, days_late, step_status  # noqa: F401 (the one rule)
 
 
 class Scheduled(NamedTuple):  # a tuple: cheap to make 700 000 of in a bulk import
@@ -83,17 +83,3 @@ class Deriver:
                 for at, shift, offset in self._rules
             ]
         )
-
-
-def step_status(due: dt.date, done_on: dt.date | None, today: dt.date) -> str:
-    if done_on is not None:
-        return DONE
-    if due < today:
-        return OVERDUE
-    if due == today:
-        return DUE
-    return PENDING
-
-
-def days_late(due: dt.date, today: dt.date) -> int:
-    return max((today - due).days, 0)

@@ -14,16 +14,8 @@ from ppo_checklist.config import Config
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook, get
-from ppo_checklist.store import AgendaRow, NewStep, Store, Trip, TripStep
-
-
-@dataclass(frozen=True)
-class Action:
-    """One step a manager has to do, with its status as of the day asked."""
-
-    row: AgendaRow
-    status: str
-    days_late: int
+from ppo_checklist.model import Action, NewStep, Trip, TripStep, check_name, check_texts
+from ppo_checklist.store import Store
 
 
 @dataclass(frozen=True)
@@ -33,17 +25,6 @@ class Outcome:
     trip_id: int
     changed: bool
     message: str
-
-
-def has_control_characters(text: str) -> bool:
-    """Escape codes and the like: they would reach terminals, mail and spreadsheets as typed."""
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
-
-
-def check_texts(**fields: str | None) -> None:
-    for field_name, value in fields.items():
-        if value and has_control_characters(value):
-            raise BadInput(_("{field} contains control characters").format(field=field_name))
 
 
 def new_steps(playbook: Playbook, dates: dict[str, dt.date | None]) -> list[NewStep]:
@@ -64,10 +45,8 @@ def add_trip(
     note: str | None = None,
 ) -> int:
     """A sold tour (or a decline): the client found or created, every step scheduled."""
-    name = name.strip()
-    if not name:
-        raise BadInput(_("the client's name is empty"))
-    check_texts(name=name, phone=phone, email=email, manager=manager, note=note)
+    name = check_name(name)
+    check_texts(phone=phone, email=email, manager=manager, note=note)
     steps = new_steps(playbook, dates)
     with store.write():
         client = store.client_for(name, phone, email)
@@ -76,7 +55,7 @@ def add_trip(
 
 def agenda(store: Store, today: dt.date, manager: str | None = None) -> list[Action]:
     """Every step due today or overdue and not done: overdue first (oldest first), then today."""
-    return [_action(row, today) for row in store.agenda(until=today, manager=manager)]
+    return [Action.of(row, today) for row in store.agenda(until=today, manager=manager)]
 
 
 def upcoming(store: Store, today: dt.date, days: int, manager: str | None = None) -> list[Action]:
@@ -84,11 +63,7 @@ def upcoming(store: Store, today: dt.date, days: int, manager: str | None = None
     if not 0 <= days <= 3660:
         raise BadInput(_("--days must be from 0 to 3660"))
     rows = store.agenda(until=today + dt.timedelta(days=days), since=today + dt.timedelta(days=1), manager=manager)
-    return [_action(row, today) for row in rows]
-
-
-def _action(row: AgendaRow, today: dt.date) -> Action:
-    return Action(row, schedule.step_status(row.due, None, today), schedule.days_late(row.due, today))
+    return [Action.of(row, today) for row in rows]
 
 
 def find_step(trip: Trip, key: str) -> TripStep:
@@ -139,9 +114,9 @@ def edit(
     dates: dict[str, dt.date] | None = None,
 ) -> Trip:
     """Correct the client or the trip; new dates move the steps not yet done."""
-    if name is not None and not name.strip():
-        raise BadInput(_("the client's name is empty"))
-    check_texts(name=name, phone=phone, email=email, manager=manager)
+    if name is not None:
+        name = check_name(name)
+    check_texts(phone=phone, email=email, manager=manager)
     with store.write():
         trip = store.trip(trip_id)
         if dates:
@@ -156,7 +131,7 @@ def edit(
         if manager is not None:
             store.set_trip(trip_id, manager=manager.strip())
         if name is not None or phone is not None or email is not None:
-            store.update_client(trip.client.id, name=name.strip() if name else None, phone=phone, email=email)
+            store.update_client(trip.client.id, name=name, phone=phone, email=email)
         return store.trip(trip_id)
 
 

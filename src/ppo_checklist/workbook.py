@@ -27,7 +27,7 @@ from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import _
 from ppo_checklist.playbooks import Playbook, Step
 from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
-from ppo_checklist.store import DATE_COLUMNS, PlaybookUse, Trip, TripStep
+from ppo_checklist.model import ANCHORS, PlaybookUse, Trip, TripStep
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, Report
@@ -196,7 +196,7 @@ def plan_sheets(
             anchors = playbook.dates + playbook.optional_dates
             kinds = {s.no: (s.no, s.id, s.title, s.channel, s) for s in playbook.steps}
         else:
-            anchors = tuple(a for a in DATE_COLUMNS if a in stored_anchors)
+            anchors = tuple(a for a in ANCHORS if a in stored_anchors)
             kinds = {}
         for no, sid, title, channel in stored_steps:
             kinds.setdefault(no, (no, sid, title, channel, None))

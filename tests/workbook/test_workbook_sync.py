@@ -10,6 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from ppo_checklist.errors import StoreError
+
 TODAY = "2026-11-30"
 
 
@@ -222,7 +224,7 @@ def test_export_into_a_missing_folder_is_a_one_line_error(trips, tmp_path):
 def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
     """In process: the writer fails half-way; the old file and the folder are as they were."""
     from ppo_checklist import playbooks, sync, workbook
-    from ppo_checklist.store import Store
+    from ppo_checklist.store import open_store
 
     path, _ = export(trips)
     before = path.read_bytes()
@@ -234,7 +236,7 @@ def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
         return real(self, trip, write_text)
 
     monkeypatch.setattr(workbook._SheetWriter, "write_trip", failing)
-    store = Store.open(trips.home / "ppo.sqlite3")
+    store = open_store(trips.home / "ppo.sqlite3")
     with pytest.raises(OSError):
         sync.export(store, playbooks.load_all(), path, dt.date(2026, 11, 30))
     store.close()
@@ -244,12 +246,13 @@ def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
 
 def test_sync_takes_all_ticks_or_none(trips, monkeypatch):
     from ppo_checklist import sync
-    from ppo_checklist.store import Store
+    from ppo_checklist.store import open_store
+    from ppo_checklist.store.sqlite import SQLiteStore as Store
 
     path, _ = export(trips)
     tick(path, 1, 1, "✓")
     tick(path, 2, 1, "✓")
-    store = Store.open(trips.home / "ppo.sqlite3")
+    store = open_store(trips.home / "ppo.sqlite3")
     calls = []
     real = Store.mark_done
 
@@ -260,7 +263,7 @@ def test_sync_takes_all_ticks_or_none(trips, monkeypatch):
         return real(self, trip_id, no, day, note)
 
     monkeypatch.setattr(Store, "mark_done", failing)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StoreError):  # SQLite's error leaves the store as ppo's own
         sync.sync(store, path, dt.date(2026, 11, 30))
     store.close()
     assert len(calls) == 2

@@ -1,0 +1,263 @@
+"""The domain: clients, trips and their steps, the one status rule, the checks on what
+people type. Pure: no store, no terminal, no files. Every store backend returns these types
+and every view (`render`, `workbook`, `stats`) reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ppo_checklist.errors import BadInput
+from ppo_checklist.i18n import _
+
+# The input dates a playbook may anchor its steps on, in the order trips store them.
+ANCHORS = ("purchase", "departure", "return", "declined")
+# How a step reaches the client; ppo itself can send the first two.
+CHANNELS = ("email", "sms", "call", "visit")
+
+# A step's status as of a day, and a trip's.
+DONE, OVERDUE, DUE, PENDING, CANCELLED = "done", "overdue", "due", "pending", "cancelled"
+ACTIVE, FINISHED = "active", "finished"
+
+MAX_NAME = 200  # characters: a longer "name" is a paste gone wrong
+
+
+# --- the one status rule ------------------------------------------------------------------
+
+
+def step_status(due: dt.date, done_on: dt.date | None, today: dt.date, cancelled: bool = False) -> str:
+    """done, then (for a cancelled trip) cancelled, then overdue / due / pending by the date.
+
+    The workbook's TODAY() formulas are generated beside this rule (`workbook.status_conditions`)
+    and tested on the same cases.
+    """
+    if done_on is not None:
+        return DONE
+    if cancelled:
+        return CANCELLED
+    if due < today:
+        return OVERDUE
+    if due == today:
+        return DUE
+    return PENDING
+
+
+def trip_status(cancelled: bool, all_done: bool) -> str:
+    """cancelled wins; a trip with every step done is finished; else active (open)."""
+    if cancelled:
+        return CANCELLED
+    return FINISHED if all_done else ACTIVE
+
+
+def days_late(due: dt.date, today: dt.date) -> int:
+    return max((today - due).days, 0)
+
+
+# --- the records ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class TripStep:
+    no: int
+    id: str
+    title: str
+    channel: str
+    due: dt.date
+    done_on: dt.date | None = None
+    done_at: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Trip:
+    id: int
+    client: Client
+    manager: str
+    playbook: str
+    dates: dict[str, dt.date]
+    note: str | None
+    created_at: str
+    cancelled_on: dt.date | None
+    cancel_reason: str | None
+    steps: tuple[TripStep, ...] = field(default=())
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_on is not None
+
+    @property
+    def status(self) -> str:
+        return trip_status(self.cancelled, bool(self.steps) and all(s.done_on is not None for s in self.steps))
+
+    @property
+    def is_open(self) -> bool:
+        """Something is still to be done: not cancelled, a step not done."""
+        return self.status == ACTIVE
+
+    def step_status(self, step: TripStep, today: dt.date) -> str:
+        return step_status(step.due, step.done_on, today, self.cancelled)
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    """One open step of an open trip, with what a manager needs to act on it."""
+
+    trip_id: int
+    client: str
+    phone: str | None
+    email: str | None
+    manager: str
+    playbook: str
+    step_no: int
+    step_id: str
+    title: str
+    channel: str
+    due: dt.date
+    dates: dict[str, dt.date]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step a manager has to do, with its status as of the day asked."""
+
+    row: AgendaRow
+    status: str
+    days_late: int
+
+    @classmethod
+    def of(cls, row: AgendaRow, today: dt.date) -> Action:
+        return cls(row, step_status(row.due, None, today), days_late(row.due, today))
+
+
+class NewStep(NamedTuple):  # a tuple: a bulk import makes 700 000 of them
+    no: int
+    id: str
+    title: str
+    channel: str
+    due: dt.date
+
+
+class StepTally(NamedTuple):
+    """How many steps of trips not cancelled share a manager, playbook, step, due and done day."""
+
+    manager: str
+    playbook: str
+    step_no: int
+    step_id: str
+    due: dt.date
+    done_on: dt.date | None
+    count: int
+
+
+class TripDates(NamedTuple):
+    """A trip not cancelled, as the outcome figures need it."""
+
+    client_id: int
+    manager: str
+    purchase: dt.date | None
+    declined: dt.date | None
+
+
+@dataclass(frozen=True)
+class PlaybookUse:
+    """How the stored trips use a playbook: what the workbook needs to lay out its sheet."""
+
+    steps: list[tuple[int, str, str, str]]  # no, step id, title, channel
+    dates: set[str]
+    trips: int
+
+
+@dataclass(frozen=True)
+class StepMarks:
+    """A trip's done marks, as `ppo sync` compares them with a workbook's ticks."""
+
+    cancelled_on: dt.date | None
+    steps: dict[int, tuple[str, dt.date | None]]  # no -> (step id, done on)
+    dates: dict[str, dt.date | None] = field(default_factory=dict)  # anchor -> input date
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What `ppo store info` tells: where the store is (never with a password) and its size."""
+
+    backend: str
+    location: str
+    schema: int
+    clients: int
+    trips: int
+    steps: int
+
+
+# --- client identity ------------------------------------------------------------------------
+
+_NON_DIGITS = re.compile(r"\D")
+
+
+def phone_key(phone: str | None) -> str | None:
+    """Digits only; a Russian 8XXXXXXXXXX is the same number as +7XXXXXXXXXX."""
+    if not phone:
+        return None
+    digits = _NON_DIGITS.sub("", phone)
+    if len(digits) == 11 and digits.startswith("8"):
+        digits = "7" + digits[1:]
+    elif len(digits) == 10 and digits.startswith("9"):
+        digits = "7" + digits
+    return digits or None
+
+
+def email_key(email: str | None) -> str | None:
+    return email.strip().lower() or None if email else None
+
+
+# --- what people type -----------------------------------------------------------------------
+
+# Escape codes and other C0/C1 controls reach terminals, mail and spreadsheets as typed; the
+# bidirectional overrides and isolates show a name reversed in the workbook.
+# A note may hold line breaks and tabs (a spreadsheet cell of several lines); nothing else may.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+MULTILINE_FIELDS = frozenset({"note", "reason"})
+
+
+def text_problem(field_name: str, value: str | None) -> str | None:
+    """Why a typed value cannot be stored, or None."""
+    unsafe = _UNSAFE_IN_NOTES if field_name in MULTILINE_FIELDS else _UNSAFE
+    if value and unsafe.search(value):
+        return _("{field} contains control characters").format(field=field_name)
+    return None
+
+
+def check_texts(**fields: str | None) -> None:
+    for field_name, value in fields.items():
+        problem = text_problem(field_name, value)
+        if problem:
+            raise BadInput(problem)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a client's name (already stripped) cannot be stored, or None."""
+    if not name:
+        return _("the client's name is empty")
+    if len(name) > MAX_NAME:
+        return _("the client's name is longer than {n} characters").format(n=MAX_NAME)
+    return text_problem("name", name)
+
+
+def check_name(name: str) -> str:
+    """The name as stored (surrounding spaces dropped); BadInput when it cannot be."""
+    name = name.strip()
+    problem = name_problem(name)
+    if problem:
+        raise BadInput(problem)
+    return name

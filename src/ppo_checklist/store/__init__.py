@@ -1,0 +1,160 @@
+"""The store: where clients, trips, steps and done marks live.
+
+`Store` is the interface every command uses; `open_store` picks the backend from the
+location: a path is an SQLite file (the embedded default, no server), a
+`postgresql://user@host:port/db?…` URL is a PostgreSQL server an office shares. Each backend
+turns its own errors into `StoreError` (or `BadInput`) at its edge and returns `model` types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import NamedTuple, Protocol, Union
+from urllib.parse import urlsplit, urlunsplit
+
+from ppo_checklist.errors import BadInput
+from ppo_checklist.i18n import _
+from ppo_checklist.model import (
+    AgendaRow,
+    Client,
+    NewStep,
+    PlaybookUse,
+    StepMarks,
+    StepTally,
+    StoreInfo,
+    Trip,
+    TripDates,
+)
+
+POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+class Location(NamedTuple):
+    """Where a store is: an SQLite file or a PostgreSQL URL (as given, password included)."""
+
+    backend: str  # "sqlite" or "postgresql"
+    target: str
+
+    @property
+    def shown(self) -> str:
+        """The location as it may be printed: never with its password."""
+        return redact(self.target) if self.backend == "postgresql" else self.target
+
+
+def parse_location(text: Union[str, Path]) -> Location:
+    """A path, or a PostgreSQL URL; any other `scheme://` is bad input, never a file name."""
+    value = str(text).strip()
+    if not value:
+        raise BadInput(_("the store location is empty"))
+    match = _SCHEME.match(value)
+    if match:
+        scheme = match.group(1).lower()
+        if scheme in POSTGRESQL_SCHEMES:
+            return Location("postgresql", value)
+        raise BadInput(
+            _("unknown store scheme '{s}://' (a file path, or postgresql://user@host:port/db)").format(s=scheme)
+        )
+    return Location("sqlite", str(Path(value).expanduser()))
+
+
+def redact(url: str) -> str:
+    """The URL with any password (in the user part or the query) replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("://", 1)[0] + "://***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        if ":" in user:
+            user = user.split(":", 1)[0] + ":***"
+        netloc = f"{user}@{host}"
+    query = re.sub(r"(?i)(^|&)(password)=[^&]*", r"\1\2=***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class Store(Protocol):
+    """What commands ask of a store. One transaction per command: `with store.write(): …`."""
+
+    location: Location
+
+    def close(self) -> None: ...
+    def write(self) -> AbstractContextManager[None]: ...
+    def info(self) -> StoreInfo: ...
+
+    # clients
+    def find_client(self, phone: str | None, email: str | None) -> Client | None: ...
+    def client_for(self, name: str, phone: str | None, email: str | None) -> Client: ...
+    def update_client(
+        self, client_id: int, name: str | None = None, phone: str | None = None, email: str | None = None
+    ) -> Client: ...
+
+    # trips
+    def add_trip(
+        self,
+        client: Client,
+        manager: str,
+        playbook: str,
+        dates: Mapping[str, dt.date | None],
+        steps: Sequence[NewStep],
+        note: str | None = None,
+    ) -> int: ...
+    def find_trip(self, client_id: int, playbook: str, dates: Mapping[str, dt.date | None]) -> int | None: ...
+    def trip(self, trip_id: int) -> Trip: ...
+    def trips(self, include_all: bool = False, manager: str | None = None) -> list[Trip]: ...
+    def iter_trips(self, include_all: bool = False) -> Iterator[Trip]: ...
+    def agenda(self, until: dt.date, since: dt.date | None = None, manager: str | None = None) -> list[AgendaRow]: ...
+    def managers(self) -> list[str]: ...
+
+    # done marks, edits, cancelling
+    def mark_done(self, trip_id: int, no: int, day: dt.date, note: str | None) -> None: ...
+    def unmark_done(self, trip_id: int, no: int) -> None: ...
+    def set_trip(
+        self, trip_id: int, manager: str | None = None, dates: Mapping[str, dt.date | None] | None = None
+    ) -> None: ...
+    def set_note(self, trip_id: int, note: str | None) -> None: ...
+    def move_pending(self, trip_id: int, dues: Mapping[int, dt.date]) -> None: ...
+    def cancel(self, trip_id: int, day: dt.date, reason: str | None) -> None: ...
+
+    # the director's figures and workbook
+    def step_tallies(self, start: dt.date, end: dt.date, managers: Sequence[str] | None = None) -> list[StepTally]: ...
+    def outcome_trips(self, start: dt.date, end: dt.date) -> list[TripDates]: ...
+    def playbook_uses(self, include_all: bool = False) -> dict[str, PlaybookUse]: ...
+    def step_marks(self, trip_ids: Iterable[int]) -> dict[int, StepMarks]: ...
+
+    # bulk import
+    def import_context(
+        self, phone_keys: Iterable[str], email_keys: Iterable[str]
+    ) -> tuple[list[tuple], list[tuple]]: ...
+    def add_clients_bulk(
+        self, clients: Sequence[tuple[str, str | None, str | None, str | None, str | None]]
+    ) -> list[int]: ...
+    def complete_clients_bulk(self, clients: Sequence[tuple[int, str | None, str | None]]) -> None: ...
+    def add_trips_bulk(
+        self,
+        trips: Sequence[tuple[int, str, str, Sequence[dt.date | None], str | None, Sequence[dt.date]]],
+        steps: Mapping[str, Sequence[tuple[int, str, str, str]]],
+    ) -> list[int]: ...
+
+    # moving a whole store (ppo store copy)
+    def dump(self) -> Iterator[tuple[str, Iterator[tuple]]]: ...
+    def load(self, tables: Iterable[tuple[str, Iterable[tuple]]]) -> dict[str, int]: ...
+    def counts(self) -> dict[str, int]: ...
+    def check(self, quick: bool = False) -> list[str]: ...
+
+
+def open_store(location: Union[str, Path, Location]) -> Store:
+    """Open the store at `location`, creating and migrating its schema on first use."""
+    where = location if isinstance(location, Location) else parse_location(location)
+    if where.backend == "postgresql":
+        from ppo_checklist.store.postgresql import PostgresStore  # psycopg only when asked for
+
+        return PostgresStore.open(where)
+    from ppo_checklist.store.sqlite import SQLiteStore
+
+    return SQLiteStore.open(where)

@@ -1,0 +1,246 @@
+"""A store on a PostgreSQL server, for an office whose managers work on several PCs.
+
+Imported only when the location is a `postgresql://` URL (psycopg is not loaded for SQLite).
+The password comes from the URL, `PGPASSWORD` or `~/.pgpass` by libpq's own rules and never
+appears in a message. Writes are one transaction per command holding a transaction-level
+advisory lock: writers take turns as they do on SQLite (BEGIN IMMEDIATE), so forty managers
+adding and ticking at once lose nothing and never meet a serialization failure; readers are
+never blocked. Every psycopg error leaves this module as a `StoreError` (or `BadInput`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from ppo_checklist.errors import StoreError
+from ppo_checklist.i18n import _
+from ppo_checklist.migrations import POSTGRESQL
+from ppo_checklist.store import Location
+from ppo_checklist.store.sql import SqlStore
+
+LATEST = len(POSTGRESQL)
+CONNECT_TIMEOUT_S = 10
+WRITE_LOCK = 0x70706F  # "ppo": the key of the advisory lock writers take turns on
+MIGRATE_LOCK = WRITE_LOCK + 1
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _edge(method: F) -> F:
+    """psycopg's errors become the project's own at the store's edge."""
+
+    @functools.wraps(method)
+    def wrapper(self: PostgresStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            raise self._failure(exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class PostgresStore(SqlStore):
+    backend = "postgresql"
+    SAME = "IS NOT DISTINCT FROM"
+    ORDER = ' COLLATE "C"'  # text sorts by code point, as SQLite's does
+
+    def __init__(self, connection: psycopg.Connection, location: Location):
+        super().__init__(location)
+        self.db = connection
+        self._sql: dict[str, str] = {}
+
+    # --- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, location: Location) -> PostgresStore:
+        """Connect (within the connect timeout) and create or migrate the schema on first use."""
+        secret = _password(location.target)
+        try:
+            connection = psycopg.connect(location.target, autocommit=True, **_timeout(location.target))
+        except psycopg.Error as exc:
+            raise StoreError(
+                _("cannot connect to the store {url}: {e}").format(url=location.shown, e=_clean(exc, secret))
+            ) from None
+        store = cls(connection, location)
+        try:
+            store._prepare()
+        except BaseException:
+            connection.close()
+            raise
+        return store
+
+    @_edge
+    def _prepare(self) -> None:
+        version = self.schema_version()
+        if version < LATEST:
+            with self.db.transaction():
+                # Two processes starting on an empty database at once: one migrates, the
+                # other waits here and then finds the work done.
+                self.db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+                self.db.execute("CREATE TABLE IF NOT EXISTS ppo_schema (version INTEGER NOT NULL)")
+                row = self.db.execute("SELECT version FROM ppo_schema").fetchone()
+                if row is None:
+                    self.db.execute("INSERT INTO ppo_schema (version) VALUES (0)")
+                version = row[0] if row else 0
+                for number in range(version, LATEST):
+                    for statement in POSTGRESQL[number].split(";"):
+                        if statement.strip():
+                            self.db.execute(statement)  # type: ignore[call-overload]
+                    self.db.execute("UPDATE ppo_schema SET version = %s", (number + 1,))
+                version = max(version, LATEST)
+        if version > LATEST:
+            raise StoreError(
+                _("the store {path} has schema v{v}, newer than this ppo knows (v{k}): upgrade ppo").format(
+                    path=self.location.shown, v=version, k=LATEST
+                )
+            )
+
+    @_edge
+    def schema_version(self) -> int:
+        try:
+            row = self.db.execute("SELECT version FROM ppo_schema").fetchone()
+        except pg_errors.UndefinedTable:
+            return 0
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- transactions --------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One transaction: everything inside is written, or nothing is."""
+        try:
+            with self.db.transaction():
+                self.db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                yield
+        except psycopg.Error as exc:
+            raise self._failure(exc) from None
+
+    def _failure(self, exc: psycopg.Error) -> StoreError:
+        where = self.location.shown
+        if isinstance(exc, psycopg.OperationalError) and self.db.closed:
+            return StoreError(_("lost the connection to the store {url}").format(url=where))
+        return StoreError(_("store {url}: {e}").format(url=where, e=_clean(exc, _password(self.location.target))))
+
+    # --- the primitives the shared SQL runs on -------------------------------------------
+
+    def _q(self, sql: str) -> str:
+        """The shared SQL's `?` parameters as psycopg's `%s` (converted once per statement)."""
+        text = self._sql.get(sql)
+        if text is None:
+            text = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
+        return text
+
+    @_edge
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        cursor = self.db.execute(self._q(sql), params)  # type: ignore[call-overload]
+        return cursor.fetchall() if cursor.description else []
+
+    @_edge
+    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            with self.db.cursor() as cursor:
+                cursor.executemany(self._q(sql), rows)  # type: ignore[call-overload]
+
+    @_edge
+    def _insert(self, sql: str, params: Sequence[Any]) -> int:
+        row = self.db.execute(self._q(sql + " RETURNING id"), params).fetchone()  # type: ignore[call-overload]
+        return int(row[0])  # type: ignore[index]
+
+    def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple]:
+        """Rows fetched in batches through a server-side cursor: a workbook of 100 000 trips
+        is never held at once."""
+        try:
+            with self.db.transaction(), self.db.cursor(name="ppo_stream") as cursor:
+                cursor.itersize = 5000
+                cursor.execute(self._q(sql), params)  # type: ignore[call-overload]
+                yield from cursor
+        except psycopg.Error as exc:
+            raise self._failure(exc) from None
+
+    @_edge
+    def _next_ids(self, table: str, count: int) -> list[int]:
+        rows = self.db.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (table, count)
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    @_edge
+    def _bulk(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """COPY: the server takes a bulk import's 700 000 steps in one stream."""
+        with self.db.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _update_unique(self, sql: str, params: Sequence[Any]) -> None:
+        try:
+            with self.db.transaction():  # a savepoint: the command's transaction stays usable
+                self.db.execute(self._q(sql), params)  # type: ignore[call-overload]
+        except pg_errors.UniqueViolation as exc:
+            raise self._integrity(exc) from None
+        except psycopg.Error as exc:
+            raise self._failure(exc) from None
+
+    @_edge
+    def _after_load(self) -> None:
+        for table in ("clients", "trips"):
+            self.db.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+            )
+
+    # --- integrity -----------------------------------------------------------------------
+
+    @_edge
+    def check(self, quick: bool = False) -> list[str]:
+        """What can be checked from a client: the schema, and steps or trips pointing nowhere.
+        (The server guards its own pages; `amcheck` is the administrator's tool for those.)"""
+        problems = []
+        if self.schema_version() != LATEST:
+            problems.append(_("schema v{v}, expected v{k}").format(v=self.schema_version(), k=LATEST))
+        orphans = self._one(
+            "SELECT (SELECT COUNT(*) FROM steps s LEFT JOIN trips t ON t.id = s.trip_id WHERE t.id IS NULL),"
+            " (SELECT COUNT(*) FROM trips t LEFT JOIN clients c ON c.id = t.client_id WHERE c.id IS NULL)"
+        )
+        if orphans and orphans[0]:
+            problems.append(_("{n} steps of no trip").format(n=orphans[0]))
+        if orphans and orphans[1]:
+            problems.append(_("{n} trips of no client").format(n=orphans[1]))
+        return problems
+
+
+def _password(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.password:
+        return unquote(parts.password)
+    values = parse_qs(parts.query).get("password")
+    return values[0] if values else None
+
+
+def _timeout(url: str) -> dict[str, Any]:
+    """A server that is down is an answer within seconds, not a hang (unless the URL says)."""
+    try:
+        given = "connect_timeout" in parse_qs(urlsplit(url).query)
+    except ValueError:
+        given = False
+    return {} if given else {"connect_timeout": CONNECT_TIMEOUT_S}
+
+
+def _clean(exc: BaseException, secret: str | None) -> str:
+    """The server's message on one line, without the password even if it quoted it."""
+    text = " ".join(str(exc).split())
+    if secret:
+        text = text.replace(secret, "***")
+    return text

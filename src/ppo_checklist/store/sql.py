@@ -1,0 +1,601 @@
+"""The SQL both backends share: written once with `?` parameters and ISO dates, run through a
+backend's few primitives (`_rows`, `_one`, `_many`, `_insert`, `_stream`).
+
+A backend supplies the connection, its transactions, its schema and its errors; everything a
+command asks of the store is answered here, as `model` types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from ppo_checklist.errors import BadInput, NotFound
+from ppo_checklist.i18n import _
+from ppo_checklist.model import (
+    ANCHORS,
+    AgendaRow,
+    Client,
+    NewStep,
+    PlaybookUse,
+    StepMarks,
+    StepTally,
+    StoreInfo,
+    Trip,
+    TripDates,
+    TripStep,
+    email_key,
+    phone_key,
+)
+from ppo_checklist.store import Location
+
+# The column of each anchor date in `trips` ("return" is a reserved word in SQL).
+DATE_COLUMNS = {"purchase": "purchase", "departure": "departure", "return": "return_on", "declined": "declined"}
+assert tuple(DATE_COLUMNS) == ANCHORS
+
+# "The trip is open": not cancelled and a step not done. Written once, for every query.
+NOT_CANCELLED = "t.cancelled_on IS NULL"
+OPEN_TRIP = NOT_CANCELLED + " AND EXISTS (SELECT 1 FROM steps o WHERE o.trip_id = t.id AND o.done_on IS NULL)"
+
+# Every table's columns in the order `ppo store copy` moves them.
+TABLES: dict[str, tuple[str, ...]] = {
+    "clients": ("id", "name", "phone", "email", "phone_key", "email_key", "created_at"),
+    "trips": (
+        "id",
+        "client_id",
+        "manager",
+        "playbook",
+        "purchase",
+        "departure",
+        "return_on",
+        "declined",
+        "note",
+        "created_at",
+        "cancelled_on",
+        "cancel_reason",
+    ),
+    "steps": ("trip_id", "no", "step_id", "title", "channel", "due", "done_on", "done_at", "done_note"),
+}
+DATE_FIELDS = {"purchase", "departure", "return_on", "declined", "cancelled_on", "due", "done_on"}
+
+_TRIP_SELECT = (
+    "SELECT t.id, c.id, c.name, c.phone, c.email, t.manager, t.playbook,"
+    " t.purchase, t.departure, t.return_on, t.declined, t.note, t.created_at, t.cancelled_on, t.cancel_reason"
+    " FROM trips t JOIN clients c ON c.id = t.client_id"
+)
+_STEP_COLUMNS = "s.no, s.step_id, s.title, s.channel, s.due, s.done_on, s.done_at, s.done_note"
+
+
+def day(value: Any) -> dt.date | None:
+    """A stored day: ISO text from SQLite, a `date` from PostgreSQL."""
+    if value is None or value.__class__ is dt.date:
+        return value
+    return dt.date.fromisoformat(value) if value else None
+
+
+def iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def chunks(values: Sequence, size: int = 500) -> Iterator[Sequence]:
+    """Pieces small enough for one `IN (...)` (SQLite limits the number of parameters)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class IsoDays(dict):
+    """Dates as ISO text, each day formatted once: a bulk import writes a few thousand
+    distinct days 800 000 times."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, day: dt.date) -> str:
+        text = self[day] = day.isoformat()
+        return text
+
+
+class SqlStore:
+    """Everything a command asks of a store, over a backend's primitives."""
+
+    backend = ""
+    SAME = "IS"  # null-safe equality
+    ORDER = ""  # the collation that sorts text by code point (SQLite's default)
+
+    def __init__(self, location: Location):
+        self.location = location
+
+    # --- what a backend provides ---------------------------------------------------------
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    def _insert(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT of one row and return its new id."""
+        raise NotImplementedError
+
+    def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple]:
+        yield from self._rows(sql, params)
+
+    def _next_ids(self, table: str, count: int) -> list[int]:
+        """Ids for `count` new rows of `table` (inside `write()`)."""
+        raise NotImplementedError
+
+    def write(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def schema_version(self) -> int:
+        raise NotImplementedError
+
+    def check(self, quick: bool = False) -> list[str]:
+        raise NotImplementedError
+
+    def _integrity(self, exc: Exception) -> BadInput:
+        return BadInput(_("that phone or e-mail already belongs to another client"))
+
+    # --- about the store -----------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        return {table: self._one(f"SELECT COUNT(*) FROM {table}")[0] for table in TABLES}  # type: ignore[index]
+
+    def info(self) -> StoreInfo:
+        counts = self.counts()
+        return StoreInfo(
+            self.backend,
+            self.location.shown,
+            self.schema_version(),
+            counts["clients"],
+            counts["trips"],
+            counts["steps"],
+        )
+
+    def managers(self) -> list[str]:
+        """Every manager named on a trip (the empty name aside), sorted."""
+        sql = f"SELECT DISTINCT manager FROM trips WHERE manager <> '' ORDER BY manager{self.ORDER}"
+        return [row[0] for row in self._rows(sql)]
+
+    # --- clients -------------------------------------------------------------------------
+
+    def find_client(self, phone: str | None, email: str | None) -> Client | None:
+        """The known client with this phone or e-mail; both pointing at different clients is an error."""
+        found: dict[int, Client] = {}
+        for column, key in (("phone_key", phone_key(phone)), ("email_key", email_key(email))):
+            if key:
+                row = self._one(f"SELECT id, name, phone, email FROM clients WHERE {column} = ?", (key,))
+                if row:
+                    found[row[0]] = Client(*row)
+        if len(found) > 1:
+            raise BadInput(_("the phone and the e-mail belong to two different clients"))
+        return next(iter(found.values()), None)
+
+    def add_client(self, name: str, phone: str | None, email: str | None) -> Client:
+        new_id = self._insert(
+            "INSERT INTO clients (name, phone, email, phone_key, email_key, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (name, phone or None, email or None, phone_key(phone), email_key(email), now()),
+        )
+        return Client(new_id, name, phone or None, email or None)
+
+    def client_for(self, name: str, phone: str | None, email: str | None) -> Client:
+        """The known client with this phone or e-mail (filling in what it lacked), or a new one."""
+        client = self.find_client(phone, email)
+        if client is None:
+            return self.add_client(name, phone, email)
+        if (phone and not client.phone) or (email and not client.email):
+            missing_phone = phone if not client.phone else None
+            return self.update_client(client.id, phone=missing_phone, email=email if not client.email else None)
+        return client
+
+    def update_client(
+        self, client_id: int, name: str | None = None, phone: str | None = None, email: str | None = None
+    ) -> Client:
+        changes: dict[str, str | None] = {}
+        if name is not None:
+            changes["name"] = name
+        if phone is not None:
+            changes.update(phone=phone or None, phone_key=phone_key(phone))
+        if email is not None:
+            changes.update(email=email or None, email_key=email_key(email))
+        if changes:
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            self._update_unique(f"UPDATE clients SET {assignments} WHERE id = ?", (*changes.values(), client_id))
+        row = self._one("SELECT id, name, phone, email FROM clients WHERE id = ?", (client_id,))
+        return Client(*row)  # type: ignore[misc]
+
+    def _update_unique(self, sql: str, params: Sequence[Any]) -> None:
+        """An UPDATE that may hit a unique key: that is the user's mistake, not a store failure."""
+        self._rows(sql, params)
+
+    # --- trips ---------------------------------------------------------------------------
+
+    def add_trip(
+        self,
+        client: Client,
+        manager: str,
+        playbook: str,
+        dates: Mapping[str, dt.date | None],
+        steps: Sequence[NewStep],
+        note: str | None = None,
+    ) -> int:
+        columns = ", ".join(DATE_COLUMNS.values())
+        values = [iso(dates.get(name)) for name in DATE_COLUMNS]
+        trip_id = self._insert(
+            f"INSERT INTO trips (client_id, manager, playbook, {columns}, note, created_at)"
+            f" VALUES (?, ?, ?, {', '.join('?' * len(DATE_COLUMNS))}, ?, ?)",
+            (client.id, manager, playbook, *values, note or None, now()),
+        )
+        self._many(
+            "INSERT INTO steps (trip_id, no, step_id, title, channel, due) VALUES (?, ?, ?, ?, ?, ?)",
+            [(trip_id, s.no, s.id, s.title, s.channel, s.due.isoformat()) for s in steps],
+        )
+        return trip_id
+
+    def find_trip(self, client_id: int, playbook: str, dates: Mapping[str, dt.date | None]) -> int | None:
+        """A trip of this client with the same playbook and dates (the same trip, imported again)."""
+        conditions = " AND ".join(f"{column} {self.SAME} ?" for column in DATE_COLUMNS.values())
+        values = [iso(dates.get(name)) for name in DATE_COLUMNS]
+        row = self._one(
+            f"SELECT id FROM trips WHERE client_id = ? AND playbook = ? AND {conditions} ORDER BY id",
+            (client_id, playbook, *values),
+        )
+        return row[0] if row else None
+
+    def trip(self, trip_id: int) -> Trip:
+        if not 0 < trip_id < 2**63:
+            raise NotFound(_("no trip {id}").format(id=trip_id))
+        row = self._one(_TRIP_SELECT + " WHERE t.id = ?", (trip_id,))
+        if row is None:
+            raise NotFound(_("no trip {id}").format(id=trip_id))
+        steps = tuple(
+            _step(values)
+            for values in self._rows(
+                f"SELECT {_STEP_COLUMNS} FROM steps s WHERE s.trip_id = ? ORDER BY s.no", (trip_id,)
+            )
+        )
+        return _trip_from_row(row, steps)
+
+    def trips(self, include_all: bool = False, manager: str | None = None) -> list[Trip]:
+        """Trips with their steps, oldest first; open ones only unless `include_all`."""
+        where: list[str] = []
+        params: list[Any] = []
+        if manager:
+            where.append("t.manager = ?")
+            params.append(manager)
+        if not include_all:
+            where.append(OPEN_TRIP)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        rows = self._rows(_TRIP_SELECT + clause + " ORDER BY t.id", params)
+        by_trip: dict[int, list[TripStep]] = {row[0]: [] for row in rows}
+        if by_trip:
+            step_sql = (
+                f"SELECT s.trip_id, {_STEP_COLUMNS} FROM steps s JOIN trips t ON t.id = s.trip_id"
+                + clause
+                + " ORDER BY s.trip_id, s.no"
+            )
+            for trip_id, *rest in self._rows(step_sql, params):
+                by_trip[trip_id].append(_step(rest))
+        return [_trip_from_row(row, tuple(by_trip[row[0]])) for row in rows]
+
+    def iter_trips(self, include_all: bool = False) -> Iterator[Trip]:
+        """Trips with their steps in trip-id order, streamed: one query, grouped here, so
+        the workbook of 100 000 trips never holds them all. Open ones only unless `include_all`."""
+        where = "" if include_all else " WHERE " + OPEN_TRIP
+        sql = (
+            _TRIP_SELECT.replace(" FROM trips t", ", " + _STEP_COLUMNS + " FROM trips t")
+            + " LEFT JOIN steps s ON s.trip_id = t.id"
+            + where
+            + " ORDER BY t.id, s.no"
+        )
+        current: Sequence | None = None
+        steps: list[TripStep] = []
+        for row in self._stream(sql):
+            if current is None or row[0] != current[0]:
+                if current is not None:
+                    yield _trip_from_row(current, tuple(steps))
+                current, steps = row, []
+            if row[15] is not None:
+                steps.append(_step(row[15:]))
+        if current is not None:
+            yield _trip_from_row(current, tuple(steps))
+
+    def agenda(self, until: dt.date, since: dt.date | None = None, manager: str | None = None) -> list[AgendaRow]:
+        """Open steps of trips not cancelled, due on or before `until` (and from `since`)."""
+        sql = [
+            "SELECT s.trip_id, c.name, c.phone, c.email, t.manager, t.playbook, s.no, s.step_id,",
+            " s.title, s.channel, s.due, t.purchase, t.departure, t.return_on, t.declined",
+            " FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id",
+            " WHERE s.done_on IS NULL AND s.due <= ? AND " + NOT_CANCELLED,
+        ]
+        params: list[Any] = [until.isoformat()]
+        if since is not None:
+            sql.append(" AND s.due >= ?")
+            params.append(since.isoformat())
+        if manager:
+            sql.append(" AND t.manager = ?")
+            params.append(manager)
+        sql.append(f" ORDER BY s.due, t.manager{self.ORDER}, s.trip_id, s.no")
+        result = []
+        for row in self._rows("".join(sql), params):
+            dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[11:15]) if value}
+            result.append(AgendaRow(*row[:10], day(row[10]), dates))  # type: ignore[arg-type]
+        return result
+
+    # --- done marks, edits, cancelling ---------------------------------------------------
+
+    def mark_done(self, trip_id: int, no: int, day: dt.date, note: str | None) -> None:
+        self._rows(
+            "UPDATE steps SET done_on = ?, done_at = ?, done_note = ? WHERE trip_id = ? AND no = ? AND done_on IS NULL",
+            (day.isoformat(), now(), note or None, trip_id, no),
+        )
+
+    def unmark_done(self, trip_id: int, no: int) -> None:
+        self._rows(
+            "UPDATE steps SET done_on = NULL, done_at = NULL, done_note = NULL WHERE trip_id = ? AND no = ?",
+            (trip_id, no),
+        )
+
+    def set_trip(
+        self, trip_id: int, manager: str | None = None, dates: Mapping[str, dt.date | None] | None = None
+    ) -> None:
+        changes: dict[str, str | None] = {}
+        if manager is not None:
+            changes["manager"] = manager
+        for name, value in (dates or {}).items():
+            changes[DATE_COLUMNS[name]] = iso(value)
+        if changes:
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            self._rows(f"UPDATE trips SET {assignments} WHERE id = ?", (*changes.values(), trip_id))
+
+    def set_note(self, trip_id: int, note: str | None) -> None:
+        self._rows("UPDATE trips SET note = ? WHERE id = ?", (note or None, trip_id))
+
+    def move_pending(self, trip_id: int, dues: Mapping[int, dt.date]) -> None:
+        """New due dates for the steps not done yet; done steps keep theirs."""
+        self._many(
+            "UPDATE steps SET due = ? WHERE trip_id = ? AND no = ? AND done_on IS NULL",
+            [(value.isoformat(), trip_id, no) for no, value in dues.items()],
+        )
+
+    def cancel(self, trip_id: int, day: dt.date, reason: str | None) -> None:
+        self._rows(
+            "UPDATE trips SET cancelled_on = ?, cancel_reason = ? WHERE id = ? AND cancelled_on IS NULL",
+            (day.isoformat(), reason or None, trip_id),
+        )
+
+    # --- the director's figures (stats) --------------------------------------------------
+
+    def step_tallies(self, start: dt.date, end: dt.date, managers: Sequence[str] | None = None) -> list[StepTally]:
+        """Steps of trips not cancelled due from `start` through `end`, counted by
+        (manager, playbook, step no, step id, due, done_on): what `stats` classifies."""
+        sql = (
+            "SELECT t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on, COUNT(*)"
+            " FROM steps s JOIN trips t ON t.id = s.trip_id"
+            " WHERE s.due BETWEEN ? AND ? AND " + NOT_CANCELLED
+        )
+        params: list[Any] = [start.isoformat(), end.isoformat()]
+        if managers:
+            sql += f" AND t.manager IN ({', '.join('?' * len(managers))})"
+            params.extend(managers)
+        sql += " GROUP BY t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on"
+        days: dict[Any, dt.date | None] = {None: None}  # few distinct days: parse each once
+        result = []
+        for manager, playbook, no, step_id, due, done_on, count in self._rows(sql, params):
+            for value in (due, done_on):
+                if value not in days:
+                    days[value] = day(value)
+            result.append(StepTally(manager, playbook, no, step_id, days[due], days[done_on], count))  # type: ignore[arg-type]
+        return result
+
+    def outcome_trips(self, start: dt.date, end: dt.date) -> list[TripDates]:
+        """Every trip not cancelled of the clients who bought a tour or declined from `start`
+        through `end`: their whole history."""
+        sql = (
+            "SELECT t.client_id, t.manager, t.purchase, t.declined FROM trips t"
+            f" WHERE {NOT_CANCELLED} AND t.client_id IN ("
+            f"  SELECT t.client_id FROM trips t WHERE {NOT_CANCELLED}"
+            "  AND (t.purchase BETWEEN ? AND ? OR t.declined BETWEEN ? AND ?))"
+        )
+        period = (start.isoformat(), end.isoformat())
+        return [
+            TripDates(client_id, manager, day(purchase), day(declined))
+            for client_id, manager, purchase, declined in self._rows(sql, period * 2)
+        ]
+
+    # --- the director's workbook ---------------------------------------------------------
+
+    def playbook_uses(self, include_all: bool = False) -> dict[str, PlaybookUse]:
+        """Per playbook of the trips a workbook shows: its stored steps, the dates its trips
+        have, how many trips."""
+        where = "" if include_all else " WHERE " + OPEN_TRIP
+        result: dict[str, PlaybookUse] = {}
+        used = ", ".join(f"MAX(CASE WHEN t.{column} IS NULL THEN 0 ELSE 1 END)" for column in DATE_COLUMNS.values())
+        for playbook, count, *flags in self._rows(
+            f"SELECT t.playbook, COUNT(*), {used} FROM trips t{where} GROUP BY t.playbook"
+        ):
+            dates = {name for name, flag in zip(DATE_COLUMNS, flags) if flag}
+            result[playbook] = PlaybookUse([], dates, count)
+        for playbook, no, sid, title, channel in self._rows(
+            "SELECT t.playbook, s.no, MIN(s.step_id), MIN(s.title), MIN(s.channel)"
+            " FROM steps s JOIN trips t ON t.id = s.trip_id"
+            + where
+            + f" GROUP BY t.playbook, s.no ORDER BY t.playbook{self.ORDER}, s.no"
+        ):
+            result[playbook].steps.append((no, sid, title, channel))
+        return result
+
+    def step_marks(self, trip_ids: Iterable[int]) -> dict[int, StepMarks]:
+        """The known trips among `trip_ids`: cancel day, input dates and, per step number,
+        (step id, done on)."""
+        result: dict[int, StepMarks] = {}
+        for chunk in chunks(sorted(set(trip_ids))):
+            marks = ", ".join("?" * len(chunk))
+            for trip_id, cancelled_on, no, sid, done_on, *days in self._rows(
+                "SELECT t.id, t.cancelled_on, s.no, s.step_id, s.done_on,"
+                " t.purchase, t.departure, t.return_on, t.declined FROM trips t"
+                f" LEFT JOIN steps s ON s.trip_id = t.id WHERE t.id IN ({marks})",
+                chunk,
+            ):
+                if trip_id not in result:
+                    dates = {anchor: day(value) for anchor, value in zip(DATE_COLUMNS, days)}
+                    result[trip_id] = StepMarks(day(cancelled_on), {}, dates)
+                if no is not None:
+                    result[trip_id].steps[no] = (sid, day(done_on))
+        return result
+
+    # --- bulk import (one transaction, set-based lookups, batched inserts) -----------------
+
+    def import_context(self, phone_keys: Iterable[str], email_keys: Iterable[str]) -> tuple[list[tuple], list[tuple]]:
+        """What an import must know: the clients with these phones or e-mails, every client
+        with neither (recognised by name), and the trips of all of them.
+
+        Clients as (id, name, phone, email, phone_key, email_key); trips as
+        (client_id, playbook, purchase, departure, return_on, declined), dates as ISO text.
+        """
+        select = "SELECT id, name, phone, email, phone_key, email_key FROM clients"
+        found: dict[int, tuple] = {}
+        for column, keys in (("phone_key", phone_keys), ("email_key", email_keys)):
+            for chunk in chunks(sorted(set(keys))):
+                marks = ", ".join("?" * len(chunk))
+                for row in self._rows(f"{select} WHERE {column} IN ({marks})", chunk):
+                    found[row[0]] = tuple(row)
+        for row in self._rows(f"{select} WHERE phone_key IS NULL AND email_key IS NULL"):
+            found[row[0]] = tuple(row)
+        dates = ", ".join(DATE_COLUMNS.values())
+        trips: list[tuple] = []
+        for chunk in chunks(sorted(found)):
+            marks = ", ".join("?" * len(chunk))
+            for client_id, playbook, *days in self._rows(
+                f"SELECT client_id, playbook, {dates} FROM trips WHERE client_id IN ({marks})", chunk
+            ):
+                trips.append((client_id, playbook, *(iso(day(d)) for d in days)))
+        return list(found.values()), trips
+
+    def add_clients_bulk(
+        self, clients: Sequence[tuple[str, str | None, str | None, str | None, str | None]]
+    ) -> list[int]:
+        """New clients from (name, phone, email, phone_key(phone), email_key(email)), the keys
+        as an import has already made them; their ids in the same order. Inside `write()`."""
+        ids = self._next_ids("clients", len(clients))
+        stamp = now()
+        self._bulk(
+            "clients",
+            ("id", "name", "phone", "email", "phone_key", "email_key", "created_at"),
+            [
+                (n, name, phone or None, email or None, p_key, e_key, stamp)
+                for n, (name, phone, email, p_key, e_key) in zip(ids, clients)
+            ],
+        )
+        return ids
+
+    def complete_clients_bulk(self, clients: Sequence[tuple[int, str | None, str | None]]) -> None:
+        """Known clients gain the phone or e-mail they lacked; what they had stays."""
+        self._many(
+            "UPDATE clients SET phone = COALESCE(phone, ?), phone_key = COALESCE(phone_key, ?),"
+            " email = COALESCE(email, ?), email_key = COALESCE(email_key, ?) WHERE id = ?",
+            [(phone or None, phone_key(phone), email or None, email_key(email), cid) for cid, phone, email in clients],
+        )
+
+    def add_trips_bulk(
+        self,
+        trips: Sequence[tuple[int, str, str, Sequence[dt.date | None], str | None, Sequence[dt.date]]],
+        steps: Mapping[str, Sequence[tuple[int, str, str, str]]],
+    ) -> list[int]:
+        """New trips from (client_id, manager, playbook, dates, note, dues), steps included.
+
+        `dates` are in DATE_COLUMNS order; `steps[playbook]` gives the (no, id, title,
+        channel) of the playbook's steps, whose due dates are the trip's `dues`, in order.
+        """
+        ids = self._next_ids("trips", len(trips))
+        stamp = now()
+        days = IsoDays()
+        self._bulk(
+            "trips",
+            ("id", "client_id", "manager", "playbook", *DATE_COLUMNS.values(), "note", "created_at"),
+            [
+                (trip_id, client, manager, playbook, *[days[d] for d in dates], note or None, stamp)
+                for trip_id, (client, manager, playbook, dates, note, _dues) in zip(ids, trips)
+            ],
+        )
+        step_rows = (
+            (trip_id, no, step_id, title, channel, days[due])
+            for trip_id, (_c, _m, playbook, _d, _n, dues) in zip(ids, trips)
+            for (no, step_id, title, channel), due in zip(steps[playbook], dues)
+        )  # streamed: 7 rows per trip are never all held
+        self._bulk("steps", ("trip_id", "no", "step_id", "title", "channel", "due"), step_rows)
+        return ids
+
+    def _bulk(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert many rows at once (a backend may do it faster than one INSERT a row)."""
+        marks = ", ".join("?" * len(columns))
+        self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    # --- a whole store, for `ppo store copy` ---------------------------------------------
+
+    def dump(self) -> Iterator[tuple[str, Iterator[tuple]]]:
+        """Every table's rows, streamed, dates as ISO text, in an order a new store can take them."""
+        for table, columns in TABLES.items():
+            yield table, self._dump_rows(table, columns)
+
+    def _dump_rows(self, table: str, columns: Sequence[str]) -> Iterator[tuple]:
+        dated = [i for i, column in enumerate(columns) if column in DATE_FIELDS]
+        for row in self._stream(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1, 2"):
+            if dated:
+                values = list(row)
+                for i in dated:
+                    values[i] = iso(day(values[i]))
+                row = tuple(values)
+            yield row
+
+    def load(self, tables: Iterable[tuple[str, Iterable[tuple]]]) -> dict[str, int]:
+        """Take a dump into this (empty) store, inside `write()`; the rows taken per table."""
+        taken: dict[str, int] = {}
+        for table, rows in tables:
+            taken[table] = 0
+
+            def counted(rows: Iterable[tuple] = rows, table: str = table) -> Iterator[tuple]:
+                for row in rows:
+                    taken[table] += 1
+                    yield row
+
+            self._bulk(table, TABLES[table], counted())
+        self._after_load()
+        return taken
+
+    def _after_load(self) -> None:
+        """What a backend must do once rows came in with their own ids (sequences)."""
+
+
+def _step(values: Sequence[Any]) -> TripStep:
+    no, sid, title, channel, due, done_on, done_at, note = values
+    return TripStep(no, sid, title, channel, day(due), day(done_on), done_at, note)  # type: ignore[arg-type]
+
+
+def _trip_from_row(row: Sequence, steps: tuple[TripStep, ...]) -> Trip:
+    dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[7:11]) if value}
+    return Trip(
+        id=row[0],
+        client=Client(row[1], row[2], row[3], row[4]),
+        manager=row[5],
+        playbook=row[6],
+        dates=dates,  # type: ignore[arg-type]
+        note=row[11],
+        created_at=row[12],
+        cancelled_on=day(row[13]),
+        cancel_reason=row[14],
+        steps=steps,
+    )
