@@ -20,9 +20,9 @@ from typing import Any, NamedTuple
 from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
+from ppo_checklist.model import ANCHORS, email_key, name_problem, phone_key, text_problem
 from ppo_checklist.playbooks import Playbook
 from ppo_checklist.schedule import Deriver
-from ppo_checklist.model import ANCHORS, email_key, name_problem, phone_key, text_problem
 from ppo_checklist.store import Store
 
 # Column names users' spreadsheets carry, compared after `_header_key` (case, spaces).

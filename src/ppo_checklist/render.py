@@ -16,9 +16,8 @@ from typing import Any
 
 from ppo_checklist import schedule
 from ppo_checklist.i18n import _
+from ppo_checklist.model import Action, Trip
 from ppo_checklist.playbooks import Playbook
-from ppo_checklist.model import Trip
-from ppo_checklist.model import Action
 
 FORMATS = ("table", "json", "csv", "md")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -17,8 +17,8 @@ from pathlib import Path
 from ppo_checklist import stats
 from ppo_checklist.errors import BadWorkbook, PpoError
 from ppo_checklist.i18n import _
-from ppo_checklist.playbooks import Playbook
 from ppo_checklist.model import StepMarks
+from ppo_checklist.playbooks import Playbook
 from ppo_checklist.store import Store
 
 

@@ -13,8 +13,8 @@ from ppo_checklist import schedule
 from ppo_checklist.config import Config
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
-from ppo_checklist.playbooks import Playbook, get
 from ppo_checklist.model import Action, NewStep, Trip, TripStep, check_name, check_texts
+from ppo_checklist.playbooks import Playbook, get
 from ppo_checklist.store import Store
 
 

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from ppo_checklist import __version__, schedule
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import _
+from ppo_checklist.model import ANCHORS, PlaybookUse, Trip, TripStep
 from ppo_checklist.playbooks import Playbook, Step
 from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
-from ppo_checklist.model import ANCHORS, PlaybookUse, Trip, TripStep
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, Report

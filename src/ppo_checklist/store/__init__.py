@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import NamedTuple, Protocol, Union
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from ppo_checklist.errors import BadInput
@@ -46,7 +46,7 @@ class Location(NamedTuple):
         return redact(self.target) if self.backend == "postgresql" else self.target
 
 
-def parse_location(text: Union[str, Path]) -> Location:
+def parse_location(text: str | Path) -> Location:
     """A path, or a PostgreSQL URL; any other `scheme://` is bad input, never a file name."""
     value = str(text).strip()
     if not value:
@@ -148,7 +148,7 @@ class Store(Protocol):
     def check(self, quick: bool = False) -> list[str]: ...
 
 
-def open_store(location: Union[str, Path, Location]) -> Store:
+def open_store(location: str | Path | Location) -> Store:
     """Open the store at `location`, creating and migrating its schema on first use."""
     where = location if isinstance(location, Location) else parse_location(location)
     if where.backend == "postgresql":
