@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from ppo_checklist import __version__, schedule
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import _
-from ppo_checklist.model import ANCHORS, PlaybookUse, Trip, TripStep
+from ppo_checklist.model import ANCHORS, CANCELLED, PlaybookUse, Trip, TripStep
 from ppo_checklist.playbooks import Playbook, Step
 from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
 
@@ -83,25 +83,27 @@ def quoted_sheet(name: str) -> str:
 # --- the one rule, written for the spreadsheet ----------------------------------------------
 
 
-def status_conditions(date_ref: str, tick_ref: str) -> dict[str, str]:
-    """`schedule.step_status` as spreadsheet conditions: done, overdue, due (else pending).
+def status_conditions(date_ref: str, tick_ref: str, cancelled_ref: str | None = None) -> dict[str, str]:
+    """`model.step_status` as spreadsheet conditions, in the rule's order: the first that
+    holds is the status (else pending).
 
-    Keep the two in step: a tick is done whatever the date; an unticked date before
+    Keep the two in step (a test runs both on the same cases in LibreOffice): a tick is done
+    whatever else; an unticked step of a cancelled trip is cancelled; an unticked date before
     TODAY() is overdue, on TODAY() due. ISNUMBER keeps an empty date from being "overdue".
     """
-    return {
-        schedule.DONE: f'{tick_ref}<>""',
-        schedule.OVERDUE: f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}<TODAY())',
-        schedule.DUE: f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}=TODAY())',
-    }
+    conditions = {schedule.DONE: f'{tick_ref}<>""'}
+    if cancelled_ref is not None:
+        conditions[CANCELLED] = f'{cancelled_ref}<>""'
+    conditions[schedule.OVERDUE] = f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}<TODAY())'
+    conditions[schedule.DUE] = f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}=TODAY())'
+    return conditions
 
 
-def status_formula(date_ref: str, tick_ref: str) -> str:
-    c = status_conditions(date_ref, tick_ref)
-    return (
-        f'=IF({c[schedule.DONE]},"{schedule.DONE}",IF({c[schedule.OVERDUE]},"{schedule.OVERDUE}",'
-        f'IF({c[schedule.DUE]},"{schedule.DUE}","{schedule.PENDING}")))'
-    )
+def status_formula(date_ref: str, tick_ref: str, cancelled_ref: str | None = None) -> str:
+    formula = f'"{schedule.PENDING}"'
+    for status, condition in reversed(status_conditions(date_ref, tick_ref, cancelled_ref).items()):
+        formula = f'IF({condition},"{status}",{formula})'
+    return "=" + formula
 
 
 def due_formula(step: Step, anchor_ref: str, start_ref: str, anchor_is_start: bool) -> str:
@@ -365,20 +367,13 @@ class _SheetWriter:
         ws, layout = self.sheet, self.layout
         first, last = 1, self.row - 1
         r = str(first + 1)
-        cancelled = f'${col_name(layout.cancelled_col)}{r}<>""' if layout.cancelled_col is not None else None
+        cancelled_ref = f"${col_name(layout.cancelled_col)}{r}" if layout.cancelled_col is not None else None
+        cancelled = f'{cancelled_ref}<>""' if cancelled_ref is not None else None
         overdue_terms, due_terms = [], []
         for sc in layout.steps:
             date_ref, tick_ref = col_name(sc.date_col) + r, col_name(sc.tick_col) + r
-            cond = status_conditions(date_ref, tick_ref)
-            rules = []
-            if cancelled:
-                rules.append((cancelled, "cancelled"))
-            rules += [
-                (cond[schedule.DONE], "done"),
-                (cond[schedule.OVERDUE], "overdue"),
-                (cond[schedule.DUE], "due"),
-            ]
-            for formula, colour in rules:
+            rules = status_conditions(date_ref, tick_ref, cancelled_ref)  # the rule's order: done first
+            for colour, formula in rules.items():
                 ws.conditional_format(
                     first,
                     sc.date_col,
@@ -398,7 +393,7 @@ class _SheetWriter:
                 sc.tick_col,
                 {
                     "type": "formula",
-                    "criteria": "=" + cond[schedule.DONE],
+                    "criteria": "=" + rules[schedule.DONE],
                     "format": formats["cf_done"],
                     "stop_if_true": True,
                 },

@@ -349,8 +349,11 @@ def test_export_all_adds_finished_and_cancelled_trips_greyed(agency):
     head = columns(tour)
     assert [tour.cell(r, 1).value for r in range(2, tour.max_row + 1)] == [1, 2, 4, 5]
     assert tour.cell(row_of(tour, 4), head["Cancelled"]).value is not None
-    first_rule = next(iter(tour.conditional_formatting)).rules[0]
-    assert first_rule.formula[0].endswith('2<>""') and first_rule.dxf.fill.bgColor.rgb == "FFE7E7E7"
+    # A step date's rules in the status rule's order: a done step stays green on a cancelled
+    # trip (as `ppo show` says "done"); the rest of a cancelled trip is grey, never red.
+    done, cancelled = next(iter(tour.conditional_formatting)).rules[:2]
+    assert done.formula[0].endswith('2<>""') and done.dxf.fill.bgColor.rgb == "FFDCEFD8"
+    assert cancelled.formula[0].startswith("$") and cancelled.dxf.fill.bgColor.rgb == "FFE7E7E7"
 
 
 def test_legend_explains_the_colours_and_each_playbook(agency):
