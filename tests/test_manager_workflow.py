@@ -9,6 +9,9 @@ import stat
 from pathlib import Path
 
 import pytest
+import typer
+
+from ppo_checklist import __version__, cli
 
 
 def test_add_then_today_then_done_then_today(ppo):
@@ -294,21 +297,16 @@ def test_unreadable_store_is_a_clear_error(ppo):
 
 
 def test_version_and_help_on_every_command(ppo):
-    assert ppo("--version").out.startswith("ppo ")
-    for command in [
-        "add",
-        "decline",
-        "today",
-        "upcoming",
-        "done",
-        "undo",
-        "show",
-        "list",
-        "edit",
-        "cancel",
-        "playbooks",
-    ]:
-        assert "Usage" in ppo(command, "--help").out
+    assert ppo("--version").out == f"ppo {__version__}\n"
+    commands = typer.main.get_command(cli.app).commands
+    assert len(commands) >= 16
+    listed = ppo("--help").out
+    for name, command in commands.items():
+        assert name in listed, name
+        out = ppo(name, "--help").out
+        assert f"Usage: ppo {name} " in out, name
+        assert command.help.split("\n")[0][:60] in " ".join(out.split()), name
+        assert ppo(name, "-h").out == out
 
 
 def test_installed_ppo_starts_and_exits_as_a_shell_sees_it(ppo_proc):

@@ -376,8 +376,19 @@ def test_export_refuses_a_name_that_does_not_end_in_xlsx(trips, name):
 
 
 def test_export_and_sync_accept_an_upper_case_xlsx_suffix(trips):
-    path, _ = export(trips, "BOOK.XLSX")
-    trips("sync", str(path), "--date", TODAY)
+    path, result = export(trips, "BOOK.XLSX")
+    assert "wrote" in result.out and "2 trips" in result.out
+    assert [p.name for p in trips.home.iterdir() if p.suffix.lower() == ".xlsx"] == ["BOOK.XLSX"]
+    assert openpyxl.load_workbook(path).sheetnames[0] == "Checklist tour"
+    tick(path, 1, 1, "✓")
+    synced = trips("sync", str(path), "--date", TODAY)
+    assert "trip 1 step 1 (reminder) done on 2026-11-30" in synced.out and "took 1 ticks from" in synced.out
+    assert status(trips, 1, 1) == ("done", "2026-11-30")
+    tick(path, 2, 0, "✓")
+    replaced = trips("export", str(path), "--date", TODAY)  # over the ticked file: its ticks taken first
+    assert "took 1 ticks from" in replaced.err
+    assert status(trips, 2, 0) == ("done", "2026-11-30")
+    assert [p.name for p in trips.home.iterdir() if p.suffix.lower() == ".xlsx"] == ["BOOK.XLSX"]
 
 
 def test_sync_refuses_a_name_that_does_not_end_in_xlsx(trips):
