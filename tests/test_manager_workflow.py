@@ -226,8 +226,12 @@ def test_csv_output_never_runs_as_a_formula(ppo):
 def test_playbooks_lists_steps_and_offsets(ppo):
     out = ppo("playbooks").out
     assert "tour" in out and "declined" in out and "departure -1d" in out and "return +7d" in out
-    data = ppo("playbooks", "--format", "json").json()
-    assert [s["offset"] for s in data[0]["steps"] if data[0]["id"] == "declined"] or data
+    data = {p["id"]: p for p in ppo("playbooks", "--format", "json").json()}
+    assert [(s["id"], s["anchor"], s["offset"]) for s in data["declined"]["steps"]] == [
+        ("decline-chain", "declined", "0d"),
+        ("decline-feedback", "declined", "+7d"),
+    ]
+    assert [s["offset"] for s in data["tour"]["steps"]] == ["0d", "-1d", "0d", "0d", "+1d", "+2d", "+7d"]
 
 
 def test_user_playbook_from_the_config_dir_is_used(ppo):
