@@ -1,15 +1,17 @@
-"""What a manager does day to day, through the installed `ppo` command."""
+"""What a manager does day to day, through ppo's command line (in-process; the installed
+`ppo` where a process matters: start-up, exit codes, several at once)."""
 
 import csv
 import io
 import os
 import sqlite3
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PPO
+import typer
+
+from ppo_checklist import __version__, cli
 
 
 def test_add_then_today_then_done_then_today(ppo):
@@ -224,8 +226,12 @@ def test_csv_output_never_runs_as_a_formula(ppo):
 def test_playbooks_lists_steps_and_offsets(ppo):
     out = ppo("playbooks").out
     assert "tour" in out and "declined" in out and "departure -1d" in out and "return +7d" in out
-    data = ppo("playbooks", "--format", "json").json()
-    assert [s["offset"] for s in data[0]["steps"] if data[0]["id"] == "declined"] or data
+    data = {p["id"]: p for p in ppo("playbooks", "--format", "json").json()}
+    assert [(s["id"], s["anchor"], s["offset"]) for s in data["declined"]["steps"]] == [
+        ("decline-chain", "declined", "0d"),
+        ("decline-feedback", "declined", "+7d"),
+    ]
+    assert [s["offset"] for s in data["tour"]["steps"]] == ["0d", "-1d", "0d", "0d", "+1d", "+2d", "+7d"]
 
 
 def test_user_playbook_from_the_config_dir_is_used(ppo):
@@ -259,43 +265,20 @@ def test_store_file_is_readable_by_the_owner_only(ppo):
 
 
 def test_default_store_lives_in_the_user_data_dir(ppo):
-    env = {k: v for k, v in ppo.env.items() if k != "PPO_DB"}
-    result = subprocess.run(
-        [PPO, "add", "A", "-p", "20.11.2026", "-d", "01.12.2026", "-r", "10.12.2026"],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 0, result.stderr
+    ppo("add", "A", "-p", "20.11.2026", "-d", "01.12.2026", "-r", "10.12.2026", env={"PPO_DB": None})
     assert (ppo.home / "data" / "ppo" / "ppo.sqlite3").exists()
+    assert not ppo.db.exists()
 
 
 def test_two_managers_adding_at_the_same_moment_lose_nothing(ppo):
     ppo("list")  # create the store first, as the first command of the day does
     procs = [
-        subprocess.Popen(
-            [
-                PPO,
-                "add",
-                f"C{i}",
-                "-p",
-                "20.11.2026",
-                "-d",
-                "01.12.2026",
-                "-r",
-                "10.12.2026",
-                "--phone",
-                f"+7900{i:07d}",
-            ],
-            env=ppo.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
+        ppo.popen(
+            "add", f"C{i}", "-p", "20.11.2026", "-d", "01.12.2026", "-r", "10.12.2026", "--phone", f"+7900{i:07d}"
         )
         for i in range(12)
     ]
-    errors = [p.communicate()[1] for p in procs]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
     trips = ppo("list", "--format", "json").json()
     assert sorted(t["client"] for t in trips) == sorted(f"C{i}" for i in range(12))
@@ -318,21 +301,28 @@ def test_unreadable_store_is_a_clear_error(ppo):
 
 
 def test_version_and_help_on_every_command(ppo):
-    assert ppo("--version").out.startswith("ppo ")
-    for command in [
-        "add",
-        "decline",
-        "today",
-        "upcoming",
-        "done",
-        "undo",
-        "show",
-        "list",
-        "edit",
-        "cancel",
-        "playbooks",
-    ]:
-        assert "Usage" in ppo(command, "--help").out
+    assert ppo("--version").out == f"ppo {__version__}\n"
+    commands = typer.main.get_command(cli.app).commands
+    assert len(commands) >= 16
+    listed = ppo("--help").out
+    for name, command in commands.items():
+        assert name in listed, name
+        out = ppo(name, "--help").out
+        assert f"Usage: ppo {name} " in out, name
+        assert command.help.split("\n")[0][:60] in " ".join(out.split()), name
+        assert ppo(name, "-h").out == out
+
+
+def test_installed_ppo_starts_and_exits_as_a_shell_sees_it(ppo_proc):
+    """The console script itself: start-up, help, and the exit codes of CLI.md (0, 2, 1)."""
+    assert ppo_proc("--version").out.startswith("ppo ")
+    assert "Usage: ppo " in ppo_proc().out  # no command: the help, exit 0
+    assert ppo_proc("list").code == 0
+    bad = ppo_proc("today", "--date", "32.13.2026", check=False)
+    assert bad.code == 2 and bad.err.startswith("ppo: --date") and len(bad.err.splitlines()) == 1
+    ppo_proc.db.write_bytes(b"this is not a database" * 100)
+    broken = ppo_proc("today", check=False)
+    assert broken.code == 1 and broken.err.startswith("ppo: ") and "Traceback" not in broken.err
 
 
 @pytest.mark.parametrize(

@@ -88,14 +88,48 @@ def test_moving_one_date_moves_exactly_the_steps_tied_to_it(dates, anchor, shift
             assert (after[step.id] - before[step.id]).days == shift
 
 
-@given(trips())
-def test_status_is_exactly_one_of_the_four(dates):
+def test_statuses_of_a_tour_on_its_departure_day():
+    dates = {"purchase": dt.date(2026, 11, 20), "departure": dt.date(2026, 12, 1), "return": dt.date(2026, 12, 10)}
+    today = dt.date(2026, 12, 1)
+    statuses = {item.step.id: schedule.step_status(item.due, None, today) for item in schedule.derive(TOUR, dates)}
+    assert statuses == {
+        "ppo-do": "overdue",  # 20.11
+        "reminder": "overdue",  # 30.11
+        "sms-departure": "due",  # 01.12
+        "sms-return": "pending",  # 10.12
+        "ppo-posle": "pending",
+        "invite-call": "pending",
+        "office-visit": "pending",
+    }
+
+
+@pytest.mark.parametrize(
+    "due, done_on, today, expected",
+    [
+        (dt.date(2026, 11, 30), None, dt.date(2026, 12, 1), "overdue"),
+        (dt.date(2025, 12, 31), None, dt.date(2026, 1, 1), "overdue"),
+        (dt.date(2026, 2, 28), None, dt.date(2026, 3, 1), "overdue"),
+        (dt.date(2026, 12, 1), None, dt.date(2026, 12, 1), "due"),
+        (dt.date(2026, 12, 2), None, dt.date(2026, 12, 1), "pending"),
+        (dt.date(2027, 1, 1), None, dt.date(2026, 12, 31), "pending"),
+        (dt.date(2026, 11, 30), dt.date(2026, 12, 5), dt.date(2026, 12, 1), "done"),  # late, done
+        (dt.date(2026, 12, 1), dt.date(2026, 12, 1), dt.date(2026, 12, 1), "done"),
+        (dt.date(2026, 12, 9), dt.date(2026, 11, 1), dt.date(2026, 12, 1), "done"),  # done early
+    ],
+)
+def test_step_status_on_hand_picked_days(due, done_on, today, expected):
+    assert schedule.step_status(due, done_on, today) == expected
+
+
+@given(trips(), days)
+def test_a_step_is_pending_until_its_day_due_on_it_overdue_after_and_done_once_marked(dates, done_on):
+    one_day = dt.timedelta(days=1)
     for item in schedule.derive(TOUR, dates):
-        today = dates["departure"]
-        status = schedule.step_status(item.due, None, today)
-        expected = "overdue" if item.due < today else "due" if item.due == today else "pending"
-        assert status == expected
-        assert schedule.step_status(item.due, today, today) == "done"
+        assert schedule.step_status(item.due, None, item.due - one_day) == "pending"
+        assert schedule.step_status(item.due, None, item.due) == "due"
+        assert schedule.step_status(item.due, None, item.due + one_day) == "overdue"
+        for today in (item.due - one_day, item.due, item.due + one_day):
+            assert schedule.step_status(item.due, done_on, today) == "done"
 
 
 @pytest.mark.parametrize(

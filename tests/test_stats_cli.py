@@ -2,90 +2,60 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-PPO = Path(sys.executable).parent / "ppo"
 AS_OF = "20.11.2026"
 
 
-def run(db: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    # Nothing of the user's (config, PPO_TODAY, locale) may change what the tests see.
-    home = db.parent
-    clean = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "PPO_DB": str(db),
-        "COLUMNS": "200",
-        "PYTHONIOENCODING": "utf-8",
-        **(env or {}),
-    }
-    result = subprocess.run([str(PPO), *args], capture_output=True, text=True, env=clean, stdin=subprocess.DEVNULL)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+def add(ppo, name: str, purchase: str, departure: str, return_: str, manager: str, phone: str) -> int:
+    return ppo.add(name, purchase, departure, return_, "-m", manager, "--phone", phone)
 
 
-def add(db: Path, name: str, purchase: str, departure: str, return_: str, manager: str, phone: str):
-    dates = ["--purchase", purchase, "--departure", departure, "--return", return_]
-    out = run(db, "add", name, *dates, "-m", manager, "--phone", phone, "-f", "json").stdout
-    return json.loads(out)["trip_id"]
+def decline(ppo, name: str, day: str, manager: str, phone: str) -> int:
+    return ppo.json("decline", name, "--date", day, "-m", manager, "--phone", phone)["trip_id"]
 
 
-def decline(db: Path, name: str, day: str, manager: str, phone: str) -> int:
-    out = run(db, "decline", name, "--date", day, "-m", manager, "--phone", phone, "-f", "json").stdout
-    return json.loads(out)["trip_id"]
-
-
-def done(db: Path, trip: int, step: str, day: str) -> None:
-    run(db, "done", str(trip), step, "--date", day)
+def done(ppo, trip: int, step: str, day: str) -> None:
+    ppo("done", str(trip), step, "--date", day)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
+def store(tmp_path_factory, make_ppo):
     """November 2026 as of the 20th, two managers; the expected figures are in the tests."""
-    db = tmp_path_factory.mktemp("stats") / "ppo.sqlite3"
+    ppo = make_ppo(tmp_path_factory.mktemp("stats"))
     # Olga. Anna: steps due 02, 09, 10, 17, 18, 19, 24 Nov.
-    anna = add(db, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "Olga", "+7 900 000-01-00")
-    done(db, anna, "0", "02.11.2026")  # on time
-    done(db, anna, "reminder", "09.11.2026")  # on time
-    done(db, anna, "2", "12.11.2026")  # late
-    done(db, anna, "3", "18.11.2026")  # late; 4 and 5 never (overdue), 6 due 24th (pending)
+    anna = add(ppo, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "Olga", "+7 900 000-01-00")
+    done(ppo, anna, "0", "02.11.2026")  # on time
+    done(ppo, anna, "reminder", "09.11.2026")  # on time
+    done(ppo, anna, "2", "12.11.2026")  # late
+    done(ppo, anna, "3", "18.11.2026")  # late; 4 and 5 never (overdue), 6 due 24th (pending)
     # Anna again (same phone: a returning client); step 0 due on as_of, not done: pending.
-    add(db, "Anna", "20.11.2026", "20.12.2026", "30.12.2026", "Olga", "89000000100")
-    decline(db, "Fedor", "10.11.2026", "Olga", "400")  # steps due 10th and 17th, never done
-    decline(db, "Gleb", "20.10.2026", "Olga", "500")  # declined in October: outside the period
+    add(ppo, "Anna", "20.11.2026", "20.12.2026", "30.12.2026", "Olga", "89000000100")
+    decline(ppo, "Fedor", "10.11.2026", "Olga", "400")  # steps due 10th and 17th, never done
+    decline(ppo, "Gleb", "20.10.2026", "Olga", "500")  # declined in October: outside the period
     # Hanna's first tour, in June.
-    add(db, "Hanna", "01.06.2026", "10.06.2026", "20.06.2026", "Olga", "600")
+    add(ppo, "Hanna", "01.06.2026", "10.06.2026", "20.06.2026", "Olga", "600")
     # Ivan. Boris bought in October: step 0 (25 Oct) is outside; due 04, 05, 12, 13, 14, 19 Nov.
-    boris = add(db, "Boris", "25.10.2026", "05.11.2026", "12.11.2026", "Ivan", "200")
-    done(db, boris, "0", "25.10.2026")
-    done(db, boris, "1", "04.11.2026")  # on time
-    done(db, boris, "2", "06.11.2026")  # late
-    done(db, boris, "3", "12.11.2026")  # on time
-    done(db, boris, "4", "15.11.2026")  # late; 5 and 6 never (overdue)
-    dina = add(db, "Dina", "03.11.2026", "08.11.2026", "15.11.2026", "Ivan", "700")
-    done(db, dina, "0", "03.11.2026")
-    run(db, "cancel", str(dina), "--reason", "visa refused")  # cancelled: counts nowhere
-    egor = decline(db, "Egor", "05.11.2026", "Ivan", "300")
-    done(db, egor, "0", "05.11.2026")  # on time; step 1 (12th) never: overdue
-    egor_tour = add(db, "Egor", "15.11.2026", "10.01.2027", "20.01.2027", "Ivan", "300")  # came back
-    done(db, egor_tour, "0", "15.11.2026")
-    hanna = add(db, "Hanna", "19.11.2026", "01.02.2027", "10.02.2027", "Ivan", "600")  # returning
-    done(db, hanna, "0", "19.11.2026")
-    return db
+    boris = add(ppo, "Boris", "25.10.2026", "05.11.2026", "12.11.2026", "Ivan", "200")
+    done(ppo, boris, "0", "25.10.2026")
+    done(ppo, boris, "1", "04.11.2026")  # on time
+    done(ppo, boris, "2", "06.11.2026")  # late
+    done(ppo, boris, "3", "12.11.2026")  # on time
+    done(ppo, boris, "4", "15.11.2026")  # late; 5 and 6 never (overdue)
+    dina = add(ppo, "Dina", "03.11.2026", "08.11.2026", "15.11.2026", "Ivan", "700")
+    done(ppo, dina, "0", "03.11.2026")
+    ppo("cancel", str(dina), "--reason", "visa refused")  # cancelled: counts nowhere
+    egor = decline(ppo, "Egor", "05.11.2026", "Ivan", "300")
+    done(ppo, egor, "0", "05.11.2026")  # on time; step 1 (12th) never: overdue
+    egor_tour = add(ppo, "Egor", "15.11.2026", "10.01.2027", "20.01.2027", "Ivan", "300")  # came back
+    done(ppo, egor_tour, "0", "15.11.2026")
+    hanna = add(ppo, "Hanna", "19.11.2026", "01.02.2027", "10.02.2027", "Ivan", "600")  # returning
+    done(ppo, hanna, "0", "19.11.2026")
+    return ppo
 
 
-def stats_json(db: Path, *args: str) -> dict:
-    return json.loads(run(db, "stats", "--date", AS_OF, "--format", "json", *args).stdout)
+def stats_json(ppo, *args: str) -> dict:
+    return ppo("stats", "--date", AS_OF, "--format", "json", *args).json()
 
 
 def figures(due, on_time, late, overdue, pending, rate):
@@ -176,7 +146,7 @@ def test_period_with_nothing_due_has_null_rates(store):
     assert result["managers"] == []
     assert result["total"] == figures(0, 0, 0, 0, 0, None)
     assert result["outcomes"]["came_back_rate"] is None
-    table = run(store, "stats", "--date", AS_OF, "--from", "01.03.2027", "--to", "31.03.2027").stdout
+    table = store("stats", "--date", AS_OF, "--from", "01.03.2027", "--to", "31.03.2027").out
     assert "Nothing due in the period." in table
 
 
@@ -201,15 +171,15 @@ def test_as_of_decides_overdue_against_pending(store):
 
 
 def test_default_period_is_the_month_of_the_date(store):
-    result = json.loads(run(store, "stats", "--date", "05.10.2026", "-f", "json").stdout)
+    result = store("stats", "--date", "05.10.2026", "-f", "json").json()
     assert result["period"] == {"from": "2026-10-01", "to": "2026-10-31"}
     assert result["outcomes"]["declined"] == 1  # Gleb
     assert result["outcomes"]["trips_sold"] == 1  # Boris
 
 
 def test_today_comes_from_ppo_today(store):
-    out = run(store, "stats", "-f", "json", env={"PPO_TODAY": "2026-11-20"}).stdout
-    assert json.loads(out)["total"] == TOTAL
+    out = store("stats", "-f", "json", env={"PPO_TODAY": "2026-11-20"}).json()
+    assert out["total"] == TOTAL
 
 
 def table_rows(text: str) -> dict[str, list[str]]:
@@ -225,7 +195,7 @@ def table_rows(text: str) -> dict[str, list[str]]:
 
 
 def test_table_shows_the_same_figures(store):
-    out = run(store, "stats", "--date", AS_OF).stdout
+    out = store("stats", "--date", AS_OF).out
     assert "01.11.2026 – 30.11.2026 (as of 20.11.2026)" in out
     rows = table_rows(out)
     assert rows["Olga"] == ["10", "2", "2", "4", "2", "20.0%"]
@@ -239,12 +209,12 @@ def test_table_shows_the_same_figures(store):
 
 
 def test_table_for_a_manager_with_no_trips_shows_a_dash(store):
-    rows = table_rows(run(store, "stats", "--date", AS_OF, "-m", "Zoya").stdout)
+    rows = table_rows(store("stats", "--date", AS_OF, "-m", "Zoya").out)
     assert rows["Zoya"] == ["0", "0", "0", "0", "0", "—"]
 
 
 def test_csv_has_a_row_per_manager_and_a_total(store):
-    out = run(store, "stats", "--date", AS_OF, "--format", "csv").stdout.splitlines()
+    out = store("stats", "--date", AS_OF, "--format", "csv").out.splitlines()
     assert out == [
         "period_from,period_to,as_of,scope,manager,due,on_time,late,overdue,pending,on_time_rate",
         "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,10,5,2,3,0,0.5",
@@ -253,15 +223,14 @@ def test_csv_has_a_row_per_manager_and_a_total(store):
     ]
 
 
-def test_csv_manager_name_never_runs_as_a_formula(tmp_path):
-    db = tmp_path / "ppo.sqlite3"
-    add(db, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "=HYPERLINK(1)", "100")
-    out = run(db, "stats", "--date", AS_OF, "--format", "csv").stdout.splitlines()
+def test_csv_manager_name_never_runs_as_a_formula(ppo):
+    add(ppo, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "=HYPERLINK(1)", "100")
+    out = ppo("stats", "--date", AS_OF, "--format", "csv").out.splitlines()
     assert out[1].split(",")[4] == "'=HYPERLINK(1)"
 
 
 def test_md_has_tables_for_mail(store):
-    out = run(store, "stats", "--date", AS_OF, "--format", "md").stdout
+    out = store("stats", "--date", AS_OF, "--format", "md").out
     assert out.startswith("# ppo: figures for 01.11.2026 – 30.11.2026 (as of 20.11.2026)\n")
     assert "| Olga | 10 | 2 | 2 | 4 | 2 | 20.0% |" in out
     assert "| **Total** | 20 | 7 | 4 | 7 | 2 | 35.0% |" in out
@@ -270,20 +239,20 @@ def test_md_has_tables_for_mail(store):
 
 
 def test_from_after_to_is_bad_input(store):
-    result = run(store, "stats", "--from", "10.11.2026", "--to", "01.11.2026", check=False)
-    assert result.returncode == 2
-    assert result.stderr == "ppo: --from (2026-11-10) is after --to (2026-11-01)\n"
-    assert result.stdout == ""
+    result = store("stats", "--from", "10.11.2026", "--to", "01.11.2026", check=False)
+    assert result.code == 2
+    assert result.err == "ppo: --from (2026-11-10) is after --to (2026-11-01)\n"
+    assert result.out == ""
 
 
 def test_impossible_date_is_bad_input(store):
-    result = run(store, "stats", "--from", "31.02.2026", check=False)
-    assert result.returncode == 2
-    assert result.stderr.startswith("ppo: --from: impossible date")
-    assert len(result.stderr.splitlines()) == 1
+    result = store("stats", "--from", "31.02.2026", check=False)
+    assert result.code == 2
+    assert result.err.startswith("ppo: --from: impossible date")
+    assert len(result.err.splitlines()) == 1
 
 
 def test_stats_writes_nothing(store):
-    before = store.read_bytes()
-    run(store, "stats", "--date", AS_OF)
-    assert store.read_bytes() == before
+    before = store.db.read_bytes()
+    store("stats", "--date", AS_OF)
+    assert store.db.read_bytes() == before

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from director import MONTHS_PLAYBOOK
+from ppo_runner import Result
 
 TODAY = "2026-11-30"
 
@@ -28,11 +30,9 @@ def row_of(ws, trip_id: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def agency(tmp_path_factory):
+def agency(tmp_path_factory, make_ppo):
     """Two tour trips (one cancelled), one declined client, one finished trip."""
-    from conftest import Ppo
-
-    ppo = Ppo(tmp_path_factory.mktemp("agency"))
+    ppo = make_ppo(tmp_path_factory.mktemp("agency"))
     ppo.add(
         "Анна Петрова",
         "20.11.2026",
@@ -46,24 +46,24 @@ def agency(tmp_path_factory):
     ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026", "-m", "Ivan")
     ppo.json("decline", "Вера", "--date", "23.11.2026", "-m", "Olga")
     cancelled = ppo.add("Глеб", "01.11.2026", "02.12.2026", "09.12.2026", "-m", "Ivan")
-    ppo.run("cancel", str(cancelled))
+    ppo("cancel", str(cancelled))
     finished = ppo.add("Дина", "01.10.2026", "02.10.2026", "03.10.2026", "-m", "Ivan")
     for no in range(7):
-        ppo.run("done", str(finished), str(no), "--date", "2026-10-20")
-    ppo.run("done", "1", "0", "--date", "2026-11-21")
+        ppo("done", str(finished), str(no), "--date", "2026-10-20")
+    ppo("done", "1", "0", "--date", "2026-11-21")
     return ppo
 
 
-def export(ppo, *more: str, name: str = "checklist.xlsx") -> tuple[Path, subprocess.CompletedProcess]:
+def export(ppo, *more: str, name: str = "checklist.xlsx") -> tuple[Path, Result]:
     path = ppo.home / name
-    result = ppo.run("export", str(path), "--date", TODAY, *more)
+    result = ppo("export", str(path), "--date", TODAY, *more)
     return path, result
 
 
 _written: dict[tuple, tuple] = {}
 
 
-def written(agency, *more: str) -> tuple[Path, subprocess.CompletedProcess]:
+def written(agency, *more: str) -> tuple[Path, Result]:
     """The agency's workbook, exported once per set of options for the read-only tests."""
     key = (id(agency), more)
     if key not in _written:
@@ -73,7 +73,7 @@ def written(agency, *more: str) -> tuple[Path, subprocess.CompletedProcess]:
 
 def test_export_writes_one_sheet_per_playbook_with_one_row_per_active_trip(agency):
     path, result = written(agency)
-    assert "wrote" in result.stdout and "3 trips" in result.stdout
+    assert "wrote" in result.out and "3 trips" in result.out
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == [
         "Checklist tour",
@@ -144,15 +144,13 @@ def test_a_step_before_the_purchase_is_moved_to_the_purchase_day(ppo):
     assert ws.cell(2, step_col(ws, 1)).value == dt.datetime(2026, 11, 30)
 
 
-def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path):
-    from conftest import Ppo
-
+def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path, make_ppo):
     playbooks = tmp_path / "playbooks"
     playbooks.mkdir()
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
     config = tmp_path / "config.toml"
     config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
-    ppo = Ppo(tmp_path, config)
+    ppo = make_ppo(tmp_path, config)
     trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
     dues = [s["due"] for s in ppo.show(trip)["steps"]]
     assert dues == ["2026-02-28", "2027-01-31", "2026-01-31"]  # the last clamped to the purchase
@@ -167,46 +165,13 @@ def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path
     assert [cached.cell(2, step_col(ws, no)).value.date().isoformat() for no in range(3)] == dues
 
 
-MONTHS_PLAYBOOK = """
-id = "anniversary"
-dates = ["purchase", "departure", "return"]
-start = "purchase"
-[[steps]]
-no = 0
-id = "month"
-title = "A month later"
-channel = "call"
-anchor = "purchase"
-offset = "+1m"
-text = "."
-[[steps]]
-no = 1
-id = "year"
-title = "A year later"
-channel = "email"
-anchor = "purchase"
-offset = "+1y"
-text = "."
-[[steps]]
-no = 2
-id = "early"
-title = "Long before departure"
-channel = "email"
-anchor = "departure"
-offset = "-1m2w1d"
-text = "."
-"""
-
-
-def test_a_step_whose_playbook_changed_is_written_as_ppo_s_stored_date(tmp_path):
-    from conftest import Ppo
-
+def test_a_step_whose_playbook_changed_is_written_as_ppo_s_stored_date(tmp_path, make_ppo):
     playbooks = tmp_path / "playbooks"
     playbooks.mkdir()
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
     config = tmp_path / "config.toml"
     config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
-    ppo = Ppo(tmp_path, config)
+    ppo = make_ppo(tmp_path, config)
     trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK.replace('"+1m"', '"+2m"'), encoding="utf-8")
     path, _ = export(ppo)
@@ -344,7 +309,7 @@ def test_summary_counts_steps_per_manager_with_live_formulas(agency):
 
 def test_export_all_adds_finished_and_cancelled_trips_greyed(agency):
     path, result = written(agency, "--all")
-    assert "5 trips" in result.stdout
+    assert "5 trips" in result.out
     tour = openpyxl.load_workbook(path)["Checklist tour"]
     head = columns(tour)
     assert [tour.cell(r, 1).value for r in range(2, tour.max_row + 1)] == [1, 2, 4, 5]
@@ -366,7 +331,7 @@ def test_legend_explains_the_colours_and_each_playbook(agency):
 
 def test_an_empty_store_still_writes_a_workbook(ppo):
     path, result = export(ppo)
-    assert "0 trips" in result.stdout
+    assert "0 trips" in result.out
     book = openpyxl.load_workbook(path)
     assert book["Checklist tour"].max_row == 1
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from director import MONTHS_PLAYBOOK
 
 SOFFICE = shutil.which("soffice")
 PDFTOPPM = shutil.which("pdftoppm")
@@ -59,18 +60,14 @@ def soffice(profile: Path, outdir: Path, target: str, *books: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def calc(tmp_path_factory):
+def calc(tmp_path_factory, make_ppo):
     """Trips around the real today, exported, edited in a copy, and run through Calc once."""
-    from conftest import Ppo
-
     home = tmp_path_factory.mktemp("calc")
     playbooks = home / "playbooks"
     playbooks.mkdir()
-    from test_workbook_export import MONTHS_PLAYBOOK
-
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
     (home / "config.toml").write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
-    ppo = Ppo(home, home / "config.toml")
+    ppo = make_ppo(home, home / "config.toml")
     today = dt.date.today()
     day = lambda n: iso(today + dt.timedelta(days=n))  # noqa: E731
     trips = {
@@ -80,9 +77,9 @@ def calc(tmp_path_factory):
         "declined": ppo.json("decline", "Declined", "--date", day(-8), "-m", "Olga")["trip_id"],
         "months": ppo.add("Month End", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary"),
     }
-    ppo.run("done", str(trips["ticked"]), "0", "--date", day(-4))
+    ppo("done", str(trips["ticked"]), "0", "--date", day(-4))
     book = home / "book.xlsx"
-    ppo.run("export", str(book))
+    ppo("export", str(book))
     # The director moves a departure in a copy; openpyxl drops every cached value, so
     # Calc has to compute every date itself.
     edited = home / "edited.xlsx"
@@ -102,7 +99,7 @@ def calc(tmp_path_factory):
         check=True,
         timeout=60,
     )
-    ppo.run("edit", str(trips["overdue"]), "--departure", day(12))
+    ppo("edit", str(trips["overdue"]), "--departure", day(12))
     return ppo, trips, out, today
 
 
@@ -210,18 +207,15 @@ def test_calc_paints_today_yellow_and_overdue_red_on_the_real_today(calc):
     assert max(yellow) < min(red)
 
 
-def test_calc_counts_managers_whose_names_look_like_wildcards_apart(tmp_path):
+def test_calc_counts_managers_whose_names_look_like_wildcards_apart(ppo, tmp_path):
     """`Ol*`, `Ol?a`, `O~lga` and `Olga` are four managers; a 300-character name still works."""
-    from conftest import Ppo
-
-    ppo = Ppo(tmp_path)
     today = dt.date.today()
     day = lambda n: iso(today + dt.timedelta(days=n))  # noqa: E731
     managers = ["Ol*", "Ol?a", "O~lga", "Olga", "Я" * 300]
     for n, manager in enumerate(managers):
         ppo.add(f"Client {n}", day(0), day(10), day(20), "-m", manager)
     book = tmp_path / "book.xlsx"
-    ppo.run("export", str(book))
+    ppo("export", str(book))
     profile = tmp_path / "profile"
     (profile / "user").mkdir(parents=True)
     (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")

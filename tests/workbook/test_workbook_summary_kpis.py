@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from director import tick
 
 AS_OF = "25.11.2026"
 FIGURES = ("due", "on_time", "late", "overdue", "pending", "on_time_rate")
@@ -20,24 +21,22 @@ OUTCOMES = {
 
 
 @pytest.fixture(scope="module")
-def agency(tmp_path_factory):
+def agency(tmp_path_factory, make_ppo):
     """November 2026: steps done on time and late, never done, a cancelled trip, a declined
     client who came back, and a manager whose steps all fall in December."""
-    from conftest import Ppo
-
-    ppo = Ppo(tmp_path_factory.mktemp("kpis"))
+    ppo = make_ppo(tmp_path_factory.mktemp("kpis"))
     anna = ppo.add("Anna", "02.11.2026", "10.11.2026", "17.11.2026", "-m", "Olga", "--phone", "100")
-    ppo.run("done", str(anna), "0", "--date", "02.11.2026")  # on time
-    ppo.run("done", str(anna), "reminder", "--date", "09.11.2026")  # on time
-    ppo.run("done", str(anna), "2", "--date", "12.11.2026")  # late; the rest never
+    ppo("done", str(anna), "0", "--date", "02.11.2026")  # on time
+    ppo("done", str(anna), "reminder", "--date", "09.11.2026")  # on time
+    ppo("done", str(anna), "2", "--date", "12.11.2026")  # late; the rest never
     boris = ppo.add("Boris", "25.10.2026", "05.11.2026", "12.11.2026", "-m", "Ivan", "--phone", "200")
-    ppo.run("done", str(boris), "0", "--date", "25.10.2026")  # due in October: outside
-    ppo.run("done", str(boris), "1", "--date", "04.11.2026")  # on time
-    ppo.run("done", str(boris), "2", "--date", "06.11.2026")  # late
+    ppo("done", str(boris), "0", "--date", "25.10.2026")  # due in October: outside
+    ppo("done", str(boris), "1", "--date", "04.11.2026")  # on time
+    ppo("done", str(boris), "2", "--date", "06.11.2026")  # late
     dina = ppo.add("Dina", "03.11.2026", "08.11.2026", "15.11.2026", "-m", "Ivan", "--phone", "300")
-    ppo.run("cancel", str(dina))  # counts nowhere
+    ppo("cancel", str(dina))  # counts nowhere
     egor = ppo.json("decline", "Egor", "--date", "05.11.2026", "-m", "Ivan", "--phone", "400")
-    ppo.run("done", str(egor["trip_id"]), "0", "--date", "05.11.2026")
+    ppo("done", str(egor["trip_id"]), "0", "--date", "05.11.2026")
     ppo.add("Egor", "15.11.2026", "10.01.2027", "20.01.2027", "-m", "Ivan", "--phone", "400")  # came back
     ppo.add("Zoya", "10.12.2026", "20.12.2026", "30.12.2026", "-m", "Zoya", "--phone", "500")
     return ppo
@@ -45,7 +44,7 @@ def agency(tmp_path_factory):
 
 def export(ppo, name: str, *more: str) -> Path:
     path = ppo.home / name
-    ppo.run("export", str(path), "--date", AS_OF, *more)
+    ppo("export", str(path), "--date", AS_OF, *more)
     return path
 
 
@@ -204,25 +203,25 @@ def test_manager_names_in_the_figures_stay_text(ppo):
 
 def test_from_after_to_is_one_line_and_exit_2(agency):
     path = agency.home / "never.xlsx"
-    result = agency.run("export", str(path), "--from", "10.11.2026", "--to", "01.11.2026", code=2)
-    assert result.stderr.count("\n") == 1 and "--from" in result.stderr
+    result = agency("export", str(path), "--from", "10.11.2026", "--to", "01.11.2026", check=False)
+    assert result.code == 2, result
+    assert result.err.count("\n") == 1 and "--from" in result.err
     assert not path.exists()
     out = agency.home / "reports"
-    result = agency.run("report", "--out", str(out), "--from", "10.11.2026", "--to", "01.11.2026", code=2)
-    assert result.stderr.count("\n") == 1 and not out.exists()
+    result = agency("report", "--out", str(out), "--from", "10.11.2026", "--to", "01.11.2026", check=False)
+    assert result.code == 2, result
+    assert result.err.count("\n") == 1 and not out.exists()
 
 
 def test_the_daily_report_workbook_has_the_figures_too(agency):
     out = agency.home / "daily"
-    agency.run("report", "--out", str(out), "--date", AS_OF, "--from", "09.11.2026", "--to", "15.11.2026")
+    agency("report", "--out", str(out), "--date", AS_OF, "--from", "09.11.2026", "--to", "15.11.2026")
     ws = openpyxl.load_workbook(out / "ppo-2026-11-25.xlsx")["Summary"]
     assert comparable(kpis(ws)) == comparable(stats(agency, "--from", "09.11.2026", "--to", "15.11.2026"))
     assert len(ws._charts) == 1
 
 
 def test_ticks_taken_from_the_replaced_workbook_count_in_the_figures(ppo):
-    from test_workbook_sync import tick
-
     trip = ppo.add("Anna", "02.11.2026", "10.11.2026", "17.11.2026", "-m", "Olga")
     path = export(ppo, "ticked.xlsx")
     assert kpis(openpyxl.load_workbook(path)["Summary"])["total"]["late"] == 0

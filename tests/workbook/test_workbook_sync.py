@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
+from director import set_input, tick
 
 from ppo_checklist.errors import StoreError
 
@@ -24,20 +24,7 @@ def trips(ppo):
 
 def export(ppo, name: str = "book.xlsx", *more: str):
     path = ppo.home / name
-    return path, ppo.run("export", str(path), "--date", TODAY, *more)
-
-
-def tick(path: Path, trip_id: int, no: int, value) -> None:
-    """What a director does in a spreadsheet: put a value in a step's tick cell, save."""
-    book = openpyxl.load_workbook(path)
-    for ws in book.worksheets:
-        if not ws.title.startswith("Checklist"):
-            continue
-        heads = {str(c.value): c.column for c in ws[1] if c.value}
-        for r in range(2, ws.max_row + 1):
-            if ws.cell(r, 1).value == trip_id:
-                ws.cell(r, heads[f"✓ {no}"]).value = value
-    book.save(path)
+    return path, ppo("export", str(path), "--date", TODAY, *more)
 
 
 def status(ppo, trip_id: int, no: int) -> tuple[str, str | None]:
@@ -53,9 +40,9 @@ def store_rows(ppo) -> list:
 def test_a_tick_in_the_workbook_is_taken_by_sync(trips):
     path, _ = export(trips)
     tick(path, 1, 1, "✓")
-    result = trips.run("sync", str(path), "--date", TODAY)
-    assert "trip 1 step 1 (reminder) done on 2026-11-30" in result.stdout
-    assert "took 1 ticks from" in result.stdout
+    result = trips("sync", str(path), "--date", TODAY)
+    assert "trip 1 step 1 (reminder) done on 2026-11-30" in result.out
+    assert "took 1 ticks from" in result.out
     assert status(trips, 1, 1) == ("done", "2026-11-30")
 
 
@@ -63,7 +50,7 @@ def test_a_date_in_the_tick_cell_is_the_day_it_was_done(trips):
     path, _ = export(trips)
     tick(path, 2, 0, dt.datetime(2026, 11, 27))  # typed as a date: a date cell
     tick(path, 1, 0, "26.11.2026")  # typed as text
-    trips.run("sync", str(path), "--date", TODAY)
+    trips("sync", str(path), "--date", TODAY)
     assert status(trips, 2, 0) == ("done", "2026-11-27")
     assert status(trips, 1, 0) == ("done", "2026-11-26")
 
@@ -72,15 +59,15 @@ def test_a_date_in_the_tick_cell_is_the_day_it_was_done(trips):
 def test_the_usual_ways_of_ticking_are_understood(trips, value):
     path, _ = export(trips)
     tick(path, 1, 2, value)
-    trips.run("sync", str(path), "--date", TODAY)
+    trips("sync", str(path), "--date", TODAY)
     assert status(trips, 1, 2)[0] == "done"
 
 
 def test_export_over_a_ticked_workbook_takes_its_ticks_first(trips):
     path, _ = export(trips)
     tick(path, 1, 0, "✓")
-    result = trips.run("export", str(path), "--date", TODAY)
-    assert "took 1 ticks from" in result.stderr
+    result = trips("export", str(path), "--date", TODAY)
+    assert "took 1 ticks from" in result.err
     assert status(trips, 1, 0) == ("done", "2026-11-30")
     ws = openpyxl.load_workbook(path)["Checklist tour"]
     heads = {str(c.value): c.column for c in ws[1] if c.value}
@@ -88,21 +75,21 @@ def test_export_over_a_ticked_workbook_takes_its_ticks_first(trips):
 
 
 def test_a_tick_removed_in_the_workbook_does_not_undo_a_done_step(trips):
-    trips.run("done", "1", "0", "--date", "2026-11-21")
+    trips("done", "1", "0", "--date", "2026-11-21")
     path, _ = export(trips)
     tick(path, 1, 0, None)
-    result = trips.run("sync", str(path), "--date", TODAY)
-    assert "kept: trip 1 step 0 (ppo-do)" in result.stdout
-    assert "still done" in result.stdout
+    result = trips("sync", str(path), "--date", TODAY)
+    assert "kept: trip 1 step 0 (ppo-do)" in result.out
+    assert "still done" in result.out
     assert status(trips, 1, 0) == ("done", "2026-11-21")
 
 
 def test_syncing_twice_takes_nothing_the_second_time(trips):
     path, _ = export(trips)
     tick(path, 1, 1, "✓")
-    trips.run("sync", str(path), "--date", TODAY)
-    second = trips.run("sync", str(path), "--date", "2026-12-01")
-    assert "took 0 ticks" in second.stdout and "1 already done" in second.stdout
+    trips("sync", str(path), "--date", TODAY)
+    second = trips("sync", str(path), "--date", "2026-12-01")
+    assert "took 0 ticks" in second.out and "1 already done" in second.out
     assert status(trips, 1, 1) == ("done", "2026-11-30")
 
 
@@ -112,9 +99,10 @@ def test_ticks_that_cannot_be_taken_are_reported_and_the_rest_taken(trips):
     tick(path, 1, 2, "05.12.2026")  # in the future
     tick(path, 2, 0, "✓")
     tick(path, 2, 1, "✓")
-    trips.run("cancel", "2")
-    result = trips.run("sync", str(path), "--date", TODAY, code=1)  # cron's mail flags it
-    out = result.stdout
+    trips("cancel", "2")
+    result = trips("sync", str(path), "--date", TODAY, check=False)
+    assert result.code == 1, result  # cron's mail flags it
+    out = result.out
     assert "'maybe' is not a tick" in out
     assert "2026-12-05 is in the future" in out
     assert "trip 2 is cancelled" in out
@@ -122,16 +110,15 @@ def test_ticks_that_cannot_be_taken_are_reported_and_the_rest_taken(trips):
     assert status(trips, 1, 1)[0] != "done"
 
 
-def test_ticks_for_trips_the_store_does_not_know_are_reported(trips, tmp_path):
-    from conftest import Ppo
-
+def test_ticks_for_trips_the_store_does_not_know_are_reported(trips, tmp_path, make_ppo):
     path, _ = export(trips)
     tick(path, 2, 0, "✓")
-    other = Ppo(tmp_path / "other")
+    other = make_ppo(tmp_path / "other")
     (tmp_path / "other").mkdir()
     other.add("Вера", "20.11.2026", "01.12.2026", "10.12.2026")
-    result = other.run("sync", str(path), "--date", TODAY, code=1)
-    assert "trip 2 is not in the store" in result.stdout
+    result = other("sync", str(path), "--date", TODAY, check=False)
+    assert result.code == 1, result
+    assert "trip 2 is not in the store" in result.out
 
 
 def test_sync_refuses_a_workbook_ppo_did_not_write(trips, tmp_path):
@@ -140,8 +127,9 @@ def test_sync_refuses_a_workbook_ppo_did_not_write(trips, tmp_path):
     book.active["A1"] = "Trip"
     book.save(foreign)
     before = store_rows(trips)
-    result = trips.run("sync", str(foreign), code=2)
-    assert result.stderr.count("\n") == 1 and "not a workbook written by ppo export" in result.stderr
+    result = trips("sync", str(foreign), check=False)
+    assert result.code == 2, result
+    assert result.err.count("\n") == 1 and "not a workbook written by ppo export" in result.err
     assert store_rows(trips) == before
 
 
@@ -149,14 +137,16 @@ def test_sync_refuses_a_workbook_ppo_did_not_write(trips, tmp_path):
 def test_sync_refuses_a_broken_file_with_one_line(trips, tmp_path, content):
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(content)
-    result = trips.run("sync", str(bad), code=2)
-    assert result.stderr.startswith("ppo: ") and result.stderr.count("\n") == 1
-    assert "Traceback" not in result.stderr
+    result = trips("sync", str(bad), check=False)
+    assert result.code == 2, result
+    assert result.err.startswith("ppo: ") and result.err.count("\n") == 1
+    assert "Traceback" not in result.err
 
 
 def test_sync_of_a_missing_file_is_an_io_error(trips, tmp_path):
-    result = trips.run("sync", str(tmp_path / "nowhere.xlsx"), code=1)
-    assert "no such file" in result.stderr
+    result = trips("sync", str(tmp_path / "nowhere.xlsx"), check=False)
+    assert result.code == 1, result
+    assert "no such file" in result.err
 
 
 def test_sync_refuses_a_zip_bomb_before_unpacking_it(trips, tmp_path):
@@ -165,8 +155,9 @@ def test_sync_refuses_a_zip_bomb_before_unpacking_it(trips, tmp_path):
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (300 * 1024 * 1024) + b"</a>")
     assert bomb.stat().st_size < 2 * 1024 * 1024
-    result = trips.run("sync", str(bomb), code=2)
-    assert "zip bomb" in result.stderr
+    result = trips("sync", str(bomb), check=False)
+    assert result.code == 2, result
+    assert "zip bomb" in result.err
 
 
 def test_sync_refuses_xml_entity_tricks(trips, tmp_path):
@@ -182,18 +173,20 @@ def test_sync_refuses_xml_entity_tricks(trips, tmp_path):
             data = laughs.encode() if item.filename == "xl/workbook.xml" else source.read(item)
             target.writestr(item, data)
     before = store_rows(trips)
-    result = trips.run("sync", str(hostile), code=2)
-    assert "hostile XML" in result.stderr
+    result = trips("sync", str(hostile), check=False)
+    assert result.code == 2, result
+    assert "hostile XML" in result.err
     assert store_rows(trips) == before
 
 
 def test_export_refuses_to_overwrite_a_file_that_is_not_a_ppo_workbook(trips, tmp_path):
     theirs = trips.home / "book.xlsx"
     theirs.write_bytes(b"someone's report")
-    result = trips.run("export", str(theirs), code=2)
-    assert "not overwriting it without --force" in result.stderr
+    result = trips("export", str(theirs), check=False)
+    assert result.code == 2, result
+    assert "not overwriting it without --force" in result.err
     assert theirs.read_bytes() == b"someone's report"
-    trips.run("export", str(theirs), "--force")
+    trips("export", str(theirs), "--force")
     assert zipfile.is_zipfile(theirs)
 
 
@@ -201,8 +194,9 @@ def test_a_read_only_workbook_is_a_one_line_error(trips):
     path, _ = export(trips)
     path.chmod(0o444)
     before = path.read_bytes()
-    result = trips.run("export", str(path), code=1)
-    assert "read-only" in result.stderr and result.stderr.count("\n") == 1
+    result = trips("export", str(path), check=False)
+    assert result.code == 1, result
+    assert "read-only" in result.err and result.err.count("\n") == 1
     assert path.read_bytes() == before
 
 
@@ -211,14 +205,16 @@ def test_a_workbook_open_in_a_spreadsheet_is_not_replaced(trips):
     lock = path.with_name(f".~lock.{path.name}#")
     lock.write_text("someone,host,...")
     before = path.read_bytes()
-    result = trips.run("export", str(path), code=1)
-    assert "is open in a spreadsheet" in result.stderr
+    result = trips("export", str(path), check=False)
+    assert result.code == 1, result
+    assert "is open in a spreadsheet" in result.err
     assert path.read_bytes() == before
 
 
 def test_export_into_a_missing_folder_is_a_one_line_error(trips, tmp_path):
-    result = trips.run("export", str(tmp_path / "no" / "such" / "book.xlsx"), code=1)
-    assert "no such folder" in result.stderr
+    result = trips("export", str(tmp_path / "no" / "such" / "book.xlsx"), check=False)
+    assert result.code == 1, result
+    assert "no such folder" in result.err
 
 
 def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
@@ -280,23 +276,11 @@ def test_sync_finds_ticks_after_the_director_sorted_the_sheet(trips):
             ws.cell(r, c).value = value
     book.save(path)
     tick(path, 2, 3, "✓")
-    trips.run("sync", str(path), "--date", TODAY)
+    trips("sync", str(path), "--date", TODAY)
     assert status(trips, 2, 3)[0] == "done" and status(trips, 1, 3)[0] != "done"
 
 
 # --- nothing the director typed is lost: export refuses what sync could not take ------------
-
-
-def set_input(path: Path, trip_id: int, header: str, value) -> None:
-    """What a director does: move an input date (light yellow) in the Checklist, save."""
-    book = openpyxl.load_workbook(path)
-    for ws in book.worksheets:
-        if ws.title.startswith("Checklist"):
-            heads = {str(c.value): c.column for c in ws[1] if c.value}
-            for r in range(2, ws.max_row + 1):
-                if ws.cell(r, 1).value == trip_id:
-                    ws.cell(r, heads[header]).value = value
-    book.save(path)
 
 
 def test_export_refuses_to_replace_a_workbook_holding_ticks_sync_could_not_take(trips):
@@ -305,8 +289,9 @@ def test_export_refuses_to_replace_a_workbook_holding_ticks_sync_could_not_take(
     tick(path, 1, 2, "05.12.2026")  # in the future
     tick(path, 2, 0, "✓")  # a good one: taken all the same
     before = path.read_bytes()
-    result = trips.run("export", str(path), "--date", TODAY, code=1)
-    line = result.stderr.strip()
+    result = trips("export", str(path), "--date", TODAY, check=False)
+    assert result.code == 1, result
+    line = result.err.strip()
     assert "\n" not in line
     assert "holds 2 entries ppo could not take" in line
     assert "'сделано' is not a tick" in line and "2026-12-05 is in the future" in line
@@ -318,16 +303,16 @@ def test_export_refuses_to_replace_a_workbook_holding_ticks_sync_could_not_take(
 def test_sync_then_export_still_refuses_what_sync_skipped(trips):
     path, _ = export(trips)
     tick(path, 1, 1, "сделано")
-    trips.run("sync", str(path), "--date", TODAY, code=1)
+    assert trips("sync", str(path), "--date", TODAY, check=False).code == 1
     before = path.read_bytes()
-    trips.run("export", str(path), "--date", TODAY, code=1)
+    assert trips("export", str(path), "--date", TODAY, check=False).code == 1
     assert path.read_bytes() == before
 
 
 def test_export_with_force_overwrites_entries_it_could_not_take(trips):
     path, _ = export(trips)
     tick(path, 1, 1, "сделано")
-    trips.run("export", str(path), "--date", TODAY, "--force")
+    trips("export", str(path), "--date", TODAY, "--force")
     ws = openpyxl.load_workbook(path)["Checklist tour"]
     heads = {str(c.value): c.column for c in ws[1] if c.value}
     assert ws.cell(2, heads["✓ 1"]).value is None
@@ -337,18 +322,20 @@ def test_back_filled_export_refuses_a_workbook_ticked_after_its_day(trips):
     path, _ = export(trips)
     tick(path, 1, 0, dt.datetime(2026, 11, 30))
     before = path.read_bytes()
-    result = trips.run("export", str(path), "--date", "2026-11-28", code=1)
-    assert "in the future" in result.stderr
+    result = trips("export", str(path), "--date", "2026-11-28", check=False)
+    assert result.code == 1, result
+    assert "in the future" in result.err
     assert path.read_bytes() == before
 
 
 def test_sync_reports_an_input_date_edited_in_the_workbook_with_the_edit_command(trips):
     path, _ = export(trips)
     set_input(path, 2, "Departure", dt.datetime(2026, 12, 7))
-    result = trips.run("sync", str(path), "--date", TODAY, code=1)
-    assert "trip 2 departure 2026-12-07 differs (ppo has 2026-12-05)" in result.stdout
-    assert "ppo edit 2 --departure 2026-12-07" in result.stdout
-    assert "1 input dates differ" in result.stdout
+    result = trips("sync", str(path), "--date", TODAY, check=False)
+    assert result.code == 1, result
+    assert "trip 2 departure 2026-12-07 differs (ppo has 2026-12-05)" in result.out
+    assert "ppo edit 2 --departure 2026-12-07" in result.out
+    assert "1 input dates differ" in result.out
     assert trips.show(2)["dates"]["departure"] == "2026-12-05"  # ppo edit takes it, sync does not
 
 
@@ -356,45 +343,60 @@ def test_export_refuses_to_revert_an_input_date_edited_in_the_workbook(trips):
     path, _ = export(trips)
     set_input(path, 2, "Departure", dt.datetime(2026, 12, 7))
     before = path.read_bytes()
-    result = trips.run("export", str(path), "--date", TODAY, code=1)
-    assert "holds 1 entries ppo could not take" in result.stderr
-    assert "ppo edit 2 --departure 2026-12-07" in result.stderr
+    result = trips("export", str(path), "--date", TODAY, check=False)
+    assert result.code == 1, result
+    assert "holds 1 entries ppo could not take" in result.err
+    assert "ppo edit 2 --departure 2026-12-07" in result.err
     assert path.read_bytes() == before
-    trips.run("edit", "2", "--departure", "2026-12-07")  # taken: the export goes through
-    trips.run("export", str(path), "--date", TODAY)
+    trips("edit", "2", "--departure", "2026-12-07")  # taken: the export goes through
+    trips("export", str(path), "--date", TODAY)
 
 
 def test_an_input_date_that_is_not_a_date_is_reported(trips):
     path, _ = export(trips)
     set_input(path, 1, "Return", "soon")
-    result = trips.run("sync", str(path), "--date", TODAY, code=1)
-    assert "'soon' is not a date" in result.stdout
+    result = trips("sync", str(path), "--date", TODAY, check=False)
+    assert result.code == 1, result
+    assert "'soon' is not a date" in result.out
 
 
 def test_a_date_moved_with_ppo_edit_after_the_export_is_not_the_directors_edit(trips):
     path, _ = export(trips)
-    trips.run("edit", "2", "--departure", "2026-12-09")
-    result = trips.run("sync", str(path), "--date", TODAY)  # the file holds what ppo wrote
-    assert "differs" not in result.stdout
-    trips.run("export", str(path), "--date", TODAY)
+    trips("edit", "2", "--departure", "2026-12-09")
+    result = trips("sync", str(path), "--date", TODAY)  # the file holds what ppo wrote
+    assert "differs" not in result.out
+    trips("export", str(path), "--date", TODAY)
     assert trips.show(2)["dates"]["departure"] == "2026-12-09"
 
 
 @pytest.mark.parametrize("name", ["c.csv", "checklist", "c.xlsx.bak"])
 def test_export_refuses_a_name_that_does_not_end_in_xlsx(trips, name):
-    result = trips.run("export", str(trips.home / name), "--date", TODAY, code=2)
-    assert result.stderr.strip().endswith("a workbook's name must end in .xlsx")
-    assert len(result.stderr.strip().splitlines()) == 1
+    result = trips("export", str(trips.home / name), "--date", TODAY, check=False)
+    assert result.code == 2, result
+    assert result.err.strip().endswith("a workbook's name must end in .xlsx")
+    assert len(result.err.strip().splitlines()) == 1
     assert not (trips.home / name).exists()
 
 
 def test_export_and_sync_accept_an_upper_case_xlsx_suffix(trips):
-    path, _ = export(trips, "BOOK.XLSX")
-    trips.run("sync", str(path), "--date", TODAY)
+    path, result = export(trips, "BOOK.XLSX")
+    assert "wrote" in result.out and "2 trips" in result.out
+    assert [p.name for p in trips.home.iterdir() if p.suffix.lower() == ".xlsx"] == ["BOOK.XLSX"]
+    assert openpyxl.load_workbook(path).sheetnames[0] == "Checklist tour"
+    tick(path, 1, 1, "✓")
+    synced = trips("sync", str(path), "--date", TODAY)
+    assert "trip 1 step 1 (reminder) done on 2026-11-30" in synced.out and "took 1 ticks from" in synced.out
+    assert status(trips, 1, 1) == ("done", "2026-11-30")
+    tick(path, 2, 0, "✓")
+    replaced = trips("export", str(path), "--date", TODAY)  # over the ticked file: its ticks taken first
+    assert "took 1 ticks from" in replaced.err
+    assert status(trips, 2, 0) == ("done", "2026-11-30")
+    assert [p.name for p in trips.home.iterdir() if p.suffix.lower() == ".xlsx"] == ["BOOK.XLSX"]
 
 
 def test_sync_refuses_a_name_that_does_not_end_in_xlsx(trips):
     path, _ = export(trips)
     renamed = path.rename(path.with_suffix(".csv"))
-    result = trips.run("sync", str(renamed), "--date", TODAY, code=2)
-    assert "must end in .xlsx" in result.stderr
+    result = trips("sync", str(renamed), "--date", TODAY, check=False)
+    assert result.code == 2, result
+    assert "must end in .xlsx" in result.err
