@@ -36,16 +36,20 @@ class Result:
 class Ppo:
     """ppo as a manager or cron runs it, with its own store, config folder and no user settings."""
 
-    def __init__(self, home: Path, config: Optional[Path] = None, *, subprocess: bool = False):
+    def __init__(
+        self, home: Path, config: Optional[Path] = None, *, subprocess: bool = False, store: Optional[str] = None
+    ):
         self.home = Path(home)
-        self.db = self.home / "ppo.sqlite3"
+        self.db = self.home / "ppo.sqlite3"  # the SQLite store, unless `store` names another
+        self.store = store or str(self.db)
+        self.backend = "postgresql" if store and store.startswith("postgresql://") else "sqlite"
         self.subprocess = subprocess
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.home),
             "XDG_CONFIG_HOME": str(self.home / "config"),  # the default config: absent
             "XDG_DATA_HOME": str(self.home / "data"),
-            "PPO_DB": str(self.db),
+            "PPO_DB": self.store,
             "LANG": "C.UTF-8",
             "PYTHONIOENCODING": "utf-8",
             # Tables and help are as wide as this, whatever terminal runs the tests.
@@ -67,7 +71,7 @@ class Ppo:
 
     def cron(self, *args: str, home: Optional[Path] = None) -> Result:
         """`ppo *args` as cron starts it: no input, output to a pipe, a minimal environment."""
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(home or self.home), "PPO_DB": str(self.db), "LANG": "C"}
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(home or self.home), "PPO_DB": self.store, "LANG": "C"}
         return self._run(args, env, None)
 
     def popen(self, *args: str) -> subprocess.Popen:

@@ -4,12 +4,12 @@
 import csv
 import io
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 import typer
+from backends import set_schema_version
 
 from ppo_checklist import __version__, cli
 
@@ -287,13 +287,13 @@ def test_two_managers_adding_at_the_same_moment_lose_nothing(ppo):
 
 def test_newer_store_schema_is_a_clear_error(ppo):
     ppo("list")
-    with sqlite3.connect(ppo.db) as db:
-        db.execute("PRAGMA user_version = 99")
+    set_schema_version(ppo, 99)
     result = ppo("today", check=False)
     assert result.code == 1
     assert "newer than this ppo knows" in result.err and "Traceback" not in result.err
 
 
+@pytest.mark.sqlite_only
 def test_unreadable_store_is_a_clear_error(ppo):
     ppo.db.write_bytes(b"this is not a database" * 100)
     result = ppo("today", check=False)
@@ -313,6 +313,7 @@ def test_version_and_help_on_every_command(ppo):
         assert ppo(name, "-h").out == out
 
 
+@pytest.mark.sqlite_only
 def test_installed_ppo_starts_and_exits_as_a_shell_sees_it(ppo_proc):
     """The console script itself: start-up, help, and the exit codes of CLI.md (0, 2, 1)."""
     assert ppo_proc("--version").out.startswith("ppo ")
@@ -457,6 +458,7 @@ def test_bad_ppo_today_is_named_as_such(ppo):
     assert result.code == 2 and result.err.startswith("ppo: PPO_TODAY:")
 
 
+@pytest.mark.sqlite_only
 def test_an_empty_store_file_made_by_someone_else_becomes_private(ppo):
     ppo.db.touch(mode=0o644)
     os.chmod(ppo.db, 0o644)

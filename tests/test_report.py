@@ -113,6 +113,7 @@ def test_report_failure_is_one_line_on_stderr_and_exit_1(agency, ppo_proc, tmp_p
     assert result.out == ""
 
 
+@pytest.mark.sqlite_only
 def test_report_on_an_unreadable_store_fails_in_one_line(ppo, ppo_proc, tmp_path):
     ppo.db.write_bytes(b"this is not a database" * 100)
     result = ppo_proc.cron("report", "--out", str(tmp_path / "r"), "--date", "30.11.2026")

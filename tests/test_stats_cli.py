@@ -20,9 +20,9 @@ def done(ppo, trip: int, step: str, day: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, make_ppo):
+def store(tmp_path_factory, make_ppo, backend):
     """November 2026 as of the 20th, two managers; the expected figures are in the tests."""
-    ppo = make_ppo(tmp_path_factory.mktemp("stats"))
+    ppo = make_ppo(tmp_path_factory.mktemp("stats"), backend=backend)
     # Olga. Anna: steps due 02, 09, 10, 17, 18, 19, 24 Nov.
     anna = add(ppo, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "Olga", "+7 900 000-01-00")
     done(ppo, anna, "0", "02.11.2026")  # on time
@@ -252,6 +252,7 @@ def test_impossible_date_is_bad_input(store):
     assert len(result.err.splitlines()) == 1
 
 
+@pytest.mark.sqlite_only  # compares the SQLite file's bytes
 def test_stats_writes_nothing(store):
     before = store.db.read_bytes()
     store("stats", "--date", AS_OF)

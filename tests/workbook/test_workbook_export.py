@@ -30,9 +30,9 @@ def row_of(ws, trip_id: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def agency(tmp_path_factory, make_ppo):
+def agency(tmp_path_factory, make_ppo, backend):
     """Two tour trips (one cancelled), one declined client, one finished trip."""
-    ppo = make_ppo(tmp_path_factory.mktemp("agency"))
+    ppo = make_ppo(tmp_path_factory.mktemp("agency"), backend=backend)
     ppo.add(
         "Анна Петрова",
         "20.11.2026",

@@ -21,10 +21,10 @@ OUTCOMES = {
 
 
 @pytest.fixture(scope="module")
-def agency(tmp_path_factory, make_ppo):
+def agency(tmp_path_factory, make_ppo, backend):
     """November 2026: steps done on time and late, never done, a cancelled trip, a declined
     client who came back, and a manager whose steps all fall in December."""
-    ppo = make_ppo(tmp_path_factory.mktemp("kpis"))
+    ppo = make_ppo(tmp_path_factory.mktemp("kpis"), backend=backend)
     anna = ppo.add("Anna", "02.11.2026", "10.11.2026", "17.11.2026", "-m", "Olga", "--phone", "100")
     ppo("done", str(anna), "0", "--date", "02.11.2026")  # on time
     ppo("done", str(anna), "reminder", "--date", "09.11.2026")  # on time

@@ -8,6 +8,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from backends import query
 from director import set_input, tick
 
 from ppo_checklist.errors import StoreError
@@ -33,8 +34,7 @@ def status(ppo, trip_id: int, no: int) -> tuple[str, str | None]:
 
 
 def store_rows(ppo) -> list:
-    with sqlite3.connect(ppo.home / "ppo.sqlite3") as db:
-        return db.execute("SELECT * FROM steps ORDER BY trip_id, no").fetchall()
+    return query(ppo, "SELECT * FROM steps ORDER BY trip_id, no")
 
 
 def test_a_tick_in_the_workbook_is_taken_by_sync(trips):
@@ -217,6 +217,7 @@ def test_export_into_a_missing_folder_is_a_one_line_error(trips, tmp_path):
     assert "no such folder" in result.err
 
 
+@pytest.mark.sqlite_only  # in process, on the SQLite store's class
 def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
     """In process: the writer fails half-way; the old file and the folder are as they were."""
     from ppo_checklist import playbooks, sync, workbook
@@ -240,6 +241,7 @@ def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
     assert sorted(p.name for p in path.parent.iterdir() if p.suffix == ".xlsx") == ["book.xlsx"]
 
 
+@pytest.mark.sqlite_only  # in process, on the SQLite store's class
 def test_sync_takes_all_ticks_or_none(trips, monkeypatch):
     from ppo_checklist import sync
     from ppo_checklist.store import open_store

@@ -62,6 +62,8 @@ class SQLiteStore(SqlStore):
             store.created = created
             store._prepare()
         except sqlite3.DatabaseError as exc:
+            if "malformed" in str(exc):
+                raise failure(path, exc) from None
             raise StoreError(_("cannot open the store {path}: {e}").format(path=path, e=exc)) from None
         return store
 
@@ -129,7 +131,7 @@ class SQLiteStore(SqlStore):
                 pass
 
     def _failure(self, exc: sqlite3.Error) -> StoreError:
-        return StoreError(_("cannot write the store {path}: {e}").format(path=self.path, e=exc))
+        return failure(self.path, exc)
 
     # --- the primitives the shared SQL runs on -------------------------------------------
 
@@ -183,6 +185,15 @@ class SQLiteStore(SqlStore):
             for t, r, p, _n in self.db.execute("PRAGMA foreign_key_check")
         ]
         return [p for p in problems if p != "ok"]
+
+
+def failure(path: Path, exc: sqlite3.Error) -> StoreError:
+    """SQLite's error as one line that says what happened to which store."""
+    if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+        message = _("the store {path} is damaged ({e}): restore a backup (ppo store backup makes them)")
+    else:
+        message = _("the store {path} failed: {e}")
+    return StoreError(message.format(path=path, e=exc))
 
 
 def _make_private(path: Path) -> None:

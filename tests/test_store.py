@@ -1,0 +1,226 @@
+"""The store as a whole: where it is (a path or a PostgreSQL URL), what it holds, moving it
+from one backend to the other, backups, checks, many writers at once, and its failures."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+import pytest
+from backends import fresh_store, query, server
+
+TRIP = ("--purchase", "20.11.2026", "--departure", "01.12.2026", "--return", "10.12.2026")
+
+
+def fill(ppo) -> None:
+    """A small agency: sales, a done mark with its note, a cancellation, a decline, a trip note."""
+    ppo.add("Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 912 345-67-89", "-m", "Ольга")
+    ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026", "--email", "b@example.ru", "-m", "Игорь")
+    ppo.add("Анна Иванова", "01.06.2027", "10.06.2027", "20.06.2027", "--phone", "89123456789", "--note", "VIP")
+    ppo("done", "1", "0", "--date", "21.11.2026", "--note", "письмо ушло")
+    ppo("cancel", "2", "--reason", "виза")
+    ppo("decline", "Вера", "--date", "26.11.2026", "-m", "Ольга")
+
+
+# --- where the store is ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("location", ["ftp://db.office/ppo", "mysql://ppo@db/ppo", "sqlite:///tmp/x.db"])
+def test_a_location_with_another_scheme_is_bad_input_never_a_file(tmp_path, make_ppo, location):
+    ppo = make_ppo(tmp_path)
+    result = ppo("today", check=False, env={"PPO_DB": location})
+    assert result.code == 2 and result.err.count("\n") == 1 and "unknown store scheme" in result.err
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # nothing written anywhere
+
+
+def test_a_server_that_cannot_be_reached_is_one_line_exit_1_without_the_password(tmp_path, make_ppo):
+    ppo = make_ppo(tmp_path, subprocess=True)
+    started = time.monotonic()
+    result = ppo("today", check=False, env={"PPO_DB": "postgresql://ppo:s3cr3t-pw@127.0.0.1:1/ppo"})
+    assert time.monotonic() - started < 15
+    assert result.code == 1 and result.err.count("\n") == 1 and result.err.startswith("ppo: ")
+    assert "s3cr3t-pw" not in result.err + result.out and "postgresql://ppo:***@127.0.0.1:1/ppo" in result.err
+    assert "Traceback" not in result.err
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # no local file named after the URL
+
+
+def test_a_wrong_password_is_one_line_exit_1_and_never_shown(tmp_path, make_ppo):
+    url = server().replace("ppo-test-secret", "not-the-password-42")
+    result = make_ppo(tmp_path)("list", check=False, env={"PPO_DB": url})
+    assert result.code == 1 and result.err.count("\n") == 1 and "password authentication failed" in result.err
+    assert "not-the-password-42" not in result.err
+
+
+def test_the_config_names_the_store_and_the_option_wins(tmp_path, make_ppo):
+    config = tmp_path / "config.toml"
+    config.write_text(f'store = "{(tmp_path / "office.sqlite3").as_posix()}"\n', encoding="utf-8")
+    ppo = make_ppo(tmp_path, config)
+    ppo("add", "Анна", *TRIP, env={"PPO_DB": None})
+    assert (tmp_path / "office.sqlite3").exists() and not ppo.db.exists()
+    assert ppo("store", "info", "--format", "json", env={"PPO_DB": None}).json()["trips"] == 1
+    assert ppo("store", "info", "--format", "json").json()["trips"] == 0  # PPO_DB given: it wins
+
+
+# --- store info ---------------------------------------------------------------------------
+
+
+def test_store_info_tells_the_backend_schema_and_counts(ppo):
+    fill(ppo)
+    info = ppo("store", "info", "--format", "json").json()
+    assert info == {
+        "backend": ppo.backend,
+        "location": info["location"],
+        "schema": info["schema"],
+        "clients": 3,
+        "trips": 4,
+        "steps": 7 + 7 + 7 + 2,
+    }
+    assert info["schema"] >= 1
+    if ppo.backend == "postgresql":
+        assert info["location"].startswith("postgresql://ppo:***@") and "ppo-test-secret" not in info["location"]
+    else:
+        assert info["location"] == str(ppo.db)
+    table = ppo("store", "info").out
+    assert f"backend: {ppo.backend}" in table and "trips: 4" in table
+
+
+# --- one status rule ------------------------------------------------------------------------
+
+
+def test_a_cancelled_trip_has_nothing_overdue_in_show_list_today_and_stats(ppo):
+    trip = ppo.add("Анна", "01.11.2026", "10.11.2026", "20.11.2026", "-m", "Ольга")
+    ppo("done", str(trip), "0", "--date", "01.11.2026")
+    ppo("cancel", str(trip))
+    statuses = [s["status"] for s in ppo.show(trip, "--date", "30.11.2026")["steps"]]
+    assert statuses[0] == "done" and set(statuses[1:]) == {"cancelled"}
+    summary = ppo.json("list", "--all", "--date", "30.11.2026")[0]
+    assert (summary["status"], summary["done"], summary["overdue"], summary["due"]) == ("cancelled", 1, 0, 0)
+    assert ppo.json("today", "--date", "30.11.2026") == []
+    figures = ppo.json("stats", "--from", "01.11.2026", "--to", "30.11.2026", "--date", "30.11.2026")
+    assert figures["total"]["due"] == 0
+
+
+# --- store copy -----------------------------------------------------------------------------
+
+
+def test_store_copy_moves_everything_up_to_postgresql_and_back(tmp_path, make_ppo):
+    source = make_ppo(tmp_path / "a")
+    fill(source)
+    up = fresh_store()
+    result = source("store", "copy", str(source.db), up)
+    assert "Copied 3 clients, 4 trips, 23 steps" in result.out and "ppo-test-secret" not in result.out
+    office = make_ppo(tmp_path / "b")
+    office.env["PPO_DB"] = up
+    assert office.snapshot() == source.snapshot()
+    # The server's ids go on after the copied ones.
+    assert office.add("Новый", "01.12.2026", "05.12.2026", "10.12.2026") == 5
+    back = tmp_path / "back.sqlite3"
+    office("store", "copy", up, str(back))
+    home = make_ppo(tmp_path / "c")
+    home.env["PPO_DB"] = str(back)
+    assert home.snapshot() == office.snapshot()
+    assert stat.S_IMODE(os.stat(back).st_mode) == 0o600
+
+
+def test_store_copy_refuses_a_target_that_holds_trips_and_leaves_it_untouched(tmp_path, make_ppo, backend):
+    source = make_ppo(tmp_path / "a")
+    fill(source)
+    target = make_ppo(tmp_path / "b", backend=backend)
+    target.add("Уже здесь", "01.12.2026", "05.12.2026", "10.12.2026")
+    before = target.snapshot()
+    result = source("store", "copy", str(source.db), target.store, check=False)
+    assert result.code == 2 and result.err.count("\n") == 1 and "already holds trips" in result.err
+    assert target.snapshot() == before
+
+
+def test_store_copy_from_a_missing_file_is_bad_input_and_creates_nothing(tmp_path, make_ppo):
+    ppo = make_ppo(tmp_path)
+    result = ppo("store", "copy", str(tmp_path / "nope.sqlite3"), str(tmp_path / "to.sqlite3"), check=False)
+    assert result.code == 2 and "no store at" in result.err
+    assert not (tmp_path / "nope.sqlite3").exists() and not (tmp_path / "to.sqlite3").exists()
+
+
+# --- many managers at once --------------------------------------------------------------------
+
+
+def test_forty_managers_adding_and_ticking_at_once_lose_nothing(ppo, ppo_proc):
+    for i in range(40):
+        ppo.add(f"Старый {i}", "20.11.2026", "01.12.2026", "10.12.2026", "-m", f"M{i}")
+    procs = []
+    for i in range(40):
+        procs.append(ppo_proc.popen("add", f"Новый {i}", *TRIP, "-m", f"M{i}", "--phone", f"+7 900 000-00-{i:02d}"))
+        if i % 2 == 0:
+            procs.append(ppo_proc.popen("done", str(i + 1), "0", "--date", "21.11.2026"))
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert b"could not serialize" not in err
+    trips = ppo.json("list", "--all")
+    assert len(trips) == 80
+    assert sorted(t["client"] for t in trips if t["client"].startswith("Новый")) == sorted(
+        f"Новый {i}" for i in range(40)
+    )
+    ticked = {t["client"]: t["done"] for t in trips if t["client"].startswith("Старый")}
+    assert ticked == {f"Старый {i}": 1 if i % 2 == 0 else 0 for i in range(40)}
+
+
+def test_two_first_starts_on_an_empty_database_migrate_once(ppo_proc):
+    procs = [ppo_proc.popen("list") for _ in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    info = ppo_proc("store", "info", "--format", "json").json()
+    assert info["schema"] >= 1 and info["trips"] == 0
+
+
+# --- backups and checks ---------------------------------------------------------------------
+
+
+@pytest.mark.sqlite_only
+def test_store_backup_is_a_private_consistent_copy_while_another_manager_writes(ppo, ppo_proc):
+    fill(ppo)
+    writer = ppo_proc.popen("add", "Пишет во время копии", *TRIP)
+    backup = ppo.home / "backups" / "ppo-2026-11-26.sqlite3"
+    backup.parent.mkdir()
+    result = ppo("store", "backup", str(backup))
+    writer.communicate(timeout=120)
+    assert str(backup) in result.out and stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+    restored = ppo("store", "info", "--format", "json", env={"PPO_DB": str(backup)}).json()
+    assert restored["trips"] in (4, 5) and restored["steps"] == 23 + 7 * (restored["trips"] - 4)
+    assert ppo("store", "check", env={"PPO_DB": str(backup)}).code == 0
+    assert [p.name for p in backup.parent.iterdir()] == [backup.name]  # no temp file left
+
+
+def test_store_backup_of_a_postgresql_store_points_at_pg_dump(tmp_path, make_ppo):
+    ppo = make_ppo(tmp_path, backend="postgresql")
+    result = ppo("store", "backup", str(tmp_path / "b.sqlite3"), check=False)
+    assert result.code == 2 and "pg_dump" in result.err and "ppo-test-secret" not in result.err
+    assert not (tmp_path / "b.sqlite3").exists()
+
+
+def test_store_check_says_a_sound_store_is_sound(ppo):
+    fill(ppo)
+    result = ppo("store", "check")
+    assert "is sound" in result.out
+
+
+@pytest.mark.sqlite_only
+def test_store_check_names_a_damaged_page_and_exits_1(ppo):
+    for i in range(60):
+        ppo.add(f"Клиент {i}", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", f"+7 900 100-{i:04d}")
+    ppo("store", "check")
+    data = bytearray(ppo.db.read_bytes())
+    page = 4096
+    assert len(data) > 6 * page
+    data[4 * page : 4 * page + 64] = b"\xff" * 64  # the header of page 5: no longer a b-tree page
+    ppo.db.write_bytes(bytes(data))
+    result = ppo("store", "check", check=False)
+    assert result.code == 1 and result.err.count("\n") == 1 and "is damaged" in result.err
+
+
+def test_store_edits_reach_the_tables_the_same_on_every_backend(ppo):
+    """What `show` reads is what the tables hold: dates as days, a done mark with its note."""
+    fill(ppo)
+    rows = query(ppo, "SELECT trip_id, no, due, done_on, done_note FROM steps WHERE trip_id = 1 AND no = 0")
+    assert rows == [(1, 0, "2026-11-20", "2026-11-21", "письмо ушло")]
