@@ -10,53 +10,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
+from calc import CSV_ALL_SHEETS, PDFTOPPM, RECALC_ALWAYS, require_calc, soffice
 from director import MONTHS_PLAYBOOK
 
-SOFFICE = shutil.which("soffice")
-PDFTOPPM = shutil.which("pdftoppm")
-if not (SOFFICE and PDFTOPPM):
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs LibreOffice Calc and poppler-utils (see .ci/run)")
-    pytest.skip("LibreOffice (soffice) or pdftoppm is not installed", allow_module_level=True)
+require_calc()
 
-RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
-<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
-CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
 YELLOW, RED, GREEN = (0xFF, 0xE0, 0x33), (0xF2, 0x6B, 0x6B), (0xDC, 0xEF, 0xD8)
 
 
 def iso(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
-
-
-def soffice(profile: Path, outdir: Path, target: str, *books: Path) -> None:
-    subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            target,
-            "--outdir",
-            str(outdir),
-            *map(str, books),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
 
 
 @pytest.fixture(scope="module")
