@@ -420,12 +420,12 @@ class _SheetWriter:
             )
         if not layout.steps:
             return
-        rules = [(cancelled, "cancelled")] if cancelled else []
-        rules += [
+        name_rules = [(cancelled, "cancelled")] if cancelled else []
+        name_rules += [
             (f"OR({','.join(overdue_terms)})", "overdue"),
             (f"OR({','.join(due_terms)})", "due"),
         ]
-        for formula, colour in rules:
+        for formula, colour in name_rules:
             ws.conditional_format(
                 first,
                 CLIENT_COL,
