@@ -558,7 +558,11 @@ def report(
     sys.stdout.flush()
     if refused is not None:
         raise refused
-    daily.write_workbook(session.store, written, day, session.playbooks, within)
+    mode = session.config.file_mode
+    before = len(taken.taken) if taken is not None else 0
+    again = daily.write_workbook(session.store, written, day, session.playbooks, within, taken, mode)
+    if again is not None and len(again.taken) > before:
+        _echo_taken(again)  # the workbook was saved meanwhile: its new ticks were taken too
 
 
 def _echo_taken(taken) -> None:
@@ -591,7 +595,8 @@ def export(
     day = session.today(date)
     within = _period(session, day, from_, to)
     dayfirst = session.config.dayfirst
-    outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within)
+    mode = session.config.file_mode
+    outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
     _echo_taken(outcome.taken)
     result = outcome.result
     typer.echo(

@@ -604,6 +604,15 @@ class Store:
                     entry.steps[no] = (sid, _day(done_on))
         return result
 
+    def set_note(self, trip_id: int, note: str) -> str | None:
+        """The trip's note as typed in a workbook; returns the note it replaced, or None when
+        the trip is unknown or its note is the same."""
+        row = self.db.execute("SELECT note FROM trips WHERE id = ?", (trip_id,)).fetchone()
+        if row is None or (row[0] or "") == note:
+            return None
+        self.db.execute("UPDATE trips SET note = ? WHERE id = ?", (note or None, trip_id))
+        return row[0] or ""
+
 
 @dataclass(frozen=True)
 class PlaybookUse:

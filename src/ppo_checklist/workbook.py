@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ppo_checklist import __version__, schedule
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
@@ -32,6 +31,7 @@ from ppo_checklist.store import DATE_COLUMNS, PlaybookUse, Trip, TripStep
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, Report
 
+T = TypeVar("T")
 FORMAT_MARK = "ppo-checklist-workbook"
 FORMAT_VERSION = 1
 META_SHEET = "_ppo"
@@ -507,15 +507,18 @@ def write_book(
     playbooks: Mapping[str, Playbook],
     today: dt.date,
     kpis: Report | None = None,
+    tmpdir: Path | None = None,
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
-    for the period of the export) go below the Summary's live table."""
+    for the period of the export) go below the Summary's live table. XlsxWriter keeps its
+    temporary files in `tmpdir` (default: the system's)."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
         str(target),
         {
             "constant_memory": True,
+            "tmpdir": str(tmpdir) if tmpdir is not None else None,
             "strings_to_formulas": False,
             "strings_to_numbers": False,
             "strings_to_urls": False,
@@ -530,9 +533,33 @@ def write_book(
     book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
     try:
         book.close()
-    except Exception as exc:  # XlsxWriter's own file errors, OSError
+    except Exception as exc:  # XlsxWriter wraps an OSError (a full disk) in its FileCreateError
+        cause = exc if isinstance(exc, OSError) else (exc.args[0] if exc.args else None)
+        _close_zips(exc)
+        if isinstance(cause, OSError):
+            raise cause from None  # said as a full disk by the one who replaces the file
         raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
     return result
+
+
+def _close_zips(exc: BaseException) -> None:
+    """XlsxWriter leaves its half-written zip open when the disk is full; closed at exit, it
+    would fail again and print a traceback. Its error is being reported: close it now, and
+    the same error again is no news."""
+    import zipfile
+
+    chained: BaseException | None = exc
+    while chained is not None:  # XlsxWriter's own error holds the OSError as its context
+        frame = chained.__traceback__
+        while frame is not None:
+            for value in list(frame.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile):
+                    try:
+                        value.close()
+                    except OSError:
+                        pass
+            frame = frame.tb_next
+        chained = chained.__cause__ or chained.__context__
 
 
 def _discard(book) -> None:
@@ -968,34 +995,15 @@ def check_target(path: Path) -> None:
         raise WorkbookError(_("cannot write in {folder}: permission denied").format(folder=folder))
 
 
-def replace_atomically(path: Path, build: Callable[[Path], object]):
-    """Build the new file beside the old one and rename it over only when it is complete."""
+def replace_atomically(
+    path: Path,
+    build: Callable[[Path], T],
+    mode: int = 0o600,
+    unchanged: Callable[[], None] | None = None,
+) -> T:
+    """Build the new file beside the old one and rename it over only when it is complete
+    (`files.write_atomically`); `unchanged` runs just before, to keep a file saved meanwhile."""
+    from ppo_checklist import files
+
     check_target(path)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".~ppo-{path.stem}-", suffix=".xlsx", dir=path.parent)
-    except OSError as exc:
-        raise WorkbookError(_("cannot write in {folder}: {e}").format(folder=path.parent, e=exc.strerror)) from None
-    os.close(fd)
-    temp = Path(name)
-    try:
-        result = build(temp)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(temp, mode)
-        with open(temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        try:
-            os.replace(temp, path)
-        except OSError as exc:
-            raise WorkbookError(
-                _("cannot replace {path}: {e} (is it open?)").format(path=path, e=exc.strerror)
-            ) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return result
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return files.write_atomically(path, build, mode, ".xlsx", unchanged)
