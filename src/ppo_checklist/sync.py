@@ -64,11 +64,14 @@ class SyncReport:
         out += [_("skipped: {why}").format(why=why) for why in self.skipped]
         out += [_("not taken: {what}").format(what=what) for what in self.differs]
         out += [_("kept: {what}").format(what=what) for what in self.untouched]
+        out += [_("trip {t} note: {note}").format(t=t, note=note or _("(cleared)")) for t, _b, note in self.notes]
         return out
 
     def headline(self) -> str:
         text = _("took {n} ticks from {path}").format(n=len(self.taken), path=self.path)
         extras = []
+        if self.notes:
+            extras.append(_("{n} notes").format(n=len(self.notes)))
         if self.already:
             extras.append(_("{n} already done").format(n=self.already))
         if self.skipped:
@@ -94,6 +97,7 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
     ticks: dict[tuple[int, int], tuple[str, dt.date]] = {}  # (trip, no) -> (cell, day)
     seen: dict[int, str] = {}  # trip -> sheet!row where it was found first
     edited: dict[int, dict[str, tuple[str, dt.date | None]]] = {}  # trip -> anchor -> cell, day
+    notes: dict[int, str] = {}  # trip -> the note as the file holds it
     for row in workbook_read.iter_ticks(path):
         place = f"{row.sheet}!{row.row}"
         if row.trip_id in seen:
@@ -102,6 +106,8 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
             )
             continue
         seen[row.trip_id] = place
+        if row.note is not None:
+            notes[row.trip_id] = _note_text(row.note[1])
         for anchor, (cell, value) in row.dates.items():
             kind, day = workbook_read.input_day(value, dayfirst)
             if kind == "bad":
@@ -127,8 +133,21 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
                     )
                 else:
                     ticks[(row.trip_id, no)] = (f"{row.sheet}!{cell}", day or today)
-    _take(store, report, ticks, seen, edited)
+    _take(store, report, ticks, seen, edited, notes)
     return report
+
+
+def _note_text(value) -> str:
+    """A note cell as text: a number typed there is its digits, a date its ISO day."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
 
 
 def _take(
@@ -137,11 +156,16 @@ def _take(
     ticks: Mapping[tuple[int, int], tuple[str, dt.date]],
     seen: Mapping[int, str],
     edited: Mapping[int, Mapping[str, tuple[str, dt.date | None]]],
+    notes: Mapping[int, str] = {},  # noqa: B006 (read only)
 ) -> None:
     ticked_trips = {trip_id for trip_id, _no in ticks}
     with store.write():
         marks = store.step_marks(seen)
         _compare_dates(report, marks, edited)
+        for trip_id, note in notes.items():
+            before = store.set_note(trip_id, note) if trip_id in marks else None
+            if before is not None:
+                report.notes.append((trip_id, before, note))
         for trip_id in seen:
             if trip_id not in marks:
                 if trip_id in ticked_trips:

@@ -333,8 +333,8 @@ class _SheetWriter:
             date_ref = f"{self.quoted}!${col_name(sc.date_col)}${excel_row}"
             tick_ref = f"{self.quoted}!${col_name(sc.tick_col)}${excel_row}"
             refs.append((step, date_ref, tick_ref, sc.title))
-        if trip.note:
-            write_text(ws, r, layout.note_col, trip.note)
+        if trip.note:  # typed over in the workbook, `sync` takes it back
+            ws.write_string(r, layout.note_col, trip.note, f["note"])
         if layout.cancelled_col is not None and trip.cancelled_on is not None:
             ws.write_number(r, layout.cancelled_col, serial(trip.cancelled_on), f["date"])
         self.row += 1
@@ -347,14 +347,15 @@ class _SheetWriter:
         for col, width in widths.items():
             ws.set_column(col, col, width)
         for col in layout.anchor_cols.values():
-            ws.set_column(col, col, 11.5)
+            ws.set_column(col, col, 11.5, formats["input"])
         for sc in layout.steps:
             ws.set_column(sc.date_col, sc.date_col, 17)
-            ws.set_column(sc.tick_col, sc.tick_col, 4.5)
-        ws.set_column(layout.note_col, layout.note_col, 30)
+            ws.set_column(sc.tick_col, sc.tick_col, 4.5, formats["tick"])  # empty tick cells: open
+        ws.set_column(layout.note_col, layout.note_col, 30, formats["note"])
         if layout.cancelled_col is not None:
             ws.set_column(layout.cancelled_col, layout.cancelled_col, 11.5)
         _print_setup(ws)
+        _protect(ws)
         ws.freeze_panes(1, 2)
         ws.autofilter(0, 0, last, layout.last_col)
         if self.row == 1:
@@ -445,6 +446,23 @@ class _SheetWriter:
             )
 
 
+def _protect(ws) -> None:
+    """Lock what ppo does not read back, so a spreadsheet says so when someone types there
+    instead of the next export silently dropping it. No password: it is a signpost, not a
+    safe (Review > Unprotect sheet). Ticks, input dates and notes stay open; filtering and
+    column widths stay allowed."""
+    ws.protect(
+        "",
+        {
+            "autofilter": True,
+            "format_columns": True,
+            "format_rows": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
+
+
 def _print_setup(ws) -> None:
     """On paper (or PDF): landscape A4, as wide as one page, the header on every page."""
     ws.set_landscape()
@@ -464,9 +482,10 @@ def _formats(book) -> dict:
 
     return {
         "header": fill("header", bold=True, text_wrap=True, valign="top", bottom=1),
-        "input": fill("input", num_format=DATE_FORMAT, border=1, border_color="#E0D9A8"),
+        "input": fill("input", num_format=DATE_FORMAT, border=1, border_color="#E0D9A8", locked=False),
         "date": book.add_format({"num_format": DATE_FORMAT}),
-        "tick": book.add_format({"align": "center"}),
+        "tick": book.add_format({"align": "center", "locked": False}),
+        "note": book.add_format({"locked": False, "quote_prefix": True}),  # text, even "=…"
         "text": None,
         "text_quoted": book.add_format({"quote_prefix": True}),
         "bold": book.add_format({"bold": True}),
@@ -612,6 +631,8 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
         _write_kpis(book, summary, formats, write_text, kpis, row + 2)
     _write_legend(legend, formats, playbooks, layouts)
     _write_meta(meta, layouts, today, exported)
+    for sheet in (summary, legend, meta):
+        _protect(sheet)
     meta.hide()
     if layouts:
         book.worksheets()[0].activate()
@@ -675,6 +696,7 @@ class _ActionsWriter:
                 ws.set_column(col, col, width)
             ws.freeze_panes(1, 2)
             _print_setup(ws)
+            _protect(ws)  # its Done follows the Checklist's ticks: a ✓ typed here would be lost
             ws.autofilter(0, 0, max(rows - 1, 1), len(self.HEADERS) - 1)
             if rows > 1:
                 cond = status_conditions("F2", "G2")
@@ -950,6 +972,7 @@ def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date, exported: Se
             rows.append(("anchor", layout.name, anchor, layout.headers[col]))
         for sc in layout.steps:
             rows.append(("step", layout.name, sc.no, sc.id, sc.header, sc.tick_header))
+        rows.append(("note", layout.name, layout.headers[layout.note_col]))
     for r, values in enumerate([*rows, *exported]):
         for c, value in enumerate(values):
             if isinstance(value, int):

@@ -52,6 +52,7 @@ class SheetMap:
     anchors: dict[str, str] = field(default_factory=dict)
     exported: dict[int, dict[str, dt.date | None]] | None = None
     legacy: bool = False  # no anchor rows: look for the input date headers ppo used then
+    note_header: str | None = None  # None: written before ppo read notes back
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class RowTicks:
     ticks: dict[int, tuple[str, Any]]  # no -> (cell name, value)
     dates: dict[str, tuple[str, Any]] = field(default_factory=dict)  # anchor -> (cell, value)
     exported: dict[str, dt.date | None] | None = None  # as written by ppo; None: unknown
+    note: tuple[str, Any] | None = None  # (cell, value) of the note; None: the file has none
 
 
 def check_zip(path: Path) -> None:
@@ -177,6 +179,8 @@ def read_map(book, path: Path) -> list[SheetMap]:
                 sheets[row[1]] = SheetMap(str(row[1]), str(row[2]), str(row[3]), {})
             elif row and row[0] == "step":
                 sheets[row[1]].steps[int(row[2])] = (str(row[3]), str(row[4]), str(row[5]))
+            elif row and row[0] == "note":
+                sheets[row[1]] = replace(sheets[row[1]], note_header=str(row[2]))
             elif row and row[0] == "anchor":
                 sheets[row[1]].anchors[str(row[2])] = str(row[3])
             elif row and row[0] == "dates":
@@ -227,6 +231,8 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
     # is read, and never past Excel's last row.
     header = next(sheet.iter_rows(max_row=1, values_only=True), None) or ()
     where = {str(value): index for index, value in enumerate(header) if value is not None}
+    note_col = where.get(sheet_map.note_header) if sheet_map.note_header else None
+    note_letter = get_column_letter(note_col + 1) if note_col is not None else ""
     width = max(where.values(), default=0) + 1
     rows = sheet.iter_rows(min_row=2, max_row=MAX_ROW, max_col=width, values_only=True)
     trip_col = where.get(sheet_map.trip_header)
@@ -267,7 +273,10 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             for anchor, col in date_cols.items()
         }
         exported = None if sheet_map.exported is None else sheet_map.exported.get(trip_id)
-        yield RowTicks(sheet_map.name, number, trip_id, ticks, dates, exported)
+        note = None
+        if note_col is not None:
+            note = (f"{note_letter}{number}", row[note_col] if note_col < len(row) else None)
+        yield RowTicks(sheet_map.name, number, trip_id, ticks, dates, exported, note)
 
 
 def input_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
