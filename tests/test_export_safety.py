@@ -147,3 +147,31 @@ def test_an_export_on_a_full_disk_writes_nothing_and_says_one_line(ppo, office, 
     filler.unlink()
     ppo("--db", str(office), "export", str(book), "--date", TODAY)  # space again: taken now
     assert status(ppo, office, 1, 1) == "done"
+
+
+def test_a_full_tmpdir_is_not_called_a_full_store(ppo, office, small_disk, monkeypatch, capsys):
+    """SQLite's own temporary files live in $TMPDIR; when it is full, say so (in process:
+    the query that would spill there fails as SQLite fails it)."""
+    import sqlite3
+
+    from ppo_checklist import cli, tracker
+
+    fd = os.open(small_disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    monkeypatch.setenv("TMPDIR", str(small_disk))
+    monkeypatch.delenv("SQLITE_TMPDIR", raising=False)
+
+    def spills(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(tracker, "agenda", spills)
+    code = cli.run(["--db", str(office), "today", "--date", TODAY])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "temporary folder" in err and str(small_disk) in err and "store error" not in err
