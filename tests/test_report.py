@@ -78,12 +78,10 @@ def test_report_replaces_the_days_files_and_leaves_no_temporary_files(agency, tm
     assert sorted(p.name for p in out.iterdir()) == REPORT_FILES
 
 
-def test_report_files_follow_the_umask(agency, ppo_proc, tmp_path):
+def test_report_files_are_private_whatever_the_umask(agency, ppo_proc, tmp_path):
     ppo_proc.cron("report", "--out", str(tmp_path), "--date", "30.11.2026")
-    mode = stat.S_IMODE(os.stat(tmp_path / "ppo-2026-11-30.md").st_mode)
-    mask = os.umask(0)
-    os.umask(mask)
-    assert mode == 0o666 & ~mask
+    for name in ("ppo-2026-11-30.md", "ppo-2026-11-30.xlsx"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600, name
 
 
 def test_report_date_defaults_to_ppo_today(agency, tmp_path):

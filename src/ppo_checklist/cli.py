@@ -566,7 +566,11 @@ def report(
     sys.stdout.flush()
     if refused is not None:
         raise refused
-    daily.write_workbook(session.store, written, day, session.playbooks, within)
+    mode = session.config.file_mode
+    before = len(taken.taken) if taken is not None else 0
+    again = daily.write_workbook(session.store, written, day, session.playbooks, within, taken, mode)
+    if again is not None and len(again.taken) > before:
+        _echo_taken(again)  # the workbook was saved meanwhile: its new ticks were taken too
 
 
 def _echo_taken(taken) -> None:
@@ -599,7 +603,8 @@ def export(
     day = session.today(date)
     within = _period(session, day, from_, to)
     dayfirst = session.config.dayfirst
-    outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within)
+    mode = session.config.file_mode
+    outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
     _echo_taken(outcome.taken)
     result = outcome.result
     typer.echo(
@@ -779,6 +784,25 @@ def _deferred(module: str, name: str) -> type:
     return Deferred(name, (), {})
 
 
+def _full_tmpdir() -> str:
+    """SQLite says "database or disk is full" for its own temporary files too (big sorts,
+    in $TMPDIR): say which disk is full, so nobody frees space beside a healthy store."""
+    import shutil
+    import tempfile
+
+    # SQLite's own order; tempfile.gettempdir() would skip a full folder it cannot write in
+    folder = os.environ.get("SQLITE_TMPDIR") or os.environ.get("TMPDIR") or tempfile.gettempdir()
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if free is not None and free < 1024**2:
+        return _("no space left in the temporary folder {tmp} (TMPDIR): free some space there, or set TMPDIR").format(
+            tmp=folder
+        )
+    return _("no space left on the disk of the store: free some space there; nothing was written")
+
+
 def run(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or "--help" in argv or "-h" in argv:
@@ -798,7 +822,7 @@ def run(argv: Optional[list[str]] = None) -> int:
     except click_errors.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code)
     except PpoError as exc:
-        return _fail(str(exc), exc.exit_code)
+        return _fail(_full_tmpdir() if "disk is full" in str(exc) else str(exc), exc.exit_code)
     except BrokenPipeError:
         return EXIT_FAILURE
     except OSError as exc:

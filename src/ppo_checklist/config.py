@@ -24,6 +24,14 @@ class Config:
     date_format: str = "%d.%m.%Y"
     playbooks_dir: str = ""  # default: playbooks/ beside the config file
     store: str = ""  # an SQLite path or a postgresql:// URL; default: ppo.sqlite3 in the data folder
+    shared_file_mode: str = ""  # workbooks and reports: "" is owner-only (0600); e.g. "0640"
+
+    @property
+    def file_mode(self) -> int:
+        """The mode of the files ppo writes for people (checked when the config is loaded)."""
+        from ppo_checklist.files import PRIVATE_MODE, parse_mode
+
+        return parse_mode(self.shared_file_mode) if self.shared_file_mode else PRIVATE_MODE
 
     def user_playbooks(self, config_path: Path) -> Path:
         if self.playbooks_dir:
@@ -96,4 +104,16 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
         if not isinstance(value, expected):
             raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=expected.__name__))
         values[key] = value
-    return Config(**values)
+    config = Config(**values)
+    if config.shared_file_mode:
+        from ppo_checklist.files import parse_mode
+
+        try:
+            parse_mode(config.shared_file_mode)  # checked now, not when the first file is written
+        except ValueError:
+            raise ConfigError(
+                _("{src}: 'shared_file_mode' must be an octal mode the owner can read and write, like \"0640\"").format(
+                    src=source
+                )
+            ) from None
+    return config

@@ -126,8 +126,12 @@ class ImportResult:
 
 def read_table(path: Path) -> RawTable:
     """The header and rows of a .csv or .xlsx file, as users' spreadsheet programs save them."""
-    if not path.is_file():
+    if path.is_dir():
+        raise BadInput(_("{path} is a folder; name a .csv or .xlsx file").format(path=path))
+    if not path.exists():
         raise BadInput(_("no such file: {path}").format(path=path))
+    if not path.is_file():
+        raise BadInput(_("{path} is not a regular file (a device or a pipe?)").format(path=path))
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         header, rows, size = _read_csv(path)
@@ -158,6 +162,13 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[Any]]], int]:
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:  # read whole, decoded, then every row checked: ~10x its size in memory
+        raise BadInput(
+            _("{path}: refused: {mb} MB is more than ppo imports at once ({max} MB); split the file").format(
+                path=path, mb=size // 1024**2, max=MAX_CSV_BYTES // 1024**2
+            )
+        )
     text = decode(path.read_bytes(), str(path))
     end = text.find("\n")
     first_line = text if end < 0 else text[:end]  # not split(): that copies the whole rest
@@ -187,29 +198,48 @@ def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, list[Any]]]:
         raise BadInput(_("{path}: line {n}: {e}").format(path=path, n=consumed + 1, e=exc)) from None
 
 
+# A client list of 100 000 trips is ~9 MB of CSV and under a million cells; these bounds keep
+# what a file can make ppo hold (every row is checked before any is written) near 300 MB.
+MAX_CSV_BYTES = 24 * 1024**2
+MAX_CELLS = 2_000_000
+HEADER_COLUMNS = 256
+
+
 def _read_xlsx(path: Path) -> tuple[list[Any] | None, list[tuple[int, list[Any]]], int]:
-    import zipfile
+    """The first sheet, through the same guards as `ppo sync` (the zip's declared sizes,
+    defusedxml), only as wide as its header and never more than MAX_CELLS cells."""
+    from ppo_checklist import workbook_read
 
-    from openpyxl import load_workbook  # slow to import: only when an .xlsx is read
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise BadInput(_("{path}: not a readable .xlsx file ({e})").format(path=path, e=exc)) from None
-    try:  # read whole: the workbook must be closed, and its rows are XML to parse anyway
+    too_big = BadInput(_("{path}: refused: more than {n} cells; split the file").format(path=path, n=f"{MAX_CELLS:,}"))
+    with workbook_read.opened(path) as book:
         sheet = book.worksheets[0]
         header: list[Any] | None = None
         rows: list[tuple[int, list[Any]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if not any(_cell_text(v) for v in values):
-                continue
-            if header is None:
-                header = list(values)
-            else:
+        cells = 0
+        last = workbook_read.MAX_ROW
+        # The header: the first row with text, in the first HEADER_COLUMNS columns (a client
+        # list has about ten; a hostile file declares 16 384 to make every row that wide).
+        first = sheet.iter_rows(max_row=last, max_col=HEADER_COLUMNS, values_only=True)
+        for at, values in enumerate(first, start=1):  # noqa: B007 (the header row, used below)
+            if any(_cell_text(v) for v in values):
+                header = _trimmed(list(values))
+                break
+        if header is not None:  # the rest only as wide as the header
+            below = sheet.iter_rows(min_row=at + 1, max_row=last, max_col=len(header), values_only=True)
+            for number, values in enumerate(below, start=at + 1):
+                if not any(_cell_text(v) for v in values):
+                    continue
+                cells += len(header)
+                if cells > MAX_CELLS:
+                    raise too_big
                 rows.append((number, list(values)))
-    finally:
-        book.close()
     return header, rows, len(rows)
+
+
+def _trimmed(values: list[Any]) -> list[Any]:
+    while values and not _cell_text(values[-1]):
+        values.pop()
+    return values
 
 
 def map_header(header: Sequence[Any], source: str) -> dict[str, int]:

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -307,7 +308,7 @@ def actions_markdown(
     """The day's actions grouped by manager, overdue first, with counts (for mail)."""
     lines = [f"# {heading}", "", count_line(actions), ""]
     for manager, group in by_manager(actions).items():
-        lines.append(f"## {manager or _('(no manager)')} ({len(group)})")
+        lines.append(f"## {_md(manager) if manager else _('(no manager)')} ({len(group)})")
         lines.append("")
         for action in group:
             row = action.row
@@ -319,7 +320,9 @@ def actions_markdown(
                 f"step {row.step_no} {_md(row.title)} ({CHANNEL_NAMES.get(row.channel, row.channel)})"
             )
             if texts and texts.get(id(action)):
-                lines.extend("  > " + line for line in texts[id(action)].splitlines())
+                lines.extend(
+                    "  > " + _md(line, line_start=True) for line in texts[id(action)].splitlines() if line.strip()
+                )
         lines.append("")
     if not actions:
         lines.append(_("Nothing to do."))
@@ -327,8 +330,18 @@ def actions_markdown(
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
+_ORDERED = re.compile(r"\d+[.)]")
+MD_SPECIAL = frozenset("\\`*_[]()<>#|!~")
+
+
+def _md(text: str, line_start: bool = False) -> str:
+    """Text from the store as plain text in Markdown: no link, emphasis, heading or table
+    cell can be made of it (`[x](http://…)` stays text), and a newline typed in a name or a
+    note is a space, so it cannot end a list item or a table row."""
+    text = "".join("\\" + ch if ch in MD_SPECIAL else ch for ch in " ".join(text.split()))
+    if line_start and (text[:1] in ("-", "+", "=") or _ORDERED.match(text)):
+        text = "\\" + text  # a list marker, a setext underline or "1." at a line's start
+    return text
 
 
 def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ppo_checklist import render, tracker
+from ppo_checklist import files, render, tracker
 from ppo_checklist.config import Config
 from ppo_checklist.errors import PpoError
 from ppo_checklist.i18n import _
@@ -46,7 +44,9 @@ def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config) ->
     body = markdown(store, day, config)
     stem = out_dir / file_stem(day)
     report = Report(body, stem.with_suffix(".md"), stem.with_suffix(".xlsx"))
-    write_atomic(report.markdown_path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
+    files.write_atomically(
+        report.markdown_path, lambda tmp: tmp.write_text(body, encoding="utf-8"), config.file_mode, ".md"
+    )
     return report
 
 
@@ -67,13 +67,17 @@ def write_workbook(
     day: dt.date,
     playbooks: dict[str, Playbook],
     within: stats.Period | None = None,
-) -> None:
+    taken=None,
+    mode: int = files.PRIVATE_MODE,
+):
     """`ppo-YYYY-MM-DD.xlsx` beside the Markdown, as `ppo export` writes it (active trips),
     with the figures for `within` (default: the month of `day`) in its Summary; call
-    `take_ticks` first."""
+    `take_ticks` first and pass what it returned as `taken`. Returns what was taken in all
+    (`sync.SyncReport` or None): the file may have been saved again meanwhile."""
     from ppo_checklist import sync
 
-    sync.write(store, playbooks, report.workbook_path, day, False, within)
+    _result, taken = sync.write(store, playbooks, report.workbook_path, day, False, within, mode, taken)
+    return taken
 
 
 def prepare_dir(out_dir: Path) -> None:
@@ -83,40 +87,3 @@ def prepare_dir(out_dir: Path) -> None:
         raise PpoError(_("cannot create the folder {path}: {e}").format(path=out_dir, e=exc.strerror or exc)) from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise PpoError(_("cannot write into the folder {path}").format(path=out_dir))
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """`write` fills a temporary file beside `path`, which then replaces `path` in one step."""
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    tmp = Path(handle.name)
-    handle.close()
-    try:
-        write(tmp)
-        with tmp.open("rb+") as written:
-            os.fsync(written.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # as a plain open() would: the umask decides
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(folder: Path) -> None:
-    """So that the rename itself survives a power cut (where the system allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -10,11 +10,12 @@ renames it over the old one.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ppo_checklist import stats
+from ppo_checklist import files, stats
 from ppo_checklist.errors import BadWorkbook, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.model import StepMarks
@@ -38,6 +39,16 @@ class SyncReport:
     skipped: list[str] = field(default_factory=list)  # one line each: why a tick was not taken
     differs: list[str] = field(default_factory=list)  # input dates edited in the file, not in ppo
     untouched: list[str] = field(default_factory=list)  # done in ppo, not ticked in the file
+    notes: list[tuple[int, str, str]] = field(default_factory=list)  # trip, note before, note taken
+    seen: files.Fingerprint | None = None  # the file as it was when read
+
+    def add(self, later: SyncReport) -> None:
+        """What a second reading of the same file took (it was saved again meanwhile)."""
+        self.taken += later.taken
+        self.already += later.already
+        self.notes += later.notes
+        self.skipped, self.differs, self.untouched = later.skipped, later.differs, later.untouched
+        self.seen = later.seen
 
     @property
     def untaken(self) -> list[str]:
@@ -54,11 +65,14 @@ class SyncReport:
         out += [_("skipped: {why}").format(why=why) for why in self.skipped]
         out += [_("not taken: {what}").format(what=what) for what in self.differs]
         out += [_("kept: {what}").format(what=what) for what in self.untouched]
+        out += [_("trip {t} note: {note}").format(t=t, note=note or _("(cleared)")) for t, _b, note in self.notes]
         return out
 
     def headline(self) -> str:
         text = _("took {n} ticks from {path}").format(n=len(self.taken), path=self.path)
         extras = []
+        if self.notes:
+            extras.append(_("{n} notes").format(n=len(self.notes)))
         if self.already:
             extras.append(_("{n} already done").format(n=self.already))
         if self.skipped:
@@ -84,6 +98,7 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
     ticks: dict[tuple[int, int], tuple[str, dt.date]] = {}  # (trip, no) -> (cell, day)
     seen: dict[int, str] = {}  # trip -> sheet!row where it was found first
     edited: dict[int, dict[str, tuple[str, dt.date | None]]] = {}  # trip -> anchor -> cell, day
+    notes: dict[int, str] = {}  # trip -> the note as the file holds it
     for row in workbook_read.iter_ticks(path):
         place = f"{row.sheet}!{row.row}"
         if row.trip_id in seen:
@@ -92,6 +107,8 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
             )
             continue
         seen[row.trip_id] = place
+        if row.note is not None:
+            notes[row.trip_id] = _note_text(row.note[1])
         for anchor, (cell, value) in row.dates.items():
             kind, day = workbook_read.input_day(value, dayfirst)
             if kind == "bad":
@@ -117,8 +134,21 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
                     )
                 else:
                     ticks[(row.trip_id, no)] = (f"{row.sheet}!{cell}", day or today)
-    _take(store, report, ticks, seen, edited)
+    _take(store, report, ticks, seen, edited, notes)
     return report
+
+
+def _note_text(value) -> str:
+    """A note cell as text: a number typed there is its digits, a date its ISO day."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
 
 
 def _take(
@@ -127,11 +157,16 @@ def _take(
     ticks: Mapping[tuple[int, int], tuple[str, dt.date]],
     seen: Mapping[int, str],
     edited: Mapping[int, Mapping[str, tuple[str, dt.date | None]]],
+    notes: Mapping[int, str] = {},  # noqa: B006 (read only)
 ) -> None:
     ticked_trips = {trip_id for trip_id, _no in ticks}
     with store.write():
         marks = store.step_marks(seen)
         _compare_dates(report, marks, edited)
+        for trip_id, note in notes.items():
+            before = store.set_note(trip_id, note) if trip_id in marks else None
+            if before is not None:
+                report.notes.append((trip_id, before, note))
         for trip_id in seen:
             if trip_id not in marks:
                 if trip_id in ticked_trips:
@@ -225,11 +260,12 @@ def export(
     force: bool = False,
     dayfirst: bool = True,
     within: stats.Period | None = None,
+    mode: int = files.PRIVATE_MODE,
 ) -> ExportOutcome:
     """Take the ticks of the workbook being replaced, then write the new one safely, with the
     director's figures for `within` (default: the month of `today`) in its Summary."""
     taken = take_before_replacing(store, path, today, force, dayfirst)
-    result = write(store, playbooks, path, today, include_all, within)
+    result, taken = write(store, playbooks, path, today, include_all, within, mode, taken, force, dayfirst)
     return ExportOutcome(path, taken, result)
 
 
@@ -242,7 +278,8 @@ def take_before_replacing(
     from ppo_checklist import workbook, workbook_read
 
     workbook.check_target(path)
-    if not path.exists():
+    seen = files.fingerprint(path)  # before reading: a save while it is read shows up later
+    if seen is None:
         return None
     try:
         with workbook_read.opened(path) as book:
@@ -256,9 +293,21 @@ def take_before_replacing(
             )
         ) from None
     taken = sync(store, path, today, dayfirst)
+    taken.seen = seen
     if taken.untaken and not force:
         raise UntakenEntries(refusal(taken))
     return taken
+
+
+ATTEMPTS = 3  # a file saved again while each new one is built: refuse after this many
+
+
+class KeptChanging(PpoError):
+    """The workbook was saved again at every attempt to replace it: it is kept, ticks taken."""
+
+
+class _SavedMeanwhile(Exception):
+    """The workbook about to be replaced is not the one whose ticks were taken."""
 
 
 def write(
@@ -268,9 +317,48 @@ def write(
     today: dt.date,
     include_all: bool = False,
     within: stats.Period | None = None,
-):
+    mode: int = files.PRIVATE_MODE,
+    taken: SyncReport | None = None,
+    force: bool = False,
+    dayfirst: bool = True,
+) -> tuple[object, SyncReport | None]:
     """The workbook at `path`, built beside it and renamed over it when complete; call
-    `take_before_replacing` first. Returns the `workbook.ExportResult`."""
+    `take_before_replacing` first and pass what it returned as `taken`.
+
+    A director may save the old file while the new one is built (~100 s at 100 000 trips):
+    just before the rename the file must still be the one read, else its ticks are taken
+    again and the new file built again, so no tick is lost. If the file cannot be written
+    (a full disk), what was taken from it is given back: the store is as it was, the old
+    file still holds the ticks. Returns the `workbook.ExportResult` and what was taken."""
+
+    expected = taken.seen if taken is not None else files.fingerprint(path)
+    try:
+        for _attempt in range(ATTEMPTS):
+            try:
+                return _write_once(store, playbooks, path, today, include_all, within, mode, expected), taken
+            except _SavedMeanwhile:
+                again = take_before_replacing(store, path, today, force, dayfirst)
+                if again is None:
+                    expected = files.fingerprint(path)
+                elif taken is None:
+                    taken, expected = again, again.seen
+                else:
+                    taken.add(again)
+                    expected = again.seen
+        raise KeptChanging(
+            _("{path} was saved again while ppo wrote it, {n} times; its ticks are taken, the file is kept").format(
+                path=path, n=ATTEMPTS
+            )
+        )
+    except (UntakenEntries, BadWorkbook, KeptChanging):
+        raise  # a refusal: what was taken stays taken (as `export` says), the file is kept
+    except BaseException:
+        if taken is not None:
+            give_back(store, taken)
+        raise
+
+
+def _write_once(store, playbooks, path, today, include_all, within, mode, expected):
     from ppo_checklist import workbook
 
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
@@ -279,6 +367,30 @@ def write(
 
     def build(temp: Path):
         trips = store.iter_trips(include_all)
-        return workbook.write_book(temp, trips, layouts, playbooks, today, kpis)
+        with files.scratch_dir(path) as scratch:
+            return workbook.write_book(temp, trips, layouts, playbooks, today, kpis, tmpdir=scratch)
 
-    return workbook.replace_atomically(path, build)
+    def unchanged() -> None:
+        if files.fingerprint(path) != expected:
+            raise _SavedMeanwhile
+
+    return workbook.replace_atomically(path, build, mode, unchanged)
+
+
+def give_back(store: Store, report: SyncReport) -> None:
+    """Undo what `report` took (the command failed after taking it): marks still as taken
+    are removed, notes set back. Best effort: if the store cannot be written either (the
+    same full disk), the ticks stay in the store and in the old file, which is kept."""
+    if not report.taken and not report.notes:
+        return
+    try:
+        with store.write():
+            marks = store.step_marks({t.trip_id for t in report.taken})
+            for t in report.taken:
+                steps = marks[t.trip_id].steps if t.trip_id in marks else {}
+                if t.no in steps and steps[t.no][1] == t.day:
+                    store.unmark_done(t.trip_id, t.no)
+            for trip_id, before, _taken in report.notes:
+                store.set_note(trip_id, before)
+    except (PpoError, sqlite3.Error):
+        pass  # nothing is lost: see above; the command's own error is the one to tell

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ppo_checklist import __version__, schedule
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
@@ -32,6 +31,7 @@ from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, Report
 
+T = TypeVar("T")
 FORMAT_MARK = "ppo-checklist-workbook"
 FORMAT_VERSION = 1
 META_SHEET = "_ppo"
@@ -335,8 +335,8 @@ class _SheetWriter:
             date_ref = f"{self.quoted}!${col_name(sc.date_col)}${excel_row}"
             tick_ref = f"{self.quoted}!${col_name(sc.tick_col)}${excel_row}"
             refs.append((step, date_ref, tick_ref, sc.title))
-        if trip.note:
-            write_text(ws, r, layout.note_col, trip.note)
+        if trip.note:  # typed over in the workbook, `sync` takes it back
+            ws.write_string(r, layout.note_col, trip.note, f["note"])
         if layout.cancelled_col is not None and trip.cancelled_on is not None:
             ws.write_number(r, layout.cancelled_col, serial(trip.cancelled_on), f["date"])
         self.row += 1
@@ -349,14 +349,15 @@ class _SheetWriter:
         for col, width in widths.items():
             ws.set_column(col, col, width)
         for col in layout.anchor_cols.values():
-            ws.set_column(col, col, 11.5)
+            ws.set_column(col, col, 11.5, formats["input"])
         for sc in layout.steps:
             ws.set_column(sc.date_col, sc.date_col, 17)
-            ws.set_column(sc.tick_col, sc.tick_col, 4.5)
-        ws.set_column(layout.note_col, layout.note_col, 30)
+            ws.set_column(sc.tick_col, sc.tick_col, 4.5, formats["tick"])  # empty tick cells: open
+        ws.set_column(layout.note_col, layout.note_col, 30, formats["note"])
         if layout.cancelled_col is not None:
             ws.set_column(layout.cancelled_col, layout.cancelled_col, 11.5)
         _print_setup(ws)
+        _protect(ws)
         ws.freeze_panes(1, 2)
         ws.autofilter(0, 0, last, layout.last_col)
         if self.row == 1:
@@ -440,6 +441,23 @@ class _SheetWriter:
             )
 
 
+def _protect(ws) -> None:
+    """Lock what ppo does not read back, so a spreadsheet says so when someone types there
+    instead of the next export silently dropping it. No password: it is a signpost, not a
+    safe (Review > Unprotect sheet). Ticks, input dates and notes stay open; filtering and
+    column widths stay allowed."""
+    ws.protect(
+        "",
+        {
+            "autofilter": True,
+            "format_columns": True,
+            "format_rows": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
+
+
 def _print_setup(ws) -> None:
     """On paper (or PDF): landscape A4, as wide as one page, the header on every page."""
     ws.set_landscape()
@@ -459,9 +477,10 @@ def _formats(book) -> dict:
 
     return {
         "header": fill("header", bold=True, text_wrap=True, valign="top", bottom=1),
-        "input": fill("input", num_format=DATE_FORMAT, border=1, border_color="#E0D9A8"),
+        "input": fill("input", num_format=DATE_FORMAT, border=1, border_color="#E0D9A8", locked=False),
         "date": book.add_format({"num_format": DATE_FORMAT}),
-        "tick": book.add_format({"align": "center"}),
+        "tick": book.add_format({"align": "center", "locked": False}),
+        "note": book.add_format({"locked": False, "quote_prefix": True}),  # text, even "=…"
         "text": None,
         "text_quoted": book.add_format({"quote_prefix": True}),
         "bold": book.add_format({"bold": True}),
@@ -502,15 +521,18 @@ def write_book(
     playbooks: Mapping[str, Playbook],
     today: dt.date,
     kpis: Report | None = None,
+    tmpdir: Path | None = None,
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
-    for the period of the export) go below the Summary's live table."""
+    for the period of the export) go below the Summary's live table. XlsxWriter keeps its
+    temporary files in `tmpdir` (default: the system's)."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
         str(target),
         {
             "constant_memory": True,
+            "tmpdir": str(tmpdir) if tmpdir is not None else None,
             "strings_to_formulas": False,
             "strings_to_numbers": False,
             "strings_to_urls": False,
@@ -525,9 +547,33 @@ def write_book(
     book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
     try:
         book.close()
-    except Exception as exc:  # XlsxWriter's own file errors, OSError
+    except Exception as exc:  # XlsxWriter wraps an OSError (a full disk) in its FileCreateError
+        cause = exc if isinstance(exc, OSError) else (exc.args[0] if exc.args else None)
+        _close_zips(exc)
+        if isinstance(cause, OSError):
+            raise cause from None  # said as a full disk by the one who replaces the file
         raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
     return result
+
+
+def _close_zips(exc: BaseException) -> None:
+    """XlsxWriter leaves its half-written zip open when the disk is full; closed at exit, it
+    would fail again and print a traceback. Its error is being reported: close it now, and
+    the same error again is no news."""
+    import zipfile
+
+    chained: BaseException | None = exc
+    while chained is not None:  # XlsxWriter's own error holds the OSError as its context
+        frame = chained.__traceback__
+        while frame is not None:
+            for value in list(frame.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile):
+                    try:
+                        value.close()
+                    except OSError:
+                        pass
+            frame = frame.tb_next
+        chained = chained.__cause__ or chained.__context__
 
 
 def _discard(book) -> None:
@@ -580,6 +626,8 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
         _write_kpis(book, summary, formats, write_text, kpis, row + 2)
     _write_legend(legend, formats, playbooks, layouts)
     _write_meta(meta, layouts, today, exported)
+    for sheet in (summary, legend, meta):
+        _protect(sheet)
     meta.hide()
     if layouts:
         book.worksheets()[0].activate()
@@ -643,6 +691,7 @@ class _ActionsWriter:
                 ws.set_column(col, col, width)
             ws.freeze_panes(1, 2)
             _print_setup(ws)
+            _protect(ws)  # its Done follows the Checklist's ticks: a ✓ typed here would be lost
             ws.autofilter(0, 0, max(rows - 1, 1), len(self.HEADERS) - 1)
             if rows > 1:
                 cond = status_conditions("F2", "G2")
@@ -918,6 +967,7 @@ def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date, exported: Se
             rows.append(("anchor", layout.name, anchor, layout.headers[col]))
         for sc in layout.steps:
             rows.append(("step", layout.name, sc.no, sc.id, sc.header, sc.tick_header))
+        rows.append(("note", layout.name, layout.headers[layout.note_col]))
     for r, values in enumerate([*rows, *exported]):
         for c, value in enumerate(values):
             if isinstance(value, int):
@@ -963,34 +1013,15 @@ def check_target(path: Path) -> None:
         raise WorkbookError(_("cannot write in {folder}: permission denied").format(folder=folder))
 
 
-def replace_atomically(path: Path, build: Callable[[Path], object]):
-    """Build the new file beside the old one and rename it over only when it is complete."""
+def replace_atomically(
+    path: Path,
+    build: Callable[[Path], T],
+    mode: int = 0o600,
+    unchanged: Callable[[], None] | None = None,
+) -> T:
+    """Build the new file beside the old one and rename it over only when it is complete
+    (`files.write_atomically`); `unchanged` runs just before, to keep a file saved meanwhile."""
+    from ppo_checklist import files
+
     check_target(path)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".~ppo-{path.stem}-", suffix=".xlsx", dir=path.parent)
-    except OSError as exc:
-        raise WorkbookError(_("cannot write in {folder}: {e}").format(folder=path.parent, e=exc.strerror)) from None
-    os.close(fd)
-    temp = Path(name)
-    try:
-        result = build(temp)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(temp, mode)
-        with open(temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        try:
-            os.replace(temp, path)
-        except OSError as exc:
-            raise WorkbookError(
-                _("cannot replace {path}: {e} (is it open?)").format(path=path, e=exc.strerror)
-            ) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return result
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return files.write_atomically(path, build, mode, ".xlsx", unchanged)

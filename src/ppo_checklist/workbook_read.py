@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,12 @@ from ppo_checklist.workbook import (
 MAX_UNPACKED = 2 * 1024**3
 MAX_RATIO = 200
 RATIO_FLOOR = 1024 * 1024  # small members may compress very well and harm no one
+# openpyxl streams the worksheets (read_only) but parses every other member whole: the
+# shared strings above all (a list of Python strings, ~3x their XML). A ppo workbook of
+# 100 000 trips has none of them above 1 MB; a client list's shared strings stay far below.
+MAX_WHOLE_MEMBER = 32 * 1024**2
+MAX_ROW = 1_048_576  # Excel's last row: a reader never walks past it
+META_COLUMNS = 3 + len(ANCHOR_NAMES) + 2  # ("dates", sheet, trip, *anchors), and room to grow
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class SheetMap:
     anchors: dict[str, str] = field(default_factory=dict)
     exported: dict[int, dict[str, dt.date | None]] | None = None
     legacy: bool = False  # no anchor rows: look for the input date headers ppo used then
+    note_header: str | None = None  # None: written before ppo read notes back
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class RowTicks:
     ticks: dict[int, tuple[str, Any]]  # no -> (cell name, value)
     dates: dict[str, tuple[str, Any]] = field(default_factory=dict)  # anchor -> (cell, value)
     exported: dict[str, dt.date | None] | None = None  # as written by ppo; None: unknown
+    note: tuple[str, Any] | None = None  # (cell, value) of the note; None: the file has none
 
 
 def check_zip(path: Path) -> None:
@@ -66,6 +75,13 @@ def check_zip(path: Path) -> None:
             total = 0
             for info in archive.infolist():
                 total += info.file_size
+                streamed = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+                if not streamed and info.file_size > MAX_WHOLE_MEMBER:
+                    raise BadWorkbook(
+                        _("{path}: refused: {member} would unpack to {mb} MB, read whole").format(
+                            path=path, member=info.filename, mb=info.file_size // 1024**2
+                        )
+                    )
                 if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                     raise BadWorkbook(
                         _("{path}: refused: {member} would unpack {n}× its size (a zip bomb?)").format(
@@ -79,7 +95,7 @@ def check_zip(path: Path) -> None:
                     _("{path}: refused: it would unpack to {mb} MB").format(path=path, mb=total // 1024**2)
                 )
     except zipfile.BadZipFile:
-        raise BadWorkbook(_("{path} is not an XLSX workbook").format(path=path)) from None
+        raise BadWorkbook(_("{path}: not a readable .xlsx file (not a zip)").format(path=path)) from None
 
 
 def _openpyxl():
@@ -99,29 +115,35 @@ def opened(path: Path):
     """The workbook, read-only and streaming, or a clear error (exit 2 content, 1 I/O)."""
     if not path.exists():
         raise WorkbookError(_("no such file: {path}").format(path=path))
+    if path.is_dir():
+        raise BadWorkbook(_("{path} is a folder, not a workbook").format(path=path))
     if not path.is_file():
-        raise WorkbookError(_("{path} is not a file").format(path=path))
+        raise BadWorkbook(_("{path} is not a regular file (a device or a pipe?)").format(path=path))
     if not os.access(path, os.R_OK):
         raise WorkbookError(_("cannot read {path}: permission denied").format(path=path))
     check_zip(path)
     openpyxl = _openpyxl()
     from defusedxml import DefusedXmlException
 
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except OSError as exc:
-        raise WorkbookError(_("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)) from None
-    except Exception as exc:  # openpyxl raises many kinds on a broken file, wrapping some
-        hostile = _cause(exc, DefusedXmlException)
-        if hostile is not None:
+    with warnings.catch_warnings():  # openpyxl warns on stderr of what it skips: one line is ours
+        warnings.simplefilter("ignore")
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        except OSError as exc:
+            raise WorkbookError(_("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)) from None
+        except Exception as exc:  # openpyxl raises many kinds on a broken file, wrapping some
+            hostile = _cause(exc, DefusedXmlException)
+            if hostile is not None:
+                raise BadWorkbook(
+                    _("{path}: refused: hostile XML ({e})").format(path=path, e=type(hostile).__name__)
+                ) from None
             raise BadWorkbook(
-                _("{path}: refused: hostile XML ({e})").format(path=path, e=type(hostile).__name__)
+                _("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))
             ) from None
-        raise BadWorkbook(_("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))) from None
-    try:
-        yield book
-    finally:
-        book.close()
+        try:
+            yield book
+        finally:
+            book.close()
 
 
 def _cause(exc: BaseException, kind: type) -> BaseException | None:
@@ -143,7 +165,8 @@ def read_map(book, path: Path) -> list[SheetMap]:
     not_ours = BadWorkbook(_("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path))
     if META_SHEET not in book.sheetnames:
         raise not_ours
-    rows = [tuple(r) for r in book[META_SHEET].iter_rows(values_only=True)]
+    meta = book[META_SHEET]  # a few columns (the widest row: a trip's dates), at most Excel's rows
+    rows = [tuple(r) for r in meta.iter_rows(max_row=MAX_ROW, max_col=META_COLUMNS, values_only=True)]
     if not rows or rows[0][:2] != ("format", FORMAT_MARK):
         raise not_ours
     version = rows[0][2] if len(rows[0]) > 2 else None
@@ -156,6 +179,8 @@ def read_map(book, path: Path) -> list[SheetMap]:
                 sheets[row[1]] = SheetMap(str(row[1]), str(row[2]), str(row[3]), {})
             elif row and row[0] == "step":
                 sheets[row[1]].steps[int(row[2])] = (str(row[3]), str(row[4]), str(row[5]))
+            elif row and row[0] == "note":
+                sheets[row[1]] = replace(sheets[row[1]], note_header=str(row[2]))
             elif row and row[0] == "anchor":
                 sheets[row[1]].anchors[str(row[2])] = str(row[3])
             elif row and row[0] == "dates":
@@ -202,9 +227,14 @@ def iter_ticks(path: Path) -> Iterator[RowTicks]:
 def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
     from openpyxl.utils import get_column_letter
 
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None) or ()
+    # A hostile file may declare 16 384 columns and a million rows: only the header's width
+    # is read, and never past Excel's last row.
+    header = next(sheet.iter_rows(max_row=1, values_only=True), None) or ()
     where = {str(value): index for index, value in enumerate(header) if value is not None}
+    note_col = where.get(sheet_map.note_header) if sheet_map.note_header else None
+    note_letter = get_column_letter(note_col + 1) if note_col is not None else ""
+    width = max(where.values(), default=0) + 1
+    rows = sheet.iter_rows(min_row=2, max_row=MAX_ROW, max_col=width, values_only=True)
     trip_col = where.get(sheet_map.trip_header)
     if trip_col is None:
         raise BadWorkbook(
@@ -243,7 +273,10 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             for anchor, col in date_cols.items()
         }
         exported = None if sheet_map.exported is None else sheet_map.exported.get(trip_id)
-        yield RowTicks(sheet_map.name, number, trip_id, ticks, dates, exported)
+        note = None
+        if note_col is not None:
+            note = (f"{note_letter}{number}", row[note_col] if note_col < len(row) else None)
+        yield RowTicks(sheet_map.name, number, trip_id, ticks, dates, exported, note)
 
 
 def input_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:

@@ -221,6 +221,7 @@ def test_export_into_a_missing_folder_is_a_one_line_error(trips, tmp_path):
 def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
     """In process: the writer fails half-way; the old file and the folder are as they were."""
     from ppo_checklist import playbooks, sync, workbook
+    from ppo_checklist.errors import PpoError
     from ppo_checklist.store import open_store
 
     path, _ = export(trips)
@@ -234,7 +235,7 @@ def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
 
     monkeypatch.setattr(workbook._SheetWriter, "write_trip", failing)
     store = open_store(trips.home / "ppo.sqlite3")
-    with pytest.raises(OSError):
+    with pytest.raises(PpoError, match="no space left"):  # one line, no OSError traceback
         sync.export(store, playbooks.load_all(), path, dt.date(2026, 11, 30))
     store.close()
     assert path.read_bytes() == before

@@ -361,8 +361,14 @@ class SqlStore:
             assignments = ", ".join(f"{column} = ?" for column in changes)
             self._rows(f"UPDATE trips SET {assignments} WHERE id = ?", (*changes.values(), trip_id))
 
-    def set_note(self, trip_id: int, note: str | None) -> None:
+    def set_note(self, trip_id: int, note: str) -> str | None:
+        """The trip's note as typed in a workbook; returns the note it replaced ("" for none),
+        or None when the trip is unknown or its note is the same."""
+        row = self._one("SELECT note FROM trips WHERE id = ?", (trip_id,))
+        if row is None or (row[0] or "") == note:
+            return None
         self._rows("UPDATE trips SET note = ? WHERE id = ?", (note or None, trip_id))
+        return row[0] or ""
 
     def move_pending(self, trip_id: int, dues: Mapping[int, dt.date]) -> None:
         """New due dates for the steps not done yet; done steps keep theirs."""

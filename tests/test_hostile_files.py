@@ -1,0 +1,165 @@
+"""Files made to hurt: `ppo import` and `ppo sync` refuse them quickly, in one line (exit 2),
+before they can make ppo hold more than ~300 MB. Peak memory is measured on a real process."""
+
+from __future__ import annotations
+
+import os
+import random
+import string
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+PPO = str(Path(sys.executable).parent / "ppo")
+BUDGET_MB = 300
+OOXML = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+HEADER = ["name", "phone", "email", "manager", "purchase", "departure", "return"]
+
+CONTENT_TYPES = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
+<Default Extension="xml" ContentType="application/xml"/>
+<Override PartName="/xl/workbook.xml" ContentType="{OOXML}.sheet.main+xml"/>
+<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{OOXML}.worksheet+xml"/>
+<Override PartName="/xl/sharedStrings.xml" ContentType="{OOXML}.sharedStrings+xml"/>
+</Types>"""
+RELS = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/>
+</Relationships>"""
+WORKBOOK = """<?xml version="1.0" encoding="UTF-8"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
+<sheets><sheet name="Clients" sheetId="1" r:id="rId1"/></sheets></workbook>"""
+WORKBOOK_RELS = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>
+<Relationship Id="rId2" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>
+</Relationships>"""
+
+
+def xlsx(path: Path, sheet_rows: str, dimension: str = "A1:G2", shared: str = "") -> Path:
+    """A workbook written by hand, as an attacker would: every part of it chosen."""
+    sheet = f'<?xml version="1.0" encoding="UTF-8"?><worksheet {MAIN}><dimension ref="{dimension}"/><sheetData>'
+    header = "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>' for i, h in enumerate(HEADER))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("[Content_Types].xml", CONTENT_TYPES)
+        book.writestr("_rels/.rels", RELS)
+        book.writestr("xl/workbook.xml", WORKBOOK)
+        book.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        book.writestr("xl/sharedStrings.xml", shared or f'<?xml version="1.0"?><sst {MAIN} count="0"/>')
+        book.writestr(
+            "xl/worksheets/sheet1.xml", f'{sheet}<row r="1">{header}</row>{sheet_rows}</sheetData></worksheet>'
+        )
+    return path
+
+
+def wide_rows(n: int) -> str:
+    """Rows each with one cell in the last column, under a dimension of 16 384 columns."""
+    return "".join(f'<row r="{r}"><c r="XFD{r}" t="inlineStr"><is><t>x</t></is></c></row>' for r in range(2, n + 2))
+
+
+def many_shared_strings(megabytes: int) -> str:
+    """Shared strings that compress like real names (no zip bomb), read whole by openpyxl."""
+    rng = random.Random(14)
+    words = ["".join(rng.choices(string.ascii_lowercase, k=10)) for _ in range(50_000)]
+    count = megabytes * 1024**2 // 24
+    items = "".join(f"<si><t>{words[i % len(words)]}</t></si>" for i in range(count))
+    return f'<?xml version="1.0"?><sst {MAIN} count="{count}" uniqueCount="{count}">{items}</sst>'
+
+
+def measured(*args: str, env: dict) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Runs ppo in a child of a small wrapper that reports the child's peak RSS (MB); the
+    address space is capped at 2 GB so that a regression fails the test, not the machine."""
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "def cap(): resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))\n"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True, preexec_fn=cap, timeout=120)\n"
+        "sys.stdout.write(str(p.returncode) + '\\n' + str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        " + '\\n' + p.stderr)\n"
+    )
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", wrapper, PPO, *args], capture_output=True, text=True, env=env)
+    seconds = time.monotonic() - start
+    code, rss, err = proc.stdout.split("\n", 2)
+    return subprocess.CompletedProcess(args, int(code), "", err), int(rss) / 1024, seconds
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PPO_")},
+        "PPO_DB": str(tmp_path / "store.sqlite3"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+
+
+def assert_refused_in_one_line(result, rss: float, seconds: float, says: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr, result.stderr
+    assert rss < BUDGET_MB, f"peak {rss:.0f} MB"
+    assert seconds < 30
+
+
+def test_import_of_a_sheet_declaring_every_column_reads_only_the_headers_width(tmp_path, env):
+    book = xlsx(tmp_path / "wide.xlsx", wide_rows(20_000), dimension="A1:XFD20001")
+    result, rss, seconds = measured("import", str(book), "--dry-run", env=env)
+    print(f"wide sheet import: {rss:.0f} MB peak, {seconds:.1f} s")
+    # the rows are blank within the header's width: nothing to import, and quickly so
+    assert result.returncode == 0, result.stderr
+    assert rss < BUDGET_MB and seconds < 30
+
+
+@pytest.mark.parametrize("command", ["import", "sync"])
+def test_shared_strings_read_whole_are_bounded(tmp_path, env, command):
+    book = xlsx(tmp_path / "strings.xlsx", "", shared=many_shared_strings(48))
+    result, rss, seconds = measured(command, str(book), env=env)
+    print(f"{command} of 48 MB of shared strings: {rss:.0f} MB peak, {seconds:.1f} s")
+    assert_refused_in_one_line(result, rss, seconds, "sharedStrings.xml would unpack to")
+
+
+def test_import_of_too_many_cells_is_refused(tmp_path, env):
+    cells = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{chr(65 + i)}{r}"><v>{r}</v></c>' for i in range(len(HEADER))) + "</row>"
+        for r in range(2, 300_002)
+    )
+    book = xlsx(tmp_path / "cells.xlsx", cells, dimension="A1:G300001")
+    result, rss, seconds = measured("import", str(book), "--dry-run", env=env)
+    print(f"import of 2.1 M cells: {rss:.0f} MB peak, {seconds:.1f} s")
+    assert_refused_in_one_line(result, rss, seconds, "more than 2,000,000 cells")
+
+
+def test_import_of_hostile_xml_says_one_line(tmp_path, env):
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        f'<sst {MAIN} count="1"><si><t>&b;</t></si></sst>'
+    )
+    book = xlsx(tmp_path / "laughs.xlsx", "", shared=laughs)
+    result, rss, seconds = measured("import", str(book), env=env)
+    assert_refused_in_one_line(result, rss, seconds, "hostile XML")
+
+
+def test_a_big_csv_is_refused_before_it_is_read(tmp_path, env):
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8") as handle:
+        handle.write(",".join(HEADER) + "\n")
+        line = "Анна Иванова,+7 912 345-67-89,a@example.ru,Olga,20.11.2026,01.12.2026,10.12.2026\n"
+        handle.write(line * (30 * 1024**2 // len(line.encode())))
+    result, rss, seconds = measured("import", str(big), "--dry-run", env=env)
+    print(f"import of a 30 MB csv: {rss:.0f} MB peak, {seconds:.1f} s")
+    assert_refused_in_one_line(result, rss, seconds, "split the file")
+
+
+@pytest.mark.parametrize("target", ["folder", "/dev/zero"])
+def test_import_of_what_is_not_a_file_says_what_it_is(ppo, tmp_path, target):
+    path = tmp_path if target == "folder" else Path(target)
+    result = ppo("import", str(path), check=False)
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
+    assert "no such file" not in result.err
+    assert ("is a folder" if target == "folder" else "not a regular file") in result.err
