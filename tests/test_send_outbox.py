@@ -164,3 +164,26 @@ def test_a_broken_letter_is_refused_at_load_naming_file_and_step(ppo, tmp_path, 
     )
     result = ppo("playbooks", check=False)
     assert result.code == 2 and str(path) in result.err and "step 'hello'" in result.err and reason in result.err
+
+
+def test_example_crontab_sends_at_ten_and_the_example_config_sends_both(ppo):
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    jobs = [line for line in (examples / "crontab").read_text().splitlines() if "ppo send" in line and line[0] != "#"]
+    assert len(jobs) == 1 and jobs[0].split()[:5] == ["0", "10", "*", "*", "*"]
+    config = str(examples / "config.toml")
+    ppo(
+        "--config",
+        config,
+        "add",
+        "Анна",
+        "-p",
+        "01.12.2026",
+        "-d",
+        "05.12.2026",
+        "-r",
+        "07.12.2026",
+        "--email",
+        "a@example.ru",
+    )
+    shown = ppo("--config", config, "send", "--dry-run", "--date", "01.12.2026", "--format", "json").json()
+    assert [m["subject"] for m in shown["messages"]] == ["Спасибо, что выбрали Турагентство «Солнце»!"]
