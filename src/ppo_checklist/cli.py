@@ -185,6 +185,9 @@ def add(
     manager: Optional[str] = typer.Option(None, "--manager", "-m", help=_("The manager (default: config).")),
     playbook: str = typer.Option("tour", "--playbook", help=_("Playbook id.")),
     note: Optional[str] = typer.Option(None, "--note", help=_("A note on the trip.")),
+    no_messages: bool = typer.Option(
+        False, "--no-messages", help=_("The client wants no letters or SMS (as ppo optout).")
+    ),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
@@ -195,7 +198,13 @@ def add(
         "departure": session.date(departure, "--departure"),
         "return": session.date(return_, "--return"),
     }
-    contact = {"phone": phone, "email": email, "manager": session.manager(manager), "note": note}
+    contact = {
+        "phone": phone,
+        "email": email,
+        "manager": session.manager(manager),
+        "note": note,
+        "no_messages": no_messages,
+    }
     message = _("Trip {id} added for {name} (client {c}).")
     _start_trip(session, playbook, name, dates, contact, session.today(date), fmt, message)
 
@@ -266,12 +275,17 @@ def today(
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     manager: Optional[str] = MANAGER_FILTER,
     text: bool = typer.Option(False, "--text", "-t", help=_("Add each action's ready-to-send text.")),
+    all_: bool = typer.Option(False, "--all", "-a", help=_("The letters and SMS ppo sends by itself today too.")),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Every step due today or overdue and not done: overdue first, then today's."""
+    """Every step due today or overdue and not done: overdue first, then today's. Letters and
+    SMS that ppo send will send today are left out (unless --all); those it could not are in."""
     session = _session(ctx)
     day = session.today(date)
-    actions = tracker.agenda(session.store, day, manager)
+    config = session.config
+    sends = not all_ and (config.email is not None or config.sms is not None)
+    playbooks = session.playbooks if sends else None
+    actions = tracker.agenda(session.store, day, manager, playbooks, config if sends else None)
     heading = render.agenda_heading(day, session.config.date_format)  # the daily report's title too
     _print_actions(session, actions, fmt, text, heading)
 
@@ -325,9 +339,20 @@ def show(
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """The trip, its client and every step with its status."""
+    """The trip, its client, every step with its status and every message ppo sent or tried."""
     session = _session(ctx)
-    _print_trip(session, session.store.trip(trip), session.today(date), fmt)
+    store = session.store
+    found = store.trip(trip)
+    messages = store.messages([found.id]).get(found.id, [])
+    day = session.today(date)
+    if fmt is Format.json:
+        record = render.trip_record(found, day)
+        record["messages"] = [render.message_record(m) for m in messages]
+        render.emit_json(record)
+        return
+    _print_trip(session, found, day, fmt)
+    if fmt is Format.table and messages:
+        render.messages_table(messages)
 
 
 @app.command("list")
@@ -405,6 +430,92 @@ def playbooks_(
         (render.emit_csv if fmt is Format.csv else render.emit_md_table)(rows, columns)
     else:
         render.playbooks_table(session.playbooks)
+
+
+# --- letters and SMS: ppo send, consent ------------------------------------------------------
+
+
+class Channel(str, Enum):
+    email = "email"
+    sms = "sms"
+
+
+@app.command()
+def send(
+    ctx: typer.Context,
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help=_("Print exactly what would go; write nothing.")),
+    channel: Optional[Channel] = typer.Option(None, "--channel", help=_("Only e-mail or only SMS.")),
+    manager: Optional[str] = MANAGER_FILTER,
+    retry: Optional[int] = typer.Option(
+        None, "--retry", metavar="ID", help=_("Send again a message whose fate is unknown, on your word.")
+    ),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help=_("table or json.")),
+) -> None:
+    """Sends the letters and SMS due (for cron, e.g. daily at 10:00): each once, logged in the
+    store; exit 1 with one line when some did not go."""
+    from ppo_checklist import outbox
+
+    if fmt in (Format.csv, Format.md):
+        raise BadInput(_("send: --format must be table or json"))
+    session = _session(ctx)
+    day = session.today(date)
+    config = session.config
+    if retry is not None:
+        if dry_run:
+            raise BadInput(_("--retry and --dry-run do not go together"))
+        done = outbox.retry(session.store, config, retry, day)
+        render.send_report_out(outbox.Report(day, False, [done]), fmt, config.date_format)
+        _send_exit(outbox.Report(day, False, [done]))
+        return
+    from ppo_checklist.sms import in_quiet_hours
+
+    quiet = bool(config.sms and in_quiet_hours(config.sms.quiet_hours, dt.datetime.now().time()))
+    report = outbox.run(
+        session.store,
+        session.playbooks,
+        config,
+        day,
+        channel.value if channel else None,
+        manager,
+        dry_run,
+        quiet,
+    )
+    render.send_report_out(report, fmt, config.date_format)
+    _send_exit(report)
+
+
+def _send_exit(report) -> None:
+    """Exit 1 with one line on stderr when a message of this run did not go."""
+    if report.dry_run or not (report.not_sent or report.interrupted):
+        return
+    line = _("{sent} sent, {not_sent} not sent").format(
+        sent=_count(report.sent, _("message"), _("messages")), not_sent=report.not_sent + report.interrupted
+    )
+    if report.interrupted:
+        line += ", " + _("{n} of an interrupted run may or may not have gone").format(n=report.interrupted)
+    sys.stderr.write(f"ppo: {line}\n")
+    raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command()
+def optout(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help=_("The client's phone or e-mail, in any spelling.")),
+) -> None:
+    """The client wants no letters or SMS: ppo never sends them any; today lists those steps."""
+    for client in tracker.set_consent(_session(ctx).store, contact, False):
+        typer.echo(_("Client {id} ({name}) gets no letters or SMS from ppo.").format(id=client.id, name=client.name))
+
+
+@app.command()
+def optin(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help=_("The client's phone or e-mail, in any spelling.")),
+) -> None:
+    """The client agrees to letters and SMS again."""
+    for client in tracker.set_consent(_session(ctx).store, contact, True):
+        typer.echo(_("Client {id} ({name}) gets letters and SMS again.").format(id=client.id, name=client.name))
 
 
 # --- the director's figures (ppo stats) ------------------------------------------------------

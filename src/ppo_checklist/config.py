@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import MISSING as dataclass_missing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ppo_checklist.errors import ConfigError, PpoError
 from ppo_checklist.i18n import _
 
 APP = "ppo"
+
+
+SMS_PROVIDERS = ("smsru", "smsc")
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """[email]: the SMTP server ppo sends the letters through."""
+
+    server: str = ""  # smtp://host:587 (STARTTLS) or smtps://host:465 (TLS from the start)
+    user: str = ""
+    password: str = field(default="", repr=False)  # PPO_SMTP_PASSWORD wins
+    from_: str = ""  # the key is `from`
+    tls: bool = True  # false only for a relay on this machine
+    reply_to: dict = field(default_factory=dict)  # manager -> their address
+    cafile: str = ""  # a CA to trust besides the system's (a server with its own certificate)
+    timeout: int = 30  # seconds
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    """[sms]: the SMS gateway and how ppo uses it."""
+
+    provider: str = ""  # smsru or smsc
+    api_id: str = field(default="", repr=False)  # sms.ru; PPO_SMS_KEY wins
+    login: str = ""  # smsc
+    password: str = field(default="", repr=False)  # smsc; PPO_SMS_PASSWORD wins
+    sender: str = ""
+    url: str = ""  # the gateway's base address; default the provider's own
+    quiet_hours: str = ""  # "21:00-09:00": no SMS then, they wait for the next run
+    timeout: int = 15  # seconds
 
 
 @dataclass(frozen=True)
@@ -32,6 +64,13 @@ class Config:
         from ppo_checklist.files import PRIVATE_MODE, parse_mode
 
         return parse_mode(self.shared_file_mode) if self.shared_file_mode else PRIVATE_MODE
+
+    email: Optional[EmailConfig] = None  # ppo sends letters only when [email] is set
+    sms: Optional[SmsConfig] = None  # and SMS only when [sms] is set
+
+    def sends(self, channel: str) -> bool:
+        """ppo sends this channel's steps itself (its server is configured)."""
+        return (channel == "email" and self.email is not None) or (channel == "sms" and self.sms is not None)
 
     def user_playbooks(self, config_path: Path) -> Path:
         if self.playbooks_dir:
@@ -100,6 +139,12 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
             raise ConfigError(
                 _("{src}: unknown setting '{key}' (known: {k})").format(src=source, key=key, k=", ".join(known))
             )
+        if key == "email":
+            values[key] = _table(EmailConfig, value, source, key)
+            continue
+        if key == "sms":
+            values[key] = _table(SmsConfig, value, source, key)
+            continue
         expected = bool if key == "dayfirst" else str
         if not isinstance(value, expected):
             raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=expected.__name__))
@@ -117,3 +162,54 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
                 )
             ) from None
     return config
+
+
+def _table(kind: type, data: Any, source: str, table: str) -> Any:
+    """[email] or [sms], checked: known keys of the right type, what is required present.
+    A message names the key, never its value (a password may be there)."""
+    if not isinstance(data, dict):
+        raise ConfigError(_("{src}: [{t}] must be a table").format(src=source, t=table))
+    known = {f.name.rstrip("_"): f for f in fields(kind)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            message = _("{src}: unknown setting '{key}' in [{t}] (known: {k})")
+            raise ConfigError(message.format(src=source, key=key, t=table, k=", ".join(known)))
+        default = known[key].default if known[key].default_factory is dataclass_missing else {}
+        expected = type(default)
+        if expected is bool and not isinstance(value, bool) or expected is not bool and not isinstance(value, expected):
+            name = {str: "text", bool: "true or false", int: "a whole number", dict: "a table"}[expected]
+            raise ConfigError(_("{src}: [{t}] '{key}' must be {type}").format(src=source, t=table, key=key, type=name))
+        if expected is dict and not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(
+                _("{src}: [{t}] '{key}' must map names to addresses").format(src=source, t=table, key=key)
+            )
+        values[known[key].name] = value
+    config = kind(**values)
+    problem = _table_problem(config)
+    if problem:
+        raise ConfigError(f"{source}: [{table}] {problem}")
+    return config
+
+
+def _table_problem(config: Any) -> str | None:
+    if isinstance(config, EmailConfig):
+        if not config.server:
+            return _("needs 'server' (smtp://host:587 or smtps://host:465)")
+        if not config.server.startswith(("smtp://", "smtps://")):
+            return _("'server' must start with smtp:// (STARTTLS) or smtps:// (TLS)")
+        if not config.from_:
+            return _("needs 'from' (the address letters come from)")
+    if isinstance(config, SmsConfig):
+        if config.provider not in SMS_PROVIDERS:
+            return _("'provider' must be one of: {k}").format(k=", ".join(SMS_PROVIDERS))
+        if config.quiet_hours:
+            from ppo_checklist.sms import parse_quiet_hours
+
+            try:
+                parse_quiet_hours(config.quiet_hours)
+            except ValueError:
+                return _("'quiet_hours' must look like 21:00-09:00")
+    if config.timeout <= 0 or config.timeout > 600:
+        return _("'timeout' must be from 1 to 600 seconds")
+    return None

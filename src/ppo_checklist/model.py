@@ -17,6 +17,13 @@ from ppo_checklist.i18n import _
 ANCHORS = ("purchase", "departure", "return", "declined")
 # How a step reaches the client; ppo itself can send the first two.
 CHANNELS = ("email", "sms", "call", "visit")
+SENT_CHANNELS = ("email", "sms")
+
+# A message's fate in the outbox: recorded (pending), handed to the server (sending), then
+# sent or failed; a run that died while handing over leaves "sending", which the next run
+# calls unknown: it may have gone, so it is never resent without a person's word.
+PENDING_MSG, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
+MESSAGE_STATES = (PENDING_MSG, SENDING, SENT, FAILED, UNKNOWN)
 
 # A step's status as of a day, and a trip's.
 DONE, OVERDUE, DUE, PENDING, CANCELLED = "done", "overdue", "due", "pending", "cancelled"
@@ -65,6 +72,7 @@ class Client:
     name: str
     phone: str | None = None
     email: str | None = None
+    opted_out: str | None = None  # when the client asked for no letters or SMS
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,47 @@ class AgendaRow:
     title: str
     channel: str
     due: dt.date
+    dates: dict[str, dt.date]
+    opted_out: bool = False  # the client wants no letters or SMS: a person decides
+    outbox: str | None = None  # the state of the step's first message, if ppo recorded one
+
+
+@dataclass(frozen=True)
+class Message:
+    """One letter or SMS in the outbox: what goes (or went) to whom, and its fate."""
+
+    id: int | None
+    trip_id: int
+    step_no: int
+    letter: str  # the letter's id in its step ("sms" for an SMS step)
+    channel: str
+    address: str  # an e-mail address or an E.164 phone
+    subject: str | None
+    body: str
+    due: dt.date
+    state: str = PENDING_MSG
+    created_at: str | None = None
+    handed_at: str | None = None
+    sent_at: str | None = None
+    gateway_id: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    series_end: dt.date | None = None  # the day the step's last letter is due (first letters)
+
+
+@dataclass(frozen=True)
+class SendStep:
+    """A step ppo may send a message of, with what a message needs: the client, the dates."""
+
+    trip_id: int
+    client: Client
+    manager: str
+    playbook: str
+    step_no: int
+    step_id: str
+    channel: str
+    due: dt.date
+    done_on: dt.date | None
     dates: dict[str, dt.date]
 
 

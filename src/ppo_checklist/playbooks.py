@@ -39,6 +39,12 @@ _OFFSET = re.compile(r"^([+-]?)((?:\d+[dwmy])+)$")
 _OFFSET_TERM = re.compile(r"(\d+)([dwmy])")
 MAX_OFFSET_DAYS = 10 * 366  # a follow-up ten years away is a typo
 _STEP_FIELDS = ("no", "id", "title", "channel", "anchor", "offset", "text")
+_OPTIONAL_STEP_FIELDS = ("letters", "send_late")
+_LETTER_FIELDS = ("id", "subject", "body", "anchor", "offset")
+# How late ppo may still send a step's message when no `send_late` is given: a letter a
+# couple of days late still reads well; "have a good trip" the day after the flight does not.
+DEFAULT_SEND_LATE = {"email": "2d", "sms": "0d"}
+SMS_LETTER = "sms"  # the one message of an SMS step, as the outbox names it
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,18 @@ class Offset:
 
 
 @dataclass(frozen=True)
+class Letter:
+    """One letter of a step's series: the first goes on the step's day, each later one on its
+    own (its offset from the step's day, or from `anchor` when given, never before the step)."""
+
+    id: str
+    subject: str
+    body: str
+    anchor: str | None = None
+    offset: Offset = Offset()
+
+
+@dataclass(frozen=True)
 class Step:
     no: int
     id: str
@@ -101,6 +119,19 @@ class Step:
     anchor: str
     offset: Offset
     text: str
+    letters: tuple[Letter, ...] = ()
+    send_late: Offset | None = None
+
+    @property
+    def sendable(self) -> bool:
+        """ppo sends this step itself: an SMS step (its text), or an e-mail step with letters."""
+        return self.channel == "sms" or (self.channel == "email" and bool(self.letters))
+
+    @property
+    def late_days(self) -> int:
+        """How many days after its date a message of this step may still go."""
+        late = self.send_late or Offset.parse(DEFAULT_SEND_LATE.get(self.channel, "0d"))
+        return late.days + 7 * late.weeks
 
 
 @dataclass(frozen=True)
@@ -173,7 +204,7 @@ def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
     for field in _STEP_FIELDS:
         if field not in raw:
             raise fail(_("missing field '{f}'").format(f=field), where)
-    unknown = set(raw) - set(_STEP_FIELDS)
+    unknown = set(raw) - set(_STEP_FIELDS) - set(_OPTIONAL_STEP_FIELDS)
     if unknown:
         raise fail(_("unknown field '{f}'").format(f=sorted(unknown)[0]), where)
     if not isinstance(raw["no"], int) or raw["no"] < 0:
@@ -191,7 +222,67 @@ def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
         raise fail(message.format(o=raw["offset"]), where) from None
     text = _text(raw["text"])
     _check_placeholders(text, lambda reason: fail(reason, where))
-    return Step(raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text)
+    send_late = None
+    if "send_late" in raw:
+        try:
+            send_late = Offset.parse(str(raw["send_late"]))
+        except ValueError:
+            send_late = None
+        if send_late is None or send_late.sign < 0 or send_late.months or send_late.years:
+            message = _("bad send_late '{o}' (days or weeks after the step's day, e.g. 0d, 2d)")
+            raise fail(message.format(o=raw["send_late"]), where)
+    letters = _parse_letters(raw.get("letters", []), channel, dates, lambda reason: fail(reason, where))
+    return Step(raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text, letters, send_late)
+
+
+def _parse_letters(raw: Any, channel: str, dates: tuple[str, ...], fail) -> tuple[Letter, ...]:
+    """A step's letters, each with an id, a subject and a body whose placeholders are known."""
+    if not isinstance(raw, list):
+        raise fail(_("'letters' must be a list of tables ([[steps.letters]])"))
+    if raw and channel != "email":
+        raise fail(_("only an e-mail step has letters"))
+    letters: list[Letter] = []
+    for index, item in enumerate(raw):
+        label = _("letter #{n}").format(n=index + 1)
+        if not isinstance(item, dict):
+            raise fail(_("{letter}: not a table").format(letter=label))
+        if isinstance(item.get("id"), str):
+            label = _("letter '{id}'").format(id=item["id"])
+        unknown = set(item) - set(_LETTER_FIELDS)
+        if unknown:
+            raise fail(_("{letter}: unknown field '{f}'").format(letter=label, f=sorted(unknown)[0]))
+        for field in ("id", "subject", "body"):
+            value = item.get(field)
+            if not isinstance(value, str) or not value.strip():
+                raise fail(_("{letter}: no {field}").format(letter=label, field=field))
+        if "\n" in item["subject"].strip() or "\r" in item["subject"]:
+            raise fail(_("{letter}: the subject must be one line").format(letter=label))
+        for field in ("subject", "body"):
+            _check_placeholders(item[field], lambda reason, label=label: fail(f"{label}: {reason}"))
+        anchor = _text(item["anchor"]) if "anchor" in item else None
+        if anchor is not None and anchor not in dates:
+            raise fail(_("{letter}: unknown anchor '{a}'").format(letter=label, a=anchor))
+        try:
+            offset = Offset.parse(str(item.get("offset", "0d")))
+        except ValueError:
+            raise fail(_("{letter}: bad offset '{o}'").format(letter=label, o=item.get("offset"))) from None
+        if index == 0 and (anchor is not None or not offset.is_zero()):
+            raise fail(
+                _("{letter}: the first letter goes on the step's day (no anchor, offset 0d)").format(letter=label)
+            )
+        if anchor is None and offset.sign < 0:
+            raise fail(_("{letter}: a letter cannot go before its step").format(letter=label))
+        if any(letter.id == item["id"].strip() for letter in letters) or item["id"].strip() == SMS_LETTER:
+            raise fail(_("{letter}: duplicate letter id").format(letter=label))
+        letters.append(Letter(item["id"].strip(), item["subject"].strip(), item["body"].strip(), anchor, offset))
+    return tuple(letters)
+
+
+def letter_due(letter: Letter, step_due: dt.date, dates: dict[str, dt.date]) -> dt.date:
+    """The day a letter goes: never before its step's day (which is the first letter's)."""
+    if letter.anchor is not None and letter.anchor in dates:
+        return max(letter.offset.apply(dates[letter.anchor]), step_due)
+    return max(letter.offset.apply(step_due), step_due)
 
 
 def _check_placeholders(text: str, fail) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ppo_checklist import schedule
 from ppo_checklist.i18n import _
-from ppo_checklist.model import Action, Trip
+from ppo_checklist.model import Action, Message, Trip
 from ppo_checklist.playbooks import Playbook
 
 FORMATS = ("table", "json", "csv", "md")
@@ -577,3 +577,131 @@ def stats_markdown(record: dict[str, Any], date_format: str) -> str:
     lines += ["", f"## {_('Outcomes')}", ""]
     lines += [f"- {line}" for line in _outcome_lines(record["outcomes"])]
     return "\n".join(lines) + "\n"
+
+
+# --- letters and SMS (ppo send, ppo show) -------------------------------------------------
+
+
+def message_record(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "trip_id": message.trip_id,
+        "step_no": message.step_no,
+        "letter": message.letter,
+        "channel": message.channel,
+        "to": message.address,
+        "subject": message.subject,
+        "text": message.body,
+        "due": message.due.isoformat(),
+        "state": message.state,
+        "created_at": message.created_at,
+        "handed_at": message.handed_at,
+        "sent_at": message.sent_at,
+        "gateway_id": message.gateway_id,
+        "error": message.error,
+    }
+
+
+def messages_table(messages: Sequence[Message]) -> None:
+    out = console()
+    out.print(_("Messages"), style="bold")
+    columns = ("Id", _("Step"), _("Letter"), _("Channel"), _("To"), _("State"), _("When"), _("Why"))
+    rows = [
+        (
+            str(m.id),
+            str(m.step_no),
+            m.subject or m.letter,
+            CHANNEL_NAMES.get(m.channel, m.channel),
+            m.address,
+            m.state,
+            m.sent_at or m.handed_at or m.created_at or "",
+            m.error or "",
+        )
+        for m in messages
+    ]
+    if plain_table(out, columns, rows):
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for cells in rows:
+        table.add_row(*cells)
+    out.print(table)
+
+
+def send_report_out(report, fmt, date_format: str) -> None:
+    """What `ppo send` did (or, dry run, would do): json, or text for people and cron's mail."""
+    from ppo_checklist.outbox import unknown_lines
+
+    if getattr(fmt, "value", fmt) == "json":
+        emit_json(
+            {
+                "date": report.day.isoformat(),
+                "dry_run": report.dry_run,
+                "sent": report.sent,
+                "not_sent": report.not_sent,
+                "interrupted": report.interrupted,
+                "quiet_hours_wait": report.quiet,
+                "messages": [
+                    {**message_record(o.message), "client": o.client, "manager": o.manager, "step": o.title}
+                    for o in report.done
+                ],
+                "for_a_person": [
+                    {
+                        "trip_id": s.trip_id,
+                        "step_no": s.step_no,
+                        "step_id": s.step_id,
+                        "client": s.client.name,
+                        "channel": s.channel,
+                        "reason": reason,
+                    }
+                    for s, reason in report.held
+                ],
+                "unknown": [message_record(m) for m in report.unknown],
+            }
+        )
+        return
+    lines: list[str] = []
+    for outgoing in report.done:
+        m = outgoing.message
+        what = CHANNEL_NAMES.get(m.channel, m.channel)
+        if report.dry_run:
+            state = _("would be refused") if m.state == "failed" else _("would go")
+            lines.append(f"— {state}: {_('trip')} {m.trip_id}, {_('step')} {m.step_no} ({outgoing.title}), {what}")
+            lines.append(f"{_('To')}: {outgoing.client} <{m.address}>")
+            if m.subject is not None:
+                lines.append(f"{_('Subject')}: {m.subject}")
+            if m.error:
+                lines.append(f"{_('Why')}: {m.error}")
+            lines.append("")
+            lines.extend(m.body.splitlines())
+            lines.append("")
+            continue
+        head = f"{m.state:8} #{m.id} {_('trip')} {m.trip_id} · {m.step_no} · {what} → {m.address}"
+        if m.subject:
+            head += f" · «{m.subject}»"
+        if m.gateway_id and m.channel == "sms":
+            head += f" · id {m.gateway_id}"
+        if m.error:
+            head += f" · {m.error}"
+        lines.append(head)
+    for s, reason in report.held:
+        lines.append(
+            _("for a person: trip {t} step {n} ({sid}), {c}: {why}").format(
+                t=s.trip_id, n=s.step_no, sid=s.step_id, c=s.client.name, why=reason
+            )
+        )
+    if report.quiet:
+        lines.append(_("{n} SMS wait: quiet hours").format(n=report.quiet))
+    lines.extend(unknown_lines(report.unknown))
+    if report.dry_run:
+        lines.append(
+            _("dry run, nothing sent or written: {n} would go").format(
+                n=sum(1 for o in report.done if o.message.state != "failed")
+            )
+        )
+    else:
+        lines.append(_("{sent} sent, {not_sent} not sent").format(sent=report.sent, not_sent=report.not_sent))
+    sys.stdout.write("\n".join(lines) + "\n")

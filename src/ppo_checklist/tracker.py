@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from ppo_checklist import schedule
 from ppo_checklist.config import Config
-from ppo_checklist.errors import BadInput, DateError
+from ppo_checklist.errors import BadInput, DateError, NotFound
 from ppo_checklist.i18n import _
-from ppo_checklist.model import Action, NewStep, Trip, TripStep, check_name, check_texts
+from ppo_checklist.model import Action, Client, NewStep, Trip, TripStep, check_name, check_texts, email_key, phone_key
 from ppo_checklist.playbooks import Playbook, get
 from ppo_checklist.store import Store
 
@@ -43,19 +43,59 @@ def add_trip(
     email: str | None = None,
     manager: str = "",
     note: str | None = None,
+    no_messages: bool = False,
 ) -> int:
-    """A sold tour (or a decline): the client found or created, every step scheduled."""
+    """A sold tour (or a decline): the client found or created, every step scheduled.
+    `no_messages`: the client wants no letters or SMS (as `ppo optout` records it)."""
     name = check_name(name)
     check_texts(phone=phone, email=email, manager=manager, note=note)
     steps = new_steps(playbook, dates)
     with store.write():
         client = store.client_for(name, phone, email)
+        if no_messages:
+            store.set_opted_out([client.id], _now())
         return store.add_trip(client, manager.strip(), playbook.id, dates, steps, note)
 
 
-def agenda(store: Store, today: dt.date, manager: str | None = None) -> list[Action]:
-    """Every step due today or overdue and not done: overdue first (oldest first), then today."""
-    return [Action.of(row, today) for row in store.agenda(until=today, manager=manager)]
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def agenda(
+    store: Store,
+    today: dt.date,
+    manager: str | None = None,
+    playbooks: dict[str, Playbook] | None = None,
+    config: Config | None = None,
+) -> list[Action]:
+    """Every step due today or overdue and not done: overdue first (oldest first), then today.
+    Given the playbooks and a config that sends, the steps ppo will send today are left out."""
+    actions = [Action.of(row, today) for row in store.agenda(until=today, manager=manager)]
+    if playbooks is None or config is None or not (config.email or config.sms):
+        return actions
+    from ppo_checklist.outbox import will_send
+
+    def step(row):
+        playbook = playbooks.get(row.playbook)
+        return next((s for s in playbook.steps if s.id == row.step_id), None) if playbook else None
+
+    return [a for a in actions if not will_send(a.row, step(a.row), config, today)]
+
+
+def set_consent(store: Store, contact: str, consent: bool) -> list[Client]:
+    """`ppo optout` / `ppo optin`: the client with this phone or e-mail (any spelling) gets no
+    letters or SMS from ppo, or gets them again."""
+    check_texts(contact=contact)
+    text = contact.strip()
+    phone, email = (None, text) if "@" in text else (text, None)
+    if not (email_key(email) if email else phone_key(phone)):
+        raise BadInput(_("give a phone or an e-mail, not '{c}'").format(c=text))
+    with store.write():
+        clients = store.clients_by_contact(phone, email)
+        if not clients:
+            raise NotFound(_("no client with the phone or e-mail {c}").format(c=text))
+        store.set_opted_out([c.id for c in clients], None if consent else _now())
+    return clients
 
 
 def upcoming(store: Store, today: dt.date, days: int, manager: str | None = None) -> list[Action]:

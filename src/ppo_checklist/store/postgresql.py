@@ -193,7 +193,7 @@ class PostgresStore(SqlStore):
 
     @_edge
     def _after_load(self) -> None:
-        for table in ("clients", "trips"):
+        for table in ("clients", "trips", "outbox"):
             self.db.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
             )

@@ -18,8 +18,10 @@ from ppo_checklist.model import (
     ANCHORS,
     AgendaRow,
     Client,
+    Message,
     NewStep,
     PlaybookUse,
+    SendStep,
     StepMarks,
     StepTally,
     StoreInfo,
@@ -41,7 +43,7 @@ OPEN_TRIP = NOT_CANCELLED + " AND EXISTS (SELECT 1 FROM steps o WHERE o.trip_id 
 
 # Every table's columns in the order `ppo store copy` moves them.
 TABLES: dict[str, tuple[str, ...]] = {
-    "clients": ("id", "name", "phone", "email", "phone_key", "email_key", "created_at"),
+    "clients": ("id", "name", "phone", "email", "phone_key", "email_key", "created_at", "opted_out"),
     "trips": (
         "id",
         "client_id",
@@ -57,8 +59,28 @@ TABLES: dict[str, tuple[str, ...]] = {
         "cancel_reason",
     ),
     "steps": ("trip_id", "no", "step_id", "title", "channel", "due", "done_on", "done_at", "done_note"),
+    "outbox": (
+        "id",
+        "trip_id",
+        "step_no",
+        "letter",
+        "channel",
+        "address",
+        "subject",
+        "body",
+        "due",
+        "state",
+        "created_at",
+        "handed_at",
+        "sent_at",
+        "gateway_id",
+        "error",
+        "attempts",
+        "series_end",
+    ),
 }
-DATE_FIELDS = {"purchase", "departure", "return_on", "declined", "cancelled_on", "due", "done_on"}
+_MESSAGE_COLUMNS = ", ".join(TABLES["outbox"])
+DATE_FIELDS = {"purchase", "departure", "return_on", "declined", "cancelled_on", "due", "done_on", "series_end"}
 
 _TRIP_SELECT = (
     "SELECT t.id, c.id, c.name, c.phone, c.email, t.manager, t.playbook,"
@@ -317,7 +339,8 @@ class SqlStore:
         """Open steps of trips not cancelled, due on or before `until` (and from `since`)."""
         sql = [
             "SELECT s.trip_id, c.name, c.phone, c.email, t.manager, t.playbook, s.no, s.step_id,",
-            " s.title, s.channel, s.due, t.purchase, t.departure, t.return_on, t.declined",
+            " s.title, s.channel, s.due, t.purchase, t.departure, t.return_on, t.declined, c.opted_out,",
+            " (SELECT o.state FROM outbox o WHERE o.trip_id = s.trip_id AND o.step_no = s.no ORDER BY o.id LIMIT 1)",
             " FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id",
             " WHERE s.done_on IS NULL AND s.due <= ? AND " + NOT_CANCELLED,
         ]
@@ -332,7 +355,7 @@ class SqlStore:
         result = []
         for row in self._rows("".join(sql), params):
             dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[11:15]) if value}
-            result.append(AgendaRow(*row[:10], day(row[10]), dates))  # type: ignore[arg-type]
+            result.append(AgendaRow(*row[:10], day(row[10]), dates, row[15] is not None, row[16]))  # type: ignore[arg-type]
         return result
 
     # --- done marks, edits, cancelling ---------------------------------------------------
@@ -381,6 +404,150 @@ class SqlStore:
         self._rows(
             "UPDATE trips SET cancelled_on = ?, cancel_reason = ? WHERE id = ? AND cancelled_on IS NULL",
             (day.isoformat(), reason or None, trip_id),
+        )
+
+    # --- consent and the outbox (ppo send) -------------------------------------------------
+
+    def set_opted_out(self, client_ids: Sequence[int], stamp: str | None) -> None:
+        """Clients who want no letters or SMS (a time), or want them again (None)."""
+        self._many("UPDATE clients SET opted_out = ? WHERE id = ?", [(stamp, cid) for cid in client_ids])
+
+    def clients_by_contact(self, phone: str | None, email: str | None) -> list[Client]:
+        """The clients with this phone or e-mail (by key: any spelling), with their opt-out."""
+        found: dict[int, Client] = {}
+        for column, key in (("phone_key", phone_key(phone)), ("email_key", email_key(email))):
+            if key:
+                for row in self._rows(
+                    f"SELECT id, name, phone, email, opted_out FROM clients WHERE {column} = ?", (key,)
+                ):
+                    found[row[0]] = Client(*row)
+        return list(found.values())
+
+    def send_steps(
+        self, open_since: dt.date, series_since: dt.date, until: dt.date, manager: str | None = None
+    ) -> list[SendStep]:
+        """E-mail and SMS steps of trips not cancelled that may have a message to send by `until`:
+        those not done and due from `open_since`, and those whose series of letters in the
+        outbox runs until `series_since` or later (a series under way, a message to try again)."""
+        sql = (
+            "SELECT s.trip_id, c.id, c.name, c.phone, c.email, c.opted_out, t.manager, t.playbook, s.no,"
+            " s.step_id, s.channel, s.due, s.done_on, t.purchase, t.departure, t.return_on, t.declined"
+            " FROM (SELECT k.trip_id, k.no FROM steps k WHERE k.done_on IS NULL AND k.due BETWEEN ? AND ?"
+            "  UNION SELECT o.trip_id, o.step_no FROM outbox o WHERE o.series_end >= ? AND o.due <= ?) w"
+            " JOIN steps s ON s.trip_id = w.trip_id AND s.no = w.no"
+            " JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id"
+            " WHERE s.channel IN ('email', 'sms') AND " + NOT_CANCELLED
+        )
+        params: list[Any] = [open_since.isoformat(), until.isoformat(), series_since.isoformat(), until.isoformat()]
+        if manager:
+            sql += " AND t.manager = ?"
+            params.append(manager)
+        sql += " ORDER BY s.due, s.trip_id, s.no"
+        result = []
+        for row in self._rows(sql, params):
+            dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[13:17]) if value}
+            client = Client(row[1], row[2], row[3], row[4], row[5])
+            result.append(
+                SendStep(row[0], client, row[6], row[7], row[8], row[9], row[10], day(row[11]), day(row[12]), dates)  # type: ignore[arg-type]
+            )
+        return result
+
+    def messages(self, trip_ids: Iterable[int]) -> dict[int, list[Message]]:
+        """The outbox messages of these trips, oldest first, per trip."""
+        result: dict[int, list[Message]] = {}
+        for chunk in chunks(sorted(set(trip_ids))):
+            marks = ", ".join("?" * len(chunk))
+            for row in self._rows(
+                f"SELECT {_MESSAGE_COLUMNS} FROM outbox WHERE trip_id IN ({marks}) ORDER BY id", chunk
+            ):
+                result.setdefault(row[1], []).append(_message(row))
+        return result
+
+    def message(self, message_id: int) -> Message:
+        row = (
+            self._one(f"SELECT {_MESSAGE_COLUMNS} FROM outbox WHERE id = ?", (message_id,))
+            if 0 < message_id < 2**63
+            else None
+        )
+        if row is None:
+            raise NotFound(_("no message {id}").format(id=message_id))
+        return _message(row)
+
+    def messages_in(self, states: Sequence[str]) -> list[Message]:
+        marks = ", ".join("?" * len(states))
+        return [
+            _message(row)
+            for row in self._rows(f"SELECT {_MESSAGE_COLUMNS} FROM outbox WHERE state IN ({marks}) ORDER BY id", states)
+        ]
+
+    def record_message(self, message: Message) -> int | None:
+        """The message in the outbox as pending (inside `write()`); None if that letter of that
+        step is there already (another run recorded it first)."""
+        if self._one(
+            "SELECT id FROM outbox WHERE trip_id = ? AND step_no = ? AND letter = ?",
+            (message.trip_id, message.step_no, message.letter),
+        ):
+            return None
+        return self._insert(
+            "INSERT INTO outbox (trip_id, step_no, letter, channel, address, subject, body, due, state, created_at,"
+            " error, attempts, series_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            (
+                message.trip_id,
+                message.step_no,
+                message.letter,
+                message.channel,
+                message.address,
+                message.subject,
+                message.body,
+                message.due.isoformat(),
+                message.state,
+                now(),
+                message.error,
+                iso(message.series_end),
+            ),
+        )
+
+    def message_state(self, message_id: int) -> str | None:
+        row = self._one("SELECT state FROM outbox WHERE id = ?", (message_id,))
+        return row[0] if row else None
+
+    def set_message(
+        self,
+        message_id: int,
+        state: str,
+        error: str | None = None,
+        gateway_id: str | None = None,
+        handed: bool = False,
+    ) -> None:
+        """A message's new state (inside `write()`): handed over (one more attempt), sent (when,
+        and the server's id), or back to pending / failed with the reason."""
+        stamp = now()
+        if handed:
+            self._rows(
+                "UPDATE outbox SET state = ?, handed_at = ?, attempts = attempts + 1, error = NULL WHERE id = ?",
+                (state, stamp, message_id),
+            )
+        else:
+            self._rows(
+                "UPDATE outbox SET state = ?, error = ?, gateway_id = COALESCE(?, gateway_id),"
+                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+                (state, error, gateway_id, state, stamp, message_id),
+            )
+
+    def settle_interrupted(self) -> int:
+        """Messages left "sending" by a run that stopped before the server's answer was written
+        become "unknown" (inside `write()`); how many."""
+        row = self._one("SELECT COUNT(*) FROM outbox WHERE state = 'sending'")
+        count = row[0] if row else 0
+        if count:
+            self._rows("UPDATE outbox SET state = 'unknown' WHERE state = 'sending'")
+        return count
+
+    def expire_pending(self, before: dt.date, error: str) -> None:
+        """Pending messages due before `before` are too late to send: failed, with `error`."""
+        self._rows(
+            "UPDATE outbox SET state = 'failed', error = ? WHERE state = 'pending' AND due < ?",
+            (error, before.isoformat()),
         )
 
     # --- the director's figures (stats) --------------------------------------------------
@@ -589,6 +756,13 @@ class SqlStore:
 def _step(values: Sequence[Any]) -> TripStep:
     no, sid, title, channel, due, done_on, done_at, note = values
     return TripStep(no, sid, title, channel, day(due), day(done_on), done_at, note)  # type: ignore[arg-type]
+
+
+def _message(row: Sequence[Any]) -> Message:
+    values = list(row)
+    values[8] = day(values[8])
+    values[16] = day(values[16])
+    return Message(*values)
 
 
 def _trip_from_row(row: Sequence, steps: tuple[TripStep, ...]) -> Trip:

@@ -1,0 +1,418 @@
+"""What `ppo send` sends, and the outbox that makes it go once: never twice, never lost.
+
+A message is recorded in the store (its own committed transaction) before it is handed to a
+server, as "sending"; the server's answer then makes it sent (the step done that day, with
+a note), failed (refused for good: a person decides), or pending again (the server was down
+or refusing: the next run tries). A run that dies between handing over and writing the
+answer leaves "sending", which the next run turns into "unknown": the letter may have gone,
+so it is never sent again by itself; `ppo send --retry ID` resends it on a person's word.
+
+Which messages are due is a pure function of the steps, the playbooks and the day (`plan`);
+the rule `today` uses to leave out what ppo will send is here too (`will_send`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from ppo_checklist.config import Config
+from ppo_checklist.errors import BadInput, PpoError
+from ppo_checklist.i18n import _
+from ppo_checklist.model import (
+    FAILED,
+    PENDING_MSG,
+    SENDING,
+    SENT,
+    UNKNOWN,
+    AgendaRow,
+    Message,
+    SendStep,
+)
+from ppo_checklist.playbooks import SMS_LETTER, Playbook, Step, letter_due
+from ppo_checklist.store import Store
+
+# The line under every letter telling how to stop them (the List-Unsubscribe header says the
+# same to mail programs). Russian, as the letters are: it is part of the letter, not of ppo.
+UNSUBSCRIBE_LINE = (
+    "\n\n—\nНе хотите больше получать от нас письма? Ответьте на это письмо словом «Отписаться» — "
+    "и мы больше не будем писать."
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message due now: new (id None) or pending from an earlier run."""
+
+    message: Message
+    client: str
+    manager: str
+    title: str  # the step's title, for people reading the report
+    first: bool  # the step's first message: once sent, the step is done
+
+
+@dataclass
+class Plan:
+    outgoing: list[Outgoing] = field(default_factory=list)
+    refused: list[Outgoing] = field(default_factory=list)  # cannot go (not a mobile number): recorded failed
+    expired: list[Message] = field(default_factory=list)  # pending, now past its window
+    held: list[tuple[SendStep, str]] = field(default_factory=list)  # for a person: why ppo does not send
+    quiet: int = 0  # SMS waiting for the quiet hours to end
+
+
+def sendable_letters(step: Step) -> list[tuple[str, str | None, str]]:
+    """(letter id, subject, body) of a step ppo sends: its letters, or an SMS step's text."""
+    if step.channel == "sms":
+        return [(SMS_LETTER, None, step.text)]
+    return [(letter.id, letter.subject, letter.body) for letter in step.letters]
+
+
+def window_days(playbooks: dict[str, Playbook]) -> int:
+    """The most days late any message may still go."""
+    return max((s.late_days for pb in playbooks.values() for s in pb.steps if s.sendable), default=0)
+
+
+def will_send(row: AgendaRow, step: Step | None, config: Config, today: dt.date) -> bool:
+    """ppo sends this open step by itself today: its channel is configured, the client has the
+    address and consents, ppo has not tried it yet, and today is within the step's window."""
+    if step is None or not step.sendable or step.channel != row.channel or not config.sends(row.channel):
+        return False
+    if row.opted_out or row.outbox is not None:
+        return False
+    if not (row.email if row.channel == "email" else row.phone):
+        return False
+    return row.due <= today <= row.due + dt.timedelta(days=step.late_days)
+
+
+def plan(
+    store: Store,
+    playbooks: dict[str, Playbook],
+    config: Config,
+    today: dt.date,
+    channel: str | None = None,
+    manager: str | None = None,
+    quiet: bool = False,
+    render: Callable[[str, SendStep, dt.date], str] | None = None,
+) -> Plan:
+    """Every message due on `today` (or late within its step's window) that is not in the
+    outbox yet, and the pending ones to try again."""
+    from ppo_checklist import tracker
+    from ppo_checklist.sms import e164
+
+    fill = render or (lambda text, s, due: tracker.fill_text(text, config, s.client.name, s.manager, s.dates, due))
+    late = window_days(playbooks)
+    since = today - dt.timedelta(days=late)
+    steps = store.send_steps(since, since, today, manager)
+    outbox = store.messages({s.trip_id for s in steps}) if steps else {}
+    result = Plan()
+    for s in steps:
+        if channel and s.channel != channel or not config.sends(s.channel):
+            continue
+        playbook = playbooks.get(s.playbook)
+        step = next((x for x in playbook.steps if x.id == s.step_id), None) if playbook else None
+        if step is None or not step.sendable or step.channel != s.channel:
+            continue
+        letters = sendable_letters(step)
+        existing = {m.letter: m for m in outbox.get(s.trip_id, ()) if m.step_no == s.step_no}
+        first_id = letters[0][0]
+        dues = [s.due if n == 0 else _later_due(step, n, s) for n in range(len(letters))]
+        window = dt.timedelta(days=step.late_days)
+        first = existing.get(first_id)
+        if first is None and s.done_on is not None:
+            continue  # done by hand: the series is the manager's
+        if first is not None and first.state not in (SENT, PENDING_MSG):
+            continue  # failed or unknown: a person decides
+        series_on = first is not None and first.state == SENT  # later letters follow a first that went
+        for n, (letter_id, subject, body) in enumerate(letters):
+            due = dues[n]
+            known = existing.get(letter_id)
+            if known is not None and known.state != PENDING_MSG:
+                continue
+            if due > today:
+                continue
+            if today > due + window:
+                if known is not None:
+                    result.expired.append(known)
+                continue
+            if n > 0 and not series_on:
+                continue
+            if s.client.opted_out:
+                if n == 0:
+                    result.held.append((s, _("the client opted out of letters and SMS")))
+                break
+            if s.channel == "sms" and quiet:
+                result.quiet += 1
+                continue
+            if known is not None:
+                result.outgoing.append(Outgoing(known, s.client.name, s.manager, step.title, n == 0))
+                series_on = series_on or n == 0
+                continue
+            address, problem = _address(s, e164)
+            if address is None and problem is None:
+                if n == 0:
+                    result.held.append((s, _("no e-mail address") if s.channel == "email" else _("no phone")))
+                break
+            message = Message(
+                None,
+                s.trip_id,
+                s.step_no,
+                letter_id,
+                s.channel,
+                address or (s.client.phone or ""),
+                fill(subject, s, due) if subject is not None else None,
+                fill(body, s, due) + (UNSUBSCRIBE_LINE if s.channel == "email" else ""),
+                due,
+                series_end=max(dues) if n == 0 else None,
+            )
+            if problem:
+                result.refused.append(
+                    Outgoing(
+                        replace(message, state=FAILED, error=problem), s.client.name, s.manager, step.title, n == 0
+                    )
+                )
+                break
+            result.outgoing.append(Outgoing(message, s.client.name, s.manager, step.title, n == 0))
+            series_on = series_on or n == 0  # a later letter due the same day follows the first
+    return result
+
+
+def _later_due(step: Step, n: int, s: SendStep) -> dt.date:
+    return letter_due(step.letters[n], s.due, s.dates)
+
+
+def _address(s: SendStep, e164) -> tuple[str | None, str | None]:
+    """(address, problem): the e-mail or E.164 phone; a phone that is no mobile number is a problem."""
+    from ppo_checklist.mail import valid_address
+
+    if s.channel == "email":
+        if not s.client.email:
+            return None, None
+        if not valid_address(s.client.email):
+            return None, _("not a valid e-mail address: {a}").format(a=s.client.email)
+        return s.client.email.strip(), None
+    if not s.client.phone:
+        return None, None
+    number = e164(s.client.phone)
+    if number is None:
+        return None, _("not a valid mobile number: {p}").format(p=s.client.phone)
+    return number, None
+
+
+# --- handing over ---------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """What a run did: each message with its fate, and what a person should look at."""
+
+    day: dt.date
+    dry_run: bool
+    done: list[Outgoing] = field(default_factory=list)  # with the message's final state this run
+    held: list[tuple[SendStep, str]] = field(default_factory=list)
+    unknown: list[Message] = field(default_factory=list)  # in the store, fate unknown (a person decides)
+    interrupted: int = 0  # found "sending" from a run that stopped: now unknown
+    quiet: int = 0
+
+    @property
+    def sent(self) -> int:
+        return sum(1 for o in self.done if o.message.state == SENT)
+
+    @property
+    def not_sent(self) -> int:
+        return sum(1 for o in self.done if o.message.state != SENT) if not self.dry_run else 0
+
+
+class Channels:
+    """The run's mail connection and SMS gateway, each opened when first needed."""
+
+    def __init__(self, config: Config, environ: dict[str, str] | None = None):
+        self.config = config
+        self.environ = environ
+        self._mailer = None
+        self._mail_error: str | None = None
+        self._gateway = None
+
+    def mailer(self):
+        from ppo_checklist.mail import Mailer, MailServerError
+
+        if self._mailer is None and self._mail_error is None:
+            mailer = Mailer(self.config.email, self.environ)  # type: ignore[arg-type]
+            try:
+                mailer.open()
+            except MailServerError as exc:
+                self._mail_error = str(exc)
+                return None
+            self._mailer = mailer
+        return self._mailer
+
+    def gateway(self):
+        if self._gateway is None:
+            from ppo_checklist.sms import Gateway
+
+            self._gateway = Gateway(self.config.sms, self.environ)  # type: ignore[arg-type]
+        return self._gateway
+
+    def check(self, channel: str) -> None:
+        """Secrets and addresses are checked before anything is recorded (a config error)."""
+        if channel == "sms":
+            self.gateway()
+        else:
+            from ppo_checklist.mail import Mailer
+
+            Mailer(self.config.email, self.environ)  # type: ignore[arg-type]
+
+    def unavailable(self, channel: str) -> str | None:
+        """Why this channel cannot take messages now (its server is down), or None."""
+        if channel == "email" and self.mailer() is None:
+            return self._mail_error
+        return None
+
+    def hand_over(self, outgoing: Outgoing):
+        message = outgoing.message
+        if message.channel == "sms":
+            return self.gateway().send(message.address, message.body)
+        from ppo_checklist.mail import build
+
+        reply_to = self.config.email.reply_to.get(outgoing.manager) if self.config.email else None  # type: ignore[union-attr]
+        letter = build(message, self.config.email, outgoing.client, reply_to)  # type: ignore[arg-type]
+        return self._mailer.send(letter, message.address)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        if self._mailer is not None:
+            self._mailer.close()
+
+
+def run(
+    store: Store,
+    playbooks: dict[str, Playbook],
+    config: Config,
+    today: dt.date,
+    channel: str | None = None,
+    manager: str | None = None,
+    dry_run: bool = False,
+    quiet: bool = False,
+    environ: dict[str, str] | None = None,
+) -> Report:
+    """Send every message due (or, with `dry_run`, say what would go and write nothing)."""
+    if not (config.email or config.sms):
+        raise BadInput(_("nothing to send with: the config has neither [email] nor [sms]"))
+    if channel and not config.sends(channel):
+        raise BadInput(_("the config has no [{c}] to send with").format(c=channel))
+    report = Report(today, dry_run)
+    if not dry_run:
+        with store.write():
+            report.interrupted = store.settle_interrupted()
+    planned = plan(store, playbooks, config, today, channel, manager, quiet)
+    report.held, report.quiet = planned.held, planned.quiet
+    if dry_run:
+        report.done = planned.outgoing + planned.refused
+        report.unknown = store.messages_in((SENDING, UNKNOWN))
+        return report
+    channels = Channels(config, environ)
+    for used in {o.message.channel for o in planned.outgoing}:
+        channels.check(used)
+    too_late = _("not sent within its window: a person decides")
+    if planned.expired:
+        with store.write():
+            for message in planned.expired:
+                store.set_message(message.id, FAILED, error=too_late)  # type: ignore[arg-type]
+    try:
+        for outgoing in planned.refused:
+            with store.write():
+                new_id = store.record_message(outgoing.message)
+            if new_id is not None:
+                report.done.append(replace(outgoing, message=replace(outgoing.message, id=new_id)))
+        for outgoing in planned.outgoing:
+            done = _send_one(store, channels, outgoing, today)
+            if done is not None:
+                report.done.append(done)
+    finally:
+        channels.close()
+    report.unknown = store.messages_in((SENDING, UNKNOWN))
+    return report
+
+
+def _send_one(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date) -> Outgoing | None:
+    """Record, hand over, write the answer: three steps, each committed before the next."""
+    message = outgoing.message
+    down = channels.unavailable(message.channel)
+    with store.write():
+        if message.id is None:
+            new_id = store.record_message(replace(message, error=down) if down else message)
+            if new_id is None:
+                return None  # another run recorded it first
+            message = replace(message, id=new_id)
+        elif store.message_state(message.id) != PENDING_MSG:
+            return None  # another run took it meanwhile
+        elif down:
+            store.set_message(message.id, PENDING_MSG, error=down)
+        if down:
+            return replace(outgoing, message=replace(message, state=PENDING_MSG, error=down))
+        store.set_message(message.id, SENDING, handed=True)
+    return _answer(store, channels, replace(outgoing, message=message), today)
+
+
+def _answer(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date) -> Outgoing:
+    message = outgoing.message
+    try:
+        handover = channels.hand_over(outgoing)
+    except PpoError:
+        raise
+    with store.write():
+        store.set_message(message.id, handover.state, error=handover.error, gateway_id=handover.gateway_id)  # type: ignore[arg-type]
+        if handover.state == SENT:
+            store.mark_done(message.trip_id, message.step_no, today, _done_note(message))
+    state = replace(message, state=handover.state, error=handover.error, gateway_id=handover.gateway_id)
+    return replace(outgoing, message=state)
+
+
+def _done_note(message: Message) -> str:
+    if message.channel == "email":
+        return _("sent by ppo: e-mail «{s}» to {to} (message {id})").format(
+            s=message.subject, to=message.address, id=message.id
+        )
+    return _("sent by ppo: SMS to {to} (message {id})").format(to=message.address, id=message.id)
+
+
+def retry(
+    store: Store, config: Config, message_id: int, today: dt.date, environ: dict[str, str] | None = None
+) -> Outgoing:
+    """Send again, on a person's word, a message whose fate is unknown (or that failed)."""
+    message = store.message(message_id)
+    if message.state == SENT:
+        raise BadInput(
+            _("message {id} was sent at {at}; nothing resent").format(id=message_id, at=message.sent_at or "?")
+        )
+    if not config.sends(message.channel):
+        raise BadInput(_("the config has no [{c}] to send with").format(c=message.channel))
+    trip = store.trip(message.trip_id)
+    step = next((s for s in trip.steps if s.no == message.step_no), None)
+    outgoing = Outgoing(
+        message, trip.client.name, trip.manager, step.title if step else "", message.letter == SMS_LETTER
+    )
+    channels = Channels(config, environ)
+    channels.check(message.channel)
+    try:
+        down = channels.unavailable(message.channel)
+        if down:
+            raise ServerDown(down)
+        with store.write():
+            store.set_message(message_id, SENDING, handed=True)
+        return _answer(store, channels, outgoing, today)
+    finally:
+        channels.close()
+
+
+class ServerDown(PpoError):
+    """The mail server or SMS gateway cannot be reached: nothing was handed over."""
+
+
+def unknown_lines(messages: Sequence[Message]) -> list[str]:
+    line = _(
+        "message {id} (trip {trip}, {channel} to {to}, due {due}) may or may not have gone: "
+        "ask the client, then `ppo send --retry {id}` to send it again"
+    )
+    return [
+        line.format(id=m.id, trip=m.trip_id, channel=m.channel, to=m.address, due=m.due.isoformat()) for m in messages
+    ]
