@@ -224,3 +224,41 @@ def test_store_edits_reach_the_tables_the_same_on_every_backend(ppo):
     fill(ppo)
     rows = query(ppo, "SELECT trip_id, no, due, done_on, done_note FROM steps WHERE trip_id = 1 AND no = 0")
     assert rows == [(1, 0, "2026-11-20", "2026-11-21", "письмо ушло")]
+
+
+@pytest.mark.sqlite_only
+def test_the_daily_report_says_at_its_top_that_the_store_failed_its_check(ppo, tmp_path):
+    for i in range(30):
+        ppo.add(f"Клиент {i}", "20.11.2026", "01.12.2026", "10.12.2026", "--email", f"c{i}@example.ru")
+    (root,) = query(ppo, "SELECT rootpage FROM sqlite_master WHERE name = 'clients_email'")[0]
+    data = bytearray(ppo.db.read_bytes())
+    data[(root - 1) * 4096 : (root - 1) * 4096 + 16] = b"\xff" * 16  # the e-mail index: today never reads it
+    ppo.db.write_bytes(bytes(data))
+    out = tmp_path / "reports"
+    result = ppo("report", "--out", str(out), "--date", "30.11.2026", check=False)
+    assert result.code == 1 and result.err.count("\n") == 1 and "integrity check" in result.err
+    markdown = (out / "ppo-2026-11-30.md").read_text(encoding="utf-8")
+    assert markdown.startswith("> **⚠ the store failed its integrity check") and "Клиент 0" in markdown
+
+
+def test_a_connection_dropped_mid_command_is_one_line_and_nothing_half_written(tmp_path, make_ppo, monkeypatch):
+    import psycopg
+
+    from ppo_checklist import cli
+    from ppo_checklist.store.postgresql import PostgresStore
+
+    ppo = make_ppo(tmp_path, backend="postgresql")
+    trip = ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    real = PostgresStore.mark_done
+
+    def dropped(self, trip_id, no, day, note):
+        with psycopg.connect(server(), autocommit=True) as admin:  # the server ends this session
+            admin.execute("SELECT pg_terminate_backend(%s)", (self.db.info.backend_pid,))
+        return real(self, trip_id, no, day, note)
+
+    monkeypatch.setattr(PostgresStore, "mark_done", dropped)
+    monkeypatch.setenv("PPO_DB", ppo.store)
+    code = cli.run(["done", str(trip), "0", "--date", "21.11.2026"])
+    monkeypatch.undo()
+    assert code == 1
+    assert ppo.show(trip)["steps"][0]["done_on"] is None

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - older typer on click
 from ppo_checklist import __version__
 from ppo_checklist.config import Config, config_path, default_db_path, load
 from ppo_checklist.dates import parse_date
-from ppo_checklist.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, PpoError
+from ppo_checklist.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, PpoError, StoreError
 from ppo_checklist.i18n import _
 
 
@@ -666,13 +666,14 @@ def report(
     session = _session(ctx)
     day = session.today(date)
     within = _period(session, day, from_, to)  # a bad period fails before anything is written
+    warning = daily.store_warning(session.store)  # a damaged store is said at the report's top
     refused: PpoError | None = None
     try:  # a second run the same day: the ticks made meanwhile first, so the Markdown counts them
         taken = daily.take_ticks(session.store, out, day, session.config)
     except PpoError as exc:  # the workbook stays as it is; the day's list is still written
         taken, refused = None, exc
     _echo_taken(taken)
-    written = daily.write_markdown(session.store, out, day, session.config)
+    written = daily.write_markdown(session.store, out, day, session.config, warning)
     sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
     sys.stdout.flush()
     if refused is not None:
@@ -682,6 +683,8 @@ def report(
     again = daily.write_workbook(session.store, written, day, session.playbooks, within, taken, mode)
     if again is not None and len(again.taken) > before:
         _echo_taken(again)  # the workbook was saved meanwhile: its new ticks were taken too
+    if warning:
+        raise StoreError(warning)
 
 
 def _echo_taken(taken) -> None:
@@ -819,6 +822,7 @@ _NO_ARGS_IS_HELP = getattr(click_errors, "NoArgsIsHelpError", ())
 
 
 def _fail(message: str, code: int) -> int:
+    message = " ".join(message.split())  # one line, whatever a library put in its message
     sys.stderr.write(f"ppo: {message}\n")
     return code
 

@@ -344,6 +344,9 @@ def _md(text: str, line_start: bool = False) -> str:
     return text
 
 
+md_text = _md  # for the report's own lines
+
+
 def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
     out = console()
     record = trip_record(trip, today)

@@ -38,10 +38,22 @@ def file_stem(day: dt.date) -> str:
     return f"ppo-{day.isoformat()}"
 
 
-def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config) -> Report:
-    """`ppo-YYYY-MM-DD.md` in `out_dir` (created if missing); the workbook follows."""
+def store_warning(store: Store) -> str | None:
+    """The store's quick integrity check, as the line the report starts with when it fails."""
+    problems = store.check(quick=True)
+    if not problems:
+        return None
+    shown = "; ".join(problems[:3]) + (" …" if len(problems) > 3 else "")
+    return _("the store failed its integrity check ({p}): run ppo store check and restore a backup").format(p=shown)
+
+
+def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config, warning: str | None = None) -> Report:
+    """`ppo-YYYY-MM-DD.md` in `out_dir` (created if missing), opening with `warning` if any;
+    the workbook follows."""
     prepare_dir(out_dir)
     body = markdown(store, day, config)
+    if warning:
+        body = f"> **⚠ {render.md_text(warning)}**\n\n{body}"
     stem = out_dir / file_stem(day)
     report = Report(body, stem.with_suffix(".md"), stem.with_suffix(".xlsx"))
     files.write_atomically(

@@ -179,7 +179,12 @@ class SQLiteStore(SqlStore):
     def check(self, quick: bool = False) -> list[str]:
         """What SQLite's integrity check finds wrong (nothing: an empty list)."""
         pragma = "quick_check" if quick else "integrity_check"
-        problems = [row[0] for row in self.db.execute(f"PRAGMA {pragma}")]
+        problems = [
+            line.strip()
+            for row in self.db.execute(f"PRAGMA {pragma}")
+            for line in str(row[0]).splitlines()
+            if line.strip() and not line.startswith("*** in database")
+        ]
         problems += [
             _("foreign key: {t} row {r} points at a missing {p}").format(t=t, r=r, p=p)
             for t, r, p, _n in self.db.execute("PRAGMA foreign_key_check")
