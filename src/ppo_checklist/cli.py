@@ -293,7 +293,7 @@ def today(
 @app.command()
 def upcoming(
     ctx: typer.Context,
-    days: int = typer.Option(7, "--days", "-n", help=_("How many days ahead.")),
+    days: int = typer.Option(7, "--days", help=_("How many days ahead.")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     manager: Optional[str] = MANAGER_FILTER,
     text: bool = typer.Option(False, "--text", "-t", help=_("Add each action's ready-to-send text.")),
@@ -465,8 +465,8 @@ def send(
         if dry_run:
             raise BadInput(_("--retry and --dry-run do not go together"))
         done = outbox.retry(session.store, config, retry, day)
-        render.send_report_out(outbox.Report(day, False, [done]), fmt, config.date_format)
-        _send_exit(outbox.Report(day, False, [done]))
+        render.send_report_out(outbox.SendReport(day, False, [done]), fmt, config.date_format)
+        _send_exit(outbox.SendReport(day, False, [done]))
         return
     from ppo_checklist.sms import in_quiet_hours
 

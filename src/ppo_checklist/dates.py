@@ -75,10 +75,5 @@ def _parse_words(value: str, dayfirst: bool) -> dt.date:
     return _plausible(results[0], value)
 
 
-def parse_iso(text: str) -> dt.date:
-    """A date stored by ppo itself (always ISO)."""
-    return dt.date.fromisoformat(text)
-
-
 def format_date(day: dt.date | None, pattern: str = DEFAULT_DISPLAY) -> str:
     return day.strftime(pattern) if day else ""

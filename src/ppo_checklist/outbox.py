@@ -203,7 +203,7 @@ def _address(s: SendStep, e164) -> tuple[str | None, str | None]:
 
 
 @dataclass
-class Report:
+class SendReport:
     """What a run did: each message with its fate, and what a person should look at."""
 
     day: dt.date
@@ -293,13 +293,13 @@ def run(
     dry_run: bool = False,
     quiet: bool = False,
     environ: dict[str, str] | None = None,
-) -> Report:
+) -> SendReport:
     """Send every message due (or, with `dry_run`, say what would go and write nothing)."""
     if not (config.email or config.sms):
         raise BadInput(_("nothing to send with: the config has neither [email] nor [sms]"))
     if channel and not config.sends(channel):
         raise BadInput(_("the config has no [{c}] to send with").format(c=channel))
-    report = Report(today, dry_run)
+    report = SendReport(today, dry_run)
     if not dry_run:
         with store.write():
             report.interrupted = store.settle_interrupted()

@@ -20,7 +20,6 @@ from ppo_checklist.i18n import _
 from ppo_checklist.model import Action, Message, Trip
 from ppo_checklist.playbooks import Playbook
 
-FORMATS = ("table", "json", "csv", "md")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHANNEL_NAMES = {"email": "e-mail", "sms": "SMS", "call": "call", "visit": "visit"}
 

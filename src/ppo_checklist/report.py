@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # `ppo today --format md` imports this module for `heading`: 
 
 
 @dataclass(frozen=True)
-class Report:
+class DailyReport:
     markdown: str
     markdown_path: Path
     workbook_path: Path
@@ -47,7 +47,9 @@ def store_warning(store: Store) -> str | None:
     return _("the store failed its integrity check ({p}): run ppo store check and restore a backup").format(p=shown)
 
 
-def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config, warning: str | None = None) -> Report:
+def write_markdown(
+    store: Store, out_dir: Path, day: dt.date, config: Config, warning: str | None = None
+) -> DailyReport:
     """`ppo-YYYY-MM-DD.md` in `out_dir` (created if missing), opening with `warning` if any;
     the workbook follows."""
     prepare_dir(out_dir)
@@ -55,7 +57,7 @@ def write_markdown(store: Store, out_dir: Path, day: dt.date, config: Config, wa
     if warning:
         body = f"> **⚠ {render.md_text(warning)}**\n\n{body}"
     stem = out_dir / file_stem(day)
-    report = Report(body, stem.with_suffix(".md"), stem.with_suffix(".xlsx"))
+    report = DailyReport(body, stem.with_suffix(".md"), stem.with_suffix(".xlsx"))
     files.write_atomically(
         report.markdown_path, lambda tmp: tmp.write_text(body, encoding="utf-8"), config.file_mode, ".md"
     )
@@ -75,7 +77,7 @@ def take_ticks(store: Store, out_dir: Path, day: dt.date, config: Config):
 
 def write_workbook(
     store: Store,
-    report: Report,
+    report: DailyReport,
     day: dt.date,
     playbooks: dict[str, Playbook],
     within: stats.Period | None = None,

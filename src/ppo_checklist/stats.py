@@ -130,7 +130,7 @@ class Outcomes:
 
 
 @dataclass(frozen=True)
-class Report:
+class KpiReport:
     period: Period
     as_of: dt.date
     managers: tuple[tuple[str, Figures], ...]
@@ -180,7 +180,7 @@ def summarise(
     within: Period,
     as_of: dt.date,
     managers: Collection[str] | None = None,
-) -> Report:
+) -> KpiReport:
     """Every figure of the report from plain records (steps and trips of cancelled trips left out
     by the caller). With `managers`, only theirs, and each of them listed even with nothing due."""
     wanted = set(managers) if managers else None
@@ -197,7 +197,7 @@ def summarise(
     total: Counter = Counter()
     for counts in by_manager.values():
         total.update(counts)
-    return Report(
+    return KpiReport(
         period=within,
         as_of=as_of,
         managers=tuple((name, Figures.of(by_manager[name])) for name in sorted(by_manager, key=_manager_order)),
@@ -245,7 +245,7 @@ def outcomes(
     return Outcomes(len(sold), len(returning), len(declined), came_back)
 
 
-def compute(store, within: Period, as_of: dt.date, managers: Collection[str] | None = None) -> Report:
+def compute(store, within: Period, as_of: dt.date, managers: Collection[str] | None = None) -> KpiReport:
     """The report for a period, as of a day, read from the store (the one entry point for the
     `stats` command and the workbook's Summary sheet)."""
     wanted = sorted(set(managers)) if managers else None

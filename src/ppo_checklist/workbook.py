@@ -29,7 +29,7 @@ from ppo_checklist.playbooks import Playbook, Step
 from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
 
 if TYPE_CHECKING:
-    from ppo_checklist.stats import Figures, Report
+    from ppo_checklist.stats import Figures, KpiReport
 
 T = TypeVar("T")
 FORMAT_MARK = "ppo-checklist-workbook"
@@ -196,19 +196,19 @@ def plan_sheets(
         stored_steps, stored_anchors = (use.steps, use.dates) if use else ([], set())
         if playbook is not None:
             anchors = playbook.dates + playbook.optional_dates
-            kinds = {s.no: (s.no, s.id, s.title, s.channel, s) for s in playbook.steps}
+            by_no = {s.no: (s.no, s.id, s.title, s.channel, s) for s in playbook.steps}
         else:
             anchors = tuple(a for a in ANCHORS if a in stored_anchors)
-            kinds = {}
+            by_no = {}
         for no, sid, title, channel in stored_steps:
-            kinds.setdefault(no, (no, sid, title, channel, None))
+            by_no.setdefault(no, (no, sid, title, channel, None))
         headers = list(FIXED_HEADERS)
         anchor_cols = {}
         for anchor in anchors:
             anchor_cols[anchor] = len(headers)
             headers.append(ANCHOR_NAMES[anchor])
         steps = []
-        for no, sid, title, channel, step in (kinds[k] for k in sorted(kinds)):
+        for no, sid, title, channel, step in (by_no[k] for k in sorted(by_no)):
             when = step.offset.label(ANCHOR_LETTERS[step.anchor]) if step else "?"
             header = f"{no} · {sid} · {when}\n{title}"
             tick_header = f"{TICK} {no}"
@@ -520,7 +520,7 @@ def write_book(
     layouts: Sequence[SheetLayout],
     playbooks: Mapping[str, Playbook],
     today: dt.date,
-    kpis: Report | None = None,
+    kpis: KpiReport | None = None,
     tmpdir: Path | None = None,
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
@@ -782,11 +782,11 @@ KPI_HEADERS = (_("Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _(
 CHART_COL = 10  # K: right of the widest block (the steps', A to I)
 
 
-def period_text(kpis: Report) -> str:
+def period_text(kpis: KpiReport) -> str:
     return f"{kpis.period.start.strftime(DAY_TEXT)}–{kpis.period.end.strftime(DAY_TEXT)}"
 
 
-def _write_kpis(book, ws, formats, write_text, kpis: Report, row: int) -> None:
+def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> None:
     """`ppo stats` for the period, below the live table (constant_memory: rows in order).
 
     Values, not formulas: they are the figures as of the export's day, the same numbers
@@ -870,7 +870,7 @@ def _write_rate(ws, formats, row: int, col: int, rate: float | None, bold: bool 
         ws.write_number(row, col, rate, fmt)
 
 
-def _insert_rate_chart(book, ws, kpis: Report, first: int, last: int) -> None:
+def _insert_rate_chart(book, ws, kpis: KpiReport, first: int, last: int) -> None:
     """A bar per manager, from the rate cells; the cached points are given too, since in
     constant_memory mode XlsxWriter cannot read them back for readers that do not recalculate."""
     sheet = quoted_sheet(ws.name)

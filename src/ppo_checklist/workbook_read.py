@@ -206,15 +206,6 @@ def _serial_day(value: Any) -> dt.date | None:
     return EXCEL_EPOCH + dt.timedelta(days=int(value))
 
 
-def is_ppo_workbook(path: Path) -> bool:
-    try:
-        with opened(path) as book:
-            read_map(book, path)
-    except BadWorkbook:
-        return False
-    return True
-
-
 def iter_ticks(path: Path) -> Iterator[RowTicks]:
     """Every trip row of every checklist sheet, with its tick cells, as the file holds them."""
     with opened(path) as book:
