@@ -32,7 +32,7 @@ synthetic store is built on that server (by `ppo import`, then the same history 
 against it, each PostgreSQL run right after its SQLite twin so both see the same load. A
 second table prints them beside their SQLite figures with the ratio PostgreSQL/SQLite and the
 targets (`today`, `add`, `done` within 1.5x, import within 2x), and the query plan section adds
-`EXPLAIN ANALYZE` of the `ppo today` query on the server. The store is timed vacuumed and
+`EXPLAIN ANALYZE` of each query `ppo today` runs on the server. The store is timed vacuumed and
 analyzed (`VACUUM ANALYZE` after the history, the state autovacuum keeps a live store in),
 so that no run depends on when autovacuum last passed. Every store gets a fresh database,
 `ppo_bench_<pid>_<what>`, created through the URL's role (it needs CREATEDB; the database in
@@ -306,7 +306,7 @@ def pg_open_steps(url: str, today: dt.date, count: int) -> list[list[int]]:
 
 
 def pg_today_plan(url: str, today: dt.date) -> list[str]:
-    """(Run by `internal`.) EXPLAIN ANALYZE of the query `ppo today` runs on the server."""
+    """(Run by `internal`.) EXPLAIN ANALYZE of each query `ppo today` runs on the server."""
     from ppo_checklist.store import open_store
 
     store = open_store(url)
@@ -320,10 +320,14 @@ def pg_today_plan(url: str, today: dt.date) -> list[str]:
     store._rows = spy  # type: ignore[method-assign]
     store.agenda(until=today)
     store._rows = run  # type: ignore[method-assign]
-    query = next(((s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")), None)
-    if query is None:
+    queries = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
+    if not queries:
         return ["(could not capture the query)"]
-    plan = [row[0] for row in run("EXPLAIN ANALYZE " + query[0], query[1])]
+    plan: list[str] = []
+    for sql, params in queries:
+        if len(queries) > 1:
+            plan.append(sql.split(" WHERE ")[0][:100] + " …")
+        plan += [("  " if len(queries) > 1 else "") + row[0] for row in run("EXPLAIN ANALYZE " + sql, params)]
     store.close()
     return plan
 
