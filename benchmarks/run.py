@@ -57,6 +57,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import statistics
@@ -327,9 +328,20 @@ def pg_today_plan(url: str, today: dt.date) -> list[str]:
     for sql, params in queries:
         if len(queries) > 1:
             plan.append(sql.split(" WHERE ")[0][:100] + " …")
-        plan += [("  " if len(queries) > 1 else "") + row[0] for row in run("EXPLAIN ANALYZE " + sql, params)]
+        lines = (short_arrays(row[0]) for row in run("EXPLAIN ANALYZE " + sql, params))
+        plan += [("  " if len(queries) > 1 else "") + line for line in lines]
     store.close()
     return plan
+
+
+def short_arrays(line: str) -> str:
+    """A plan line with its long array literals (the ids `= ANY(...)` looks up) cut short."""
+
+    def cut(match: re.Match) -> str:
+        values = match.group(1).split(",")
+        return match.group(0) if len(values) <= 4 else f"'{{{','.join(values[:3])},… {len(values)} values}}'"
+
+    return re.sub(r"'\{([^}']*)\}'", cut, line)
 
 
 @dataclass
