@@ -1,6 +1,7 @@
 """How fast ppo is at scale, next to a floor measured in the same run on the same machine.
 
     python benchmarks/run.py [--trips 100000] [--repeat N] [--memory-sizes 10000,100000,300000]
+                             [--store postgresql://user:pw@host:port/db]
 
 Run it with the Python of a plain (non-editable) install: `python3 -m venv /tmp/bench &&
 /tmp/bench/bin/pip install . && /tmp/bench/bin/python benchmarks/run.py`. It times the `ppo`
@@ -25,6 +26,23 @@ What it does:
 3. Prints one table (seconds, floor, ratio, target, max RSS), the machine, the query plan
    of `ppo today`, and writes the figures as JSON (`--json`).
 
+`--store postgresql://…` also measures the PostgreSQL backend, in the same run: the same
+synthetic store is built on that server (by `ppo import`, then the same history through
+`Store`), and `ppo today`, `today --format json`, `add`, `done`, `show` and `ppo import` run
+against it, each PostgreSQL run right after its SQLite twin so both see the same load. A
+second table prints them beside their SQLite figures with the ratio PostgreSQL/SQLite and the
+targets (`today`, `add`, `done` within 1.5x, import within 2x), and the query plan section adds
+`EXPLAIN ANALYZE` of each query `ppo today` runs on the server. The store is timed vacuumed and
+analyzed (`VACUUM ANALYZE` after the history, the state autovacuum keeps a live store in),
+so that no run depends on when autovacuum last passed. Every store gets a fresh database,
+`ppo_bench_<pid>_<what>`, created through the URL's role (it needs CREATEDB; the database in
+the URL only serves to connect) and dropped at the end unless `--keep`. The password may be in
+the URL or come from `PGPASSWORD`/`PGPASSFILE`; it is never printed. The psycopg the
+benchmarked ppo uses must be installed next to it (`pip install . 'psycopg[binary]'`). Without
+`--store` nothing of this runs and the output is the SQLite-only one. A throw-away server from
+`.ci/postgres start DIR` (`PPO_PG_PORT` for another port) will do; it runs with fsync off, so
+its commits are cheaper than a production server's.
+
 `--memory-sizes` adds one export at each other size (building a store for each) and
 reports how peak memory grows with the number of trips; at the default sizes it adds
 about five minutes. No figure here is asserted: CI runs `--trips 1000 --repeat 1` only so
@@ -39,6 +57,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import statistics
@@ -46,8 +65,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -70,6 +91,9 @@ TARGETS = {
     "ppo import": 3.0,
 }
 EXPORT_RSS_TARGET_MB = 250
+# PostgreSQL beside SQLite: the ratio PostgreSQL / SQLite, measured in the same run.
+PG_TARGETS = {"ppo today": 1.5, "ppo add": 1.5, "ppo done": 1.5, "ppo import": 2.0}
+PG_OPS = ("ppo today", "ppo today --format json", "ppo add", "ppo done", "ppo show")
 
 
 @dataclass
@@ -127,8 +151,13 @@ def internal(action: str, *args) -> object:
 INTERNAL = {
     "csv": lambda path, n, day: synthetic.write_csv(Path(path), int(n), dt.date.fromisoformat(day)),
     "build": lambda db, path: build_store_in_process(Path(db), Path(path)),
-    "history": lambda db, day: add_history(Path(db), dt.date.fromisoformat(day)),
+    "history": lambda db, day: add_history(db, dt.date.fromisoformat(day)),
     "plan": lambda db, day: today_plan(Path(db), dt.date.fromisoformat(day)),
+    "pg-plan": lambda url, day: pg_today_plan(url, dt.date.fromisoformat(day)),
+    "pg-steps": lambda url, day, count: pg_open_steps(url, dt.date.fromisoformat(day), int(count)),
+    "pg-create": lambda url, name: pg_create(url, name),
+    "pg-drop": lambda url, *names: pg_drop(url, names),
+    "pg-vacuum": lambda url: pg_vacuum(url),
 }
 
 
@@ -175,15 +204,17 @@ def build_store_in_process(db: Path, csv_path: Path) -> None:
     store.close()
 
 
-def add_history(db: Path, today: dt.date) -> dict[str, int]:
-    """Done marks and cancellations, as the managers would have made them, through Store."""
+def add_history(db: str, today: dt.date) -> dict[str, int]:
+    """Done marks and cancellations, as the managers would have made them, through Store
+    (`db` an SQLite path or a PostgreSQL URL: the same history on either)."""
     from ppo_checklist.store import open_store
+    from ppo_checklist.store.sql import day
 
-    with sqlite3.connect(db) as conn:
-        steps = [(t, n, dt.date.fromisoformat(d)) for t, n, d in conn.execute("SELECT trip_id, no, due FROM steps")]
-        trip_ids = [t for (t,) in conn.execute("SELECT id FROM trips ORDER BY id")]
-    done, cancelled = synthetic.history(steps, trip_ids, today)
     store = open_store(db)
+    # Steps in key order, so that the seeded history picks the same steps on both backends.
+    steps = [(t, n, day(d)) for t, n, d in store._rows("SELECT trip_id, no, due FROM steps ORDER BY trip_id, no")]
+    trip_ids = [t for (t,) in store._rows("SELECT id FROM trips ORDER BY id")]
+    done, cancelled = synthetic.history(steps, trip_ids, today)
     with store.write():
         for trip_id, no, day in done:
             store.mark_done(trip_id, no, day, None)
@@ -220,19 +251,171 @@ def today_plan(db: Path, today: dt.date) -> list[str]:
     return plan
 
 
+# --- the PostgreSQL store (--store) -------------------------------------------------------
+
+
+def pg_url(url: str, database: str) -> str:
+    """The server's URL with another database in it (user, password, host and options kept)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+def pg_create(url: str, name: str) -> dict[str, str]:
+    """(Run by `internal`.) A fresh, empty database `name` on the server; its URL."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        version = conn.info.server_version
+    return {"url": pg_url(url, name), "server": f"{version // 10000}.{version % 10000}"}
+
+
+def pg_drop(url: str, names: Sequence[str]) -> None:
+    """(Run by `internal`.) Drop the benchmark's databases."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def pg_vacuum(url: str) -> None:
+    """(Run by `internal`.) VACUUM ANALYZE: the history's 250 000 updates leave dead rows and
+    the import no statistics; autovacuum would tidy both within minutes, at a moment of its
+    choosing. Done here so that every run times the store in that steady state."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def pg_open_steps(url: str, today: dt.date, count: int) -> list[list[int]]:
+    """(Run by `internal`.) `open_steps` on the PostgreSQL store."""
+    from ppo_checklist.store import open_store
+
+    store = open_store(url)
+    rows = store._rows(
+        "SELECT s.trip_id, s.no FROM steps s JOIN trips t ON t.id = s.trip_id"
+        " WHERE s.done_on IS NULL AND t.cancelled_on IS NULL AND s.due > ? ORDER BY s.trip_id, s.no LIMIT ?",
+        (today.isoformat(), count),
+    )
+    store.close()
+    return [list(row) for row in rows]
+
+
+def pg_today_plan(url: str, today: dt.date) -> list[str]:
+    """(Run by `internal`.) EXPLAIN ANALYZE of each query `ppo today` runs on the server."""
+    from ppo_checklist.store import open_store
+
+    store = open_store(url)
+    run = store._rows
+    statements: list[tuple[str, Sequence]] = []
+
+    def spy(sql: str, params: Sequence = ()) -> list[tuple]:
+        statements.append((sql, params))
+        return run(sql, params)
+
+    store._rows = spy  # type: ignore[method-assign]
+    store.agenda(until=today)
+    store._rows = run  # type: ignore[method-assign]
+    queries = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
+    if not queries:
+        return ["(could not capture the query)"]
+    plan: list[str] = []
+    for sql, params in queries:
+        if len(queries) > 1:
+            plan.append(sql.split(" WHERE ")[0][:100] + " …")
+        lines = (short_arrays(row[0]) for row in run("EXPLAIN ANALYZE " + sql, params))
+        plan += [("  " if len(queries) > 1 else "") + line for line in lines]
+    store.close()
+    return plan
+
+
+def short_arrays(line: str) -> str:
+    """A plan line with its long array literals (the ids `= ANY(...)` looks up) cut short."""
+
+    def cut(match: re.Match) -> str:
+        values = match.group(1).split(",")
+        return match.group(0) if len(values) <= 4 else f"'{{{','.join(values[:3])},… {len(values)} values}}'"
+
+    return re.sub(r"'\{([^}']*)\}'", cut, line)
+
+
+@dataclass
+class PgRun:
+    """The PostgreSQL side of a run: the server URL given, the databases made, the stores."""
+
+    url: str
+    tag: str = field(default_factory=lambda: f"ppo_bench_{os.getpid()}")
+    made: list[str] = field(default_factory=list)
+    server: str = "?"
+
+    def fresh(self, what: str) -> str:
+        name = f"{self.tag}_{what}"
+        created = internal("pg-create", self.url, name)
+        self.made.append(name)
+        self.server = created["server"]
+        return created["url"]
+
+    def drop(self, *names: str) -> None:
+        names = names or tuple(self.made)
+        if names:
+            internal("pg-drop", self.url, *names)
+        self.made = [name for name in self.made if name not in names]
+
+
 # --- the operations ----------------------------------------------------------------------
 
 
-def terminal_figures(db: Path, env: dict[str, str], today: dt.date, repeat: int, work: Path) -> list[Figure]:
-    ppo = [str(PPO), "--db", str(db)]
+def terminal_figures(
+    db: Path,
+    env: dict[str, str],
+    today: dt.date,
+    repeat: int,
+    work: Path,
+    pg: tuple[str, list[tuple[int, int]], dict[str, Figure]] | None = None,
+) -> list[Figure]:
+    """The terminal commands on the SQLite store, each run (with `pg`: (URL, open steps, the
+    figures to fill)) followed by its twin on the PostgreSQL store."""
     targets = open_steps(db, today, repeat)
     if len(targets) < repeat:
+        raise Failed("not enough open steps for `ppo done`")
+    ops = terminal_ops(str(db), targets, today)
+    pg_ops = terminal_ops(pg[0], pg[1], today) if pg else {}
+    figures = {
+        name: Figure(name, floor=None if name.startswith("floor") else "floor: import typer, rich") for name in ops
+    }
+    for i in range(repeat):
+        for name, make in ops.items():
+            out = work / f"out-{name.replace(' ', '_')}.txt" if i == 0 else None
+            run_once(make(i), env, figures[name], out)
+            if pg and name in PG_OPS:
+                out = work / f"out-pg-{name.replace(' ', '_')}.txt" if i == 0 else None
+                run_once(pg_ops[name](i), env, pg[2][name], out)
+    rows = json.loads((work / "out-ppo_today_--format_json.txt").read_text(encoding="utf-8"))
+    overdue = sum(1 for r in rows if r["status"] == "overdue")
+    figures["ppo today"].note = f"{len(rows)} rows ({overdue} overdue)"
+    figures["ppo today --format json"].note = f"{len(rows)} rows"
+    if pg:
+        pg_rows = json.loads((work / "out-pg-ppo_today_--format_json.txt").read_text(encoding="utf-8"))
+        same = "the same rows as SQLite" if pg_rows == rows else "NOT the rows SQLite lists"
+        pg[2]["ppo today"].note = f"{len(pg_rows)} rows: {same}"
+    return list(figures.values())
+
+
+def terminal_ops(db: str, targets: list[tuple[int, int]], today: dt.date) -> dict:
+    """Each terminal command's argument list for its i-th run against the store `db`."""
+    ppo = [str(PPO), "--db", db]
+    if len(targets) < 1:
         raise Failed("not enough open steps for `ppo done`")
     show_trip = targets[len(targets) // 2][0]
     day = today.strftime("%d.%m.%Y")
     later = (today + dt.timedelta(days=30)).strftime("%d.%m.%Y")
     back = (today + dt.timedelta(days=40)).strftime("%d.%m.%Y")
-    ops = {
+    return {
         "floor: import typer, rich": lambda i: [PYTHON, "-c", TERMINAL_FLOOR],
         "ppo --help": lambda i: [str(PPO), "--help"],
         "ppo today": lambda i: [*ppo, "today"],
@@ -255,21 +438,18 @@ def terminal_figures(db: Path, env: dict[str, str], today: dt.date, repeat: int,
         "ppo done": lambda i: [*ppo, "done", str(targets[i][0]), str(targets[i][1])],
         "ppo show": lambda i: [*ppo, "show", str(show_trip)],
     }
-    figures = {
-        name: Figure(name, floor=None if name.startswith("floor") else "floor: import typer, rich") for name in ops
-    }
-    for i in range(repeat):
-        for name, make in ops.items():
-            out = work / f"out-{name.replace(' ', '_')}.txt" if i == 0 else None
-            run_once(make(i), env, figures[name], out)
-    rows = json.loads((work / "out-ppo_today_--format_json.txt").read_text(encoding="utf-8"))
-    overdue = sum(1 for r in rows if r["status"] == "overdue")
-    figures["ppo today"].note = f"{len(rows)} rows ({overdue} overdue)"
-    figures["ppo today --format json"].note = f"{len(rows)} rows"
-    return list(figures.values())
 
 
-def import_figures(csv_path: Path, env: dict[str, str], first: Figure, repeat: int, work: Path) -> list[Figure]:
+def import_figures(
+    csv_path: Path,
+    env: dict[str, str],
+    first: Figure,
+    repeat: int,
+    work: Path,
+    pg: tuple[PgRun, Figure] | None = None,
+) -> list[Figure]:
+    """`ppo import` into a fresh store against its floor (with `pg`, each SQLite import
+    followed by one into a fresh PostgreSQL database)."""
     floor = Figure("floor: csv + executemany")
     first.floor = floor.name
     for i in range(repeat):
@@ -281,6 +461,10 @@ def import_figures(csv_path: Path, env: dict[str, str], first: Figure, repeat: i
             for extra in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
                 extra.unlink(missing_ok=True)
             run_once([str(PPO), "--db", str(db), "import", str(csv_path)], env, first)
+        if pg and i >= len(pg[1].seconds):  # so was the PostgreSQL store's build
+            url = pg[0].fresh(f"import_{i}")
+            run_once([str(PPO), "--db", url, "import", str(csv_path)], env, pg[1])
+            pg[0].drop(f"{pg[0].tag}_import_{i}")
     return [first, floor]
 
 
@@ -382,6 +566,29 @@ def table(figures: list[Figure], repeat_note: dict[str, int]) -> str:
     return "\n".join(line.replace("nan", "   ") for line in lines)
 
 
+def pg_table(sqlite: list[Figure], postgresql: dict[str, Figure]) -> str:
+    """PostgreSQL beside SQLite: medians of the same run, the ratio and its target."""
+    by_name = {f.name: f for f in sqlite}
+    lines = [
+        f"| {'operation':<24} | {'SQLite s':>8} | {'PostgreSQL s':>12} | {'PG/SQLite':>9} | {'target':>6} "
+        f"| {'PG max RSS MB':>13} | {'runs':>4} | note",
+        f"|{'-' * 26}|{'-' * 10}|{'-' * 14}|{'-' * 11}|{'-' * 8}|{'-' * 15}|{'-' * 6}|------",
+    ]
+    for name, pg in postgresql.items():
+        base = by_name.get(name)
+        if base is None or not pg.seconds:
+            continue
+        ratio = pg.median / base.median
+        target = PG_TARGETS.get(name)
+        mark = "" if target is None else ("ok " if ratio <= target else "MISS ")
+        lines.append(
+            f"| {name:<24} | {base.median:>8.3f} | {pg.median:>12.3f} | {ratio:>9.2f} | "
+            f"{('<= ' + str(target)) if target else '':>6} | {pg.peak_mb:>13.1f} | {len(pg.seconds):>4} | "
+            f"{mark}{pg.note}".rstrip()
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--internal"]:
@@ -394,13 +601,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--memory-sizes", default="", help="e.g. 10000,100000,300000: export peak memory at each size")
     parser.add_argument("--workdir", type=Path, help="where the store, CSV and workbooks go (default: a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the work dir")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (and the PostgreSQL store)")
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="postgresql://user:pw@host:port/db: also build the store on that server and time it beside SQLite",
+    )
     args = parser.parse_args(argv)
 
     if not PPO.exists():
         print(f"no ppo next to {PYTHON}: install ppo in this Python's environment first", file=sys.stderr)
         return 1
+    if args.store and not args.store.lower().startswith(("postgresql://", "postgres://")):
+        parser.error("--store takes a postgresql://user:pw@host:port/db URL")
+    pg = PgRun(args.store) if args.store else None
+    try:
+        return run(args, pg)
+    finally:
+        if pg is not None and not args.keep:
+            pg.drop()
+
+
+def run(args: argparse.Namespace, pg: PgRun | None) -> int:
     started = time.perf_counter()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="ppo-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -414,6 +637,11 @@ def main(argv: list[str] | None = None) -> int:
         "LANG": "C.UTF-8",
         "PYTHONIOENCODING": "utf-8",
     }
+    if pg is not None:  # libpq's own settings (PGPASSWORD, PGSSLMODE, …), and ~/.pgpass despite HOME
+        env.update({k: v for k, v in os.environ.items() if k.startswith("PG")})
+        pgpass = Path.home() / ".pgpass"
+        if "PGPASSFILE" not in env and pgpass.exists():
+            env["PGPASSFILE"] = str(pgpass)
     terminal_repeat = args.repeat or 7
     # The whole run must stay under 10 minutes at 100 000 trips, where one export and its
     # floor take ~1.5 minutes each: heavy operations run 3 times up to 20 000 trips, once above.
@@ -432,6 +660,11 @@ def main(argv: list[str] | None = None) -> int:
     internal("csv", csv_path, args.trips, today)
     importing = Figure("ppo import")
     built_by = build_store(db, csv_path, env, importing)
+    pg_figures: dict[str, Figure] = {}
+    if pg is not None:  # built right after the SQLite one: the two first import samples see the same load
+        pg_figures = {name: Figure(name) for name in (*PG_OPS, "ppo import")}
+        pg_store = pg.fresh("store")
+        run_once([str(PPO), "--db", pg_store, "import", str(csv_path)], env, pg_figures["ppo import"])
     history = internal("history", db, today)
     print(
         f"store built by {built_by}: {history['trips']} trips, {history['steps']} steps, "
@@ -440,11 +673,26 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     plan = internal("plan", db, today)
+    pg_plan: list[str] = []
+    pg_steps: list[tuple[int, int]] = []
+    if pg is not None:
+        pg_history = internal("history", pg_store, today)
+        internal("pg-vacuum", pg_store)
+        same = "the same" if pg_history == history else f"NOT the same: {pg_history}"
+        print(
+            f"PostgreSQL {pg.server} store {pg.tag}_store built by ppo import: {same} trips, steps, done marks "
+            f"and cancellations ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+        pg_plan = internal("pg-plan", pg_store, today)
+        pg_steps = [tuple(row) for row in internal("pg-steps", pg_store, today, terminal_repeat)]
 
-    figures = terminal_figures(db, env, today, terminal_repeat, work)
+    pg_terminal = (pg_store, pg_steps, pg_figures) if pg is not None else None
+    figures = terminal_figures(db, env, today, terminal_repeat, work, pg_terminal)
     print(f"terminal commands timed ({time.perf_counter() - started:.0f} s)", flush=True)
     if importing.seconds:
-        figures += import_figures(csv_path, env, importing, heavy_repeat, work)
+        pg_import = (pg, pg_figures["ppo import"]) if pg is not None else None
+        figures += import_figures(csv_path, env, importing, heavy_repeat, work, pg_import)
         print(f"import timed ({time.perf_counter() - started:.0f} s)", flush=True)
     export_figure = None
     if has_command("export", env):
@@ -475,13 +723,23 @@ def main(argv: list[str] | None = None) -> int:
         print("export by store size:  trips | seconds | peak MB | MB per 10k trips")
         for size, seconds, mb in growth:
             print(f"  {size:>20} | {seconds:>7.1f} | {mb:>7.0f} | {mb / size * 10_000:>6.1f}")
+    if pg is not None:
+        print(
+            f"\nPostgreSQL {pg.server} beside SQLite (medians of the same run, each PostgreSQL run "
+            "right after its SQLite twin):"
+        )
+        print(pg_table(figures, pg_figures))
     print("\nquery plan of `ppo today`:")
     for line in plan:
         print(f"  {line}")
+    if pg is not None:
+        print("\nquery plan of `ppo today` on PostgreSQL (EXPLAIN ANALYZE):")
+        for line in pg_plan:
+            print(f"  {line}")
     load_after = os.getloadavg()
     print(
         f"\nmachine: {info['cpus']} CPUs, {info['cpu']}; Python {info['python']}, SQLite {info['sqlite']}; "
-        f"{info['packages']}; {info['os']}"
+        f"{info['packages']}; {info['os']}" + (f"; PostgreSQL server {pg.server}" if pg is not None else "")
     )
     import resource
 
@@ -507,6 +765,20 @@ def main(argv: list[str] | None = None) -> int:
                         for f in figures
                     ],
                     "export_growth": growth,
+                    **(
+                        {
+                            "postgresql": {
+                                "server": pg.server,
+                                "query_plan": pg_plan,
+                                "figures": [
+                                    {"name": f.name, "seconds": f.seconds, "rss_mb": f.rss_mb, "note": f.note}
+                                    for f in pg_figures.values()
+                                ],
+                            }
+                        }
+                        if pg is not None
+                        else {}
+                    ),
                 },
                 ensure_ascii=False,
                 indent=2,
