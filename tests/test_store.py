@@ -3,6 +3,7 @@ from one backend to the other, backups, checks, many writers at once, and its fa
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 import time
@@ -262,3 +263,33 @@ def test_a_connection_dropped_mid_command_is_one_line_and_nothing_half_written(t
     monkeypatch.undo()
     assert code == 1
     assert ppo.show(trip)["steps"][0]["done_on"] is None
+
+
+def test_postgresql_s_own_read_of_today_answers_what_the_shared_query_answers(tmp_path, make_ppo):
+    """`PostgresStore.agenda` reads today's list table by table (for the planner's sake): a
+    deliberate double of the shared query, held to it here on every kind of row."""
+    from ppo_checklist.store import open_store
+    from ppo_checklist.store.sql import SqlStore
+
+    ppo = make_ppo(tmp_path, backend="postgresql")
+    fill(ppo)
+    ppo.add("Отказ от писем", "20.11.2026", "01.12.2026", "10.12.2026", "--email", "no@example.ru", "--no-messages")
+    ppo.add("Игорь", "28.11.2026", "01.12.2026", "10.12.2026", "-m", "Игорь")
+    store = open_store(ppo.store)
+    try:
+        with store.write():  # a message ppo recorded for trip 1's step 1
+            store._rows(
+                "INSERT INTO outbox (trip_id, step_no, letter, channel, address, subject, body, due, state,"
+                " created_at, attempts) VALUES (1, 1, '', 'sms', '+79123456789', '', 'x', '2026-11-30',"
+                " 'unknown', '2026-11-30T10:00:00+00:00', 1)"
+            )
+        seen = []
+        for day, manager in [("2026-11-30", None), ("2026-12-31", None), ("2026-12-31", "Ольга"), ("2026-01-01", None)]:
+            until = dt.date.fromisoformat(day)
+            own = store.agenda(until, manager=manager)
+            assert own == SqlStore.agenda(store, until, manager=manager)
+            assert own or day == "2026-01-01"
+            seen += own
+        assert any(row.opted_out for row in seen) and any(row.outbox == "unknown" for row in seen)
+    finally:
+        store.close()

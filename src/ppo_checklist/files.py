@@ -92,7 +92,7 @@ def remove_stale(path: Path) -> list[Path]:
     """Remove what killed runs left beside `path`: temporary workbooks and XlsxWriter's
     folders of this host whose process is gone, and any older than a day (another host,
     or a ppo before these names carried their process). Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     prefix = temp_prefix(path)
     try:
         entries = list(os.scandir(path.parent))

@@ -155,7 +155,7 @@ class Mailer:
             # smtplib fixes line ends only in text: the bytes must carry CRLF already
             code, answer = smtp.data(letter.as_bytes(policy=email.policy.SMTP))
         except smtplib.SMTPDataError as exc:  # DATA itself refused: the letter did not go
-            code, answer = exc.smtp_code, exc.smtp_error
+            code, answer = exc.smtp_code, exc.smtp_error  # type: ignore[assignment]
         except (smtplib.SMTPException, OSError) as exc:
             self.broken = _("lost the mail server: {e}").format(e=self._clean(exc))
             return Handover(UNKNOWN, error=self.broken)

@@ -198,7 +198,7 @@ class NewStep(NamedTuple):  # a tuple: a bulk import makes 700 000 of them
 
 
 class StepTally(NamedTuple):
-    """How many steps of trips not cancelled share a manager, playbook, step, due and done day."""
+    """`steps` steps of trips not cancelled sharing a manager, playbook, step, due and done day."""
 
     manager: str
     playbook: str
@@ -206,7 +206,7 @@ class StepTally(NamedTuple):
     step_id: str
     due: dt.date
     done_on: dt.date | None
-    count: int
+    steps: int = 1
 
 
 class TripDates(NamedTuple):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ppo_checklist.config import Config
 from ppo_checklist.errors import BadInput, PpoError
@@ -229,9 +230,9 @@ class Channels:
     def __init__(self, config: Config, environ: dict[str, str] | None = None):
         self.config = config
         self.environ = environ
-        self._mailer = None
+        self._mailer: Any = None  # mail.Mailer, opened on the first letter
         self._mail_error: str | None = None
-        self._gateway = None
+        self._gateway: Any = None  # sms.Gateway, made on the first SMS
 
     def mailer(self):
         from ppo_checklist.mail import Mailer, MailServerError
@@ -349,6 +350,7 @@ def _send_one(store: Store, channels: Channels, outgoing: Outgoing, today: dt.da
             store.set_message(message.id, PENDING_MSG, error=down)
         if down:
             return replace(outgoing, message=replace(message, state=PENDING_MSG, error=down))
+        assert message.id is not None
         store.set_message(message.id, SENDING, handed=True)
     return _answer(store, channels, replace(outgoing, message=message), today)
 

@@ -321,9 +321,10 @@ def load_file(path: Path) -> Playbook:
 
 
 def shipped_dir() -> Path:
-    from ppo_checklist import templates
+    import importlib
 
-    return Path(templates.__file__).parent / "playbooks"
+    templates = importlib.import_module("ppo_checklist.templates")  # package data, installed from templates/
+    return Path(str(templates.__file__)).parent / "playbooks"
 
 
 def load_all(user_dir: Path | None = None) -> dict[str, Playbook]:

@@ -11,11 +11,12 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from ppo_checklist import schedule
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
+from ppo_checklist.model import StepTally, TripDates
 
 ON_TIME, LATE, OVERDUE, PENDING = "on_time", "late", "overdue", "pending"
 KINDS = (ON_TIME, LATE, OVERDUE, PENDING)
@@ -45,27 +46,6 @@ def period(as_of: dt.date, start: dt.date | None = None, end: dt.date | None = N
     if start > end:
         raise BadInput(_("--from ({a}) is after --to ({b})").format(a=start.isoformat(), b=end.isoformat()))
     return Period(start, end)
-
-
-class StepTally(NamedTuple):
-    """`count` steps of trips not cancelled, alike in everything stats looks at."""
-
-    manager: str
-    playbook: str
-    step_no: int
-    step_id: str
-    due: dt.date
-    done_on: dt.date | None
-    count: int = 1
-
-
-class TripDates(NamedTuple):
-    """A trip not cancelled: a sold tour has a purchase date, a declined chain a declined date."""
-
-    client_id: int
-    manager: str
-    purchase: dt.date | None
-    declined: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -192,8 +172,8 @@ def summarise(
         if tally.due not in within or (wanted is not None and tally.manager not in wanted):
             continue
         kind = classify(tally.due, tally.done_on, as_of)
-        by_manager[tally.manager][kind] += tally.count
-        by_step[(tally.playbook, tally.step_no, tally.step_id)][kind] += tally.count
+        by_manager[tally.manager][kind] += tally.steps
+        by_step[(tally.playbook, tally.step_no, tally.step_id)][kind] += tally.steps
     total: Counter = Counter()
     for counts in by_manager.values():
         total.update(counts)
@@ -249,6 +229,6 @@ def compute(store, within: Period, as_of: dt.date, managers: Collection[str] | N
     """The report for a period, as of a day, read from the store (the one entry point for the
     `stats` command and the workbook's Summary sheet)."""
     wanted = sorted(set(managers)) if managers else None
-    tallies = [StepTally(*row) for row in store.step_tallies(within.start, within.end, wanted)]
-    trips = [TripDates(*row) for row in store.outcome_trips(within.start, within.end)]
+    tallies = store.step_tallies(within.start, within.end, wanted)
+    trips = store.outcome_trips(within.start, within.end)
     return summarise(tallies, trips, within, as_of, wanted)

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 from ppo_checklist import __version__, schedule
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
@@ -194,6 +194,7 @@ def plan_sheets(
         playbook = playbooks.get(pb_id)
         use = uses.get(pb_id)
         stored_steps, stored_anchors = (use.steps, use.dates) if use else ([], set())
+        by_no: dict[int, tuple[int, str, str, str, Optional[Step]]]
         if playbook is not None:
             anchors = playbook.dates + playbook.optional_dates
             by_no = {s.no: (s.no, s.id, s.title, s.channel, s) for s in playbook.steps}
@@ -651,7 +652,7 @@ class _ActionsWriter:
 
     def __init__(self, book, formats, write_text):
         self.book, self.f, self.write_text = book, formats, write_text
-        self.sheets: list[tuple[str, object, int]] = []  # name, sheet, rows written
+        self.sheets: list[tuple[str, Any, int]] = []  # name, sheet (XlsxWriter's), rows written
         self._new_sheet()
         r = "{r}"
         self.status_template = status_formula(f"F{r}", f"G{r}")

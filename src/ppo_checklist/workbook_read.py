@@ -303,7 +303,9 @@ def tick_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
     if isinstance(value, dt.date):
         return "tick", value
     if isinstance(value, (int, float)):
-        return {1: ("tick", None), 0: ("none", None)}.get(value, ("bad", None))  # type: ignore[return-value]
+        if value == 1:
+            return "tick", None
+        return ("none", None) if value == 0 else ("bad", None)
     text = str(value).strip()
     if not text:
         return "none", None

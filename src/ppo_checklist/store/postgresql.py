@@ -26,7 +26,7 @@ from ppo_checklist.i18n import _
 from ppo_checklist.migrations import POSTGRESQL
 from ppo_checklist.model import AgendaRow
 from ppo_checklist.store import Location
-from ppo_checklist.store.sql import DATE_COLUMNS, NOT_CANCELLED, SqlStore, day
+from ppo_checklist.store.sql import DATE_COLUMNS, FIRST_MESSAGE_STATE, NOT_CANCELLED, SqlStore, day
 
 LATEST = len(POSTGRESQL)
 CONNECT_TIMEOUT_S = 10
@@ -214,7 +214,10 @@ class PostgresStore(SqlStore):
         the shared query stays."""
         if since is not None:
             return super().agenda(until, since, manager)
-        sql = "SELECT trip_id, no, step_id, title, channel, due FROM steps WHERE done_on IS NULL AND due <= ?"
+        sql = (
+            "SELECT s.trip_id, s.no, s.step_id, s.title, s.channel, s.due, " + FIRST_MESSAGE_STATE
+            + " FROM steps s WHERE s.done_on IS NULL AND s.due <= ?"
+        )
         params: list[Any] = [until.isoformat()]
         trip_sql = "SELECT t.id, t.client_id, t.manager, t.playbook, " + ", ".join(
             f"t.{c}" for c in DATE_COLUMNS.values()
@@ -233,20 +236,19 @@ class PostgresStore(SqlStore):
             clients = {
                 row[0]: row
                 for row in self._rows(
-                    "SELECT id, name, phone, email FROM clients WHERE id = ANY(?)",
+                    "SELECT id, name, phone, email, opted_out FROM clients WHERE id = ANY(?)",
                     [sorted({t[1] for t in trips.values()})],
                 )
             }
         result = []
-        for trip_id, no, step_id, title, channel, due in steps:
+        for trip_id, no, step_id, title, channel, due, outbox in steps:
             trip = trips.get(trip_id)
             if trip is None:  # cancelled, or another manager's
                 continue
-            _id, name, phone, email = clients[trip[1]]
+            _id, name, phone, email, opted_out = clients[trip[1]]
             dates = {anchor: day(value) for anchor, value in zip(DATE_COLUMNS, trip[4:8]) if value}
-            result.append(
-                AgendaRow(trip_id, name, phone, email, trip[2], trip[3], no, step_id, title, channel, day(due), dates)  # type: ignore[arg-type]
-            )
+            row = (trip_id, name, phone, email, trip[2], trip[3], no, step_id, title, channel, day(due))
+            result.append(AgendaRow(*row, dates, opted_out is not None, outbox))  # type: ignore[arg-type]
         # ORDER BY s.due, t.manager COLLATE "C", s.trip_id, s.no: str order is code-point order
         result.sort(key=lambda row: (row.due, row.manager, row.trip_id, row.step_no))
         return result

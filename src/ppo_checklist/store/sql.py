@@ -82,6 +82,11 @@ TABLES: dict[str, tuple[str, ...]] = {
 _MESSAGE_COLUMNS = ", ".join(TABLES["outbox"])
 DATE_FIELDS = {"purchase", "departure", "return_on", "declined", "cancelled_on", "due", "done_on", "series_end"}
 
+# The state of a step's first message in the outbox (None: ppo recorded none).
+FIRST_MESSAGE_STATE = (
+    "(SELECT o.state FROM outbox o WHERE o.trip_id = s.trip_id AND o.step_no = s.no ORDER BY o.id LIMIT 1)"
+)
+
 _TRIP_SELECT = (
     "SELECT t.id, c.id, c.name, c.phone, c.email, t.manager, t.playbook,"
     " t.purchase, t.departure, t.return_on, t.declined, t.note, t.created_at, t.cancelled_on, t.cancel_reason"
@@ -340,7 +345,7 @@ class SqlStore:
         sql = [
             "SELECT s.trip_id, c.name, c.phone, c.email, t.manager, t.playbook, s.no, s.step_id,",
             " s.title, s.channel, s.due, t.purchase, t.departure, t.return_on, t.declined, c.opted_out,",
-            " (SELECT o.state FROM outbox o WHERE o.trip_id = s.trip_id AND o.step_no = s.no ORDER BY o.id LIMIT 1)",
+            " " + FIRST_MESSAGE_STATE,
             " FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id",
             " WHERE s.done_on IS NULL AND s.due <= ? AND " + NOT_CANCELLED,
         ]
@@ -355,7 +360,7 @@ class SqlStore:
         result = []
         for row in self._rows("".join(sql), params):
             dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[11:15]) if value}
-            result.append(AgendaRow(*row[:10], day(row[10]), dates, row[15] is not None, row[16]))  # type: ignore[arg-type]
+            result.append(AgendaRow(*row[:10], day(row[10]), dates, row[15] is not None, row[16]))  # type: ignore[arg-type, call-arg, misc]
         return result
 
     # --- done marks, edits, cancelling ---------------------------------------------------
