@@ -293,3 +293,32 @@ def test_postgresql_s_own_read_of_today_answers_what_the_shared_query_answers(tm
         assert any(row.opted_out for row in seen) and any(row.outbox == "unknown" for row in seen)
     finally:
         store.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_stale_read_only_shared_memory_file_is_named_with_what_to_remove(ppo):
+    """A read-only open leaves `-shm` behind; made unwritable (as a file of another user would
+    be; `chattr +i` stops even root), every write failed with "is locked". Now the message
+    names the file to remove, and removing it is enough."""
+    import shutil
+    import subprocess
+    import sys
+
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    read_only_open = (
+        "import os, sqlite3, sys; c = sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True);"
+        " c.execute('SELECT COUNT(*) FROM trips').fetchone(); os._exit(0)"  # gone without closing
+    )
+    subprocess.run([sys.executable, "-c", read_only_open, str(ppo.db)], check=True)
+    shm = ppo.db.parent / (ppo.db.name + "-shm")
+    assert shm.exists()
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(shm)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here to make the -shm unwritable")
+    try:
+        result = ppo("add", "Борис", *TRIP, check=False)
+    finally:
+        subprocess.run(["chattr", "-i", str(shm)], check=True)
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert f"remove {shm}" in result.err and "keep" in result.err
+    shm.unlink(missing_ok=True)
+    assert ppo.add("Борис", "20.11.2026", "01.12.2026", "10.12.2026") == 2

@@ -215,7 +215,8 @@ class PostgresStore(SqlStore):
         if since is not None:
             return super().agenda(until, since, manager)
         sql = (
-            "SELECT s.trip_id, s.no, s.step_id, s.title, s.channel, s.due, " + FIRST_MESSAGE_STATE
+            "SELECT s.trip_id, s.no, s.step_id, s.title, s.channel, s.due, "
+            + FIRST_MESSAGE_STATE
             + " FROM steps s WHERE s.done_on IS NULL AND s.due <= ?"
         )
         params: list[Any] = [until.isoformat()]

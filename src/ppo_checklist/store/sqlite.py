@@ -107,6 +107,8 @@ class SQLiteStore(SqlStore):
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc):
+                raise self._read_only() from None
             raise StoreError(_("the store {path} is locked: {e}").format(path=self.path, e=exc)) from None
         try:
             yield
@@ -129,6 +131,24 @@ class SQLiteStore(SqlStore):
                 self.db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+
+    def _read_only(self) -> StoreError:
+        """Why the store cannot be written, and exactly what to do about it. A read-only open
+        (a backup tool, `sqlite3 -readonly`) can leave a shared-memory file that others cannot
+        write: every later write then fails until it is removed."""
+        shm = Path(f"{self.path}-shm")
+        if shm.exists() and not _writable(shm):
+            return StoreError(
+                _(
+                    "the store {path} cannot be written: its shared-memory file {shm} is read-only"
+                    " (left by a read-only open); with no ppo running, remove {shm} (keep {wal}) and try again"
+                ).format(path=self.path, shm=shm, wal=f"{self.path}-wal")
+            )
+        return StoreError(
+            _("the store {path} is read-only: give your user write access to it and to its folder").format(
+                path=self.path
+            )
+        )
 
     def _failure(self, exc: sqlite3.Error) -> StoreError:
         return failure(self.path, exc)
@@ -199,6 +219,14 @@ def failure(path: Path, exc: sqlite3.Error) -> StoreError:
     else:
         message = _("the store {path} failed: {e}")
     return StoreError(message.format(path=path, e=exc))
+
+
+def _writable(path: Path) -> bool:
+    try:
+        with open(path, "r+b"):
+            return True
+    except OSError:
+        return False
 
 
 def _make_private(path: Path) -> None:
