@@ -322,3 +322,21 @@ def test_a_stale_read_only_shared_memory_file_is_named_with_what_to_remove(ppo):
     assert f"remove {shm}" in result.err and "keep" in result.err
     shm.unlink(missing_ok=True)
     assert ppo.add("Борис", "20.11.2026", "01.12.2026", "10.12.2026") == 2
+
+
+@pytest.mark.sqlite_only
+def test_a_store_found_readable_by_others_is_made_private_on_every_open(ppo):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    os.chmod(ppo.db, 0o644)  # a copy restored by hand, an umask of 022
+    ppo("today")
+    assert stat.S_IMODE(os.stat(ppo.db).st_mode) == 0o600
+
+
+@pytest.mark.sqlite_only
+def test_a_backup_takes_the_configured_shared_mode(tmp_path, make_ppo):
+    config = tmp_path / "config.toml"
+    config.write_text('shared_file_mode = "0640"\n', encoding="utf-8")
+    ppo = make_ppo(tmp_path, config)
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    ppo("store", "backup", str(tmp_path / "b.sqlite3"))
+    assert stat.S_IMODE(os.stat(tmp_path / "b.sqlite3").st_mode) == 0o640

@@ -801,7 +801,8 @@ def store_backup(
     """A consistent copy of the SQLite store while managers keep working."""
     from ppo_checklist import store_admin
 
-    written = store_admin.backup(_session(ctx).store, file)
+    session = _session(ctx)
+    written = store_admin.backup(session.store, file, session.config.file_mode)
     typer.echo(_("Backed up the store to {path}.").format(path=written))
 
 

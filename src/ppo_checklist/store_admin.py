@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ppo_checklist import files
 from ppo_checklist.errors import BadInput, StoreError
 from ppo_checklist.i18n import _
 from ppo_checklist.model import StoreInfo
@@ -75,9 +75,9 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{table} {n}" for table, n in counts.items())
 
 
-def backup(store: Store, destination: Path) -> Path:
+def backup(store: Store, destination: Path, mode: int = files.PRIVATE_MODE) -> Path:
     """A consistent copy of an SQLite store while others keep writing (SQLite's online backup),
-    owner-only, put in place atomically."""
+    owner-only (or `mode`), put in place atomically."""
     location = store.location
     if location.backend != "sqlite":
         raise BadInput(
@@ -93,20 +93,18 @@ def backup(store: Store, destination: Path) -> Path:
     folder = destination.parent
     if not folder.is_dir():
         raise BadInput(_("no folder {path}").format(path=folder))
-    fd, temp = tempfile.mkstemp(prefix=f".~ppo-{destination.name}-", suffix=".tmp", dir=folder)  # 0600
-    os.close(fd)
-    try:
-        target = sqlite3.connect(temp)
+
+    def copy_into(temp: Path) -> None:
         try:
-            store.db.backup(target)  # type: ignore[attr-defined]
-        finally:
-            target.close()
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, destination)
-    except (sqlite3.Error, OSError) as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise StoreError(_("cannot back up the store to {path}: {e}").format(path=destination, e=exc)) from None
+            target = sqlite3.connect(temp)
+            try:
+                store.db.backup(target)  # type: ignore[attr-defined]
+            finally:
+                target.close()
+        except sqlite3.Error as exc:
+            raise StoreError(_("cannot back up the store to {path}: {e}").format(path=destination, e=exc)) from None
+
+    files.write_atomically(destination, copy_into, mode, ".sqlite3")
     return destination
 
 
