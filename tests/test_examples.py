@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -64,3 +66,27 @@ def test_crontab_and_systemd_units_run_ppo_report(ppo):
     assert "Type=oneshot" in service and "ExecStart=" in service and "ppo report --out" in service
     timer = (EXAMPLES / "ppo-report.timer").read_text()
     assert "OnCalendar=" in timer and "Persistent=true" in timer and "WantedBy=timers.target" in timer
+
+
+@pytest.mark.sqlite_only
+def test_the_crontab_backup_line_makes_a_backup_and_keeps_a_week(ppo, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    line = next(line for line in (EXAMPLES / "crontab").read_text().splitlines() if "store backup" in line)
+    command = " ".join(line.split()[5:]).replace("\\%", "%")  # cron's escaped % as the shell gets it
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    command = command.replace("/srv/ppo/backups", str(backups))
+    command = command.replace("/opt/ppo/.venv/bin/ppo", str(Path(sys.executable).parent / "ppo"))
+    old, recent = backups / "ppo-2026-11-01.sqlite3", backups / "ppo-2026-11-23.sqlite3"
+    for path, days in ((old, 8), (recent, 3)):
+        path.write_bytes(b"")
+        os.utime(path, (time.time() - days * 86400,) * 2)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PPO_DB": str(ppo.db), "LANG": "C.UTF-8"}
+    subprocess.run(["/bin/sh", "-c", command], env=env, check=True, capture_output=True)
+    names = sorted(p.name for p in backups.iterdir())
+    assert recent.name in names and old.name not in names and len(names) == 2
