@@ -18,7 +18,7 @@ from ppo_runner import Ppo
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "sqlite_only: the test reads or damages the SQLite file itself")
+    config.addinivalue_line("markers", "sqlite_only: on SQLite only (it reads the SQLite file, or is not about the store)")
 
 
 def pytest_generate_tests(metafunc):

@@ -67,6 +67,7 @@ def _many_trips(ppo, db: Path, folder: Path, n: int) -> None:
     ppo("--db", str(db), "import", str(csv))
 
 
+@pytest.mark.sqlite_only  # about files, mail or a gateway, not the store: one backend is enough
 def test_the_leftovers_of_a_killed_export_are_removed_by_the_next(ppo, tmp_path):
     db = tmp_path / "many.sqlite3"
     _many_trips(ppo, db, tmp_path, 4000)

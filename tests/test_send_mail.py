@@ -163,6 +163,7 @@ def test_smtp_url_refuses_a_server_without_starttls(ppo, tmp_path, mailbox):
     assert mailbox.envelopes == [] and outbox(ppo, trip) == [("spasibo", "email", "pending")]
 
 
+@pytest.mark.sqlite_only  # about files, mail or a gateway, not the store: one backend is enough
 def test_starttls_with_a_throwaway_certificate_and_a_password_never_shown(ppo, tmp_path):
     cert, key = throwaway_certificate(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

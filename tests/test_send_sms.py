@@ -29,6 +29,7 @@ def sms_states(ppo) -> dict[str, str]:
     return states
 
 
+@pytest.mark.sqlite_only  # about files, mail or a gateway, not the store: one backend is enough
 @pytest.mark.parametrize("provider", ["smsru", "smsc"])
 def test_each_answer_of_the_gateway_decides_the_message_s_fate(ppo, tmp_path, provider):
     gateway = Gateway(provider, delay=4)
