@@ -39,6 +39,9 @@ _OFFSET = re.compile(r"^([+-]?)((?:\d+[dwmy])+)$")
 _OFFSET_TERM = re.compile(r"(\d+)([dwmy])")
 MAX_OFFSET_DAYS = 10 * 366  # a follow-up ten years away is a typo
 _STEP_FIELDS = ("no", "id", "title", "channel", "anchor", "offset", "text")
+# Optional: the text for the day the step is pulled onto the start date because its own day
+# comes before it (a reminder "your flight is tomorrow" for a tour bought on the day it leaves).
+_OPTIONAL_STEP_FIELDS = ("pulled_text",)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class Step:
     anchor: str
     offset: Offset
     text: str
+    pulled_text: str = ""  # empty: the step says its usual text even when pulled
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,15 @@ class Playbook:
     signer: str
     steps: tuple[Step, ...]
     source: str = ""
+
+    def pulled(self, step: Step, dates: dict[str, dt.date]) -> bool:
+        """The step falls on the start date only because its own day comes before it."""
+        anchor, start = dates.get(step.anchor), dates.get(self.start)
+        return anchor is not None and start is not None and step.offset.apply(anchor) < start
+
+    def step_text(self, step: Step, dates: dict[str, dt.date]) -> str:
+        """What the step says on its day: its `pulled_text` when pulled and it has one."""
+        return step.pulled_text if step.pulled_text and self.pulled(step, dates) else step.text
 
     def step(self, key: str | int) -> Step:
         """A step by its number or id."""
@@ -173,7 +186,7 @@ def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
     for field in _STEP_FIELDS:
         if field not in raw:
             raise fail(_("missing field '{f}'").format(f=field), where)
-    unknown = set(raw) - set(_STEP_FIELDS)
+    unknown = set(raw) - set(_STEP_FIELDS) - set(_OPTIONAL_STEP_FIELDS)
     if unknown:
         raise fail(_("unknown field '{f}'").format(f=sorted(unknown)[0]), where)
     if not isinstance(raw["no"], int) or raw["no"] < 0:
@@ -191,7 +204,9 @@ def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
         raise fail(message.format(o=raw["offset"]), where) from None
     text = _text(raw["text"])
     _check_placeholders(text, lambda reason: fail(reason, where))
-    return Step(raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text)
+    pulled_text = _text(raw.get("pulled_text", ""))
+    _check_placeholders(pulled_text, lambda reason: fail(reason, where))
+    return Step(raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text, pulled_text)
 
 
 def _check_placeholders(text: str, fail) -> None:
