@@ -181,3 +181,226 @@ def test_an_argument_that_is_not_utf8_through_the_installed_ppo(ppo_proc):
 
     proc = subprocess.run([PPO, "add", b"\xc0\xe0\xea", "-p", "1.1.2026"], capture_output=True, env=ppo_proc.env)
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and b"UTF-8" in proc.stderr
+
+
+# --- ppo init --------------------------------------------------------------------------------
+
+
+def test_init_takes_every_answer_as_an_option_and_writes_a_private_config(ppo, tmp_path):
+    config = tmp_path / "settings" / "config.toml"
+    env = {"PPO_CONFIG": str(config)}
+    ppo(
+        "init",
+        "--agency",
+        'Тур "Мечта" \\ юг',
+        "--director",
+        "Иван Петров",
+        "--service-director",
+        "",
+        "-m",
+        " Ольга ",
+        env=env,
+    )
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    assert oct(config.parent.stat().st_mode & 0o777) == "0o700"
+    ppo("add", "Анна", "-p", "01.12.2026", "-d", "01.12.2026", "-r", "10.12.2026", env=env)
+    result = ppo("today", "--date", "01.12.2026", "--text", "--format", "json", env=env)
+    reminder = next(a for a in result.json() if a["step_id"] == "reminder")
+    assert reminder["manager"] == "Ольга"
+    assert 'Это Ольга, Тур "Мечта" \\ юг.' in reminder["text"] and "⟨" not in reminder["text"]
+    assert without_created(result.err) == ""
+
+
+def test_init_asks_and_keeps_what_it_does_not_know_in_an_existing_config(ppo, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '# our agency\nagency = "Старое"\nlanguage = "ru"\n\n[email]\nserver = "smtp://mail:587"\n', encoding="utf-8"
+    )
+    env = {"PPO_CONFIG": str(config)}
+    result = ppo("init", env=env, stdin="\nДиректор\n\nМария\n")
+    assert "Старое" in result.out
+    text = config.read_text(encoding="utf-8")
+    assert text.startswith('# our agency\nagency = "Старое"\nlanguage = "ru"\n')
+    assert 'director = "Директор"' in text and 'default_manager = "Мария"' in text
+    assert text.index("default_manager") < text.index("[email]") and 'server = "smtp://mail:587"' in text
+
+
+def test_init_refuses_control_characters(ppo, tmp_path):
+    env = {"PPO_CONFIG": str(tmp_path / "c.toml")}
+    result = ppo(
+        "init", "--agency", "A\x1b[31m", "--director", "", "--service-director", "", "-m", "", env=env, check=False
+    )
+    assert one_line(result) and not (tmp_path / "c.toml").exists()
+
+
+# --- --text at 80 columns, and a colour terminal ------------------------------------------------
+
+
+def test_texts_go_below_their_row_wrapped_and_no_cell_is_cut_at_80_columns(ppo):
+    ppo.add("Анна Иванова-Петрова", *TRIP, "--phone", "+7 912 345-67-89", "-m", "Ольга")
+    ppo.add("Борис", *TRIP, "--email", "very.long.address@example-agency.ru", "-m", "Ольга")
+    out = ppo("today", "--date", "30.11.2026", "--text", env={"COLUMNS": "80"}).out
+    lines = out.splitlines()
+    assert "…" not in out and all(len(line) <= 80 for line in lines)
+    flat = " ".join(" ".join(line.strip("│┃ ").split()) for line in lines)
+    words = "Напоминаем: ваш вылет завтра, 01.12.2026. Проверьте паспорта, билеты и ваучер."
+    assert words in flat
+    text_lines = [line for line in lines if line.startswith("│ Анна Иванова-Петрова, здравствуйте!")]
+    assert text_lines and len(text_lines[0]) == 80  # across the whole table, not in a column
+    assert "Иванова-Петрова" in out  # the name kept whole where it fits
+
+
+def test_today_in_a_colour_terminal_has_colours_and_the_same_rows(ppo_proc, ppo):
+    import os
+    import pty
+    import subprocess
+
+    from ppo_runner import PPO
+
+    ppo.add("Анна", *TRIP, "--phone", "+7 912 345-67-89", "-m", "Ольга")
+    master, slave = pty.openpty()
+    env = {**ppo_proc.env, "TERM": "xterm-256color", "COLUMNS": "120", "PPO_TODAY": "2026-11-30"}
+    proc = subprocess.Popen([PPO, "today"], env=env, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait() == 0
+    os.close(master)
+    out = b"".join(chunks).decode("utf-8")
+    assert "\x1b[31m" in out and "\x1b[33m" in out  # overdue red, due today yellow
+    assert "Анна" in out and "+7 912 345-67-89" in out and "…" not in out
+    assert "2 actions: 1 overdue, 1 due today" in out
+
+
+# --- moving in from a spreadsheet ------------------------------------------------------------
+
+HEADER = "name,phone,email,manager,purchase,departure,return"
+
+
+def write(path, *lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_done_before_marks_history_done_on_the_due_day(ppo, tmp_path):
+    sheet = write(
+        tmp_path / "season.csv",
+        HEADER,
+        "Анна,+7 912 345-67-89,,Ольга,01.06.2026,10.06.2026,20.06.2026",
+        "Борис,,,Ольга,20.11.2026,01.12.2026,10.12.2026",
+    )
+    dry = ppo("import", str(sheet), "--done-before", "26.11.2026", "--dry-run", "--format", "json", env=LATE)
+    assert dry.json()["done_marks"] == 8 and ppo.snapshot() == []
+    ppo("import", str(sheet), "--done-before", "26.11.2026", env=LATE)
+    assert ppo("today", "--date", "25.11.2026", "--format", "json").json() == []
+    anna, boris = (ppo.show(t["trip_id"]) for t in ppo.json("list", "--all"))
+    assert anna["status"] == "finished" and all(s["done_on"] == s["due"] for s in anna["steps"])
+    assert {s["note"] for s in anna["steps"]} == {"imported"}
+    assert [s["id"] for s in boris["steps"] if s["done_on"]] == ["ppo-do"]
+
+
+def test_import_step_columns_take_a_date_or_a_tick_by_id_number_or_title(ppo, tmp_path):
+    sheet = write(
+        tmp_path / "marks.csv",
+        HEADER + ",ppo-do,1,SMS «Счастливого пути»",
+        "Анна,,,Ольга,20.11.2026,01.12.2026,10.12.2026,21.11.2026,✓,",
+        "Борис,,,Ольга,20.11.2026,01.12.2026,10.12.2026,,,да",
+    )
+    ppo("import", str(sheet), env=LATE)
+    anna, boris = (ppo.show(t["trip_id"]) for t in ppo.json("list", "--all"))
+    assert [(s["id"], s["done_on"]) for s in anna["steps"] if s["done_on"]] == [
+        ("ppo-do", "2026-11-21"),
+        ("reminder", "2026-11-30"),
+    ]
+    assert [(s["id"], s["done_on"]) for s in boris["steps"] if s["done_on"]] == [("sms-departure", "2026-12-01")]
+
+
+def test_import_step_columns_refuse_a_future_or_early_date_and_a_non_tick(ppo, tmp_path):
+    sheet = write(
+        tmp_path / "marks.csv",
+        HEADER + ",ppo-do",
+        "Анна,,,,20.11.2026,01.12.2026,10.12.2026,01.01.2030",
+        "Борис,,,,20.11.2026,01.12.2026,10.12.2026,19.11.2026",
+        "Вера,,,,20.11.2026,01.12.2026,10.12.2026,может быть",
+    )
+    result = ppo("import", str(sheet), check=False, env=LATE)
+    err = without_created(result.err).splitlines()
+    assert result.code == 2 and len(err) == 4
+    assert "line 2" in err[0] and "future" in err[0]
+    assert "line 3" in err[1] and "before the trip began" in err[1]
+    assert "line 4" in err[2] and "not a date or a tick" in err[2]
+
+
+def test_a_quote_that_never_closes_is_an_error_naming_its_line(ppo, tmp_path):
+    lines = [f"Клиент {n},,,,20.11.2026,01.12.2026,10.12.2026" for n in range(1, 8)]
+    lines[2] = '"Клиент 3,,,,20.11.2026,01.12.2026,10.12.2026'
+    sheet = write(tmp_path / "broken.csv", HEADER, *lines)
+    for extra in ((), ("--dry-run", "--format", "json")):
+        result = ppo("import", str(sheet), *extra, check=False)
+        assert "line 4" in one_line(result) and "quote" in result.err
+    assert ppo.snapshot() == []
+
+
+def test_the_row_count_equals_the_data_lines_and_a_note_may_span_lines(ppo, tmp_path):
+    sheet = write(
+        tmp_path / "ok.csv",
+        HEADER + ",note",
+        'Анна,,,,20.11.2026,01.12.2026,10.12.2026,"две\nстроки"',
+        *[f"Клиент {n},,,,20.11.2026,01.12.2026,10.12.2026," for n in range(6)],
+    )
+    assert ppo("import", str(sheet), "--dry-run", "--format", "json").json()["rows"] == 7
+
+
+def test_dry_run_and_the_real_import_give_the_same_verdict_and_exit_code(ppo, tmp_path):
+    sheet = write(tmp_path / "bad.csv", HEADER, "Анна,,,,20.11.2026,01.12.2026,10.12.2026", "Борис,12345,,,1.1.2026,,")
+    dry = ppo("import", str(sheet), "--dry-run", check=False)
+    real = ppo("import", str(sheet), check=False)
+    assert dry.code == real.code == 2
+    assert without_created(dry.err).splitlines()[:-1] == without_created(real.err).splitlines()[:-1]
+    dry = ppo("import", str(sheet), "--dry-run", "--skip-bad", check=False)
+    real = ppo("import", str(sheet), "--skip-bad", check=False)
+    assert dry.code == real.code == 0
+
+
+def test_import_checks_contacts_and_stores_phones_in_one_format(ppo, tmp_path):
+    sheet = write(
+        tmp_path / "c.csv",
+        HEADER,
+        "Анна,8 (912) 345 67 89,Anna@Example.RU,,20.11.2026,01.12.2026,10.12.2026",
+        "Борис,12345,,,20.11.2026,01.12.2026,10.12.2026",
+        "Вера,,vera@,,20.11.2026,01.12.2026,10.12.2026",
+        "\u202eГлеб,,,,20.11.2026,01.12.2026,10.12.2026",
+        f"{'Д' * 201},,,,20.11.2026,01.12.2026,10.12.2026",
+    )
+    result = ppo("import", str(sheet), "--skip-bad")
+    bad = without_created(result.err).splitlines()
+    assert [line.split(":")[0] for line in bad] == ["line 3", "line 4", "line 5", "line 6"]
+    anna = ppo.show(ppo.json("list")[0]["trip_id"])["client"]
+    assert anna["phone"] == "+7 912 345-67-89" and anna["email"] == "Anna@example.ru"
+    again = ppo.add("Анна", "01.02.2027", "10.02.2027", "20.02.2027", "--phone", "+79123456789")
+    assert ppo.show(again)["client"]["id"] == anna["id"]
+
+
+# --- files that are not there, a folder that holds a foreign file --------------------------------
+
+
+@pytest.mark.parametrize("command", [["import"], ["sync"], ["--config"]])
+def test_a_missing_input_file_is_exit_2(ppo, tmp_path, command):
+    missing = str(tmp_path / "nowhere.csv")
+    args = [*command, missing, "today"] if command == ["--config"] else [*command, missing]
+    assert "nowhere.csv" in one_line(ppo(*args, check=False))
+
+
+def test_report_explains_a_foreign_file_without_pointing_at_a_force_it_has_not(ppo, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "ppo-2026-11-30.xlsx").write_text("not a workbook")
+    result = ppo("report", "--out", str(tmp_path / "out"), "--date", "30.11.2026", check=False)
+    err = without_created(result.err).splitlines()
+    assert result.code == 2 and len(err) == 1 and "--force" not in err[0] and "move" in err[0]

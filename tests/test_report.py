@@ -145,7 +145,8 @@ def test_report_keeps_a_days_workbook_holding_entries_it_could_not_take(agency, 
     again = agency.cron("report", "--out", str(tmp_path), "--date", "30.11.2026")
     assert again.code == 1
     err = again.err.strip().splitlines()
-    assert err[-1].startswith("ppo: ") and "'сделано' is not a tick" in err[-1] and "--force" in err[-1]
+    assert err[-1].startswith("ppo: ") and "'сделано' is not a tick" in err[-1] and "--force" not in err[-1]
+    assert "move it away" in err[-1]
     assert book.read_bytes() == before
     assert again.out.startswith("# ppo: actions for 30.11.2026")  # cron's mail
 

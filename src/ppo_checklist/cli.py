@@ -455,6 +455,48 @@ def playbooks_(
         render.playbooks_table(session.playbooks)
 
 
+# --- setting up ----------------------------------------------------------------------------
+
+INIT_PROMPTS = {
+    "agency": _("The agency's name"),
+    "director": _("The director (signs the «Спасибо» letter)"),
+    "service_director": _("The service director (signs the declined chain; empty: the director)"),
+    "default_manager": _("Your name (the manager of the trips you add)"),
+}
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    agency: Optional[str] = typer.Option(None, "--agency", help=_("The agency's name.")),
+    director: Optional[str] = typer.Option(None, "--director", help=_("The director's name.")),
+    service_director: Optional[str] = typer.Option(
+        None, "--service-director", help=_("The service (quality) director's name.")
+    ),
+    manager: Optional[str] = typer.Option(None, "--manager", "-m", help=_("Your name: the default manager.")),
+) -> None:
+    """Asks the agency's settings (or takes them as options) and writes the config file."""
+    from ppo_checklist import config as settings
+    from ppo_checklist.model import check_texts
+
+    session = _session(ctx)
+    path, _named = config_path(str(session._config_option) if session._config_option else None)
+    current = settings.current_settings(path)
+    given = {"agency": agency, "director": director, "service_director": service_director, "default_manager": manager}
+    values: dict[str, str] = {}
+    for key, _option in settings.INIT_SETTINGS:
+        value = given[key]
+        if value is None:
+            old = current.get(key, "")
+            value = typer.prompt(INIT_PROMPTS[key], default=old if isinstance(old, str) else "", show_default=bool(old))
+        values[key] = value.strip()
+    check_texts(**values)
+    settings.write_settings(path, values)
+    typer.echo(
+        _("Wrote {path}: {settings}").format(path=path, settings=", ".join(f"{k} = {v!r}" for k, v in values.items()))
+    )
+
+
 # --- the director's figures (ppo stats) ------------------------------------------------------
 
 FROM_HELP = _("First day of the period (default: the 1st of the month).")
@@ -538,6 +580,10 @@ def import_(
     file: Path = typer.Argument(..., help=_("A .csv (comma or semicolon) or .xlsx file.")),
     skip_bad: bool = typer.Option(False, "--skip-bad", help=_("Import the good rows anyway.")),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help=_("Check and report only.")),
+    done_before: Optional[str] = typer.Option(
+        None, "--done-before", metavar="DATE", help=_("Steps due before DATE count as done on their due day.")
+    ),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=_("table or json.")),
 ) -> None:
     """Adds trips in bulk from a spreadsheet: all rows or, if any is bad, none."""
@@ -558,6 +604,8 @@ def import_(
             skip_bad=skip_bad,
             dry_run=dry_run,
             progress=progress,
+            today=session.today(date),
+            done_before=session.date(done_before, "--done-before"),
         )
     finally:
         progress.close()
@@ -567,9 +615,13 @@ def import_(
         render.emit_json(result.record())
     elif not result.rejected:
         typer.echo(_import_summary(result))
-    if result.rejected:
+    if result.rejected:  # a dry run gives the verdict the import would: the same exit code
         bad = _count(len(result.bad), _("bad row"), _("bad rows"))
-        message = _("{file}: {bad}; nothing imported (fix them, or --skip-bad to take the good rows)")
+        message = (
+            _("{file}: {bad}; a real import would take nothing (fix them, or --skip-bad to take the good rows)")
+            if dry_run
+            else _("{file}: {bad}; nothing imported (fix them, or --skip-bad to take the good rows)")
+        )
         raise BadInput(message.format(file=file, bad=bad))
 
 
@@ -583,6 +635,8 @@ def _import_summary(result) -> str:
     parts.append(_("{n} already there").format(n=result.already))
     if result.repeated:
         parts.append(_("{n} repeated in the file").format(n=result.repeated))
+    if result.marked:
+        parts.append(_("{n} steps done from history").format(n=result.marked))
     if result.bad:
         bad = _count(len(result.bad), _("bad row"), _("bad rows"))
         parts.append(_("{n} skipped").format(n=bad))

@@ -97,10 +97,10 @@ def _openpyxl():
 @contextmanager
 def opened(path: Path):
     """The workbook, read-only and streaming, or a clear error (exit 2 content, 1 I/O)."""
-    if not path.exists():
-        raise WorkbookError(_("no such file: {path}").format(path=path))
+    if not path.exists():  # a file to read that is not there: bad input (exit 2), as for import
+        raise BadWorkbook(_("no such file: {path}").format(path=path))
     if not path.is_file():
-        raise WorkbookError(_("{path} is not a file").format(path=path))
+        raise BadWorkbook(_("{path} is not a file").format(path=path))
     if not os.access(path, os.R_OK):
         raise WorkbookError(_("cannot read {path}: permission denied").format(path=path))
     check_zip(path)
