@@ -172,7 +172,7 @@ class SqlStore:
 
     def managers(self) -> list[str]:
         """Every manager named on a trip (the empty name aside), sorted."""
-        sql = f"SELECT DISTINCT manager FROM trips WHERE manager <> '' ORDER BY manager{self.ORDER}"
+        sql = f"SELECT manager FROM trips WHERE manager <> '' GROUP BY manager ORDER BY manager{self.ORDER}"
         return [row[0] for row in self._rows(sql)]
 
     # --- clients -------------------------------------------------------------------------
