@@ -404,3 +404,17 @@ def test_report_explains_a_foreign_file_without_pointing_at_a_force_it_has_not(p
     result = ppo("report", "--out", str(tmp_path / "out"), "--date", "30.11.2026", check=False)
     err = without_created(result.err).splitlines()
     assert result.code == 2 and len(err) == 1 and "--force" not in err[0] and "move" in err[0]
+
+
+def test_list_and_show_at_80_columns_cut_no_cell(ppo):
+    trip = ppo.add("Анна Иванова-Петрова", *TRIP, "--email", "very.long.address@example-agency.ru", "-m", "Ольга")
+    for args in (("list",), ("show", str(trip)), ("upcoming", "--date", "19.11.2026", "--days", "30")):
+        out = ppo(*args, env={"COLUMNS": "80"}).out
+        assert "…" not in out and all(len(line) <= 80 for line in out.splitlines()), args
+
+
+def test_a_decline_typed_twice_is_refused_unless_again(ppo):
+    first = ppo.json("decline", "Пётр", "--date", "25.11.2026")["trip_id"]
+    again = ppo("decline", "Пётр", "--date", "25.11.2026", check=False)
+    assert f"trip {first}" in one_line(again)
+    assert ppo.json("decline", "Пётр", "--date", "25.11.2026", "--again")["trip_id"] != first

@@ -245,6 +245,7 @@ def decline(
     manager: Optional[str] = typer.Option(None, "--manager", "-m"),
     playbook: str = typer.Option("declined", "--playbook", help=_("Playbook id.")),
     note: Optional[str] = typer.Option(None, "--note"),
+    again: bool = typer.Option(False, "--again", help=_("The same decline a second time, on purpose.")),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """A client who bought elsewhere: starts the declined chain."""
@@ -254,7 +255,7 @@ def decline(
     dates = {"declined": declined, "departure": session.date(departure, "--departure")}
     contact = {"phone": phone, "email": email, "manager": session.manager(manager), "note": note}
     message = _("Trip {id}: declined chain started for {name}.")
-    _start_trip(session, playbook, name, dates, contact, today, fmt, message)
+    _start_trip(session, playbook, name, dates, {**contact, "again": again}, today, fmt, message)
 
 
 def _print_actions(session: Session, actions, fmt: Format, text: bool, heading: str) -> None:

@@ -471,7 +471,7 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
 
     table = Table()
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
     for cells, style in zip(rows, styles):
         table.add_row(*cells, style=style)
     out.print(table)
@@ -487,7 +487,7 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
     table = Table()
     columns = (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"), _("Status"), _("Done"), _("Overdue"))
     for column in (*columns, _("Next step")):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
     for s in summaries:
         nxt = f"{s['next_step']} {dt.date.fromisoformat(s['next_due']).strftime(date_format)}" if s["next_due"] else ""
         style = "red" if s["overdue"] else ("yellow" if s["due"] else "")
@@ -520,7 +520,7 @@ def playbooks_table(playbooks: dict[str, Playbook]) -> None:
             caption_justify="left",
         )
         for column in ("No", "Id", _("Step"), _("Channel"), _("When")):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
         for step in playbook.steps:
             table.add_row(
                 str(step.no),
