@@ -334,12 +334,16 @@ def grid(
     widths = _fit(natural, cells, max(width - (3 * count + 1), count))
     inner = sum(widths) + 3 * (count - 1)
 
+    wrapped_before: dict[tuple[str, int], list[str]] = {}  # step titles, dates, statuses repeat
+
     def wrap(text: str, size: int) -> list[str]:
         if len(text) <= size and "\n" not in text:
             return [text]
-        lines = []
-        for paragraph in text.split("\n"):
-            lines += textwrap.wrap(paragraph, size, break_long_words=True, break_on_hyphens=False) or [""]
+        lines = wrapped_before.get((text, size))
+        if lines is None:
+            lines = wrapped_before[(text, size)] = []
+            for paragraph in text.split("\n"):
+                lines += textwrap.wrap(paragraph, size, break_long_words=True, break_on_hyphens=False) or [""]
         return lines
 
     def paint(text: str, style: str) -> str:
