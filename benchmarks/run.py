@@ -15,7 +15,8 @@ What it does:
    the bulk path; then adds the history (done marks, cancellations) through `Store`.
 2. Times each operation as a whole process, `--repeat` times (median), interleaved with
    its floor so that both see the same load on a shared machine:
-   - terminal commands (`--help`, `today`, `today --format json`, `add`, `done`, `show`)
+   - terminal commands (`--help`, `today`, `today --format json`, `today` on a pseudo-terminal
+     with TERM=xterm-256color and COLUMNS=120 (a colour terminal), `add`, `done`, `show`)
      against `python -c "import typer, rich.console, rich.table"`;
    - `ppo import` of the CSV into a fresh store against `floor_import.py` (csv module +
      one `executemany`);
@@ -84,6 +85,7 @@ TARGETS = {
     "ppo --help": 1.15,
     "ppo today": 1.25,
     "ppo today --format json": 1.15,
+    "ppo today (terminal)": 1.25,
     "ppo add": 1.5,
     "ppo done": 1.5,
     "ppo show": 1.3,
@@ -131,6 +133,42 @@ def run_once(cmd: list[str], env: dict[str, str], figure: Figure | None = None, 
     if figure is not None:
         figure.seconds.append(elapsed)
         figure.rss_mb.append(usage.ru_maxrss / 1024)  # KiB on Linux
+    return elapsed
+
+
+# A colour terminal as a manager's: what `ppo today (terminal)` runs under.
+TERMINAL_ENV = {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "50"}
+
+
+def run_in_pty(cmd: list[str], env: dict[str, str], figure: Figure | None = None, stdout: Path | None = None) -> float:
+    """Run one process on a pseudo-terminal (stdin, stdout and stderr), as in a manager's colour
+    terminal, reading all it writes; its wall time and max RSS go to `figure`."""
+    import pty  # noqa: F401 (the module that documents openpty; os.openpty is its primitive)
+
+    master, slave = os.openpty()
+    chunks = []
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**env, **TERMINAL_ENV}, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    while True:
+        try:
+            data = os.read(master, 1 << 16)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    os.close(master)
+    output = b"".join(chunks)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise Failed(f"{' '.join(map(str, cmd))} on a terminal failed: {output[-500:].decode(errors='replace')}")
+    if stdout is not None:
+        stdout.write_bytes(output)
+    if figure is not None:
+        figure.seconds.append(elapsed)
+        figure.rss_mb.append(usage.ru_maxrss / 1024)
     return elapsed
 
 
@@ -391,7 +429,7 @@ def terminal_figures(
     for i in range(repeat):
         for name, make in ops.items():
             out = work / f"out-{name.replace(' ', '_')}.txt" if i == 0 else None
-            run_once(make(i), env, figures[name], out)
+            (run_in_pty if name.endswith("(terminal)") else run_once)(make(i), env, figures[name], out)
             if pg and name in PG_OPS:
                 out = work / f"out-pg-{name.replace(' ', '_')}.txt" if i == 0 else None
                 run_once(pg_ops[name](i), env, pg[2][name], out)
@@ -399,6 +437,7 @@ def terminal_figures(
     overdue = sum(1 for r in rows if r["status"] == "overdue")
     figures["ppo today"].note = f"{len(rows)} rows ({overdue} overdue)"
     figures["ppo today --format json"].note = f"{len(rows)} rows"
+    figures["ppo today (terminal)"].note = "a pty, TERM=xterm-256color, COLUMNS=120"
     if pg:
         pg_rows = json.loads((work / "out-pg-ppo_today_--format_json.txt").read_text(encoding="utf-8"))
         same = "the same rows as SQLite" if pg_rows == rows else "NOT the rows SQLite lists"
@@ -420,6 +459,7 @@ def terminal_ops(db: str, targets: list[tuple[int, int]], today: dt.date) -> dic
         "ppo --help": lambda i: [str(PPO), "--help"],
         "ppo today": lambda i: [*ppo, "today"],
         "ppo today --format json": lambda i: [*ppo, "today", "--format", "json"],
+        "ppo today (terminal)": lambda i: [*ppo, "today"],
         "ppo add": lambda i: [
             *ppo,
             "add",

@@ -18,7 +18,9 @@ from ppo_runner import Ppo
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "sqlite_only: on SQLite only (it reads the SQLite file, or is not about the store)")
+    config.addinivalue_line(
+        "markers", "sqlite_only: on SQLite only (it reads the SQLite file, or is not about the store)"
+    )
 
 
 def pytest_generate_tests(metafunc):

@@ -158,3 +158,8 @@ def _in_this_process(argv: list, env: dict, stdin: Optional[str]) -> Result:
         os.environ.clear()
         os.environ.update(saved_env)
     return Result(code, out.text(), err.text())
+
+
+def without_created(err: str) -> str:
+    """stderr without the one line the first command of a new store says (where it is)."""
+    return "".join(line for line in err.splitlines(keepends=True) if not line.startswith("ppo: created the store "))

@@ -84,7 +84,7 @@ def test_commands_leave_no_file_open(ppo, trip, tmp_path):
     before = open_files()
     for _ in range(5):
         ppo("today", "--date", "30.11.2026")
-        ppo("done", str(trip), "0", "--date", "30.11.2026")
+        ppo("done", str(trip), "0", "--date", "30.11.2026", env={"PPO_TODAY": "2026-11-30"})
         ppo("undo", str(trip), "0")
         ppo("sync", str(tmp_path / "book.xlsx"), "--date", "30.11.2026")
         ppo("export", str(tmp_path / "book.xlsx"), "--date", "30.11.2026")

@@ -45,7 +45,7 @@ def test_thank_you_letter_arrives_once_as_proper_utf8_mime(ppo, tmp_path, mailbo
     assert letter["From"].addresses[0].addr_spec == "info@solnce.example"
     assert letter["From"].addresses[0].display_name == "Турагентство «Солнце»"
     assert letter["To"].addresses[0].display_name == "Анна Петрова"
-    assert letter["To"].addresses[0].addr_spec == "Anna@Example.ru"
+    assert letter["To"].addresses[0].addr_spec == "Anna@example.ru"  # the domain as e-mail-validator normalises it
     assert letter["Reply-To"].addresses[0].addr_spec == "olga@solnce.example"
     assert letter["List-Unsubscribe"] == "<mailto:info@solnce.example?subject=unsubscribe>"
     assert letter["Date"].datetime is not None and letter["Message-ID"].endswith("@solnce.example>")
@@ -57,7 +57,7 @@ def test_thank_you_letter_arrives_once_as_proper_utf8_mime(ppo, tmp_path, mailbo
     assert outbox(ppo, trip) == [("spasibo", "email", "sent")]
     step = ppo("show", str(trip), "--format", "json").json()["steps"][0]
     assert step["status"] == "done" and step["done_on"] == "2026-12-01"
-    assert step["note"].startswith("sent by ppo: e-mail «Спасибо") and "Anna@Example.ru" in step["note"]
+    assert step["note"].startswith("sent by ppo: e-mail «Спасибо") and "Anna@example.ru" in step["note"]
     shown = ppo("show", str(trip), "--format", "json").json()["messages"][0]
     assert shown["gateway_id"] == letter["Message-ID"] and shown["sent_at"]
 
@@ -78,7 +78,7 @@ def test_the_series_follows_the_first_letter_on_its_own_days(ppo, tmp_path, mail
 def test_a_step_done_by_hand_gets_no_letters(ppo, tmp_path, mailbox):
     configured(ppo, tmp_path, email_config(mailbox.controller))
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
-    ppo("done", str(trip), "ppo-do", "--date", "01.12.2026")
+    ppo("done", str(trip), "ppo-do", "--date", "01.12.2026", env={"PPO_TODAY": "01.12.2026"})
     for day in ("01", "03"):
         ppo("send", "--date", f"{day}.12.2026")
     assert mailbox.letters() == []
@@ -220,3 +220,19 @@ def test_config_email_table_is_checked(ppo, tmp_path):
     path.write_text('agency = "A"\n', encoding="utf-8")
     nothing = ppo("--config", str(path), "send", check=False)
     assert nothing.code == 2 and "neither [email] nor [sms]" in nothing.err
+
+
+def test_a_letter_whose_signature_is_not_set_up_is_held_for_ppo_init(ppo, tmp_path, mailbox):
+    """«Спасибо» from the director needs the director's name: without `ppo init` nothing
+    signed ⟨директор⟩ goes out; the step stays with the manager, and the run says why."""
+    folder = tmp_path / "config" / "ppo"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_config(folder / "config.toml", email_table=email_config(mailbox.controller))
+    config = folder / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('director = "Елена Смирнова"\n', ""), "utf-8")
+    trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
+    result = ppo("send", "--date", "01.12.2026", check=False)
+    assert mailbox.envelopes == [] and "run ppo init" in result.out and "director" in result.out
+    assert outbox(ppo, trip) == []
+    today = ppo("today", "--date", "01.12.2026", "--format", "json").json()
+    assert "ppo-do" in [a["step_id"] for a in today]

@@ -86,7 +86,7 @@ def test_a_number_that_is_no_mobile_is_not_sent_to_and_is_reported(ppo, tmp_path
         configure(tmp_path, {"provider": "smsru", "api_id": "K", "url": gateway.url})
         ppo.add("Офис", "01.11.2026", "05.12.2026", "15.12.2026", "--phone", "8 495 123-45-67")  # Moscow landline
         result = ppo("send", "--date", "05.12.2026", check=False)
-        assert result.code == 1 and "not a valid mobile number: 8 495 123-45-67" in result.out
+        assert result.code == 1 and "not a valid mobile number: +7 495 123-45-67" in result.out
         assert gateway.requests == [] and sms_states(ppo) == {"Офис:2": "failed"}
     finally:
         gateway.stop()

@@ -8,11 +8,16 @@ AS_OF = "20.11.2026"
 
 
 def add(ppo, name: str, purchase: str, departure: str, return_: str, manager: str, phone: str) -> int:
-    return ppo.add(name, purchase, departure, return_, "-m", manager, "--phone", phone)
+    return ppo.add(name, purchase, departure, return_, "-m", manager, "--phone", _phone(phone))
 
 
 def decline(ppo, name: str, day: str, manager: str, phone: str) -> int:
-    return ppo.json("decline", name, "--date", day, "-m", manager, "--phone", phone)["trip_id"]
+    return ppo.json("decline", name, "--date", day, "-m", manager, "--phone", _phone(phone))["trip_id"]
+
+
+def _phone(short: str) -> str:
+    """A real phone number for a short client number ("100": +7 900 000-01-00)."""
+    return f"+7900000{int(short):04d}" if short.isdigit() and len(short) <= 4 else short
 
 
 def done(ppo, trip: int, step: str, day: str) -> None:
@@ -35,6 +40,8 @@ def store(tmp_path_factory, make_ppo, backend):
     decline(ppo, "Gleb", "20.10.2026", "Olga", "500")  # declined in October: outside the period
     # Hanna's first tour, in June.
     add(ppo, "Hanna", "01.06.2026", "10.06.2026", "20.06.2026", "Olga", "600")
+    # Zoya: a manager with a trip in June only, nothing in the period.
+    add(ppo, "Yana", "01.06.2026", "10.06.2026", "20.06.2026", "Zoya", "800")
     # Ivan. Boris bought in October: step 0 (25 Oct) is outside; due 04, 05, 12, 13, 14, 19 Nov.
     boris = add(ppo, "Boris", "25.10.2026", "05.11.2026", "12.11.2026", "Ivan", "200")
     done(ppo, boris, "0", "25.10.2026")

@@ -284,7 +284,13 @@ def test_postgresql_s_own_read_of_today_answers_what_the_shared_query_answers(tm
                 " 'unknown', '2026-11-30T10:00:00+00:00', 1)"
             )
         seen = []
-        for day, manager in [("2026-11-30", None), ("2026-12-31", None), ("2026-12-31", "Ольга"), ("2026-01-01", None)]:
+        cases = [
+            ("2026-11-30", None),
+            ("2026-12-31", None),
+            ("2026-12-31", "Ольга"),
+            ("2026-12-31", ["Ольга", "Игорь"]),
+        ]
+        for day, manager in [*cases, ("2026-01-01", None)]:
             until = dt.date.fromisoformat(day)
             own = store.agenda(until, manager=manager)
             assert own == SqlStore.agenda(store, until, manager=manager)

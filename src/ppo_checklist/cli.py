@@ -72,6 +72,7 @@ class Session:
         self._config: Optional[Config] = None
         self._store = None
         self._playbooks = None
+        self._warnings: list[str] = []
 
     @property
     def config(self) -> Config:
@@ -123,9 +124,27 @@ class Session:
     def manager(self, given: Optional[str]) -> str:
         return given if given is not None else self.config.default_manager
 
+    def managers(self, given: Optional[str]) -> Optional[list[str]]:
+        """A `--manager` filter: the stored spellings it names; exit 2 for a name nobody has."""
+        return tracker.managers_named(self.store, given, self.config.default_manager)
+
+    def warn(self, message: str) -> None:
+        """Said on stderr once the command has succeeded (so that a failure stays one line)."""
+        self._warnings.append(message)
+
+    def finish(self) -> None:
+        """After a command that succeeded: where a store made now is, then any warnings."""
+        if self._store is not None and getattr(self._store, "created", False):
+            sys.stderr.write(_("ppo: created the store {where}").format(where=self._store.location.shown) + "\n")
+        for message in self._warnings:
+            sys.stderr.write(f"ppo: {message}\n")
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+_current: Optional[Session] = None  # the running command's session, for what it says once it succeeded
 
 
 def _session(ctx: typer.Context) -> Session:
@@ -147,7 +166,8 @@ def root(
     config: Optional[Path] = typer.Option(None, "--config", envvar="PPO_CONFIG", help=_("Configuration file (TOML).")),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help=_("Show the version.")),
 ) -> None:
-    ctx.obj = Session(db, config)
+    global _current
+    ctx.obj = _current = Session(db, config)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -188,6 +208,7 @@ def add(
     no_messages: bool = typer.Option(
         False, "--no-messages", help=_("The client wants no letters or SMS (as ppo optout).")
     ),
+    again: bool = typer.Option(False, "--again", help=_("The same sale a second time, on purpose.")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
@@ -206,14 +227,16 @@ def add(
         "no_messages": no_messages,
     }
     message = _("Trip {id} added for {name} (client {c}).")
-    _start_trip(session, playbook, name, dates, contact, session.today(date), fmt, message)
+    _start_trip(session, playbook, name, dates, {**contact, "again": again}, session.today(date), fmt, message)
 
 
 def _start_trip(session: Session, playbook: str, name: str, dates, contact, today: dt.date, fmt: Format, message: str):
     """Schedule a new trip (a sale or a decline) and print it."""
     from ppo_checklist.playbooks import get
 
-    trip_id = tracker.add_trip(session.store, get(session.playbooks, playbook), name, dates, **contact)
+    trip_id, warnings = tracker.add_trip(session.store, get(session.playbooks, playbook), name, dates, **contact)
+    for warning in warnings:
+        session.warn(warning)
     trip = session.store.trip(trip_id)
     if fmt is Format.table:
         render.console().print(message.format(id=trip_id, name=trip.client.name, c=trip.client.id))
@@ -231,6 +254,7 @@ def decline(
     manager: Optional[str] = typer.Option(None, "--manager", "-m"),
     playbook: str = typer.Option("declined", "--playbook", help=_("Playbook id.")),
     note: Optional[str] = typer.Option(None, "--note"),
+    again: bool = typer.Option(False, "--again", help=_("The same decline a second time, on purpose.")),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """A client who bought elsewhere: starts the declined chain."""
@@ -240,7 +264,7 @@ def decline(
     dates = {"declined": declined, "departure": session.date(departure, "--departure")}
     contact = {"phone": phone, "email": email, "manager": session.manager(manager), "note": note}
     message = _("Trip {id}: declined chain started for {name}.")
-    _start_trip(session, playbook, name, dates, contact, today, fmt, message)
+    _start_trip(session, playbook, name, dates, {**contact, "again": again}, today, fmt, message)
 
 
 def _print_actions(session: Session, actions, fmt: Format, text: bool, heading: str) -> None:
@@ -258,14 +282,23 @@ def _print_actions(session: Session, actions, fmt: Format, text: bool, heading: 
 
 def _texts(session: Session, actions) -> dict[int, str]:
     texts = {}
+    missing: set[str] = set()
     for action in actions:
         row = action.row
         try:
-            step = session.playbooks[row.playbook].step(row.step_id)
-            body = tracker.fill_text(step.text, session.config, row.client, row.manager, row.dates, row.due)
+            playbook = session.playbooks[row.playbook]
+            step = playbook.step(row.step_id)
+            text = playbook.step_text(step, row.dates)
+            filled = tracker.fill_text(text, session.config, row.client, row.manager, row.dates, row.due)
         except (KeyError, PpoError):  # the playbook or its step is gone: the action stays listed
-            body = ""
-        texts[id(action)] = body
+            texts[id(action)] = ""
+            continue
+        texts[id(action)] = filled.text
+        missing |= filled.missing
+    if missing:
+        options = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(missing))
+        message = _("the texts lack settings: {s} (ppo init {o} sets them)")
+        session.warn(message.format(s=", ".join(sorted(missing)), o=options))
     return texts
 
 
@@ -285,7 +318,7 @@ def today(
     config = session.config
     sends = not all_ and (config.email is not None or config.sms is not None)
     playbooks = session.playbooks if sends else None
-    actions = tracker.agenda(session.store, day, manager, playbooks, config if sends else None)
+    actions = tracker.agenda(session.store, day, session.managers(manager), playbooks, config if sends else None)
     heading = render.agenda_heading(day, session.config.date_format)  # the daily report's title too
     _print_actions(session, actions, fmt, text, heading)
 
@@ -302,7 +335,7 @@ def upcoming(
     """Steps due in the next N days (default 7)."""
     session = _session(ctx)
     day = session.today(date)
-    actions = tracker.upcoming(session.store, day, days, manager)
+    actions = tracker.upcoming(session.store, day, days, session.managers(manager))
     heading = _("ppo: the next {n} days after {day}").format(n=days, day=day.strftime(session.config.date_format))
     _print_actions(session, actions, fmt, text, heading)
 
@@ -311,13 +344,29 @@ def upcoming(
 def done(
     ctx: typer.Context,
     trip: int = typer.Argument(..., help=_("Trip id.")),
-    step: str = typer.Argument(..., help=_("Step number or id.")),
+    step: Optional[str] = typer.Argument(None, help=_("Step number or id (or --all).")),
+    all_: bool = typer.Option(False, "--all", "-a", help=_("Every open step of the trip.")),
+    before: Optional[str] = typer.Option(
+        None, "--before", metavar="DATE", help=_("With --all: the steps due before DATE, each on its due day.")
+    ),
     date: Optional[str] = typer.Option(None, "--date", help=_("The day it was done (default: today).")),
     note: Optional[str] = typer.Option(None, "--note", help=_("What happened (e.g. the reason a client declined).")),
 ) -> None:
-    """Marks a step done."""
+    """Marks a step done (or, with --all, every open step of the trip)."""
     session = _session(ctx)
-    outcome = tracker.mark_done(session.store, trip, step, session.today(date), note)
+    today = session.today(None)
+    day = session.today(date)
+    if all_:
+        if step is not None:
+            raise BadInput(_("done: give a STEP or --all, not both"))
+        cutoff = session.date(before, "--before")
+        outcome = tracker.mark_all_done(session.store, trip, day, today, cutoff, note)
+    else:
+        if step is None:
+            raise BadInput(_("done: which step? give its number or id, or --all"))
+        if before is not None:
+            raise BadInput(_("done: --before goes with --all"))
+        outcome = tracker.mark_done(session.store, trip, step, day, note, today)
     typer.echo(outcome.message)
 
 
@@ -366,7 +415,7 @@ def list_(
     """Active trips with a status summary."""
     session = _session(ctx)
     day = session.today(date)
-    summaries = [render.trip_summary(t, day) for t in session.store.trips(all_, manager)]
+    summaries = [render.trip_summary(t, day) for t in session.store.trips(all_, session.managers(manager))]
     if fmt is Format.json:
         render.emit_json(summaries)
     elif fmt in (Format.csv, Format.md):
@@ -518,6 +567,48 @@ def optin(
         typer.echo(_("Client {id} ({name}) gets letters and SMS again.").format(id=client.id, name=client.name))
 
 
+# --- setting up ----------------------------------------------------------------------------
+
+INIT_PROMPTS = {
+    "agency": _("The agency's name"),
+    "director": _("The director (signs the «Спасибо» letter)"),
+    "service_director": _("The service director (signs the declined chain; empty: the director)"),
+    "default_manager": _("Your name (the manager of the trips you add)"),
+}
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    agency: Optional[str] = typer.Option(None, "--agency", help=_("The agency's name.")),
+    director: Optional[str] = typer.Option(None, "--director", help=_("The director's name.")),
+    service_director: Optional[str] = typer.Option(
+        None, "--service-director", help=_("The service (quality) director's name.")
+    ),
+    manager: Optional[str] = typer.Option(None, "--manager", "-m", help=_("Your name: the default manager.")),
+) -> None:
+    """Asks the agency's settings (or takes them as options) and writes the config file."""
+    from ppo_checklist import config as settings
+    from ppo_checklist.model import check_texts
+
+    session = _session(ctx)
+    path, _named = config_path(str(session._config_option) if session._config_option else None)
+    current = settings.current_settings(path)
+    given = {"agency": agency, "director": director, "service_director": service_director, "default_manager": manager}
+    values: dict[str, str] = {}
+    for key, _option in settings.INIT_SETTINGS:
+        value = given[key]
+        if value is None:
+            old = current.get(key, "")
+            value = typer.prompt(INIT_PROMPTS[key], default=old if isinstance(old, str) else "", show_default=bool(old))
+        values[key] = value.strip()
+    check_texts(**values)
+    settings.write_settings(path, values)
+    typer.echo(
+        _("Wrote {path}: {settings}").format(path=path, settings=", ".join(f"{k} = {v!r}" for k, v in values.items()))
+    )
+
+
 # --- the director's figures (ppo stats) ------------------------------------------------------
 
 FROM_HELP = _("First day of the period (default: the 1st of the month).")
@@ -541,7 +632,8 @@ def stats_(
     session = _session(ctx)
     as_of = session.today(date)
     within = _period(session, as_of, from_, to)
-    record = stats.compute(session.store, within, as_of, manager).record()
+    names = [name for given in manager for name in session.managers(given) or ()]
+    record = stats.compute(session.store, within, as_of, names).record()
     if fmt is Format.json:
         render.emit_json(record)
     elif fmt is Format.csv:
@@ -600,6 +692,10 @@ def import_(
     file: Path = typer.Argument(..., help=_("A .csv (comma or semicolon) or .xlsx file.")),
     skip_bad: bool = typer.Option(False, "--skip-bad", help=_("Import the good rows anyway.")),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help=_("Check and report only.")),
+    done_before: Optional[str] = typer.Option(
+        None, "--done-before", metavar="DATE", help=_("Steps due before DATE count as done on their due day.")
+    ),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=_("table or json.")),
 ) -> None:
     """Adds trips in bulk from a spreadsheet: all rows or, if any is bad, none."""
@@ -620,6 +716,8 @@ def import_(
             skip_bad=skip_bad,
             dry_run=dry_run,
             progress=progress,
+            today=session.today(date),
+            done_before=session.date(done_before, "--done-before"),
         )
     finally:
         progress.close()
@@ -629,9 +727,13 @@ def import_(
         render.emit_json(result.record())
     elif not result.rejected:
         typer.echo(_import_summary(result))
-    if result.rejected:
+    if result.rejected:  # a dry run gives the verdict the import would: the same exit code
         bad = _count(len(result.bad), _("bad row"), _("bad rows"))
-        message = _("{file}: {bad}; nothing imported (fix them, or --skip-bad to take the good rows)")
+        message = (
+            _("{file}: {bad}; a real import would take nothing (fix them, or --skip-bad to take the good rows)")
+            if dry_run
+            else _("{file}: {bad}; nothing imported (fix them, or --skip-bad to take the good rows)")
+        )
         raise BadInput(message.format(file=file, bad=bad))
 
 
@@ -645,6 +747,8 @@ def _import_summary(result) -> str:
     parts.append(_("{n} already there").format(n=result.already))
     if result.repeated:
         parts.append(_("{n} repeated in the file").format(n=result.repeated))
+    if result.marked:
+        parts.append(_("{n} steps done from history").format(n=result.marked))
     if result.bad:
         bad = _count(len(result.bad), _("bad row"), _("bad rows"))
         parts.append(_("{n} skipped").format(n=bad))
@@ -919,14 +1023,31 @@ def _full_tmpdir() -> str:
     return _("no space left on the disk of the store: free some space there; nothing was written")
 
 
+def _is_text(arg: str) -> bool:
+    """An argument as typed in a terminal that is not UTF-8 (cp1251) arrives surrogate-escaped."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def run(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or "--help" in argv or "-h" in argv:
         _light_rich_help()
+    undecodable = next((arg for arg in argv if not _is_text(arg)), None)
+    if undecodable is not None:
+        shown = undecodable.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return _fail(_("'{a}' is not UTF-8 text (set the terminal to UTF-8)").format(a=shown), EXIT_BAD_INPUT)
     command = _command(argv)
+    global _current
+    _current = None
     try:
         result = command.main(args=argv, prog_name="ppo", standalone_mode=False)
     except typer.Exit as exc:
+        if exc.exit_code == 0 and _current is not None:
+            _current.finish()
         return exc.exit_code
     except typer.Abort:
         return _fail(_("aborted"), EXIT_FAILURE)
@@ -945,6 +1066,8 @@ def run(argv: Optional[list[str]] = None) -> int:
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_FAILURE)
     except KeyboardInterrupt:
         return 130
+    if _current is not None:
+        _current.finish()
     return result if isinstance(result, int) else 0
 
 

@@ -213,3 +213,89 @@ def _table_problem(config: Any) -> str | None:
     if config.timeout <= 0 or config.timeout > 600:
         return _("'timeout' must be from 1 to 600 seconds")
     return None
+
+
+# --- ppo init: writing the settings a person answers --------------------------------------------
+
+# The settings `ppo init` asks for, in its order: (key, option).
+INIT_SETTINGS = (
+    ("agency", "--agency"),
+    ("director", "--director"),
+    ("service_director", "--service-director"),
+    ("default_manager", "--manager"),
+)
+
+
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in value:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def current_settings(path: Path) -> dict[str, Any]:
+    """The file's top-level settings as written (any key, known to this ppo or not)."""
+    return read_toml(path, ConfigError, _("config")) if path.exists() else {}
+
+
+def updated_toml(text: str, values: dict[str, str]) -> str:
+    """The config text with these top-level settings set: a setting's line is replaced where it
+    is, a new one goes at the end of the top-level part (before the first [table]); comments,
+    tables such as [email] or [sms] and settings this ppo does not know stay as they were."""
+    import re
+
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n"
+    table = next((i for i, line in enumerate(lines) if re.match(r"\s*\[", line)), len(lines))
+    added = []
+    for key, value in values.items():
+        line = f"{key} = {toml_string(value)}\n"
+        pattern = re.compile(rf"\s*(?:{re.escape(key)}|\"{re.escape(key)}\")\s*=")
+        at = next((i for i in range(table) if pattern.match(lines[i])), None)
+        if at is None:
+            added.append(line)
+        else:
+            lines[at] = line
+    while table > 0 and not lines[table - 1].strip() and added:
+        table -= 1  # new settings go before the blank lines that set a table apart
+    return "".join(lines[:table] + added + lines[table:])
+
+
+def write_settings(path: Path, values: dict[str, str]) -> None:
+    """Set these top-level settings in the config file (made if missing: folder 0700, file 0600),
+    keeping everything else in it; the new text is checked to read back before it replaces the old."""
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    new = updated_toml(old, values)
+    try:
+        read_back = tomllib.loads(new)
+    except tomllib.TOMLDecodeError as exc:  # a setting written oddly (a multi-line value): leave the file
+        raise ConfigError(_("cannot update {path}: {e}; edit it by hand").format(path=path, e=exc)) from None
+    if any(read_back.get(key) != value for key, value in values.items()):
+        raise ConfigError(_("cannot update {path}: a setting is written in a way ppo cannot change").format(path=path))
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(new)
+        os.replace(temporary, path)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise ConfigError(_("cannot write {path}: {e}").format(path=path, e=exc.strerror or exc)) from None

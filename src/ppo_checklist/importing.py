@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
-from ppo_checklist.model import ANCHORS, email_key, name_problem, phone_key, text_problem
+from ppo_checklist.model import ANCHORS, email_key, name_problem, normal_email, normal_phone, phone_key, text_problem
 from ppo_checklist.playbooks import Playbook
 from ppo_checklist.schedule import Deriver
 from ppo_checklist.store import Store
@@ -63,6 +63,7 @@ class RawTable(NamedTuple):
     width: int  # cells in the header row: a value beyond it has no column
     rows: Iterable[tuple[int, list[Any]]]
     size_hint: int  # about how many rows: for a progress bar only
+    steps: dict[int, str] = {}  # position -> a step's id, number or title (its done date or tick)
 
 
 class Checked(NamedTuple):
@@ -79,6 +80,7 @@ class Checked(NamedTuple):
     dates: tuple[dt.date | None, ...]  # in DATE_FIELDS order
     note: str | None
     dues: tuple[dt.date, ...]  # the playbook's steps' due dates, in step order
+    done: tuple[tuple[int, dt.date], ...] = ()  # (step index, done on) from the file's step columns
 
 
 class BadRow(NamedTuple):
@@ -102,10 +104,13 @@ class ImportResult:
     bad: list[BadRow] = field(default_factory=list)
     dry_run: bool = False
     written: bool = False
+    skip_bad: bool = False
+    marked: int = 0  # steps imported as done
 
     @property
     def rejected(self) -> bool:
-        return bool(self.bad) and not self.written and not self.dry_run
+        """Bad rows and no --skip-bad: nothing goes in, and a dry run says the same (exit 2)."""
+        return bool(self.bad) and not self.skip_bad
 
     def record(self) -> dict[str, Any]:
         return {
@@ -118,14 +123,16 @@ class ImportResult:
             "bad": [{"line": b.line, "reason": b.reason} for b in self.bad],
             "dry_run": self.dry_run,
             "written": self.written,
+            "done_marks": self.marked,
         }
 
 
 # --- reading files -------------------------------------------------------------------------
 
 
-def read_table(path: Path) -> RawTable:
-    """The header and rows of a .csv or .xlsx file, as users' spreadsheet programs save them."""
+def read_table(path: Path, step_keys: frozenset[str] = frozenset()) -> RawTable:
+    """The header and rows of a .csv or .xlsx file, as users' spreadsheet programs save them.
+    A column named as in `step_keys` (a step's id, number or title) holds that step's done mark."""
     if path.is_dir():
         raise BadInput(_("{path} is a folder; name a .csv or .xlsx file").format(path=path))
     if not path.exists():
@@ -143,7 +150,8 @@ def read_table(path: Path) -> RawTable:
         raise BadInput(_("{path}: not a .csv or .xlsx file").format(path=path))
     if header is None:
         raise BadInput(_("{path}: the file is empty (a header row is needed)").format(path=path))
-    return RawTable(map_header(header, str(path)), len(header), rows, size)
+    columns, steps = map_header(header, str(path), step_keys)
+    return RawTable(columns, len(header), rows, size, steps)
 
 
 def decode(data: bytes, source: str) -> str:
@@ -173,8 +181,9 @@ def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[An
     end = text.find("\n")
     first_line = text if end < 0 else text[:end]  # not split(): that copies the whole rest
     lines = (match.group() for match in _LINE.finditer(text))  # a StringIO would copy the text
-    reader = csv.reader(lines, delimiter=sniff_delimiter(first_line))
-    rows = _csv_rows(reader, path)
+    delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(lines, delimiter=delimiter)
+    rows = _csv_rows(reader, path, delimiter)
     header = next(rows, (0, None))[1]
     return header, rows, text.count("\n")
 
@@ -183,19 +192,40 @@ def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[An
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
-def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """(line, cells) of each row that is not blank; the first is the header."""
+def _csv_rows(reader: Any, path: Path, delimiter: str = ",") -> Iterator[tuple[int, list[Any]]]:
+    """(line, cells) of each row that is not blank; the first is the header.
+
+    A quoted cell may span lines only in the note column (a cell of several lines); anywhere
+    else, or holding what reads as more rows, it is a quote that was never closed and that
+    swallowed the rows after it: an error naming the line where it opens."""
     consumed = 0
+    note = -1  # the note column's position, once the header is read
+    width = 0
     try:
         for fields in reader:
             line = consumed + 1  # a quoted cell may span lines: a row is numbered by its first
             consumed = reader.line_num
+            if consumed > line and width:
+                _check_spanning(fields, note, width, delimiter, path, line)
             for cell in fields:
                 if cell and not cell.isspace():
+                    if not width:
+                        width = len(fields)
+                        note = next((i for i, t in enumerate(fields) if _ALIASES.get(_header_key(t)) == "note"), -1)
                     yield line, fields
                     break
     except csv.Error as exc:
         raise BadInput(_("{path}: line {n}: {e}").format(path=path, n=consumed + 1, e=exc)) from None
+
+
+def _check_spanning(fields: list[str], note: int, width: int, delimiter: str, path: Path, line: int) -> None:
+    for position, cell in enumerate(fields):
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        swallowed = any(part.count(delimiter) >= max(width - 1, 1) for part in cell.splitlines()[1:])
+        if position != note or swallowed:
+            message = _("{path}: line {n}: a quote opens here and never closes where its cell ends (check the quotes)")
+            raise BadInput(message.format(path=path, n=line))
 
 
 # A client list of 100 000 trips is ~9 MB of CSV and under a million cells; these bounds keep
@@ -242,20 +272,29 @@ def _trimmed(values: list[Any]) -> list[Any]:
     return values
 
 
-def map_header(header: Sequence[Any], source: str) -> dict[str, int]:
-    """Which position holds which column; unknown, repeated or missing columns are errors.
+def map_header(
+    header: Sequence[Any], source: str, step_keys: frozenset[str] = frozenset()
+) -> tuple[dict[str, int], dict[int, str]]:
+    """Which position holds which column, and which a step's done marks; unknown, repeated or
+    missing columns are errors.
 
     Phone, e-mail, manager, playbook and note may be left out: their cells may be empty too.
     """
     columns: dict[str, int] = {}
+    steps: dict[int, str] = {}
     for position, title in enumerate(header):
-        key = _header_key(title)
+        key = _header_key(_cell_text(title))
         if not key:
             continue  # an empty header cell: Excel's trailing separators
         column = _ALIASES.get(key)
+        if column is None and key in step_keys:
+            if key in steps.values():
+                raise BadInput(_("{src}: column '{c}' appears twice").format(src=source, c=str(title).strip()))
+            steps[position] = key
+            continue
         if column is None:
             raise BadInput(
-                _("{src}: unknown column '{c}' (known: {k})").format(
+                _("{src}: unknown column '{c}' (known: {k}, or a step's id, number or title)").format(
                     src=source, c=str(title).strip(), k=", ".join(COLUMNS)
                 )
             )
@@ -265,7 +304,26 @@ def map_header(header: Sequence[Any], source: str) -> dict[str, int]:
     missing = [column for column in REQUIRED if column not in columns]
     if missing:
         raise _missing_columns(source, missing)
-    return columns
+    return columns, steps
+
+
+def step_keys(playbooks: dict[str, Playbook]) -> frozenset[str]:
+    """What a column may be called to hold a step's done marks: its id, number or title."""
+    return frozenset(
+        _header_key(key) for pb in playbooks.values() for s in pb.steps for key in (s.id, str(s.no), s.title)
+    )
+
+
+def _step_index(playbook: Playbook, key: str) -> int | None:
+    """The position in `playbook.steps` of the step a column names, or None."""
+    for index, step in enumerate(playbook.steps):
+        if key in (_header_key(step.id), str(step.no), _header_key(step.title)):
+            return index
+    return None
+
+
+# What a cell says to mark a step done on its due day (a tick from a dropdown, a word, a cross).
+TICKS = frozenset({"✓", "✔", "☑", "☒", "v", "x", "х", "+", "1", "да", "д", "yes", "y", "true", "done", "сделано"})
 
 
 def _missing_columns(source: str, missing: list[str]) -> BadInput:
@@ -330,8 +388,10 @@ def check_rows(
     dayfirst: bool,
     default_manager: str,
     progress: Progress | None = None,
+    today: dt.date | None = None,
 ) -> CheckedFile:
-    """Every row checked on its own: a name, readable dates in order, a known playbook."""
+    """Every row checked on its own: a name, readable dates in order, a known playbook, a real
+    phone and e-mail, and each step column's done date (not in the future, not before the trip)."""
     good: list[Checked] = []
     bad: list[BadRow] = []
     width = table.width
@@ -345,6 +405,10 @@ def check_rows(
     days: dict[dt.date, dt.date] = {}  # one object per day: due dates repeat across rows
     managers: dict[str, str] = {}
     derivers: dict[str, Deriver] = {}
+    phones: dict[str, tuple[str | None, str | None]] = {}
+    emails: dict[str, tuple[str | None, str | None]] = {}
+    step_columns = sorted(table.steps.items())
+    step_at: dict[tuple[str, str], int | None] = {}
     total = table.size_hint
     count = 0
     for count, (line, cells) in enumerate(table.rows, start=1):
@@ -368,7 +432,21 @@ def check_rows(
             problem = name_problem(name)
             if problem:
                 reasons.insert(0, problem)
-        for field_name, value in (("phone", phone), ("email", email), ("manager", manager), ("note", note)):
+        if phone:
+            known = phones.get(phone)
+            if known is None:
+                known = phones[phone] = normal_phone(phone)
+            phone, problem = known
+            if problem:
+                reasons.append(problem)
+        if email:
+            known = emails.get(email)
+            if known is None:
+                known = emails[email] = normal_email(email)
+            email, problem = known
+            if problem:
+                reasons.append(problem)
+        for field_name, value in (("manager", manager), ("note", note)):
             problem = text_problem(field_name, value)
             if problem:
                 reasons.append(problem)
@@ -402,6 +480,11 @@ def check_rows(
                     dues = tuple([days.setdefault(day, day) for day in deriver.dues(dates)])  # type: ignore[arg-type]
                 except DateError as exc:
                     reasons.append(str(exc))
+        done: tuple[tuple[int, dt.date], ...] = ()
+        if step_columns and deriver is not None:
+            done = _done_marks(
+                cells, step_columns, deriver.playbook, step_at, dates, dues, dayfirst, seen, today, reasons
+            )
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
             continue
@@ -418,11 +501,58 @@ def check_rows(
                 dates,  # type: ignore[arg-type]
                 note or None,
                 dues,
+                done,
             )
         )
     if progress:
         progress("check", count, count)
     return CheckedFile(good, bad, count)
+
+
+def _done_marks(
+    cells: list[Any],
+    columns: list[tuple[int, str]],
+    playbook: Playbook,
+    step_at: dict[tuple[str, str], int | None],
+    dates: tuple[dt.date | None, ...],
+    dues: tuple[dt.date, ...],
+    dayfirst: bool,
+    seen: dict[str, dt.date | None],
+    today: dt.date | None,
+    reasons: list[str],
+) -> tuple[tuple[int, dt.date], ...]:
+    """(step index, done on) for each step column with a date or a tick (its due day)."""
+    marks = []
+    start = dates[DATE_FIELDS.index(playbook.start)]
+    for position, key in columns:
+        value = cells[position]
+        text = _cell_text(value)
+        if not text or value is False:
+            continue
+        index = step_at.get((playbook.id, key), -1)
+        if index == -1:
+            index = step_at[(playbook.id, key)] = _step_index(playbook, key)
+        if index is None:
+            reasons.append(_("column '{c}': the {pb} playbook has no such step").format(c=key, pb=playbook.id))
+            continue
+        if value is True or text.casefold() in TICKS:
+            day = dues[index] if dues else None
+        else:
+            try:
+                day = _cell_date(value, dayfirst, seen)
+            except DateError:
+                reasons.append(_("column '{c}': '{v}' is not a date or a tick").format(c=key, v=text))
+                continue
+        if day is None:
+            continue
+        if today is not None and day > today:
+            reasons.append(_("column '{c}': {d} is in the future").format(c=key, d=day.isoformat()))
+        elif start is not None and day < start:
+            message = _("column '{c}': {d} is before the trip began ({s})")
+            reasons.append(message.format(c=key, d=day.isoformat(), s=start.isoformat()))
+        else:
+            marks.append((index, day))
+    return tuple(marks)
 
 
 # --- clients and duplicates against the store ------------------------------------------------
@@ -568,22 +698,37 @@ def import_file(
     skip_bad: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    today: dt.date | None = None,
+    done_before: dt.date | None = None,
 ) -> ImportResult:
-    """Adds the file's trips: all of them or (with bad rows) none, unless `skip_bad`."""
-    table = read_table(path)
+    """Adds the file's trips: all of them or (with bad rows) none, unless `skip_bad`.
+
+    History comes along: a step due before `done_before` counts as done on its due day, and a
+    step column's date or tick marks that step done; either is noted as imported."""
+    if done_before is not None and today is not None and done_before > today + dt.timedelta(days=1):
+        raise DateError(_("--done-before {d} is in the future").format(d=done_before.isoformat()))
+    table = read_table(path, step_keys(playbooks))
     require_dates(table, playbooks, str(path))
-    checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress)
-    result = ImportResult(str(path), rows=rows, dry_run=dry_run)
+    checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress, today)
+    result = ImportResult(str(path), rows=rows, dry_run=dry_run, skip_bad=skip_bad)
     if dry_run:
-        _plan_against(store, checked, bad, result)
+        decided = _plan_against(store, checked, bad, result)
+        result.marked = sum(len(_marks(row, done_before)) for _client, row in decided.trips)
         return result
     with store.write():
         decided = _plan_against(store, checked, bad, result)
         if result.bad and not skip_bad:
             return result
-        _write(store, decided, playbooks, progress)
+        result.marked = _write(store, decided, playbooks, progress, done_before)
         result.written = True
     return result
+
+
+def _marks(row: Checked, done_before: dt.date | None) -> dict[int, dt.date]:
+    """A new trip's done marks: step index -> done on."""
+    marks = {index: due for index, due in enumerate(row.dues) if done_before is not None and due < done_before}
+    marks.update(row.done)
+    return marks
 
 
 def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], result: ImportResult) -> Plan:
@@ -598,7 +743,13 @@ def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], resul
     return decided
 
 
-def _write(store: Store, decided: Plan, playbooks: dict[str, Playbook], progress: Progress | None) -> None:
+def _write(
+    store: Store,
+    decided: Plan,
+    playbooks: dict[str, Playbook],
+    progress: Progress | None,
+    done_before: dt.date | None = None,
+) -> int:
     ids = store.add_clients_bulk([(c.name, c.phone, c.email, c.phone_key, c.email_key) for c in decided.clients])
     for client, client_id in zip(decided.clients, ids):
         client.id = client_id
@@ -606,15 +757,27 @@ def _write(store: Store, decided: Plan, playbooks: dict[str, Playbook], progress
     steps = {pb.id: [(s.no, s.id, s.title, s.channel) for s in pb.steps] for pb in playbooks.values()}
     total = len(decided.trips)
     chunk = 5000
+    imported = _("imported")
+    marked = 0
     for start in range(0, total, chunk):
         if progress:
             progress("write", start, total)
-        store.add_trips_bulk(
+        part = decided.trips[start : start + chunk]
+        trip_ids = store.add_trips_bulk(
             [
                 (client.id, row.manager, row.playbook, row.dates, row.note, row.dues)  # type: ignore[misc]
-                for client, row in decided.trips[start : start + chunk]
+                for client, row in part
             ],
             steps,
         )
+        marks = [
+            (trip_id, steps[row.playbook][index][0], day, imported)
+            for trip_id, (_client, row) in zip(trip_ids, part)
+            for index, day in sorted(_marks(row, done_before).items())
+        ]
+        if marks:
+            store.mark_done_bulk(marks)
+            marked += len(marks)
     if progress:
         progress("write", total, total)
+    return marked

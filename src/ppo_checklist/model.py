@@ -310,3 +310,84 @@ def check_name(name: str) -> str:
     if problem:
         raise BadInput(problem)
     return name
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+PHONE_REGION = "RU"  # a number typed without a country code is Russian
+
+
+def contact_problem(field_name: str, value: str | None) -> str | None:
+    """Why a typed phone or e-mail cannot be stored, or None (an empty one is no contact)."""
+    if field_name == "phone":
+        return normal_phone(value)[1]
+    if field_name == "email":
+        return normal_email(value)[1]
+    return None
+
+
+def normal_phone(phone: str | None) -> tuple[str | None, str | None]:
+    """(the phone in the one stored and shown format, e.g. `+7 912 345-67-89`, or None;
+    why it cannot be read, or None). Its `phone_key` is the key the digits typed had before:
+    an 8 or a missing +7 of a Russian number become +7, as `phone_key` has always read them."""
+    text = (phone or "").strip()
+    if not text:
+        return None, None
+    problem = text_problem("phone", text)
+    if problem:
+        return None, problem
+    import phonenumbers  # only where a phone is typed: add, edit, import
+
+    try:
+        number = phonenumbers.parse(text, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        return None, _("phone '{p}' is not a phone number").format(p=text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL), None
+
+
+def normal_email(email: str | None) -> tuple[str | None, str | None]:
+    """(the e-mail as stored, or None; why it cannot be, or None): its syntax only, no network."""
+    text = (email or "").strip()
+    if not text:
+        return None, None
+    problem = text_problem("email", text)
+    if problem:
+        return None, problem
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(text, check_deliverability=False).normalized, None
+    except EmailNotValidError as exc:
+        return None, _("e-mail '{e}' is not an e-mail address: {why}").format(e=text, why=exc)
+
+
+def check_contact(phone: str | None, email: str | None) -> tuple[str | None, str | None]:
+    """The phone and e-mail as stored; BadInput naming the first that cannot be."""
+    stored_phone, problem = normal_phone(phone)
+    if problem:
+        raise BadInput(problem)
+    stored_email, problem = normal_email(email)
+    if problem:
+        raise BadInput(problem)
+    return stored_phone, stored_email
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two spellings of one person's name: case and spacing aside."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+# --- managers -------------------------------------------------------------------------------
+
+
+def manager_key(name: str) -> str:
+    """How a typed manager's name is compared: case and surrounding spaces aside."""
+    return name.strip().casefold()
+
+
+def match_managers(given: str, known: list[str]) -> list[str]:
+    """The stored spellings of the manager `given` names (several if stored differently)."""
+    key = manager_key(given)
+    return [name for name in known if manager_key(name) == key]

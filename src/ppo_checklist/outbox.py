@@ -83,7 +83,21 @@ def will_send(row: AgendaRow, step: Step | None, config: Config, today: dt.date)
         return False
     if not (row.email if row.channel == "email" else row.phone):
         return False
-    return row.due <= today <= row.due + dt.timedelta(days=step.late_days)
+    if not row.due <= today <= row.due + dt.timedelta(days=step.late_days):
+        return False
+    return not _needs_setup(sendable_letters(step)[0], row, config)
+
+
+def _needs_setup(letter: tuple[str, str | None, str], row: AgendaRow, config: Config) -> bool:
+    """The message names a setting not given yet (⟨директор⟩): ppo holds it for a person."""
+    from ppo_checklist import tracker
+
+    _id, subject, body = letter
+    return any(
+        tracker.fill_text(text, config, row.client, row.manager, row.dates, row.due).missing
+        for text in (subject, body)
+        if text
+    )
 
 
 def plan(
@@ -101,7 +115,11 @@ def plan(
     from ppo_checklist import tracker
     from ppo_checklist.sms import e164
 
-    fill = render or (lambda text, s, due: tracker.fill_text(text, config, s.client.name, s.manager, s.dates, due))
+    def fill(text: str, s: SendStep, due: dt.date) -> tracker.Filled:
+        if render is not None:
+            return tracker.Filled(render(text, s, due), frozenset())
+        return tracker.fill_text(text, config, s.client.name, s.manager, s.dates, due)
+
     late = window_days(playbooks)
     since = today - dt.timedelta(days=late)
     steps = store.send_steps(since, since, today, manager)
@@ -154,6 +172,14 @@ def plan(
                 if n == 0:
                     result.held.append((s, _("no e-mail address") if s.channel == "email" else _("no phone")))
                 break
+            subject_text = fill(subject, s, due) if subject is not None else None
+            body_text = fill(body, s, due)
+            missing = body_text.missing | (subject_text.missing if subject_text else frozenset())
+            if missing:  # a letter signed "⟨директор⟩" must not go: a person sets ppo up first
+                if n == 0:
+                    reason = _("the text needs settings not given yet ({k}): run ppo init")
+                    result.held.append((s, reason.format(k=", ".join(sorted(missing)))))
+                break
             message = Message(
                 None,
                 s.trip_id,
@@ -161,8 +187,8 @@ def plan(
                 letter_id,
                 s.channel,
                 address or (s.client.phone or ""),
-                fill(subject, s, due) if subject is not None else None,
-                fill(body, s, due) + (UNSUBSCRIBE_LINE if s.channel == "email" else ""),
+                subject_text.text if subject_text is not None else None,
+                body_text.text + (UNSUBSCRIBE_LINE if s.channel == "email" else ""),
                 due,
                 series_end=max(dues) if n == 0 else None,
             )

@@ -39,12 +39,14 @@ _OFFSET = re.compile(r"^([+-]?)((?:\d+[dwmy])+)$")
 _OFFSET_TERM = re.compile(r"(\d+)([dwmy])")
 MAX_OFFSET_DAYS = 10 * 366  # a follow-up ten years away is a typo
 _STEP_FIELDS = ("no", "id", "title", "channel", "anchor", "offset", "text")
-_OPTIONAL_STEP_FIELDS = ("letters", "send_late")
 _LETTER_FIELDS = ("id", "subject", "body", "anchor", "offset")
 # How late ppo may still send a step's message when no `send_late` is given: a letter a
 # couple of days late still reads well; "have a good trip" the day after the flight does not.
 DEFAULT_SEND_LATE = {"email": "2d", "sms": "0d"}
 SMS_LETTER = "sms"  # the one message of an SMS step, as the outbox names it
+# `pulled_text`: the text for the day the step is pulled onto the start date because its own day
+# comes before it (a reminder "your flight is tomorrow" for a tour bought on the day it leaves).
+_OPTIONAL_STEP_FIELDS = ("letters", "send_late", "pulled_text")
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class Step:
     text: str
     letters: tuple[Letter, ...] = ()
     send_late: Offset | None = None
+    pulled_text: str = ""  # empty: the step says its usual text even when pulled
 
     @property
     def sendable(self) -> bool:
@@ -144,6 +147,15 @@ class Playbook:
     signer: str
     steps: tuple[Step, ...]
     source: str = ""
+
+    def pulled(self, step: Step, dates: dict[str, dt.date]) -> bool:
+        """The step falls on the start date only because its own day comes before it."""
+        anchor, start = dates.get(step.anchor), dates.get(self.start)
+        return anchor is not None and start is not None and step.offset.apply(anchor) < start
+
+    def step_text(self, step: Step, dates: dict[str, dt.date]) -> str:
+        """What the step says on its day: its `pulled_text` when pulled and it has one."""
+        return step.pulled_text if step.pulled_text and self.pulled(step, dates) else step.text
 
     def step(self, key: str | int) -> Step:
         """A step by its number or id."""
@@ -232,7 +244,11 @@ def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
             message = _("bad send_late '{o}' (days or weeks after the step's day, e.g. 0d, 2d)")
             raise fail(message.format(o=raw["send_late"]), where)
     letters = _parse_letters(raw.get("letters", []), channel, dates, lambda reason: fail(reason, where))
-    return Step(raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text, letters, send_late)
+    pulled_text = _text(raw.get("pulled_text", ""))
+    _check_placeholders(pulled_text, lambda reason: fail(reason, where))
+    return Step(
+        raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text, letters, send_late, pulled_text
+    )
 
 
 def _parse_letters(raw: Any, channel: str, dates: tuple[str, ...], fail) -> tuple[Letter, ...]:

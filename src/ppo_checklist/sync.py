@@ -232,16 +232,16 @@ class UntakenEntries(PpoError):
     """`export` over a workbook holding entries ppo could not take: replacing it would lose them."""
 
 
-def refusal(report: SyncReport, shown: int = 3) -> str:
+def refusal(report: SyncReport, shown: int = 3, way_out: str | None = None) -> str:
     """One line: how many entries, the first few, and the way out."""
     entries = report.untaken
     listed = "; ".join(entries[:shown])
     if len(entries) > shown:
         listed += _("; and {n} more (ppo sync lists them)").format(n=len(entries) - shown)
     took = _("took {n} ticks; ").format(n=len(report.taken)) if report.taken else ""
-    return took + _(
-        "{path} holds {n} entries ppo could not take ({listed}); not replaced: fix them or use --force to overwrite"
-    ).format(path=report.path, n=len(entries), listed=listed)
+    return took + _("{path} holds {n} entries ppo could not take ({listed}); not replaced: {way_out}").format(
+        path=report.path, n=len(entries), listed=listed, way_out=way_out or _("fix them or use --force to overwrite")
+    )
 
 
 @dataclass
@@ -270,11 +270,17 @@ def export(
 
 
 def take_before_replacing(
-    store: Store, path: Path, today: dt.date, force: bool = False, dayfirst: bool = True
+    store: Store,
+    path: Path,
+    today: dt.date,
+    force: bool = False,
+    dayfirst: bool = True,
+    way_out: tuple[str, str] | None = None,
 ) -> SyncReport | None:
     """What must happen before `path` is replaced: it can be (not open, not read-only), it is
     ppo's (else only with `force`), and its ticks are taken; refused, unless forced, when it
-    holds entries ppo could not take. None when there is no file yet."""
+    holds entries ppo could not take. None when there is no file yet. `way_out`: what a
+    command without --force tells (a foreign file, entries not taken) instead of --force."""
     from ppo_checklist import workbook, workbook_read
 
     workbook.check_target(path)
@@ -287,6 +293,9 @@ def take_before_replacing(
     except BadWorkbook as exc:
         if force:
             return None
+        if way_out is not None:
+            message = _("{path} exists and is not a ppo workbook ({e}); not overwriting it: {way_out}")
+            raise BadWorkbook(message.format(path=path, e=exc, way_out=way_out[0])) from None
         raise BadWorkbook(
             _("{path} exists and is not a ppo workbook ({e}); not overwriting it without --force").format(
                 path=path, e=exc
@@ -295,7 +304,7 @@ def take_before_replacing(
     taken = sync(store, path, today, dayfirst)
     taken.seen = seen
     if taken.untaken and not force:
-        raise UntakenEntries(refusal(taken))
+        raise UntakenEntries(refusal(taken, way_out=way_out[1] if way_out else None))
     return taken
 
 

@@ -7,13 +7,31 @@ and return records; `cli.py` parses and prints.
 from __future__ import annotations
 
 import datetime as dt
+import string
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ppo_checklist import schedule
 from ppo_checklist.config import Config
 from ppo_checklist.errors import BadInput, DateError, NotFound
 from ppo_checklist.i18n import _
-from ppo_checklist.model import Action, Client, NewStep, Trip, TripStep, check_name, check_texts, email_key, phone_key
+from ppo_checklist.model import (
+    Action,
+    Client,
+    NewStep,
+    Trip,
+    TripStep,
+    check_contact,
+    check_name,
+    check_texts,
+    email_key,
+    manager_key,
+    match_managers,
+    normal_email,
+    normal_phone,
+    phone_key,
+    same_name,
+)
 from ppo_checklist.playbooks import Playbook, get
 from ppo_checklist.store import Store
 
@@ -34,6 +52,13 @@ def new_steps(playbook: Playbook, dates: dict[str, dt.date | None]) -> list[NewS
     ]
 
 
+class Added(NamedTuple):
+    """A new trip, and what the manager should know about it (said on stderr)."""
+
+    trip_id: int
+    warnings: list[str]
+
+
 def add_trip(
     store: Store,
     playbook: Playbook,
@@ -44,27 +69,63 @@ def add_trip(
     manager: str = "",
     note: str | None = None,
     no_messages: bool = False,
-) -> int:
+    again: bool = False,
+) -> Added:
     """A sold tour (or a decline): the client found or created, every step scheduled.
-    `no_messages`: the client wants no letters or SMS (as `ppo optout` records it)."""
+
+    The same sale typed twice (the same client, playbook and dates) is refused unless `again`.
+    `no_messages`: the client wants no letters or SMS (as `ppo optout` records it).
+    """
     name = check_name(name)
-    check_texts(phone=phone, email=email, manager=manager, note=note)
+    check_texts(manager=manager, note=note)
+    phone, email = check_contact(phone, email)
     steps = new_steps(playbook, dates)
+    warnings: list[str] = []
     with store.write():
+        known = store.find_client(phone, email)
+        if not again:
+            for trip_id, client_id, client_name in store.trips_on(playbook.id, dates):
+                if (known is not None and client_id == known.id) or same_name(client_name, name):
+                    message = _("this sale is already trip {id} ({name}, the same dates); --again adds it once more")
+                    raise BadInput(message.format(id=trip_id, name=client_name))
+        if known is not None and not same_name(known.name, name):
+            by_phone = phone and store.find_client(phone, None)
+            message = (
+                _("the phone {p} belongs to client {c} ({known}); the trip is added for {known}, not {name}")
+                if by_phone
+                else _("the e-mail {p} belongs to client {c} ({known}); the trip is added for {known}, not {name}")
+            )
+            warnings.append(message.format(p=phone if by_phone else email, c=known.id, known=known.name, name=name))
         client = store.client_for(name, phone, email)
         if no_messages:
             store.set_opted_out([client.id], _now())
-        return store.add_trip(client, manager.strip(), playbook.id, dates, steps, note)
+        return Added(store.add_trip(client, manager.strip(), playbook.id, dates, steps, note), warnings)
 
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def managers_named(store: Store, given: str | None, default: str = "") -> list[str] | None:
+    """The stored spellings of the manager a `--manager` option names (case and surrounding
+    spaces aside); None without the option. A name that matches no manager is bad input
+    naming the known ones: a typo must not read as "nothing to do"."""
+    if given is None:
+        return None
+    known = store.managers()
+    matched = match_managers(given, known)
+    if matched:
+        return matched
+    if default and manager_key(given) == manager_key(default):  # this desk's manager, before a first trip
+        return [default.strip()]
+    names = ", ".join(known) if known else _("none yet")
+    raise BadInput(_("no manager '{m}' (known: {k})").format(m=given.strip(), k=names))
+
+
 def agenda(
     store: Store,
     today: dt.date,
-    manager: str | None = None,
+    manager: str | list[str] | None = None,
     playbooks: dict[str, Playbook] | None = None,
     config: Config | None = None,
 ) -> list[Action]:
@@ -98,7 +159,7 @@ def set_consent(store: Store, contact: str, consent: bool) -> list[Client]:
     return clients
 
 
-def upcoming(store: Store, today: dt.date, days: int, manager: str | None = None) -> list[Action]:
+def upcoming(store: Store, today: dt.date, days: int, manager: str | list[str] | None = None) -> list[Action]:
     """Steps due from tomorrow through `days` days ahead, soonest first."""
     if not 0 <= days <= 3660:
         raise BadInput(_("--days must be from 0 to 3660"))
@@ -114,7 +175,20 @@ def find_step(trip: Trip, key: str) -> TripStep:
     raise BadInput(_("trip {trip} has no step {key}").format(trip=trip.id, key=text))
 
 
-def mark_done(store: Store, trip_id: int, key: str, day: dt.date, note: str | None = None) -> Outcome:
+def check_done_day(trip: Trip, day: dt.date, today: dt.date) -> None:
+    """A done mark's day is neither in the future nor before the trip began: the director's
+    figures count on it (as `ppo sync` does for a workbook's ticks)."""
+    if day > today:
+        raise DateError(_("--date {day} is in the future (today is {today})").format(day=day, today=today))
+    start = trip.dates.get("purchase") or trip.dates.get("declined")
+    if start is not None and day < start:
+        message = _("--date {day} is before trip {id} began ({start})")
+        raise DateError(message.format(day=day, id=trip.id, start=start.isoformat()))
+
+
+def mark_done(
+    store: Store, trip_id: int, key: str, day: dt.date, note: str | None = None, today: dt.date | None = None
+) -> Outcome:
     check_texts(note=note)
     with store.write():
         trip = store.trip(trip_id)
@@ -126,9 +200,39 @@ def mark_done(store: Store, trip_id: int, key: str, day: dt.date, note: str | No
             return Outcome(
                 trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.isoformat())
             )
+        check_done_day(trip, day, today or day)
         store.mark_done(trip_id, step.no, day, note)
     message = _("trip {id} step {no} ({sid}) done on {day}")
     return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.isoformat()))
+
+
+def mark_all_done(
+    store: Store,
+    trip_id: int,
+    day: dt.date,
+    today: dt.date,
+    before: dt.date | None = None,
+    note: str | None = None,
+) -> Outcome:
+    """Every open step of a trip done at once. With `before`: the steps due before that day,
+    each on its due day (history caught up); without: every open step, on `day`."""
+    check_texts(note=note)
+    with store.write():
+        trip = store.trip(trip_id)
+        if trip.cancelled_on is not None:
+            raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
+        if before is None:
+            check_done_day(trip, day, today)
+            marks = [(trip_id, s.no, day, note) for s in trip.steps if s.done_on is None]
+        else:
+            if before > today + dt.timedelta(days=1):
+                raise DateError(_("--before {day} is in the future (today is {today})").format(day=before, today=today))
+            marks = [(trip_id, s.no, s.due, note) for s in trip.steps if s.done_on is None and s.due < before]
+        store.mark_done_bulk(marks)
+    if not marks:
+        return Outcome(trip_id, False, _("trip {id}: no open step to mark; nothing changed").format(id=trip_id))
+    steps = ", ".join(str(no) for _t, no, _d, _n in marks)
+    return Outcome(trip_id, True, _("trip {id}: steps {steps} done").format(id=trip_id, steps=steps))
 
 
 def undo(store: Store, trip_id: int, key: str) -> Outcome:
@@ -156,7 +260,11 @@ def edit(
     """Correct the client or the trip; new dates move the steps not yet done."""
     if name is not None:
         name = check_name(name)
-    check_texts(phone=phone, email=email, manager=manager)
+    check_texts(manager=manager)
+    if phone is not None:  # "" takes the phone away
+        phone = _checked(normal_phone(phone)) or ""
+    if email is not None:
+        email = _checked(normal_email(email)) or ""
     with store.write():
         trip = store.trip(trip_id)
         if dates:
@@ -186,20 +294,43 @@ def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None) -> Outc
     return Outcome(trip_id, True, _("trip {id} cancelled; no further steps").format(id=trip_id))
 
 
-def fill_text(text: str, config: Config, client: str, manager: str, dates: dict[str, dt.date], due: dt.date) -> str:
-    """A step's ready-to-send text with its placeholders filled in."""
+def _checked(result: tuple[str | None, str | None]) -> str | None:
+    value, problem = result
+    if problem:
+        raise BadInput(problem)
+    return value
+
+
+# The settings a text's placeholders take, and how a missing one shows in the text.
+SETTINGS = {"agency": "агентство", "director": "директор", "service_director": "директор по сервису"}
+MISSING = "⟨{}⟩"
+_MISSING_DATES = {"purchase": "дата покупки", "departure": "дата вылета", "return": "дата возвращения"}
+
+
+class Filled(NamedTuple):
+    text: str
+    missing: frozenset[str]  # the config settings the text needed and did not have
+
+
+def fill_text(text: str, config: Config, client: str, manager: str, dates: dict[str, dt.date], due: dt.date) -> Filled:
+    """A step's ready-to-send text with its placeholders filled in; a placeholder with no value
+    shows as visibly missing (⟨агентство⟩), never as nothing: a text must not look ready when
+    it is not."""
     shown = {name: day.strftime(config.date_format) for name, day in dates.items()}
-    values = {
-        "client": client,
-        "manager": manager or config.default_manager,
+    settings = {
         "agency": config.agency,
         "director": config.director,
         "service_director": config.service_director or config.director,
-        "purchase": "",
-        "departure": "",
-        "return": "",
-        "declined": "",
+        "manager": manager or config.default_manager,
+    }
+    values = {
+        "client": client,
+        **{name: value.strip() or MISSING.format(SETTINGS.get(name, "менеджер")) for name, value in settings.items()},
+        **{name: MISSING.format(shown_as) for name, shown_as in _MISSING_DATES.items()},
+        "declined": MISSING.format("дата отказа"),
         **shown,
         "due": due.strftime(config.date_format),
     }
-    return text.format(**values)
+    used = {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+    missing = frozenset(name for name in used & set(settings) if not settings[name].strip())
+    return Filled(text.format(**values), missing)

@@ -114,7 +114,7 @@ def _openpyxl():
 def opened(path: Path):
     """The workbook, read-only and streaming, or a clear error (exit 2 content, 1 I/O)."""
     if not path.exists():
-        raise WorkbookError(_("no such file: {path}").format(path=path))
+        raise BadWorkbook(_("no such file: {path}").format(path=path))  # bad input (exit 2), as for import
     if path.is_dir():
         raise BadWorkbook(_("{path} is a folder, not a workbook").format(path=path))
     if not path.is_file():

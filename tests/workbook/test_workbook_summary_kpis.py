@@ -25,20 +25,20 @@ def agency(tmp_path_factory, make_ppo, backend):
     """November 2026: steps done on time and late, never done, a cancelled trip, a declined
     client who came back, and a manager whose steps all fall in December."""
     ppo = make_ppo(tmp_path_factory.mktemp("kpis"), backend=backend)
-    anna = ppo.add("Anna", "02.11.2026", "10.11.2026", "17.11.2026", "-m", "Olga", "--phone", "100")
+    anna = ppo.add("Anna", "02.11.2026", "10.11.2026", "17.11.2026", "-m", "Olga", "--phone", "+79000000100")
     ppo("done", str(anna), "0", "--date", "02.11.2026")  # on time
     ppo("done", str(anna), "reminder", "--date", "09.11.2026")  # on time
     ppo("done", str(anna), "2", "--date", "12.11.2026")  # late; the rest never
-    boris = ppo.add("Boris", "25.10.2026", "05.11.2026", "12.11.2026", "-m", "Ivan", "--phone", "200")
+    boris = ppo.add("Boris", "25.10.2026", "05.11.2026", "12.11.2026", "-m", "Ivan", "--phone", "+79000000200")
     ppo("done", str(boris), "0", "--date", "25.10.2026")  # due in October: outside
     ppo("done", str(boris), "1", "--date", "04.11.2026")  # on time
     ppo("done", str(boris), "2", "--date", "06.11.2026")  # late
-    dina = ppo.add("Dina", "03.11.2026", "08.11.2026", "15.11.2026", "-m", "Ivan", "--phone", "300")
+    dina = ppo.add("Dina", "03.11.2026", "08.11.2026", "15.11.2026", "-m", "Ivan", "--phone", "+79000000300")
     ppo("cancel", str(dina))  # counts nowhere
-    egor = ppo.json("decline", "Egor", "--date", "05.11.2026", "-m", "Ivan", "--phone", "400")
+    egor = ppo.json("decline", "Egor", "--date", "05.11.2026", "-m", "Ivan", "--phone", "+79000000400")
     ppo("done", str(egor["trip_id"]), "0", "--date", "05.11.2026")
-    ppo.add("Egor", "15.11.2026", "10.01.2027", "20.01.2027", "-m", "Ivan", "--phone", "400")  # came back
-    ppo.add("Zoya", "10.12.2026", "20.12.2026", "30.12.2026", "-m", "Zoya", "--phone", "500")
+    ppo.add("Egor", "15.11.2026", "10.01.2027", "20.01.2027", "-m", "Ivan", "--phone", "+79000000400")  # came back
+    ppo.add("Zoya", "10.12.2026", "20.12.2026", "30.12.2026", "-m", "Zoya", "--phone", "+79000000500")
     return ppo
 
 

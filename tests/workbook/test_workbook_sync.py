@@ -143,9 +143,9 @@ def test_sync_refuses_a_broken_file_with_one_line(trips, tmp_path, content):
     assert "Traceback" not in result.err
 
 
-def test_sync_of_a_missing_file_is_an_io_error(trips, tmp_path):
+def test_sync_of_a_missing_file_is_bad_input(trips, tmp_path):
     result = trips("sync", str(tmp_path / "nowhere.xlsx"), check=False)
-    assert result.code == 1, result
+    assert result.code == 2, result
     assert "no such file" in result.err
 
 

@@ -26,7 +26,7 @@ from ppo_checklist.i18n import _
 from ppo_checklist.migrations import POSTGRESQL
 from ppo_checklist.model import AgendaRow
 from ppo_checklist.store import Location
-from ppo_checklist.store.sql import DATE_COLUMNS, FIRST_MESSAGE_STATE, NOT_CANCELLED, SqlStore, day
+from ppo_checklist.store.sql import DATE_COLUMNS, FIRST_MESSAGE_STATE, NOT_CANCELLED, SqlStore, day, manager_names
 
 LATEST = len(POSTGRESQL)
 CONNECT_TIMEOUT_S = 10
@@ -203,7 +203,9 @@ class PostgresStore(SqlStore):
 
     # --- the day's list ------------------------------------------------------------------
 
-    def agenda(self, until: dt.date, since: dt.date | None = None, manager: str | None = None) -> list[AgendaRow]:
+    def agenda(
+        self, until: dt.date, since: dt.date | None = None, manager: str | Sequence[str] | None = None
+    ) -> list[AgendaRow]:
         """What the shared query answers, read table by table. PostgreSQL's statistics see
         `due` and `done_on` apart, so its planner cannot know that open steps are nearly all in
         the future: at 100 000 trips it expects 150 000 open steps due by today where 900 are, and
@@ -223,14 +225,17 @@ class PostgresStore(SqlStore):
         trip_sql = "SELECT t.id, t.client_id, t.manager, t.playbook, " + ", ".join(
             f"t.{c}" for c in DATE_COLUMNS.values()
         )
-        trip_sql += " FROM trips t WHERE t.id = ANY(?) AND " + NOT_CANCELLED + (" AND t.manager = ?" if manager else "")
+        names = manager_names(manager) if manager else []
+        trip_sql += (
+            " FROM trips t WHERE t.id = ANY(?) AND " + NOT_CANCELLED + (" AND t.manager = ANY(?)" if names else "")
+        )
         with self._snapshot():
             steps = self._rows(sql, params)
             if not steps:
                 return []
             trips = {
                 row[0]: row
-                for row in self._rows(trip_sql, [sorted({s[0] for s in steps}), *([manager] if manager else [])])
+                for row in self._rows(trip_sql, [sorted({s[0] for s in steps}), *([names] if names else [])])
             }
             if not trips:
                 return []

@@ -110,6 +110,11 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def manager_names(manager: str | Sequence[str]) -> list[str]:
+    """A manager filter: one name, or the several spellings one manager is stored under."""
+    return [manager] if isinstance(manager, str) else list(manager)
+
+
 def chunks(values: Sequence, size: int = 500) -> Iterator[Sequence]:
     """Pieces small enough for one `IN (...)` (SQLite limits the number of parameters)."""
     for start in range(0, len(values), size):
@@ -194,7 +199,7 @@ class SqlStore:
 
     def managers(self) -> list[str]:
         """Every manager named on a trip (the empty name aside), sorted."""
-        sql = f"SELECT DISTINCT manager FROM trips WHERE manager <> '' ORDER BY manager{self.ORDER}"
+        sql = f"SELECT manager FROM trips WHERE manager <> '' GROUP BY manager ORDER BY manager{self.ORDER}"
         return [row[0] for row in self._rows(sql)]
 
     # --- clients -------------------------------------------------------------------------
@@ -282,6 +287,20 @@ class SqlStore:
         )
         return row[0] if row else None
 
+    def trips_on(self, playbook: str, dates: Mapping[str, dt.date | None]) -> list[tuple[int, int, str]]:
+        """(trip id, client id, client name) of every trip with this playbook and these dates:
+        a sale typed twice is one of them."""
+        conditions = " AND ".join(f"t.{column} {self.SAME} ?" for column in DATE_COLUMNS.values())
+        values = [iso(dates.get(name)) for name in DATE_COLUMNS]
+        return [
+            (row[0], row[1], row[2])
+            for row in self._rows(
+                "SELECT t.id, c.id, c.name FROM trips t JOIN clients c ON c.id = t.client_id"
+                f" WHERE t.playbook = ? AND {conditions} ORDER BY t.id",
+                (playbook, *values),
+            )
+        ]
+
     def trip(self, trip_id: int) -> Trip:
         if not 0 < trip_id < 2**63:
             raise NotFound(_("no trip {id}").format(id=trip_id))
@@ -296,13 +315,14 @@ class SqlStore:
         )
         return _trip_from_row(row, steps)
 
-    def trips(self, include_all: bool = False, manager: str | None = None) -> list[Trip]:
+    def trips(self, include_all: bool = False, manager: str | Sequence[str] | None = None) -> list[Trip]:
         """Trips with their steps, oldest first; open ones only unless `include_all`."""
         where: list[str] = []
         params: list[Any] = []
         if manager:
-            where.append("t.manager = ?")
-            params.append(manager)
+            names = manager_names(manager)
+            where.append(f"t.manager IN ({', '.join('?' * len(names))})")
+            params.extend(names)
         if not include_all:
             where.append(OPEN_TRIP)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
@@ -340,7 +360,9 @@ class SqlStore:
         if current is not None:
             yield _trip_from_row(current, tuple(steps))
 
-    def agenda(self, until: dt.date, since: dt.date | None = None, manager: str | None = None) -> list[AgendaRow]:
+    def agenda(
+        self, until: dt.date, since: dt.date | None = None, manager: str | Sequence[str] | None = None
+    ) -> list[AgendaRow]:
         """Open steps of trips not cancelled, due on or before `until` (and from `since`)."""
         sql = [
             "SELECT s.trip_id, c.name, c.phone, c.email, t.manager, t.playbook, s.no, s.step_id,",
@@ -354,8 +376,9 @@ class SqlStore:
             sql.append(" AND s.due >= ?")
             params.append(since.isoformat())
         if manager:
-            sql.append(" AND t.manager = ?")
-            params.append(manager)
+            names = manager_names(manager)
+            sql.append(f" AND t.manager IN ({', '.join('?' * len(names))})")
+            params.extend(names)
         sql.append(f" ORDER BY s.due, t.manager{self.ORDER}, s.trip_id, s.no")
         result = []
         for row in self._rows("".join(sql), params):
@@ -369,6 +392,14 @@ class SqlStore:
         self._rows(
             "UPDATE steps SET done_on = ?, done_at = ?, done_note = ? WHERE trip_id = ? AND no = ? AND done_on IS NULL",
             (day.isoformat(), now(), note or None, trip_id, no),
+        )
+
+    def mark_done_bulk(self, marks: Sequence[tuple[int, int, dt.date, str | None]]) -> None:
+        """Many done marks at once, (trip id, step no, day, note) each: an import's history."""
+        stamp = now()
+        self._many(
+            "UPDATE steps SET done_on = ?, done_at = ?, done_note = ? WHERE trip_id = ? AND no = ? AND done_on IS NULL",
+            [(day.isoformat(), stamp, note or None, trip_id, no) for trip_id, no, day, note in marks],
         )
 
     def unmark_done(self, trip_id: int, no: int) -> None:
