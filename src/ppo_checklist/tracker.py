@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ppo_checklist import schedule
-from ppo_checklist.config import Config
+from ppo_checklist.config import DAY_FORMAT, Config
 from ppo_checklist.errors import BadInput, DateError, NotFound
 from ppo_checklist.i18n import _
 from ppo_checklist.model import Action, Client, NewStep, Trip, TripStep, check_name, check_texts, email_key, phone_key
@@ -114,7 +114,9 @@ def find_step(trip: Trip, key: str) -> TripStep:
     raise BadInput(_("trip {trip} has no step {key}").format(trip=trip.id, key=text))
 
 
-def mark_done(store: Store, trip_id: int, key: str, day: dt.date, note: str | None = None) -> Outcome:
+def mark_done(
+    store: Store, trip_id: int, key: str, day: dt.date, note: str | None = None, date_format: str = DAY_FORMAT
+) -> Outcome:
     check_texts(note=note)
     with store.write():
         trip = store.trip(trip_id)
@@ -124,11 +126,13 @@ def mark_done(store: Store, trip_id: int, key: str, day: dt.date, note: str | No
         if step.done_on is not None:
             message = _("trip {id} step {no} ({sid}) was already done on {day}; nothing changed")
             return Outcome(
-                trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.isoformat())
+                trip_id,
+                False,
+                message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.strftime(date_format)),
             )
         store.mark_done(trip_id, step.no, day, note)
     message = _("trip {id} step {no} ({sid}) done on {day}")
-    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.isoformat()))
+    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.strftime(date_format)))
 
 
 def undo(store: Store, trip_id: int, key: str) -> Outcome:
@@ -175,13 +179,13 @@ def edit(
         return store.trip(trip_id)
 
 
-def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None) -> Outcome:
+def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None, date_format: str = DAY_FORMAT) -> Outcome:
     check_texts(reason=reason)
     with store.write():
         trip = store.trip(trip_id)
         if trip.cancelled_on is not None:
             message = _("trip {id} was already cancelled on {day}; nothing changed")
-            return Outcome(trip_id, False, message.format(id=trip_id, day=trip.cancelled_on.isoformat()))
+            return Outcome(trip_id, False, message.format(id=trip_id, day=trip.cancelled_on.strftime(date_format)))
         store.cancel(trip_id, day, reason)
     return Outcome(trip_id, True, _("trip {id} cancelled; no further steps").format(id=trip_id))
 
