@@ -28,7 +28,7 @@ LOCALE = PACKAGE / "locale"
 PO = LOCALE / "ru" / "LC_MESSAGES" / "ppo.po"
 MO = LOCALE / "ru" / "LC_MESSAGES" / "ppo.mo"
 POT = LOCALE / "ppo.pot"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}  # as .ci/catalogue passes them
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}  # as .ci/catalogue passes them
 FIX = "run .ci/catalogue, translate what it lists in the .po, run it again, commit the three files"
 
 
@@ -38,12 +38,15 @@ def _catalogue(path: Path):
 
 
 def _ids(catalogue) -> set:
-    return {m.id if isinstance(m.id, str) else tuple(m.id) for m in catalogue if m.id}
+    return {(m.context, m.id if isinstance(m.id, str) else tuple(m.id)) for m in catalogue if m.id}
 
 
 def _in_code() -> set:
     found = extract_from_dir(str(PACKAGE), [("**.py", "python")], KEYWORDS)
-    return {message if isinstance(message, str) else tuple(message) for _f, _l, message, _c, _x in found}
+    return {
+        (context, message if isinstance(message, str) else tuple(message))
+        for _file, _line, message, _comments, context in found
+    }
 
 
 def _fields(text: str) -> set[str]:

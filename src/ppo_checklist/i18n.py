@@ -35,6 +35,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _current.ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` where the same English word needs another translation (a count, not a date)."""
+    return _current.pgettext(context, message)
+
+
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only"
     return message
 

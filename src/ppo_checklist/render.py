@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ppo_checklist import schedule
-from ppo_checklist.i18n import N_, _, ngettext
+from ppo_checklist.i18n import N_, _, ngettext, pgettext
 from ppo_checklist.model import Action, Message, Trip
 from ppo_checklist.playbooks import Playbook
+from ppo_checklist.schedule import anchor_word
 
 FORMATS = ("table", "json", "csv", "md")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -40,12 +41,6 @@ MESSAGE_STATES = {
     "failed": N_("failed"),
     "unknown": N_("unknown"),
 }
-ANCHOR_WORDS = {
-    "purchase": N_("purchase"),
-    "departure": N_("departure"),
-    "return": N_("return"),
-    "declined": N_("declined"),
-}
 
 
 def channel_name(code: str) -> str:
@@ -54,10 +49,6 @@ def channel_name(code: str) -> str:
 
 def status_name(code: str) -> str:
     return _(STATUS_NAMES[code]) if code in STATUS_NAMES else code
-
-
-def anchor_word(code: str) -> str:
-    return _(ANCHOR_WORDS[code]) if code in ANCHOR_WORDS else code
 
 
 def safe_cell(value: Any) -> Any:
@@ -538,7 +529,7 @@ def stats_csv_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _figure_headers() -> list[str]:
-    return [_("Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On time %")]
+    return [pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On time %")]
 
 
 def _figure_cells(row: dict[str, Any]) -> list[str]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ppo_checklist import __version__, schedule
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
-from ppo_checklist.i18n import N_, _
+from ppo_checklist.i18n import N_, _, pgettext
 from ppo_checklist.model import ANCHORS, CANCELLED, PlaybookUse, Trip, TripStep
 from ppo_checklist.playbooks import Playbook, Step
 from ppo_checklist.render import FORMULA_STARTS, channel_name, status_name
@@ -794,7 +794,10 @@ def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, t
     return row
 
 
-KPI_HEADERS = (N_("Due"), N_("On time"), N_("Late"), N_("Overdue"), N_("Pending"), N_("On-time rate"))
+def kpi_headers() -> tuple[str, ...]:
+    return (pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On-time rate"))
+
+
 CHART_COL = 10  # K: right of the widest block (the steps', A to I)
 
 
@@ -818,7 +821,7 @@ def _write_kpis(book, ws, formats, write_text, kpis: Report, row: int) -> None:
         ),
     )
     row += 3
-    for col, header in enumerate((_("Manager"), *map(_, KPI_HEADERS))):
+    for col, header in enumerate((_("Manager"), *kpi_headers())):
         ws.write_string(row, col, header, formats["header"])
     first = row + 1
     for name, figures in kpis.managers:
@@ -841,7 +844,7 @@ def _write_kpis(book, ws, formats, write_text, kpis: Report, row: int) -> None:
     row += 2
     ws.write_string(row, 0, _("By step"), formats["bold"])
     row += 1
-    for col, header in enumerate((_("Playbook"), _("No"), _("Step"), *map(_, KPI_HEADERS))):
+    for col, header in enumerate((_("Playbook"), _("No"), _("Step"), *kpi_headers())):
         ws.write_string(row, col, header, formats["header"])
     for step in kpis.steps:
         row += 1
@@ -890,7 +893,7 @@ def _insert_rate_chart(book, ws, kpis: Report, first: int, last: int) -> None:
     """A bar per manager, from the rate cells; the cached points are given too, since in
     constant_memory mode XlsxWriter cannot read them back for readers that do not recalculate."""
     sheet = quoted_sheet(ws.name)
-    rate_col = len(KPI_HEADERS)
+    rate_col = len(kpi_headers())
     chart = book.add_chart({"type": "bar"})
     chart.add_series(
         {
