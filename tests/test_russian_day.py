@@ -152,6 +152,7 @@ def manager_day(ppo: Ppo, folder: Path, env: dict | None = None) -> list[str]:
     run("stats")
     run("stats", "--format", "md")
     run("playbooks")
+    run("store", "info")
     bad = folder / "clients.csv"
     bad.write_text(
         "Клиент,Телефон,Email,Менеджер,Дата покупки,Дата вылета,Дата возвращения\n"

@@ -806,6 +806,16 @@ store_app = typer.Typer(
 app.add_typer(store_app, name="store")
 
 
+STORE_INFO_LABELS = {
+    "backend": N_("backend"),
+    "location": N_("location"),
+    "schema": N_("schema"),
+    "clients": N_("clients"),
+    "trips": N_("trips"),
+    "steps": N_("steps"),
+}
+
+
 @store_app.command(
     "info",
     help=N_("Where the store is (never with its password), its schema and what it holds."),
@@ -820,9 +830,9 @@ def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
         render.emit_json(record)
     elif fmt in (Format.csv, Format.md):
         (render.emit_csv if fmt is Format.csv else render.emit_md_table)([record], list(record))
-    else:
+    else:  # for people: the keys in words (json and csv keep them as they are)
         for key, value in record.items():
-            typer.echo(f"{key}: {value}")
+            typer.echo(f"{_(STORE_INFO_LABELS.get(key, key))}: {value}")
 
 
 @store_app.command(
