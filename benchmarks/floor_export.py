@@ -42,7 +42,9 @@ def main(calls_path, out, load_only=False):
             continue
         for target, name, args, kwargs, refs, nested, new in chunk:
             if name == "__init__":
-                objects.append(xlsxwriter.Workbook(out, *args, **kwargs))
+                options = dict(args[0]) if args else {}
+                options["tmpdir"] = None  # the export's own temporary folder is gone by now
+                objects.append(xlsxwriter.Workbook(out, options, *args[1:], **kwargs))
                 continue
             if refs:
                 args = list(args)

@@ -116,11 +116,15 @@ def test_a_text_with_nothing_to_fill_in_shows_what_is_missing_and_names_ppo_init
     ppo.add("Анна", *TRIP)
     result = ppo("today", "--date", "30.11.2026", "--text", "--format", "json")
     texts = {a["step_id"]: a["text"] for a in result.json()}
-    assert "⟨агентство⟩" in texts["reminder"] and "Это ⟨менеджер⟩, ⟨агентство⟩." in texts["reminder"]
-    assert "(⟨директор⟩, ⟨агентство⟩)" in texts["ppo-do"]
+    assert "⟨agency⟩" in texts["reminder"] and "Это ⟨manager⟩, ⟨agency⟩." in texts["reminder"]
+    assert "(⟨director⟩, ⟨agency⟩)" in texts["ppo-do"]
     said = without_created(result.err).splitlines()
     assert len(said) == 1 and "agency" in said[0] and "director" in said[0] and "ppo init" in said[0]
     assert result.code == 0
+    russian = ppo("today", "--date", "30.11.2026", "--text", "--format", "json", env={"LANG": "ru_RU.UTF-8"})
+    texts = {a["step_id"]: a["text"] for a in russian.json()}
+    assert "Это ⟨менеджер⟩, ⟨агентство⟩." in texts["reminder"] and "(⟨директор⟩, ⟨агентство⟩)" in texts["ppo-do"]
+    assert "агентство, директор" in russian.err and "ppo init --agency, --director" in russian.err
 
 
 def test_the_reminder_pulled_onto_the_departure_day_says_today(ppo):

@@ -185,7 +185,7 @@ def test_bad_rows_are_listed_by_line_with_reasons_and_nothing_goes_in(ppo, tmp_p
     assert lines[:5] == [
         "line 3: no client name",
         "line 4: departure: impossible date: 31.02.2026",
-        "line 5: purchase (2026-12-05) is after departure (2026-12-01)",
+        "line 5: purchase (05.12.2026) is after departure (01.12.2026)",
         "line 6: no return date",
         "line 8: more cells than the header has columns (a stray separator?)",
     ]

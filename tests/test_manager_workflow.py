@@ -108,7 +108,7 @@ def test_done_again_says_so_and_changes_nothing(ppo):
     ppo("done", str(trip), "reminder", "--date", "30.11.2026", env=LATER)
     before = ppo.snapshot()
     again = ppo("done", str(trip), "1", "--date", "01.12.2026", env=LATER)
-    assert "already done on 2026-11-30" in again.out
+    assert "already done on 30.11.2026" in again.out
     assert ppo.snapshot() == before
 
 

@@ -24,11 +24,11 @@ try:  # typer >= 0.24 carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on click
     from click import exceptions as click_errors
 
-from ppo_checklist import __version__
-from ppo_checklist.config import Config, config_path, default_db_path, load
+from ppo_checklist import __version__, i18n
+from ppo_checklist.config import DAY_FORMAT, Config, config_path, default_db_path, load
 from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, PpoError, StoreError
-from ppo_checklist.i18n import _
+from ppo_checklist.i18n import N_, _, ngettext
 
 
 def _lazy(name: str) -> types.ModuleType:
@@ -49,7 +49,7 @@ tracker = _lazy("ppo_checklist.tracker")
 
 app = typer.Typer(
     name="ppo",
-    help=_("Post-sale follow-up (ППО) for travel agencies: who to write, text or call today."),
+    help=N_("Post-sale follow-up (ППО) for travel agencies: who to write, text or call today."),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -79,7 +79,7 @@ class Session:
         if self._config is None:
             path, required = config_path(str(self._config_option) if self._config_option else None)
             self._config_path = path
-            self._config = load(path, required)
+            self._config = _early_config.get(path) or load(path, required)
         return self._config
 
     @property
@@ -161,10 +161,10 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: Optional[str] = typer.Option(
-        None, "--db", envvar="PPO_DB", help=_("The store: an SQLite file, or a postgresql://user@host/db URL.")
+        None, "--db", envvar="PPO_DB", help=N_("The store: an SQLite file, or a postgresql://user@host/db URL.")
     ),
-    config: Optional[Path] = typer.Option(None, "--config", envvar="PPO_CONFIG", help=_("Configuration file (TOML).")),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help=_("Show the version.")),
+    config: Optional[Path] = typer.Option(None, "--config", envvar="PPO_CONFIG", help=N_("Configuration file (TOML).")),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help=N_("Show the version.")),
 ) -> None:
     global _current
     ctx.obj = _current = Session(db, config)
@@ -173,9 +173,9 @@ def root(
 
 # --- options shared by several commands ----------------------------------------------------
 
-DATE_HELP = _("The day to act as today (default: $PPO_TODAY or the local date).")
-FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help=_("table, json, csv or md."))
-MANAGER_FILTER = typer.Option(None, "--manager", "-m", help=_("Only this manager's trips."))
+DATE_HELP = N_("The day to act as today (default: $PPO_TODAY or the local date).")
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help=N_("table, json, csv or md."))
+MANAGER_FILTER = typer.Option(None, "--manager", "-m", help=N_("Only this manager's trips."))
 
 
 def _print_trip(session: Session, trip, today: dt.date, fmt: Format) -> None:
@@ -193,26 +193,27 @@ def _print_trip(session: Session, trip, today: dt.date, fmt: Format) -> None:
 # --- commands ---------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(
+    help=N_("A client who bought a tour: schedules every step of the playbook."),
+)
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help=_("The client's name.")),
-    purchase: str = typer.Option(..., "--purchase", "-p", help=_("Purchase date.")),
-    departure: str = typer.Option(..., "--departure", "-d", help=_("Departure date.")),
-    return_: str = typer.Option(..., "--return", "-r", help=_("Return date.")),
-    phone: Optional[str] = typer.Option(None, "--phone", help=_("Phone (same phone = same client).")),
-    email: Optional[str] = typer.Option(None, "--email", help=_("E-mail (same e-mail = same client).")),
-    manager: Optional[str] = typer.Option(None, "--manager", "-m", help=_("The manager (default: config).")),
-    playbook: str = typer.Option("tour", "--playbook", help=_("Playbook id.")),
-    note: Optional[str] = typer.Option(None, "--note", help=_("A note on the trip.")),
+    name: str = typer.Argument(..., help=N_("The client's name.")),
+    purchase: str = typer.Option(..., "--purchase", "-p", help=N_("Purchase date.")),
+    departure: str = typer.Option(..., "--departure", "-d", help=N_("Departure date.")),
+    return_: str = typer.Option(..., "--return", "-r", help=N_("Return date.")),
+    phone: Optional[str] = typer.Option(None, "--phone", help=N_("Phone (same phone = same client).")),
+    email: Optional[str] = typer.Option(None, "--email", help=N_("E-mail (same e-mail = same client).")),
+    manager: Optional[str] = typer.Option(None, "--manager", "-m", help=N_("The manager (default: config).")),
+    playbook: str = typer.Option("tour", "--playbook", help=N_("Playbook id.")),
+    note: Optional[str] = typer.Option(None, "--note", help=N_("A note on the trip.")),
     no_messages: bool = typer.Option(
-        False, "--no-messages", help=_("The client wants no letters or SMS (as ppo optout).")
+        False, "--no-messages", help=N_("The client wants no letters or SMS (as ppo optout).")
     ),
-    again: bool = typer.Option(False, "--again", help=_("The same sale a second time, on purpose.")),
+    again: bool = typer.Option(False, "--again", help=N_("The same sale a second time, on purpose.")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """A client who bought a tour: schedules every step of the playbook."""
     session = _session(ctx)
     dates = {
         "purchase": session.date(purchase, "--purchase"),
@@ -243,21 +244,22 @@ def _start_trip(session: Session, playbook: str, name: str, dates, contact, toda
     _print_trip(session, trip, today, fmt)
 
 
-@app.command()
+@app.command(
+    help=N_("A client who bought elsewhere: starts the declined chain."),
+)
 def decline(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help=_("The client's name.")),
-    date: Optional[str] = typer.Option(None, "--date", help=_("The day it became known (default: today).")),
-    departure: Optional[str] = typer.Option(None, "--departure", "-d", help=_("Their departure date, if known.")),
+    name: str = typer.Argument(..., help=N_("The client's name.")),
+    date: Optional[str] = typer.Option(None, "--date", help=N_("The day it became known (default: today).")),
+    departure: Optional[str] = typer.Option(None, "--departure", "-d", help=N_("Their departure date, if known.")),
     phone: Optional[str] = typer.Option(None, "--phone"),
     email: Optional[str] = typer.Option(None, "--email"),
     manager: Optional[str] = typer.Option(None, "--manager", "-m"),
-    playbook: str = typer.Option("declined", "--playbook", help=_("Playbook id.")),
+    playbook: str = typer.Option("declined", "--playbook", help=N_("Playbook id.")),
     note: Optional[str] = typer.Option(None, "--note"),
-    again: bool = typer.Option(False, "--again", help=_("The same decline a second time, on purpose.")),
+    again: bool = typer.Option(False, "--again", help=N_("The same decline a second time, on purpose.")),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """A client who bought elsewhere: starts the declined chain."""
     session = _session(ctx)
     today = session.today(None)
     declined = session.date(date, "--date") or today
@@ -298,21 +300,24 @@ def _texts(session: Session, actions) -> dict[int, str]:
     if missing:
         options = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(missing))
         message = _("the texts lack settings: {s} (ppo init {o} sets them)")
-        session.warn(message.format(s=", ".join(sorted(missing)), o=options))
+        session.warn(message.format(s=tracker.setting_names(missing), o=options))
     return texts
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Every step due today or overdue and not done: overdue first, then today's. Letters and SMS that ppo "
+        "send will send today are left out (unless --all); those it could not are in."
+    ),
+)
 def today(
     ctx: typer.Context,
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     manager: Optional[str] = MANAGER_FILTER,
-    text: bool = typer.Option(False, "--text", "-t", help=_("Add each action's ready-to-send text.")),
-    all_: bool = typer.Option(False, "--all", "-a", help=_("The letters and SMS ppo sends by itself today too.")),
+    text: bool = typer.Option(False, "--text", "-t", help=N_("Add each action's ready-to-send text.")),
+    all_: bool = typer.Option(False, "--all", "-a", help=N_("The letters and SMS ppo sends by itself today too.")),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Every step due today or overdue and not done: overdue first, then today's. Letters and
-    SMS that ppo send will send today are left out (unless --all); those it could not are in."""
     session = _session(ctx)
     day = session.today(date)
     config = session.config
@@ -323,16 +328,17 @@ def today(
     _print_actions(session, actions, fmt, text, heading)
 
 
-@app.command()
+@app.command(
+    help=N_("Steps due in the next N days (default 7)."),
+)
 def upcoming(
     ctx: typer.Context,
-    days: int = typer.Option(7, "--days", help=_("How many days ahead.")),
+    days: int = typer.Option(7, "--days", help=N_("How many days ahead.")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     manager: Optional[str] = MANAGER_FILTER,
-    text: bool = typer.Option(False, "--text", "-t", help=_("Add each action's ready-to-send text.")),
+    text: bool = typer.Option(False, "--text", "-t", help=N_("Add each action's ready-to-send text.")),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Steps due in the next N days (default 7)."""
     session = _session(ctx)
     day = session.today(date)
     actions = tracker.upcoming(session.store, day, days, session.managers(manager))
@@ -340,17 +346,19 @@ def upcoming(
     _print_actions(session, actions, fmt, text, heading)
 
 
-@app.command()
+@app.command(
+    help=N_("Marks a step done."),
+)
 def done(
     ctx: typer.Context,
-    trip: int = typer.Argument(..., help=_("Trip id.")),
-    step: Optional[str] = typer.Argument(None, help=_("Step number or id (or --all).")),
-    all_: bool = typer.Option(False, "--all", "-a", help=_("Every open step of the trip.")),
+    trip: int = typer.Argument(..., help=N_("Trip id.")),
+    step: Optional[str] = typer.Argument(None, help=N_("Step number or id (or --all).")),
+    all_: bool = typer.Option(False, "--all", "-a", help=N_("Every open step of the trip.")),
     before: Optional[str] = typer.Option(
-        None, "--before", metavar="DATE", help=_("With --all: the steps due before DATE, each on its due day.")
+        None, "--before", metavar="DATE", help=N_("With --all: the steps due before DATE, each on its due day.")
     ),
-    date: Optional[str] = typer.Option(None, "--date", help=_("The day it was done (default: today).")),
-    note: Optional[str] = typer.Option(None, "--note", help=_("What happened (e.g. the reason a client declined).")),
+    date: Optional[str] = typer.Option(None, "--date", help=N_("The day it was done (default: today).")),
+    note: Optional[str] = typer.Option(None, "--note", help=N_("What happened (e.g. the reason a client declined).")),
 ) -> None:
     """Marks a step done (or, with --all, every open step of the trip)."""
     session = _session(ctx)
@@ -366,29 +374,31 @@ def done(
             raise BadInput(_("done: which step? give its number or id, or --all"))
         if before is not None:
             raise BadInput(_("done: --before goes with --all"))
-        outcome = tracker.mark_done(session.store, trip, step, day, note, today)
+        outcome = tracker.mark_done(session.store, trip, step, day, note, today, session.config.date_format)
     typer.echo(outcome.message)
 
 
-@app.command()
+@app.command(
+    help=N_("Takes a done mark back."),
+)
 def undo(
     ctx: typer.Context,
-    trip: int = typer.Argument(..., help=_("Trip id.")),
-    step: str = typer.Argument(..., help=_("Step number or id.")),
+    trip: int = typer.Argument(..., help=N_("Trip id.")),
+    step: str = typer.Argument(..., help=N_("Step number or id.")),
 ) -> None:
-    """Takes a done mark back."""
     outcome = tracker.undo(_session(ctx).store, trip, step)
     typer.echo(outcome.message)
 
 
-@app.command()
+@app.command(
+    help=N_("The trip, its client, every step with its status and every message ppo sent or tried."),
+)
 def show(
     ctx: typer.Context,
-    trip: int = typer.Argument(..., help=_("Trip id.")),
+    trip: int = typer.Argument(..., help=N_("Trip id.")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """The trip, its client, every step with its status and every message ppo sent or tried."""
     session = _session(ctx)
     store = session.store
     found = store.trip(trip)
@@ -404,15 +414,17 @@ def show(
         render.messages_table(messages)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=N_("Active trips with a status summary."),
+)
 def list_(
     ctx: typer.Context,
-    all_: bool = typer.Option(False, "--all", "-a", help=_("Finished and cancelled trips too.")),
+    all_: bool = typer.Option(False, "--all", "-a", help=N_("Finished and cancelled trips too.")),
     manager: Optional[str] = MANAGER_FILTER,
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Active trips with a status summary."""
     session = _session(ctx)
     day = session.today(date)
     summaries = [render.trip_summary(t, day) for t in session.store.trips(all_, session.managers(manager))]
@@ -425,10 +437,12 @@ def list_(
         render.trips_table(summaries, session.config.date_format)
 
 
-@app.command()
+@app.command(
+    help=N_("Corrects or reschedules a trip: done marks stay, pending steps move."),
+)
 def edit(
     ctx: typer.Context,
-    trip: int = typer.Argument(..., help=_("Trip id.")),
+    trip: int = typer.Argument(..., help=N_("Trip id.")),
     name: Optional[str] = typer.Option(None, "--name"),
     phone: Optional[str] = typer.Option(None, "--phone"),
     email: Optional[str] = typer.Option(None, "--email"),
@@ -440,7 +454,6 @@ def edit(
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Corrects or reschedules a trip: done marks stay, pending steps move."""
     session = _session(ctx)
     given = {"purchase": purchase, "departure": departure, "return": return_, "declined": declined}
     dates = {name_: session.date(value, f"--{name_}") for name_, value in given.items() if value is not None}
@@ -450,25 +463,28 @@ def edit(
     _print_trip(session, updated, session.today(date), fmt)
 
 
-@app.command()
+@app.command(
+    help=N_("The tour is cancelled: no further steps; the trip stays in history."),
+)
 def cancel(
     ctx: typer.Context,
-    trip: int = typer.Argument(..., help=_("Trip id.")),
-    reason: Optional[str] = typer.Option(None, "--reason", help=_("Why the tour was cancelled.")),
+    trip: int = typer.Argument(..., help=N_("Trip id.")),
+    reason: Optional[str] = typer.Option(None, "--reason", help=N_("Why the tour was cancelled.")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
-    """The tour is cancelled: no further steps; the trip stays in history."""
     session = _session(ctx)
-    outcome = tracker.cancel(session.store, trip, session.today(date), reason)
+    outcome = tracker.cancel(session.store, trip, session.today(date), reason, session.config.date_format)
     typer.echo(outcome.message)
 
 
-@app.command("playbooks")
+@app.command(
+    "playbooks",
+    help=N_("Lists the playbooks and their steps."),
+)
 def playbooks_(
     ctx: typer.Context,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Lists the playbooks and their steps."""
     session = _session(ctx)
     records = render.playbook_records(session.playbooks)
     if fmt is Format.json:
@@ -489,20 +505,23 @@ class Channel(str, Enum):
     sms = "sms"
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Sends the letters and SMS due (for cron, e.g. daily at 10:00): each once, logged in the store; exit "
+        "1 with one line when some did not go."
+    ),
+)
 def send(
     ctx: typer.Context,
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
-    dry_run: bool = typer.Option(False, "--dry-run", "-n", help=_("Print exactly what would go; write nothing.")),
-    channel: Optional[Channel] = typer.Option(None, "--channel", help=_("Only e-mail or only SMS.")),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help=N_("Print exactly what would go; write nothing.")),
+    channel: Optional[Channel] = typer.Option(None, "--channel", help=N_("Only e-mail or only SMS.")),
     manager: Optional[str] = MANAGER_FILTER,
     retry: Optional[int] = typer.Option(
-        None, "--retry", metavar="ID", help=_("Send again a message whose fate is unknown, on your word.")
+        None, "--retry", metavar="ID", help=N_("Send again a message whose fate is unknown, on your word.")
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help=_("table or json.")),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help=N_("table or json.")),
 ) -> None:
-    """Sends the letters and SMS due (for cron, e.g. daily at 10:00): each once, logged in the
-    store; exit 1 with one line when some did not go."""
     from ppo_checklist import outbox
 
     if fmt in (Format.csv, Format.md):
@@ -539,7 +558,8 @@ def _send_exit(report) -> None:
     if report.dry_run or not (report.not_sent or report.interrupted):
         return
     line = _("{sent} sent, {not_sent} not sent").format(
-        sent=_count(report.sent, _("message"), _("messages")), not_sent=report.not_sent + report.interrupted
+        sent=ngettext("{n} message", "{n} messages", report.sent).format(n=report.sent),
+        not_sent=report.not_sent + report.interrupted,
     )
     if report.interrupted:
         line += ", " + _("{n} of an interrupted run may or may not have gone").format(n=report.interrupted)
@@ -547,22 +567,24 @@ def _send_exit(report) -> None:
     raise typer.Exit(EXIT_FAILURE)
 
 
-@app.command()
+@app.command(
+    help=N_("The client wants no letters or SMS: ppo never sends them any; today lists those steps."),
+)
 def optout(
     ctx: typer.Context,
-    contact: str = typer.Argument(..., help=_("The client's phone or e-mail, in any spelling.")),
+    contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
 ) -> None:
-    """The client wants no letters or SMS: ppo never sends them any; today lists those steps."""
     for client in tracker.set_consent(_session(ctx).store, contact, False):
         typer.echo(_("Client {id} ({name}) gets no letters or SMS from ppo.").format(id=client.id, name=client.name))
 
 
-@app.command()
+@app.command(
+    help=N_("The client agrees to letters and SMS again."),
+)
 def optin(
     ctx: typer.Context,
-    contact: str = typer.Argument(..., help=_("The client's phone or e-mail, in any spelling.")),
+    contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
 ) -> None:
-    """The client agrees to letters and SMS again."""
     for client in tracker.set_consent(_session(ctx).store, contact, True):
         typer.echo(_("Client {id} ({name}) gets letters and SMS again.").format(id=client.id, name=client.name))
 
@@ -570,24 +592,23 @@ def optin(
 # --- setting up ----------------------------------------------------------------------------
 
 INIT_PROMPTS = {
-    "agency": _("The agency's name"),
-    "director": _("The director (signs the «Спасибо» letter)"),
-    "service_director": _("The service director (signs the declined chain; empty: the director)"),
-    "default_manager": _("Your name (the manager of the trips you add)"),
+    "agency": N_("The agency's name"),
+    "director": N_("The director (signs the «Спасибо» letter)"),
+    "service_director": N_("The service director (signs the declined chain; empty: the director)"),
+    "default_manager": N_("Your name (the manager of the trips you add)"),
 }
 
 
-@app.command()
+@app.command(help=N_("Asks the agency's settings (or takes them as options) and writes the config file."))
 def init(
     ctx: typer.Context,
-    agency: Optional[str] = typer.Option(None, "--agency", help=_("The agency's name.")),
-    director: Optional[str] = typer.Option(None, "--director", help=_("The director's name.")),
+    agency: Optional[str] = typer.Option(None, "--agency", help=N_("The agency's name.")),
+    director: Optional[str] = typer.Option(None, "--director", help=N_("The director's name.")),
     service_director: Optional[str] = typer.Option(
-        None, "--service-director", help=_("The service (quality) director's name.")
+        None, "--service-director", help=N_("The service (quality) director's name.")
     ),
-    manager: Optional[str] = typer.Option(None, "--manager", "-m", help=_("Your name: the default manager.")),
+    manager: Optional[str] = typer.Option(None, "--manager", "-m", help=N_("Your name: the default manager.")),
 ) -> None:
-    """Asks the agency's settings (or takes them as options) and writes the config file."""
     from ppo_checklist import config as settings
     from ppo_checklist.model import check_texts
 
@@ -600,7 +621,9 @@ def init(
         value = given[key]
         if value is None:
             old = current.get(key, "")
-            value = typer.prompt(INIT_PROMPTS[key], default=old if isinstance(old, str) else "", show_default=bool(old))
+            value = typer.prompt(
+                _(INIT_PROMPTS[key]), default=old if isinstance(old, str) else "", show_default=bool(old)
+            )
         values[key] = value.strip()
     check_texts(**values)
     settings.write_settings(path, values)
@@ -611,12 +634,18 @@ def init(
 
 # --- the director's figures (ppo stats) ------------------------------------------------------
 
-FROM_HELP = _("First day of the period (default: the 1st of the month).")
-TO_HELP = _("Last day of the period (default: the end of the month).")
-MANAGERS_HELP = _("Only this manager (repeatable).")
+FROM_HELP = N_("First day of the period (default: the 1st of the month).")
+TO_HELP = N_("Last day of the period (default: the end of the month).")
+MANAGERS_HELP = N_("Only this manager (repeatable).")
 
 
-@app.command("stats")
+@app.command(
+    "stats",
+    help=N_(
+        "The director's figures: steps done on time, late or not at all, per manager and per step; trips "
+        "sold, returning clients, declined clients who came back."
+    ),
+)
 def stats_(
     ctx: typer.Context,
     from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=FROM_HELP),
@@ -625,8 +654,6 @@ def stats_(
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """The director's figures: steps done on time, late or not at all, per manager and per step;
-    trips sold, returning clients, declined clients who came back."""
     from ppo_checklist import stats
 
     session = _session(ctx)
@@ -644,9 +671,18 @@ def stats_(
         render.stats_table(record, session.config.date_format)
 
 
+class Language(str, Enum):
+    ru = "ru"
+    en = "en"
+
+
+LANGUAGE_OPTION = typer.Option(
+    None, "--language", help=N_("The workbook's language, if not this run's (config `language`, the locale).")
+)
+
 # The workbook's Summary carries `ppo stats` for a period, chosen as for `ppo stats`.
-KPI_FROM_HELP = _("First day of the Summary's figures (default: the 1st of the month of --date).")
-KPI_TO_HELP = _("Last day of the Summary's figures (default: the end of the month of --date).")
+KPI_FROM_HELP = N_("First day of the Summary's figures (default: the 1st of the month of --date).")
+KPI_TO_HELP = N_("Last day of the Summary's figures (default: the end of the month of --date).")
 
 
 def _period(session: Session, as_of: dt.date, start: Optional[str], end: Optional[str]):
@@ -663,7 +699,7 @@ PROGRESS_MIN_ROWS = 2000
 class _ImportProgress:
     """A progress bar on stderr for a large file, only when stderr is a terminal (not cron)."""
 
-    LABELS = {"check": _("Checking rows"), "write": _("Writing trips")}
+    LABELS = {"check": N_("Checking rows"), "write": N_("Writing trips")}
 
     def __init__(self) -> None:
         self._bar = None
@@ -678,7 +714,7 @@ class _ImportProgress:
             self._bar = Progress(console=render.console(stderr=True), transient=True)
             self._bar.start()
         if phase not in self._tasks:
-            self._tasks[phase] = self._bar.add_task(self.LABELS.get(phase, phase), total=total)
+            self._tasks[phase] = self._bar.add_task(_(self.LABELS.get(phase, phase)), total=total)
         self._bar.update(self._tasks[phase], completed=done)
 
     def close(self) -> None:
@@ -686,19 +722,21 @@ class _ImportProgress:
             self._bar.stop()
 
 
-@app.command("import")
+@app.command(
+    "import",
+    help=N_("Adds trips in bulk from a spreadsheet: all rows or, if any is bad, none."),
+)
 def import_(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help=_("A .csv (comma or semicolon) or .xlsx file.")),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help=_("Import the good rows anyway.")),
-    dry_run: bool = typer.Option(False, "--dry-run", "-n", help=_("Check and report only.")),
+    file: Path = typer.Argument(..., help=N_("A .csv (comma or semicolon) or .xlsx file.")),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=N_("Import the good rows anyway.")),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help=N_("Check and report only.")),
     done_before: Optional[str] = typer.Option(
-        None, "--done-before", metavar="DATE", help=_("Steps due before DATE count as done on their due day.")
+        None, "--done-before", metavar="DATE", help=N_("Steps due before DATE count as done on their due day.")
     ),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help=_("table or json.")),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help=N_("table or json.")),
 ) -> None:
-    """Adds trips in bulk from a spreadsheet: all rows or, if any is bad, none."""
     from ppo_checklist import importing
 
     if fmt in (Format.csv, Format.md):
@@ -728,7 +766,7 @@ def import_(
     elif not result.rejected:
         typer.echo(_import_summary(result))
     if result.rejected:  # a dry run gives the verdict the import would: the same exit code
-        bad = _count(len(result.bad), _("bad row"), _("bad rows"))
+        bad = ngettext("{n} bad row", "{n} bad rows", len(result.bad)).format(n=len(result.bad))
         message = (
             _("{file}: {bad}; a real import would take nothing (fix them, or --skip-bad to take the good rows)")
             if dry_run
@@ -737,34 +775,36 @@ def import_(
         raise BadInput(message.format(file=file, bad=bad))
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def _import_summary(result) -> str:
-    added = _count(result.added, _("trip"), _("trips"))
-    parts = [(_("{n} would be added") if result.dry_run else _("{n} added")).format(n=added)]
+    n = result.added
+    if result.dry_run:
+        added = ngettext("{n} trip would be added", "{n} trips would be added", n)
+    else:
+        added = ngettext("{n} trip added", "{n} trips added", n)
+    parts = [added.format(n=n)]
     parts.append(_("{n} already there").format(n=result.already))
     if result.repeated:
         parts.append(_("{n} repeated in the file").format(n=result.repeated))
     if result.marked:
         parts.append(_("{n} steps done from history").format(n=result.marked))
     if result.bad:
-        bad = _count(len(result.bad), _("bad row"), _("bad rows"))
-        parts.append(_("{n} skipped").format(n=bad))
+        n = len(result.bad)
+        parts.append(ngettext("{n} bad row skipped", "{n} bad rows skipped", n).format(n=n))
     prefix = _("dry run, nothing written: ") if result.dry_run else ""
     return f"{result.file}: {prefix}" + ", ".join(parts)
 
 
-@app.command()
+@app.command(
+    help=N_("For cron: writes ppo-YYYY-MM-DD.xlsx and .md into a folder, prints the Markdown."),
+)
 def report(
     ctx: typer.Context,
-    out: Path = typer.Option(..., "--out", "-o", help=_("The folder (created if missing).")),
+    out: Path = typer.Option(..., "--out", "-o", help=N_("The folder (created if missing).")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=KPI_FROM_HELP),
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
+    language: Optional[Language] = LANGUAGE_OPTION,
 ) -> None:
-    """For cron: writes ppo-YYYY-MM-DD.xlsx and .md into a folder, prints the Markdown."""
     from ppo_checklist import report as daily
 
     session = _session(ctx)
@@ -777,24 +817,31 @@ def report(
     except PpoError as exc:  # the workbook stays as it is; the day's list is still written
         taken, refused = None, exc
     _echo_taken(taken)
-    written = daily.write_markdown(session.store, out, day, session.config, warning)
+    with i18n.use(language.value if language else None):
+        written = daily.write_markdown(session.store, out, day, session.config, warning)
     sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
     sys.stdout.flush()
     if refused is not None:
         raise refused
     mode = session.config.file_mode
     before = len(taken.taken) if taken is not None else 0
-    again = daily.write_workbook(session.store, written, day, session.playbooks, within, taken, mode)
+    with i18n.use(language.value if language else None):
+        again = daily.write_workbook(session.store, written, day, session.playbooks, within, taken, mode)
     if again is not None and len(again.taken) > before:
         _echo_taken(again)  # the workbook was saved meanwhile: its new ticks were taken too
     if warning:
         raise StoreError(warning)
 
 
+def _date_format() -> str:
+    config = next(iter(_early_config.values()), None)
+    return config.date_format if config else DAY_FORMAT
+
+
 def _echo_taken(taken) -> None:
     """On stderr, what was taken from a workbook about to be replaced (nothing if nothing)."""
     if taken is not None and (taken.taken or taken.untaken):
-        for line in taken.lines():
+        for line in taken.lines(_date_format()):
             typer.echo(line, err=True)
         typer.echo(taken.headline(), err=True)
 
@@ -802,19 +849,21 @@ def _echo_taken(taken) -> None:
 # --- the director's workbook: export and sync --------------------------------------------------
 
 
-@app.command()
+@app.command(
+    help=N_("Writes the director's checklist workbook; takes the ticks of the one it replaces first."),
+)
 def export(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., help=_("The workbook to write (.xlsx).")),
+    path: Path = typer.Argument(..., help=N_("The workbook to write (.xlsx).")),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
-    all_: bool = typer.Option(False, "--all", "-a", help=_("Finished and cancelled trips too.")),
+    all_: bool = typer.Option(False, "--all", "-a", help=N_("Finished and cancelled trips too.")),
     force: bool = typer.Option(
-        False, "--force", help=_("Overwrite PATH even if not a ppo workbook or holding entries ppo could not take.")
+        False, "--force", help=N_("Overwrite PATH even if not a ppo workbook or holding entries ppo could not take.")
     ),
     from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=KPI_FROM_HELP),
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
+    language: Optional[Language] = LANGUAGE_OPTION,
 ) -> None:
-    """Writes the director's checklist workbook; takes the ticks of the one it replaces first."""
     from ppo_checklist import sync
 
     session = _session(ctx)
@@ -822,7 +871,8 @@ def export(
     within = _period(session, day, from_, to)
     dayfirst = session.config.dayfirst
     mode = session.config.file_mode
-    outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
+    with i18n.use(language.value if language else None):
+        outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
     _echo_taken(outcome.taken)
     result = outcome.result
     typer.echo(
@@ -832,18 +882,20 @@ def export(
     )
 
 
-@app.command("sync")
+@app.command(
+    "sync",
+    help=N_("Takes the ticks made in a ppo workbook into the store; exit 1 if some could not be taken."),
+)
 def sync_(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., help=_("A workbook written by ppo export.")),
-    date: Optional[str] = typer.Option(None, "--date", help=_("The day for undated ticks.")),
+    path: Path = typer.Argument(..., help=N_("A workbook written by ppo export.")),
+    date: Optional[str] = typer.Option(None, "--date", help=N_("The day for undated ticks.")),
 ) -> None:
-    """Takes the ticks made in a ppo workbook into the store; exit 1 if some could not be taken."""
     from ppo_checklist import sync
 
     session = _session(ctx)
     report = sync.sync(session.store, path, session.today(date), session.config.dayfirst)
-    for line in report.lines():
+    for line in report.lines(session.config.date_format):
         typer.echo(line)
     typer.echo(report.headline())
     if report.untaken:  # the good ticks are in; cron's mail should still say something is left
@@ -857,15 +909,27 @@ def sync_(
 
 store_app = typer.Typer(
     name="store",
-    help=_("The store as a whole: what it holds, moving it, backups, checks."),
+    help=N_("The store as a whole: what it holds, moving it, backups, checks."),
     no_args_is_help=True,
 )
 app.add_typer(store_app, name="store")
 
 
-@store_app.command("info")
+STORE_INFO_LABELS = {
+    "backend": N_("backend"),
+    "location": N_("location"),
+    "schema": N_("schema"),
+    "clients": N_("clients"),
+    "trips": N_("trips"),
+    "steps": N_("steps"),
+}
+
+
+@store_app.command(
+    "info",
+    help=N_("Where the store is (never with its password), its schema and what it holds."),
+)
 def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
-    """Where the store is (never with its password), its schema and what it holds."""
     from dataclasses import asdict
 
     from ppo_checklist import store_admin
@@ -875,17 +939,19 @@ def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
         render.emit_json(record)
     elif fmt in (Format.csv, Format.md):
         (render.emit_csv if fmt is Format.csv else render.emit_md_table)([record], list(record))
-    else:
+    else:  # for people: the keys in words (json and csv keep them as they are)
         for key, value in record.items():
-            typer.echo(f"{key}: {value}")
+            typer.echo(f"{_(STORE_INFO_LABELS.get(key, key))}: {value}")
 
 
-@store_app.command("copy")
+@store_app.command(
+    "copy",
+    help=N_("Moves an agency's whole store to another (SQLite file <-> PostgreSQL), in one transaction."),
+)
 def store_copy(
-    source: str = typer.Argument(..., help=_("The store to copy from (a path or a postgresql:// URL).")),
-    target: str = typer.Argument(..., help=_("The store to copy into; it must hold no trips.")),
+    source: str = typer.Argument(..., help=N_("The store to copy from (a path or a postgresql:// URL).")),
+    target: str = typer.Argument(..., help=N_("The store to copy into; it must hold no trips.")),
 ) -> None:
-    """Moves an agency's whole store to another (SQLite file <-> PostgreSQL), in one transaction."""
     from ppo_checklist import store_admin
 
     copied = store_admin.copy(source, target)
@@ -897,12 +963,14 @@ def store_copy(
     )
 
 
-@store_app.command("backup")
+@store_app.command(
+    "backup",
+    help=N_("A consistent copy of the SQLite store while managers keep working."),
+)
 def store_backup(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help=_("The backup file to write (readable by you only).")),
+    file: Path = typer.Argument(..., help=N_("The backup file to write (readable by you only).")),
 ) -> None:
-    """A consistent copy of the SQLite store while managers keep working."""
     from ppo_checklist import store_admin
 
     session = _session(ctx)
@@ -910,12 +978,14 @@ def store_backup(
     typer.echo(_("Backed up the store to {path}.").format(path=written))
 
 
-@store_app.command("check")
+@store_app.command(
+    "check",
+    help=N_("The backend's integrity check; exit 1 naming what is wrong."),
+)
 def store_check(
     ctx: typer.Context,
-    quick: bool = typer.Option(False, "--quick", help=_("The quick check (seconds, not minutes, on a big store).")),
+    quick: bool = typer.Option(False, "--quick", help=N_("The quick check (seconds, not minutes, on a big store).")),
 ) -> None:
-    """The backend's integrity check; exit 1 naming what is wrong."""
     from ppo_checklist import store_admin
 
     session = _session(ctx)
@@ -933,6 +1003,37 @@ def _fail(message: str, code: int) -> int:
 
 
 _ROOT_OPTIONS_WITH_VALUE = ("--db", "--config")
+
+# The configuration read before the command is parsed (its `language` decides the help's
+# language too), kept for the session so the file is read once: path -> Config.
+_early_config: dict[Path, Config] = {}
+
+
+def _choose_language(argv: list[str]) -> None:
+    """This run's language: the config's `language`, else the locale variables. Chosen on
+    every run, not at import: tests and long-lived callers run many in one process."""
+    _early_config.clear()
+    option = None
+    args = iter(argv)
+    for arg in args:  # --config before the command, as the root callback will read it
+        if arg == "--config":
+            option = next(args, None)
+        elif arg.startswith("--config="):
+            option = arg.partition("=")[2]
+        elif arg == "--db":
+            next(args, None)
+        elif not arg.startswith("-"):
+            break
+    configured = ""
+    try:
+        path, required = config_path(option)
+        config = load(path, required)
+    except PpoError:  # said in the locale's language when the command asks for the config
+        pass
+    else:
+        _early_config[path] = config
+        configured = config.language
+    i18n.choose(configured)
 
 
 def _command(argv: list[str]):
@@ -955,9 +1056,24 @@ def _command(argv: list[str]):
                 light = copy.copy(app)
                 light.registered_commands = chosen
                 light.registered_groups = []
-                return typer.main.get_command(light)
+                return _translated(typer.main.get_command(light))
             break
-    return typer.main.get_command(app)
+    return _translated(typer.main.get_command(app))
+
+
+def _translated(command):
+    """The help texts of a freshly built command tree in the run's language: typer read
+    them (marked with N_) when this module was imported, in no language in particular."""
+    if command.help:
+        command.help = _(command.help)
+    if command.short_help:
+        command.short_help = _(command.short_help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        _translated(sub)
+    return command
 
 
 def _command_name(info) -> str:
@@ -1034,6 +1150,7 @@ def _is_text(arg: str) -> bool:
 
 def run(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _choose_language(argv)
     if not argv or "--help" in argv or "-h" in argv:
         _light_rich_help()
     undecodable = next((arg for arg in argv if not _is_text(arg)), None)

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ppo_checklist.errors import ConfigError, PpoError
-from ppo_checklist.i18n import _
+from ppo_checklist.i18n import LANGUAGES, _
 
 APP = "ppo"
 
 
 SMS_PROVIDERS = ("smsru", "smsc")
+DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,11 @@ class Config:
     service_director: str = ""
     default_manager: str = ""
     dayfirst: bool = True
-    date_format: str = "%d.%m.%Y"
+    date_format: str = DAY_FORMAT
     playbooks_dir: str = ""  # default: playbooks/ beside the config file
     store: str = ""  # an SQLite path or a postgresql:// URL; default: ppo.sqlite3 in the data folder
     shared_file_mode: str = ""  # workbooks and reports: "" is owner-only (0600); e.g. "0640"
+    language: str = ""  # "ru" or "en"; "" follows the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
 
     @property
     def file_mode(self) -> int:
@@ -131,6 +133,15 @@ def read_toml(path: Path, error: type[PpoError], kind: str) -> dict[str, Any]:
         raise error(_("cannot read {kind} {path}: {e}").format(kind=kind, path=path, e=exc.strerror)) from None
 
 
+# How a setting's expected type is said (each call translates in the run's language).
+_TYPE_NAMES = {
+    str: lambda: _("text"),
+    bool: lambda: _("true or false"),
+    int: lambda: _("a whole number"),
+    dict: lambda: _("a table"),
+}
+
+
 def from_mapping(data: dict[str, Any], source: str) -> Config:
     known = {f.name: f for f in fields(Config)}
     values: dict[str, Any] = {}
@@ -147,9 +158,11 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
             continue
         expected = bool if key == "dayfirst" else str
         if not isinstance(value, expected):
-            raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=expected.__name__))
+            raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=_TYPE_NAMES[expected]()))
         values[key] = value
     config = Config(**values)
+    if config.language not in ("", *LANGUAGES):
+        raise ConfigError(_('{src}: \'language\' must be "ru" or "en"').format(src=source))
     if config.shared_file_mode:
         from ppo_checklist.files import parse_mode
 
@@ -178,7 +191,7 @@ def _table(kind: type, data: Any, source: str, table: str) -> Any:
         default = known[key].default if known[key].default_factory is dataclass_missing else {}
         expected = type(default)
         if expected is bool and not isinstance(value, bool) or expected is not bool and not isinstance(value, expected):
-            name = {str: "text", bool: "true or false", int: "a whole number", dict: "a table"}[expected]
+            name = _TYPE_NAMES[expected]()
             raise ConfigError(_("{src}: [{t}] '{key}' must be {type}").format(src=source, t=table, key=key, type=name))
         if expected is dict and not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(

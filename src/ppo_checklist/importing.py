@@ -22,7 +22,7 @@ from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.model import ANCHORS, email_key, name_problem, normal_email, normal_phone, phone_key, text_problem
 from ppo_checklist.playbooks import Playbook
-from ppo_checklist.schedule import Deriver
+from ppo_checklist.schedule import Deriver, anchor_word
 from ppo_checklist.store import Store
 
 # Column names users' spreadsheets carry, compared after `_header_key` (case, spaces).
@@ -459,7 +459,7 @@ def check_rows(
                     try:
                         day = _cell_date(value, dayfirst, seen)
                     except DateError as exc:
-                        reasons.append(f"{column}: {exc}")
+                        reasons.append(f"{anchor_word(column)}: {exc}")
                         day = None
                 read.append(day)  # type: ignore[arg-type]
             dates = tuple(read)

@@ -178,7 +178,7 @@ def plan(
             if missing:  # a letter signed "⟨директор⟩" must not go: a person sets ppo up first
                 if n == 0:
                     reason = _("the text needs settings not given yet ({k}): run ppo init")
-                    result.held.append((s, reason.format(k=", ".join(sorted(missing)))))
+                    result.held.append((s, reason.format(k=tracker.setting_names(missing))))
                 break
             message = Message(
                 None,

@@ -16,12 +16,38 @@ from collections.abc import Sequence
 from typing import Any
 
 from ppo_checklist import schedule
-from ppo_checklist.i18n import _
+from ppo_checklist.i18n import N_, _, ngettext, pgettext
 from ppo_checklist.model import Action, Message, Trip
 from ppo_checklist.playbooks import Playbook
+from ppo_checklist.schedule import anchor_word
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CHANNEL_NAMES = {"email": "e-mail", "sms": "SMS", "call": "call", "visit": "visit"}
+CHANNEL_NAMES = {"email": N_("e-mail"), "sms": N_("SMS"), "call": N_("call"), "visit": N_("visit")}
+# What people read for the codes json and csv keep: statuses of a step, a trip, a message.
+STATUS_NAMES = {
+    "done": N_("done"),
+    "overdue": N_("overdue"),
+    "due": N_("due"),
+    "pending": N_("pending"),
+    "cancelled": N_("cancelled"),
+    "active": N_("active"),
+    "finished": N_("finished"),
+}
+MESSAGE_STATES = {
+    "pending": N_("pending"),
+    "sending": N_("sending"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "unknown": N_("unknown"),
+}
+
+
+def channel_name(code: str) -> str:
+    return _(CHANNEL_NAMES[code]) if code in CHANNEL_NAMES else code
+
+
+def status_name(code: str) -> str:
+    return _(STATUS_NAMES[code]) if code in STATUS_NAMES else code
 
 
 def safe_cell(value: Any) -> Any:
@@ -236,7 +262,7 @@ def count_line(actions: Sequence[Action]) -> str:
     overdue = sum(1 for a in actions if a.status == schedule.OVERDUE)
     due = sum(1 for a in actions if a.status == schedule.DUE)
     later = len(actions) - overdue - due
-    parts = [_("{n} actions").format(n=len(actions))]
+    parts = [ngettext("{n} action", "{n} actions", len(actions)).format(n=len(actions))]
     if overdue:
         parts.append(_("{n} overdue").format(n=overdue))
     if due:
@@ -274,7 +300,7 @@ def actions_table(
                     row.client,
                     row.phone or row.email or "",
                     f"{row.step_no} · {row.title}",
-                    CHANNEL_NAMES.get(row.channel, row.channel),
+                    channel_name(row.channel),
                     row.due.strftime(date_format),
                     _late(action),
                 )
@@ -425,8 +451,10 @@ def actions_markdown(
             status = _late(action)
             lines.append(
                 f"- **{status}** · {row.due.strftime(date_format)} · {_md(row.client)}"
-                f"{' · ' + _md(contact) if contact else ''} · trip {row.trip_id}, "
-                f"step {row.step_no} {_md(row.title)} ({CHANNEL_NAMES.get(row.channel, row.channel)})"
+                f"{' · ' + _md(contact) if contact else ''} · "
+                + _("trip {t}, step {n} {title} ({channel})").format(
+                    t=row.trip_id, n=row.step_no, title=_md(row.title), channel=channel_name(row.channel)
+                )
             )
             if texts and texts.get(id(action)):
                 lines.extend(
@@ -460,15 +488,18 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
     out = console()
     record = trip_record(trip, today)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
-    out.print(f"{_('Trip')} {trip.id} · {trip.client.name}" + (f" · {contact}" if contact else ""), style="bold")
-    dates = ", ".join(f"{name} {day.strftime(date_format)}" for name, day in trip.dates.items())
-    out.print(f"{_('playbook')} {trip.playbook} · {_('manager')} {trip.manager or '—'} · {dates} · {trip.status}")
+    head = _("Trip {id} · {name}").format(id=trip.id, name=trip.client.name)
+    out.print(head + (f" · {contact}" if contact else ""), style="bold")
+    dates = ", ".join(f"{anchor_word(name)} {day.strftime(date_format)}" for name, day in trip.dates.items())
+    status = status_name(trip.status)
+    line = _("playbook {pb} · manager {m}").format(pb=trip.playbook, m=trip.manager or "—")
+    out.print(f"{line} · {dates} · {status}")
     if trip.cancelled_on:
         reason = f": {trip.cancel_reason}" if trip.cancel_reason else ""
         out.print(_("cancelled on {day}").format(day=trip.cancelled_on.strftime(date_format)) + reason)
     if trip.note:
-        out.print(f"{_('note')}: {trip.note}")
-    columns = ("No", _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note"))
+        out.print(_("note: {note}").format(note=trip.note))
+    columns = (_("No"), _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note"))
     rows, styles = [], []
     for step in record["steps"]:
         style = {"overdue": "red", "due": "yellow", "done": "green", "cancelled": "dim"}.get(step["status"], "")
@@ -476,9 +507,9 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
             (
                 str(step["no"]),
                 f"{step['id']} · {step['title']}",
-                CHANNEL_NAMES.get(step["channel"], step["channel"]),
+                channel_name(step["channel"]),
                 dt.date.fromisoformat(step["due"]).strftime(date_format),
-                step["status"],
+                status_name(step["status"]),
                 dt.date.fromisoformat(step["done_on"]).strftime(date_format) if step["done_on"] else "",
                 step["note"],
             )
@@ -516,14 +547,14 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
             s["phone"],
             s["manager"],
             s["playbook"],
-            s["status"],
+            status_name(s["status"]),
             f"{s['done']}/{s['steps']}",
             str(s["overdue"] or ""),
             nxt,
             style=style,
         )
     out.print(table)
-    out.print(_("{n} trips").format(n=len(summaries)))
+    out.print(ngettext("{n} trip", "{n} trips", len(summaries)).format(n=len(summaries)))
 
 
 def playbooks_table(playbooks: dict[str, Playbook]) -> None:
@@ -531,22 +562,23 @@ def playbooks_table(playbooks: dict[str, Playbook]) -> None:
 
     out = console()
     for playbook in playbooks.values():
+        anchors = playbook.dates + playbook.optional_dates
         table = Table(
             title=f"{playbook.id} · {playbook.title}",
             title_justify="left",
             title_style="bold",
-            caption=f"{_('dates')}: {', '.join(playbook.dates + playbook.optional_dates)}\n{playbook.source}",
+            caption=_("dates: {dates}").format(dates=", ".join(map(anchor_word, anchors))) + f"\n{playbook.source}",
             caption_justify="left",
         )
-        for column in ("No", "Id", _("Step"), _("Channel"), _("When")):
+        for column in (_("No"), _("Id"), _("Step"), _("Channel"), _("When")):
             table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
         for step in playbook.steps:
             table.add_row(
                 str(step.no),
                 step.id,
                 step.title,
-                CHANNEL_NAMES.get(step.channel, step.channel),
-                f"{step.anchor} {step.offset.text}",
+                channel_name(step.channel),
+                f"{anchor_word(step.anchor)} {step.offset.text}",
             )
         out.print(table)
 
@@ -609,7 +641,7 @@ def stats_csv_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _figure_headers() -> list[str]:
-    return [_("Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On time %")]
+    return [pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On time %")]
 
 
 def _figure_cells(row: dict[str, Any]) -> list[str]:
@@ -674,19 +706,19 @@ def _md_row(cells: Sequence[str]) -> str:
 def stats_markdown(record: dict[str, Any], date_format: str) -> str:
     """The figures as markdown tables, for the director's mail."""
     lines = [f"# {stats_heading(record, date_format)}", ""]
-    lines += [f"## {_('Steps due in the period, per manager')}", ""]
+    lines += ["## " + _("Steps due in the period, per manager"), ""]
     lines += [_md_row([_("Manager"), *_figure_headers()]), "|---" * 7 + "|"]
     for row in record["managers"]:
         lines.append(_md_row([_md(row["manager"] or _("(no manager)")), *_figure_cells(row)]))
-    lines.append(_md_row([f"**{_('Total')}**", *_figure_cells(record["total"])]))
-    lines += ["", f"## {_('Per step')}", ""]
+    lines.append(_md_row(["**" + _("Total") + "**", *_figure_cells(record["total"])]))
+    lines += ["", "## " + _("Per step"), ""]
     if record["steps"]:
         lines += [_md_row([_("Playbook"), _("Step"), *_figure_headers()]), "|---" * 8 + "|"]
         for row in record["steps"]:
             lines.append(_md_row([_md(row["playbook"]), _md(_step_name(row)), *_figure_cells(row)]))
     else:
         lines.append(_("Nothing due in the period."))
-    lines += ["", f"## {_('Outcomes')}", ""]
+    lines += ["", "## " + _("Outcomes"), ""]
     lines += [f"- {line}" for line in _outcome_lines(record["outcomes"])]
     return "\n".join(lines) + "\n"
 
@@ -717,15 +749,15 @@ def message_record(message: Message) -> dict[str, Any]:
 def messages_table(messages: Sequence[Message]) -> None:
     out = console()
     out.print(_("Messages"), style="bold")
-    columns = ("Id", _("Step"), _("Letter"), _("Channel"), _("To"), _("State"), _("When"), _("Why"))
+    columns = (_("Id"), _("Step"), _("Letter"), _("Channel"), _("To"), _("State"), _("When"), _("Why"))
     rows = [
         (
             str(m.id),
             str(m.step_no),
             m.subject or m.letter,
-            CHANNEL_NAMES.get(m.channel, m.channel),
+            channel_name(m.channel),
             m.address,
-            m.state,
+            _(MESSAGE_STATES.get(m.state, m.state)),
             m.sent_at or m.handed_at or m.created_at or "",
             m.error or "",
         )
@@ -778,20 +810,25 @@ def send_report_out(report, fmt, date_format: str) -> None:
     lines: list[str] = []
     for outgoing in report.done:
         m = outgoing.message
-        what = CHANNEL_NAMES.get(m.channel, m.channel)
+        what = channel_name(m.channel)
         if report.dry_run:
             state = _("would be refused") if m.state == "failed" else _("would go")
-            lines.append(f"— {state}: {_('trip')} {m.trip_id}, {_('step')} {m.step_no} ({outgoing.title}), {what}")
-            lines.append(f"{_('To')}: {outgoing.client} <{m.address}>")
+            where = _("trip {t}, step {n} ({title}), {channel}").format(
+                t=m.trip_id, n=m.step_no, title=outgoing.title, channel=what
+            )
+            lines.append(f"— {state}: {where}")
+            lines.append(_("To: {who}").format(who=f"{outgoing.client} <{m.address}>"))
             if m.subject is not None:
-                lines.append(f"{_('Subject')}: {m.subject}")
+                lines.append(_("Subject: {s}").format(s=m.subject))
             if m.error:
-                lines.append(f"{_('Why')}: {m.error}")
+                lines.append(_("Why: {why}").format(why=m.error))
             lines.append("")
             lines.extend(m.body.splitlines())
             lines.append("")
             continue
-        head = f"{m.state:8} #{m.id} {_('trip')} {m.trip_id} · {m.step_no} · {what} → {m.address}"
+        state = _(MESSAGE_STATES.get(m.state, m.state))
+        trip_word = _("trip")
+        head = f"{state:8} #{m.id} {trip_word} {m.trip_id} · {m.step_no} · {what} → {m.address}"
         if m.subject:
             head += f" · «{m.subject}»"
         if m.gateway_id and m.channel == "sms":

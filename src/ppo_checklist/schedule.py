@@ -10,8 +10,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.errors import DateError
-from ppo_checklist.i18n import _
+from ppo_checklist.i18n import N_, _
 from ppo_checklist.model import DONE, DUE, OVERDUE, PENDING, days_late, step_status  # noqa: F401 (the one rule)
 from ppo_checklist.playbooks import ANCHORS, Playbook, Step
 
@@ -19,6 +20,18 @@ from ppo_checklist.playbooks import ANCHORS, Playbook, Step
 class Scheduled(NamedTuple):  # a tuple: cheap to make 700 000 of in a bulk import
     step: Step
     due: dt.date
+
+
+ANCHOR_WORDS = {  # the dates as people name them (json and csv keep the codes)
+    "purchase": N_("purchase"),
+    "departure": N_("departure"),
+    "return": N_("return"),
+    "declined": N_("declined"),
+}
+
+
+def anchor_word(code: str) -> str:
+    return _(ANCHOR_WORDS[code]) if code in ANCHOR_WORDS else code
 
 
 def check_dates(playbook: Playbook, dates: Mapping[str, dt.date | None]) -> None:
@@ -32,7 +45,10 @@ def check_dates(playbook: Playbook, dates: Mapping[str, dt.date | None]) -> None
         if a > b:
             raise DateError(
                 _("{first} ({a}) is after {second} ({b})").format(
-                    first=first, a=a.isoformat(), second=second, b=b.isoformat()
+                    first=anchor_word(first),
+                    a=a.strftime(DAY_FORMAT),
+                    second=anchor_word(second),
+                    b=b.strftime(DAY_FORMAT),
                 )
             )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ppo_checklist import files, stats
+from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.errors import BadWorkbook, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.model import StepMarks
@@ -55,10 +56,10 @@ class SyncReport:
         """What the director typed that ppo could not take: replacing the file would lose it."""
         return self.skipped + self.differs
 
-    def lines(self) -> list[str]:
+    def lines(self, date_format: str = DAY_FORMAT) -> list[str]:
         out = [
             _("trip {t} step {n} ({sid}) done on {day}").format(
-                t=t.trip_id, n=t.no, sid=t.step_id, day=t.day.isoformat()
+                t=t.trip_id, n=t.no, sid=t.step_id, day=t.day.strftime(date_format)
             )
             for t in self.taken
         ]
@@ -129,7 +130,7 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
                 if day is not None and day > today:
                     report.skipped.append(
                         _("{sheet}!{cell}: {day} is in the future").format(
-                            sheet=row.sheet, cell=cell, day=day.isoformat()
+                            sheet=row.sheet, cell=cell, day=day.strftime(DAY_FORMAT)
                         )
                     )
                 else:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ppo_checklist import schedule
-from ppo_checklist.config import Config
+from ppo_checklist.config import DAY_FORMAT, Config
 from ppo_checklist.errors import BadInput, DateError, NotFound
-from ppo_checklist.i18n import _
+from ppo_checklist.i18n import N_, _
 from ppo_checklist.model import (
     Action,
     Client,
@@ -187,7 +187,13 @@ def check_done_day(trip: Trip, day: dt.date, today: dt.date) -> None:
 
 
 def mark_done(
-    store: Store, trip_id: int, key: str, day: dt.date, note: str | None = None, today: dt.date | None = None
+    store: Store,
+    trip_id: int,
+    key: str,
+    day: dt.date,
+    note: str | None = None,
+    today: dt.date | None = None,
+    date_format: str = DAY_FORMAT,
 ) -> Outcome:
     check_texts(note=note)
     with store.write():
@@ -198,12 +204,14 @@ def mark_done(
         if step.done_on is not None:
             message = _("trip {id} step {no} ({sid}) was already done on {day}; nothing changed")
             return Outcome(
-                trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.isoformat())
+                trip_id,
+                False,
+                message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.strftime(date_format)),
             )
         check_done_day(trip, day, today or day)
         store.mark_done(trip_id, step.no, day, note)
     message = _("trip {id} step {no} ({sid}) done on {day}")
-    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.isoformat()))
+    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.strftime(date_format)))
 
 
 def mark_all_done(
@@ -283,13 +291,13 @@ def edit(
         return store.trip(trip_id)
 
 
-def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None) -> Outcome:
+def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None, date_format: str = DAY_FORMAT) -> Outcome:
     check_texts(reason=reason)
     with store.write():
         trip = store.trip(trip_id)
         if trip.cancelled_on is not None:
             message = _("trip {id} was already cancelled on {day}; nothing changed")
-            return Outcome(trip_id, False, message.format(id=trip_id, day=trip.cancelled_on.isoformat()))
+            return Outcome(trip_id, False, message.format(id=trip_id, day=trip.cancelled_on.strftime(date_format)))
         store.cancel(trip_id, day, reason)
     return Outcome(trip_id, True, _("trip {id} cancelled; no further steps").format(id=trip_id))
 
@@ -301,10 +309,26 @@ def _checked(result: tuple[str | None, str | None]) -> str | None:
     return value
 
 
-# The settings a text's placeholders take, and how a missing one shows in the text.
-SETTINGS = {"agency": "агентство", "director": "директор", "service_director": "директор по сервису"}
+# The settings a text's placeholders take, and how a missing one shows in the text (in the
+# run's language: "⟨агентство⟩" for a Russian manager, "⟨agency⟩" in English).
+SETTINGS = {
+    "agency": N_("agency"),
+    "director": N_("director"),
+    "service_director": N_("service director"),
+    "manager": N_("manager"),
+}
 MISSING = "⟨{}⟩"
-_MISSING_DATES = {"purchase": "дата покупки", "departure": "дата вылета", "return": "дата возвращения"}
+_MISSING_DATES = {
+    "purchase": N_("purchase date"),
+    "departure": N_("departure date"),
+    "return": N_("return date"),
+    "declined": N_("decline date"),
+}
+
+
+def setting_names(keys) -> str:
+    """The settings `keys` as a person reads them, in the run's language."""
+    return ", ".join(_(SETTINGS.get(key, key)) for key in sorted(keys))
 
 
 class Filled(NamedTuple):
@@ -325,9 +349,8 @@ def fill_text(text: str, config: Config, client: str, manager: str, dates: dict[
     }
     values = {
         "client": client,
-        **{name: value.strip() or MISSING.format(SETTINGS.get(name, "менеджер")) for name, value in settings.items()},
-        **{name: MISSING.format(shown_as) for name, shown_as in _MISSING_DATES.items()},
-        "declined": MISSING.format("дата отказа"),
+        **{name: value.strip() or MISSING.format(_(SETTINGS[name])) for name, value in settings.items()},
+        **{name: MISSING.format(_(shown_as)) for name, shown_as in _MISSING_DATES.items()},
         **shown,
         "due": due.strftime(config.date_format),
     }

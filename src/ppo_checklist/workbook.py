@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 from ppo_checklist import __version__, schedule
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
-from ppo_checklist.i18n import _
+from ppo_checklist.i18n import N_, _, pgettext
 from ppo_checklist.model import ANCHORS, CANCELLED, PlaybookUse, Trip, TripStep
 from ppo_checklist.playbooks import Playbook, Step
-from ppo_checklist.render import CHANNEL_NAMES, FORMULA_STARTS
+from ppo_checklist.render import FORMULA_STARTS, channel_name, status_name
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -35,9 +35,11 @@ T = TypeVar("T")
 FORMAT_MARK = "ppo-checklist-workbook"
 FORMAT_VERSION = 1
 META_SHEET = "_ppo"
-ACTIONS_SHEET = "Actions"
-SUMMARY_SHEET = "Summary"
-LEGEND_SHEET = "Legend"
+# Names and headers are written in the run's language (`_()` where they are used); `_ppo`
+# records each sheet's name and headers as written, so sync reads either language back.
+ACTIONS_SHEET = N_("Actions")
+SUMMARY_SHEET = N_("Summary")
+LEGEND_SHEET = N_("Legend")
 TICK = "✓"
 MAX_ROWS = 1_048_576  # Excel's limit per sheet
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -45,11 +47,11 @@ DATE_FORMAT = "dd.mm.yyyy"
 DAY_TEXT = "%d.%m.%Y"  # DATE_FORMAT, for a day written inside a text
 RATE_FORMAT = "0.0%"
 ANCHOR_LETTERS = {"purchase": "P", "departure": "D", "return": "R", "declined": "X"}
-ANCHOR_NAMES = {
-    "purchase": _("Purchase"),
-    "departure": _("Departure"),
-    "return": _("Return"),
-    "declined": _("Declined"),
+ANCHOR_NAMES = {  # English as written before _ppo recorded headers: sync's legacy files
+    "purchase": N_("Purchase"),
+    "departure": N_("Departure"),
+    "return": N_("Return"),
+    "declined": N_("Declined"),
 }
 
 COLOURS = {  # fill, font
@@ -99,11 +101,22 @@ def status_conditions(date_ref: str, tick_ref: str, cancelled_ref: str | None = 
     return conditions
 
 
-def status_formula(date_ref: str, tick_ref: str, cancelled_ref: str | None = None) -> str:
-    formula = f'"{schedule.PENDING}"'
+def status_formula(
+    date_ref: str, tick_ref: str, cancelled_ref: str | None = None, labels: Mapping[str, str] | None = None
+) -> str:
+    """The status as a formula; `labels` shows each status in words (default: its code)."""
+    labels = labels or {}
+    formula = f'"{labels.get(schedule.PENDING, schedule.PENDING)}"'
     for status, condition in reversed(status_conditions(date_ref, tick_ref, cancelled_ref).items()):
-        formula = f'IF({condition},"{status}",{formula})'
+        formula = f'IF({condition},"{labels.get(status, status)}",{formula})'
     return "=" + formula
+
+
+def status_labels() -> dict[str, str]:
+    """Each status as the workbook shows it, in the run's language."""
+    return {
+        code: status_name(code) for code in (schedule.DONE, CANCELLED, schedule.OVERDUE, schedule.DUE, schedule.PENDING)
+    }
 
 
 def due_formula(step: Step, anchor_ref: str, start_ref: str, anchor_is_start: bool) -> str:
@@ -161,13 +174,13 @@ class SheetLayout:
         return len(self.headers) - 1
 
 
-FIXED_HEADERS = (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"))
+FIXED_HEADERS = (N_("Trip"), N_("Client"), N_("Phone"), N_("Manager"), N_("Playbook"))
 CLIENT_COL = 1
 
 
 def sheet_name(playbook_id: str, taken: set[str]) -> str:
     clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in playbook_id).strip("'")
-    base = f"Checklist {clean}"[:31]
+    base = _("Checklist {playbook}").format(playbook=clean)[:31]
     name, n = base, 2
     while name.casefold() in taken:
         suffix = f" ({n})"
@@ -187,7 +200,7 @@ def plan_sheets(
     A sheet's step columns are the playbook's steps plus any step the stored trips have
     that the playbook lost (so no stored step goes missing from the workbook).
     """
-    taken = {s.casefold() for s in (ACTIONS_SHEET, SUMMARY_SHEET, LEGEND_SHEET, META_SHEET)}
+    taken = {_(s).casefold() for s in (ACTIONS_SHEET, SUMMARY_SHEET, LEGEND_SHEET)} | {META_SHEET.casefold()}
     layouts = []
     order = sorted(set(playbooks) | set(uses), key=lambda pb: (-(uses[pb].trips if pb in uses else 0), pb))
     for pb_id in order:
@@ -203,11 +216,11 @@ def plan_sheets(
             by_no = {}
         for no, sid, title, channel in stored_steps:
             by_no.setdefault(no, (no, sid, title, channel, None))
-        headers = list(FIXED_HEADERS)
+        headers = [_(header) for header in FIXED_HEADERS]
         anchor_cols = {}
         for anchor in anchors:
             anchor_cols[anchor] = len(headers)
-            headers.append(ANCHOR_NAMES[anchor])
+            headers.append(_(ANCHOR_NAMES[anchor]))
         steps = []
         for no, sid, title, channel, step in (by_no[k] for k in sorted(by_no)):
             when = step.offset.label(ANCHOR_LETTERS[step.anchor]) if step else "?"
@@ -599,8 +612,8 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
             ws.write_string(0, col, header, formats["header"])
         sheets[layout.playbook_id] = _SheetWriter(ws, layout, formats)
     actions = _ActionsWriter(book, formats, write_text)
-    summary = book.add_worksheet(SUMMARY_SHEET, worksheet_class=_sheet_class())
-    legend = book.add_worksheet(LEGEND_SHEET, worksheet_class=_sheet_class())
+    summary = book.add_worksheet(_(SUMMARY_SHEET), worksheet_class=_sheet_class())
+    legend = book.add_worksheet(_(LEGEND_SHEET), worksheet_class=_sheet_class())
     meta = book.add_worksheet(META_SHEET, worksheet_class=_sheet_class())
     result = ExportResult()
     exported: list[tuple] = []  # the input dates as written, for sync to tell the director's edits
@@ -639,14 +652,14 @@ class _ActionsWriter:
     """One row per step of the trips not cancelled; due and done point at the Checklist."""
 
     HEADERS = (
-        _("Trip"),
-        _("Client"),
-        _("Manager"),
-        _("Step"),
-        _("Channel"),
-        _("Due"),
-        _("Done"),
-        _("Status"),
+        N_("Trip"),
+        N_("Client"),
+        N_("Manager"),
+        N_("Step"),
+        N_("Channel"),
+        N_("Due"),
+        N_("Done"),
+        N_("Status"),
     )
     MANAGER_COL, DUE_COL, DONE_COL, STATUS_COL = 2, 5, 6, 7
 
@@ -655,13 +668,15 @@ class _ActionsWriter:
         self.sheets: list[tuple[str, Any, int]] = []  # name, sheet (XlsxWriter's), rows written
         self._new_sheet()
         r = "{r}"
-        self.status_template = status_formula(f"F{r}", f"G{r}")
+        self.labels = status_labels()
+        self.status_template = status_formula(f"F{r}", f"G{r}", labels=self.labels)
 
     def _new_sheet(self) -> None:
-        name = ACTIONS_SHEET if not self.sheets else f"{ACTIONS_SHEET} {len(self.sheets) + 1}"
+        base = _(ACTIONS_SHEET)
+        name = base if not self.sheets else f"{base} {len(self.sheets) + 1}"
         ws = self.book.add_worksheet(name, worksheet_class=_sheet_class())
         for col, header in enumerate(self.HEADERS):
-            ws.write_string(0, col, header, self.f["header"])
+            ws.write_string(0, col, _(header), self.f["header"])
         self.sheets.append((name, ws, 1))
 
     def write(self, trip: Trip, step, title: str, date_ref: str, tick_ref: str, status: str) -> None:
@@ -674,7 +689,7 @@ class _ActionsWriter:
         self.write_text(ws, r, 1, trip.client.name)
         self.write_text(ws, r, 2, trip.manager)
         self.write_text(ws, r, 3, f"{step.no} · {title}")
-        ws.write_string(r, 4, CHANNEL_NAMES.get(step.channel, step.channel))
+        ws.write_string(r, 4, channel_name(step.channel))
         ws.write_formula(r, self.DUE_COL, "=" + date_ref, f["date"], serial(step.due))
         ws.write_formula(
             r,
@@ -683,7 +698,7 @@ class _ActionsWriter:
             f["date"],
             TICK if step.done_on else "",
         )
-        ws.write_formula(r, self.STATUS_COL, self.status_template.replace("{r}", str(r + 1)), None, status)
+        ws.write_formula(r, self.STATUS_COL, self.status_template.replace("{r}", str(r + 1)), None, self.labels[status])
         self.sheets[-1] = (name, ws, r + 1)
 
     def finish(self) -> None:
@@ -745,7 +760,8 @@ def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, t
         criterion = manager_criterion(f"$A{row + 1}") if manager else '""'
         ws.write_string(row, 0, manager or _("(no manager)"))
         for col, status in enumerate((schedule.DUE, schedule.OVERDUE, schedule.DONE, schedule.PENDING), start=1):
-            terms = [f'COUNTIFS({m},{criterion},{s},"{status}")' for m, s in zip(managers, statuses)]
+            label = actions.labels[status]
+            terms = [f'COUNTIFS({m},{criterion},{s},"{label}")' for m, s in zip(managers, statuses)]
             ws.write_formula(row, col, "=" + "+".join(terms), None, getattr(counts, status))
         ws.write_formula(
             row,
@@ -779,7 +795,10 @@ def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, t
     return row
 
 
-KPI_HEADERS = (_("Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On-time rate"))
+def kpi_headers() -> tuple[str, ...]:
+    return (pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On-time rate"))
+
+
 CHART_COL = 10  # K: right of the widest block (the steps', A to I)
 
 
@@ -803,7 +822,7 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
         ),
     )
     row += 3
-    for col, header in enumerate((_("Manager"), *KPI_HEADERS)):
+    for col, header in enumerate((_("Manager"), *kpi_headers())):
         ws.write_string(row, col, header, formats["header"])
     first = row + 1
     for name, figures in kpis.managers:
@@ -826,7 +845,7 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
     row += 2
     ws.write_string(row, 0, _("By step"), formats["bold"])
     row += 1
-    for col, header in enumerate((_("Playbook"), _("No"), _("Step"), *KPI_HEADERS)):
+    for col, header in enumerate((_("Playbook"), _("No"), _("Step"), *kpi_headers())):
         ws.write_string(row, col, header, formats["header"])
     for step in kpis.steps:
         row += 1
@@ -875,7 +894,7 @@ def _insert_rate_chart(book, ws, kpis: KpiReport, first: int, last: int) -> None
     """A bar per manager, from the rate cells; the cached points are given too, since in
     constant_memory mode XlsxWriter cannot read them back for readers that do not recalculate."""
     sheet = quoted_sheet(ws.name)
-    rate_col = len(KPI_HEADERS)
+    rate_col = len(kpi_headers())
     chart = book.add_chart({"type": "bar"})
     chart.add_series(
         {
@@ -941,11 +960,17 @@ def _write_legend(ws, formats, playbooks: Mapping[str, Playbook], layouts: Seque
             ws.write_number(row, 0, step.no)
             ws.write_string(row, 1, step.id)
             ws.write_string(row, 2, step.title)
-            ws.write_string(row, 3, CHANNEL_NAMES.get(step.channel, step.channel))
+            ws.write_string(row, 3, channel_name(step.channel))
             ws.write_string(
                 row,
                 4,
-                f"{ANCHOR_NAMES[step.anchor]} {step.offset.text} ({step.offset.label(ANCHOR_LETTERS[step.anchor])})",
+                " ".join(
+                    (
+                        _(ANCHOR_NAMES[step.anchor]),
+                        step.offset.text,
+                        f"({step.offset.label(ANCHOR_LETTERS[step.anchor])})",
+                    )
+                ),
             )
             row += 1
     ws.set_column(0, 0, 8)

@@ -41,7 +41,7 @@ def test_a_tick_in_the_workbook_is_taken_by_sync(trips):
     path, _ = export(trips)
     tick(path, 1, 1, "✓")
     result = trips("sync", str(path), "--date", TODAY)
-    assert "trip 1 step 1 (reminder) done on 2026-11-30" in result.out
+    assert "trip 1 step 1 (reminder) done on 30.11.2026" in result.out
     assert "took 1 ticks from" in result.out
     assert status(trips, 1, 1) == ("done", "2026-11-30")
 
@@ -104,7 +104,7 @@ def test_ticks_that_cannot_be_taken_are_reported_and_the_rest_taken(trips):
     assert result.code == 1, result  # cron's mail flags it
     out = result.out
     assert "'maybe' is not a tick" in out
-    assert "2026-12-05 is in the future" in out
+    assert "05.12.2026 is in the future" in out
     assert "trip 2 is cancelled" in out
     assert "took 0 ticks" in out
     assert status(trips, 1, 1)[0] != "done"
@@ -297,7 +297,7 @@ def test_export_refuses_to_replace_a_workbook_holding_ticks_sync_could_not_take(
     line = result.err.strip()
     assert "\n" not in line
     assert "holds 2 entries ppo could not take" in line
-    assert "'сделано' is not a tick" in line and "2026-12-05 is in the future" in line
+    assert "'сделано' is not a tick" in line and "05.12.2026 is in the future" in line
     assert "--force" in line and "took 1 ticks" in line
     assert path.read_bytes() == before  # the director's entries are still there
     assert status(trips, 2, 0) == ("done", "2026-11-30")
@@ -388,7 +388,7 @@ def test_export_and_sync_accept_an_upper_case_xlsx_suffix(trips):
     assert openpyxl.load_workbook(path).sheetnames[0] == "Checklist tour"
     tick(path, 1, 1, "✓")
     synced = trips("sync", str(path), "--date", TODAY)
-    assert "trip 1 step 1 (reminder) done on 2026-11-30" in synced.out and "took 1 ticks from" in synced.out
+    assert "trip 1 step 1 (reminder) done on 30.11.2026" in synced.out and "took 1 ticks from" in synced.out
     assert status(trips, 1, 1) == ("done", "2026-11-30")
     tick(path, 2, 0, "✓")
     replaced = trips("export", str(path), "--date", TODAY)  # over the ticked file: its ticks taken first
