@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from send_servers import Gateway, write_config
 
@@ -95,7 +97,9 @@ def test_a_number_that_is_no_mobile_is_not_sent_to_and_is_reported(ppo, tmp_path
 def test_sms_goes_on_its_day_only_and_waits_in_quiet_hours(ppo, tmp_path):
     gateway = Gateway("smsru")
     try:
-        configure(tmp_path, {"provider": "smsru", "api_id": "K", "url": gateway.url, "quiet_hours": "00:00-23:59"})
+        now = dt.datetime.now()  # quiet hours around this very minute (00:00-23:59 missed 23:59)
+        around = f"{(now - dt.timedelta(hours=1)):%H:%M}-{(now + dt.timedelta(hours=1)):%H:%M}"
+        configure(tmp_path, {"provider": "smsru", "api_id": "K", "url": gateway.url, "quiet_hours": around})
         ppo.add("Анна", "01.11.2026", "05.12.2026", "15.12.2026", "--phone", "+79161111111")
         quiet = ppo("send", "--date", "05.12.2026")
         assert "1 SMS wait: quiet hours" in quiet.out and gateway.requests == []
