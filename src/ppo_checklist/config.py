@@ -118,12 +118,18 @@ def load(path: Path, required: bool) -> Config:
     return from_mapping(read_toml(path, ConfigError, _("config")), str(path))
 
 
+def _toml() -> Any:
+    """The standard library's TOML reader (tomli before Python 3.11), loaded when first needed."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python < 3.11
+        import tomli as tomllib
+    return tomllib
+
+
 def read_toml(path: Path, error: type[PpoError], kind: str) -> dict[str, Any]:
     """A TOML file's content; an unreadable or broken file is `error`, naming `kind` and the file."""
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
+    tomllib = _toml()
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -288,11 +294,7 @@ def updated_toml(text: str, values: dict[str, str]) -> str:
 def write_settings(path: Path, values: dict[str, str]) -> None:
     """Set these top-level settings in the config file (made if missing: folder 0700, file 0600),
     keeping everything else in it; the new text is checked to read back before it replaces the old."""
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-
+    tomllib = _toml()
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     new = updated_toml(old, values)
     try:

@@ -140,6 +140,7 @@ def read_table(path: Path, step_keys: frozenset[str] = frozenset()) -> RawTable:
     if not path.is_file():
         raise BadInput(_("{path} is not a regular file (a device or a pipe?)").format(path=path))
     suffix = path.suffix.lower()
+    rows: Iterable[tuple[int, list[Any]]]
     if suffix in (".csv", ".txt"):
         header, rows, size = _read_csv(path)
     elif suffix in (".xlsx", ".xlsm"):
@@ -436,14 +437,14 @@ def check_rows(
             known = phones.get(phone)
             if known is None:
                 known = phones[phone] = normal_phone(phone)
-            phone, problem = known
+            phone, problem = known[0] or "", known[1]
             if problem:
                 reasons.append(problem)
         if email:
             known = emails.get(email)
             if known is None:
                 known = emails[email] = normal_email(email)
-            email, problem = known
+            email, problem = known[0] or "", known[1]
             if problem:
                 reasons.append(problem)
         for field_name, value in (("manager", manager), ("note", note)):
@@ -483,7 +484,16 @@ def check_rows(
         done: tuple[tuple[int, dt.date], ...] = ()
         if step_columns and deriver is not None:
             done = _done_marks(
-                cells, step_columns, deriver.playbook, step_at, dates, dues, dayfirst, seen, today, reasons
+                cells,
+                step_columns,
+                deriver.playbook,
+                step_at,
+                dates,
+                dues,
+                dayfirst,
+                seen,
+                today,
+                reasons,  # type: ignore[arg-type]
             )
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
@@ -662,11 +672,11 @@ def plan(
             by_phone[p_key] = client
         if e_key and by_mail is None and client.email_key == e_key:
             by_email[e_key] = client
-        trip_key = (client, row.playbook, row.dates)
-        if trip_key in seen:
+        same_trip = (client, row.playbook, row.dates)
+        if same_trip in seen:
             result.repeated += 1
             continue
-        seen.add(trip_key)
+        seen.add(same_trip)
         if client.id is not None and (client.id, row.playbook, row.dates) in trips_in_store:
             result.already += 1
             continue

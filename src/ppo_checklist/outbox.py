@@ -264,7 +264,7 @@ class Channels:
         from ppo_checklist.mail import Mailer, MailServerError
 
         if self._mailer is None and self._mail_error is None:
-            mailer = Mailer(self.config.email, self.environ)  # type: ignore[arg-type]
+            mailer = Mailer(self.config.email, self.environ)
             try:
                 mailer.open()
             except MailServerError as exc:
@@ -277,7 +277,7 @@ class Channels:
         if self._gateway is None:
             from ppo_checklist.sms import Gateway
 
-            self._gateway = Gateway(self.config.sms, self.environ)  # type: ignore[arg-type]
+            self._gateway = Gateway(self.config.sms, self.environ)
         return self._gateway
 
     def check(self, channel: str) -> None:
@@ -301,9 +301,9 @@ class Channels:
             return self.gateway().send(message.address, message.body)
         from ppo_checklist.mail import build
 
-        reply_to = self.config.email.reply_to.get(outgoing.manager) if self.config.email else None  # type: ignore[union-attr]
+        reply_to = self.config.email.reply_to.get(outgoing.manager) if self.config.email else None
         letter = build(message, self.config.email, outgoing.client, reply_to)  # type: ignore[arg-type]
-        return self._mailer.send(letter, message.address)  # type: ignore[union-attr]
+        return self._mailer.send(letter, message.address)
 
     def close(self) -> None:
         if self._mailer is not None:

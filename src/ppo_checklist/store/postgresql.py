@@ -95,7 +95,7 @@ class PostgresStore(SqlStore):
                 for number in range(version, LATEST):
                     for statement in POSTGRESQL[number].split(";"):
                         if statement.strip():
-                            self.db.execute(statement)  # type: ignore[call-overload]
+                            self.db.execute(statement)
                     self.db.execute("UPDATE ppo_schema SET version = %s", (number + 1,))
                 version = max(version, LATEST)
         if version > LATEST:
@@ -145,7 +145,7 @@ class PostgresStore(SqlStore):
 
     @_edge
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        cursor = self.db.execute(self._q(sql), params)  # type: ignore[call-overload]
+        cursor = self.db.execute(self._q(sql), params)
         return cursor.fetchall() if cursor.description else []
 
     @_edge
@@ -153,11 +153,11 @@ class PostgresStore(SqlStore):
         rows = list(rows)
         if rows:
             with self.db.cursor() as cursor:
-                cursor.executemany(self._q(sql), rows)  # type: ignore[call-overload]
+                cursor.executemany(self._q(sql), rows)
 
     @_edge
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
-        row = self.db.execute(self._q(sql + " RETURNING id"), params).fetchone()  # type: ignore[call-overload]
+        row = self.db.execute(self._q(sql + " RETURNING id"), params).fetchone()
         return int(row[0])  # type: ignore[index]
 
     def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple]:
@@ -166,7 +166,7 @@ class PostgresStore(SqlStore):
         try:
             with self.db.transaction(), self.db.cursor(name="ppo_stream") as cursor:
                 cursor.itersize = 5000
-                cursor.execute(self._q(sql), params)  # type: ignore[call-overload]
+                cursor.execute(self._q(sql), params)
                 yield from cursor
         except psycopg.Error as exc:
             raise self._failure(exc) from None
@@ -188,7 +188,7 @@ class PostgresStore(SqlStore):
     def _update_unique(self, sql: str, params: Sequence[Any]) -> None:
         try:
             with self.db.transaction():  # a savepoint: the command's transaction stays usable
-                self.db.execute(self._q(sql), params)  # type: ignore[call-overload]
+                self.db.execute(self._q(sql), params)
         except pg_errors.UniqueViolation as exc:
             raise self._integrity(exc) from None
         except psycopg.Error as exc:

@@ -383,7 +383,7 @@ class SqlStore:
         result = []
         for row in self._rows("".join(sql), params):
             dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[11:15]) if value}
-            result.append(AgendaRow(*row[:10], day(row[10]), dates, row[15] is not None, row[16]))  # type: ignore[arg-type, call-arg, misc]
+            result.append(AgendaRow(*row[:10], day(row[10]), dates, row[15] is not None, row[16]))  # type: ignore[call-arg]
         return result
 
     # --- done marks, edits, cancelling ---------------------------------------------------

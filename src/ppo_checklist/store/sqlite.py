@@ -186,7 +186,7 @@ class SQLiteStore(SqlStore):
         except sqlite3.Error as exc:
             raise self._failure(exc) from None
 
-    def add_trips_bulk(self, trips, steps):  # type: ignore[no-untyped-def]
+    def add_trips_bulk(self, trips, steps):
         # A bigger page cache for this connection: 7 step rows per trip go into two B-trees.
         # 16 MB holds the due index of 100 000 trips; 64 MB was no faster even at 300 000
         # and cost 40 MB of memory.
