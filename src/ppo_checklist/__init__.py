@@ -1,3 +1,3 @@
 """ppo: post-sale follow-up (ППО) for travel agencies."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
