@@ -40,6 +40,7 @@ class Ppo:
         self, home: Path, config: Optional[Path] = None, *, subprocess: bool = False, store: Optional[str] = None
     ):
         self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)  # a manager's home folder exists
         self.db = self.home / "ppo.sqlite3"  # the SQLite store, unless `store` names another
         self.store = store or str(self.db)
         self.backend = "postgresql" if store and store.startswith("postgresql://") else "sqlite"

@@ -41,7 +41,7 @@ def test_thank_you_letter_arrives_once_as_proper_utf8_mime(ppo, tmp_path, mailbo
     ppo("send", "--date", "02.12.2026")
     assert again.out.strip().endswith("0 sent, 0 not sent")
     [letter] = mailbox.letters()
-    assert letter["Subject"] == "Спасибо, что выбрали Турагентство «Солнце»!"
+    assert letter["Subject"] == "Спасибо, что выбрали нас! — Турагентство «Солнце»"
     assert letter["From"].addresses[0].addr_spec == "info@solnce.example"
     assert letter["From"].addresses[0].display_name == "Турагентство «Солнце»"
     assert letter["To"].addresses[0].display_name == "Анна Петрова"
@@ -69,7 +69,7 @@ def test_the_series_follows_the_first_letter_on_its_own_days(ppo, tmp_path, mail
         ppo("send", "--date", f"{day:02d}.12.2026")
     subjects = [letter["Subject"] for letter in mailbox.letters()]
     assert subjects == [
-        "Спасибо, что выбрали Турагентство «Солнце»!",
+        "Спасибо, что выбрали нас! — Турагентство «Солнце»",
         "Пакуем чемоданы правильно",
         "Бросаем вам вызов!",
     ]
@@ -110,13 +110,13 @@ def test_dry_run_prints_what_would_go_and_writes_nothing(ppo, tmp_path, mailbox)
     before = ppo.db.read_bytes()
     shown = ppo("send", "--date", "01.12.2026", "--dry-run")
     assert "To: Анна <anna@example.ru>" in shown.out
-    assert "Subject: Спасибо, что выбрали Турагентство «Солнце»!" in shown.out
+    assert "Subject: Спасибо, что выбрали нас! — Турагентство «Солнце»" in shown.out
     assert "Анна, здравствуйте!" in shown.out and "would go" in shown.out
     data = ppo("send", "--date", "01.12.2026", "--dry-run", "--format", "json").json()
     [message] = data["messages"]
     assert (message["to"], message["subject"], message["id"]) == (
         "anna@example.ru",
-        "Спасибо, что выбрали Турагентство «Солнце»!",
+        "Спасибо, что выбрали нас! — Турагентство «Солнце»",
         None,
     )
     assert message["text"].startswith("Анна, здравствуйте!") and data["dry_run"] is True
@@ -136,7 +136,7 @@ def test_smtp_server_down_leaves_the_letter_pending_for_the_next_run(ppo, tmp_pa
     assert [a["step_id"] for a in today] == ["ppo-do"]  # could not be sent: the manager sees it
     configured(ppo, tmp_path, email_config(mailbox.controller))
     assert ppo("send", "--date", "02.12.2026").out.strip().endswith("1 sent, 0 not sent")
-    assert [letter["Subject"] for letter in mailbox.letters()] == ["Спасибо, что выбрали Турагентство «Солнце»!"]
+    assert [letter["Subject"] for letter in mailbox.letters()] == ["Спасибо, что выбрали нас! — Турагентство «Солнце»"]
     assert outbox(ppo, trip) == [("spasibo", "email", "sent")]
 
 
@@ -184,7 +184,7 @@ def test_starttls_with_a_throwaway_certificate_and_a_password_never_shown(ppo, t
         result = ppo("send", "--date", "01.12.2026", env=env)
         assert result.out.strip().endswith("1 sent, 0 not sent")
         assert box.auth == [("info@solnce.example", "s3cret-P4ss")]
-        assert box.letters()[0]["Subject"] == "Спасибо, что выбрали Турагентство «Солнце»!"
+        assert box.letters()[0]["Subject"] == "Спасибо, что выбрали нас! — Турагентство «Солнце»"
         wrong = {"PPO_SMTP_PASSWORD": "wrong-secret"}
         ppo.add("Борис", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "boris@example.ru")
         refused = ppo("send", "--date", "01.12.2026", env=wrong, check=False)

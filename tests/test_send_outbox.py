@@ -125,7 +125,7 @@ def test_a_week_of_daily_runs_sends_each_message_once_on_its_day(ppo, tmp_path, 
             today = ppo("today", "--date", date, "--format", "json").json()
             assert {a["channel"] for a in today} <= {"call", "visit"}, (date, today)
         assert sent == {
-            "01": ["Спасибо, что выбрали Турагентство «Солнце»!"],
+            "01": ["Спасибо, что выбрали нас! — Турагентство «Солнце»"],
             "02": ["Бросаем вам вызов!"],
             "03": ["Пакуем чемоданы правильно"],
             "04": [],
@@ -186,4 +186,4 @@ def test_example_crontab_sends_at_ten_and_the_example_config_sends_both(ppo):
         "a@example.ru",
     )
     shown = ppo("--config", config, "send", "--dry-run", "--date", "01.12.2026", "--format", "json").json()
-    assert [m["subject"] for m in shown["messages"]] == ["Спасибо, что выбрали Турагентство «Солнце»!"]
+    assert [m["subject"] for m in shown["messages"]] == ["Спасибо, что выбрали нас! — Турагентство «Солнце»"]

@@ -346,3 +346,14 @@ def test_a_backup_takes_the_configured_shared_mode(tmp_path, make_ppo):
     ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
     ppo("store", "backup", str(tmp_path / "b.sqlite3"))
     assert stat.S_IMODE(os.stat(tmp_path / "b.sqlite3").st_mode) == 0o640
+
+
+def test_a_store_path_in_a_folder_that_does_not_exist_is_bad_input_and_makes_nothing(tmp_path, make_ppo):
+    """A typo in --db's folder must not become a new, empty store that says "nothing to do"."""
+    ppo = make_ppo(tmp_path)
+    wrong = tmp_path / "nonexistent" / "dir" / "ppo.sqlite3"
+    result = ppo("today", check=False, env={"PPO_DB": str(wrong)})
+    assert result.code == 2 and result.err.count("\n") == 1 and "no folder" in result.err
+    assert not (tmp_path / "nonexistent").exists()
+    default = ppo("today", env={"PPO_DB": None})  # ppo's own data folder is made on first use
+    assert default.code == 0 and (tmp_path / "data" / "ppo" / "ppo.sqlite3").exists()

@@ -94,7 +94,8 @@ class Session:
         if self._store is None:
             from ppo_checklist.store import open_store
 
-            self._store = open_store(self.location)
+            default = not self._db_option and not self.config.store  # ppo's own folder may be made
+            self._store = open_store(self.location, create_folder=default)
         return self._store
 
     @property
@@ -610,15 +611,19 @@ def init(
     manager: Optional[str] = typer.Option(None, "--manager", "-m", help=N_("Your name: the default manager.")),
 ) -> None:
     from ppo_checklist import config as settings
-    from ppo_checklist.model import check_texts
+    from ppo_checklist.model import FIELD_NAMES, check_texts
 
     session = _session(ctx)
     path, _named = config_path(str(session._config_option) if session._config_option else None)
     current = settings.current_settings(path)
     given = {"agency": agency, "director": director, "service_director": service_director, "default_manager": manager}
     values: dict[str, str] = {}
+    # Any option given (a script): only those settings change, and nothing is asked.
+    ask = all(value is None for value in given.values())
     for key, _option in settings.INIT_SETTINGS:
         value = given[key]
+        if value is None and not ask:
+            continue
         if value is None:
             old = current.get(key, "")
             value = typer.prompt(
@@ -627,9 +632,8 @@ def init(
         values[key] = value.strip()
     check_texts(**values)
     settings.write_settings(path, values)
-    typer.echo(
-        _("Wrote {path}: {settings}").format(path=path, settings=", ".join(f"{k} = {v!r}" for k, v in values.items()))
-    )
+    shown = ", ".join(f"{_(FIELD_NAMES[k])}: «{v}»" for k, v in values.items()) or _("nothing changed")
+    typer.echo(_("Wrote {path}: {settings}").format(path=path, settings=shown))
 
 
 # --- the director's figures (ppo stats) ------------------------------------------------------

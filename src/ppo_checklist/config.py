@@ -176,9 +176,10 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
             parse_mode(config.shared_file_mode)  # checked now, not when the first file is written
         except ValueError:
             raise ConfigError(
-                _("{src}: 'shared_file_mode' must be an octal mode the owner can read and write, like \"0640\"").format(
-                    src=source
-                )
+                _(
+                    "{src}: 'shared_file_mode' must be an octal mode like \"0640\": the owner reads and writes,"
+                    " nobody executes, others do not write"
+                ).format(src=source)
             ) from None
     return config
 

@@ -34,10 +34,11 @@ class FileWriteError(PpoError):
 
 
 def parse_mode(text: str) -> int:
-    """`"0640"` (or `"640"`, `"0o640"`) as a mode; only permission bits, never the owner's read
-    and write taken away (ppo must read back what it writes)."""
+    """`"0640"` (or `"640"`, `"0o640"`) as a mode; only read and write bits, never the owner's
+    taken away (ppo must read back what it writes), never execute bits, never writable by
+    others (the files hold clients' phones)."""
     value = int(text.strip().removeprefix("0o"), 8)
-    if not 0 <= value <= 0o777 or value & 0o600 != 0o600:
+    if not 0 <= value <= 0o777 or value & 0o600 != 0o600 or value & 0o111 or value & 0o002:
         raise ValueError(text)
     return value
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ppo_checklist.errors import BadInput
-from ppo_checklist.i18n import _
+from ppo_checklist.i18n import N_, _
 
 # The input dates a playbook may anchor its steps on, in the order trips store them.
 ANCHORS = ("purchase", "departure", "return", "declined")
@@ -279,11 +279,27 @@ _UNSAFE_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e
 MULTILINE_FIELDS = frozenset({"note", "reason"})
 
 
+# How a field is named in a message, in the run's language ("имя содержит управляющие символы").
+FIELD_NAMES = {
+    "name": N_("name"),
+    "phone": N_("phone"),
+    "email": N_("email"),
+    "manager": N_("manager"),
+    "note": N_("note"),
+    "reason": N_("reason"),
+    "contact": N_("contact"),
+    "agency": N_("agency"),
+    "director": N_("director"),
+    "service_director": N_("service director"),
+    "default_manager": N_("manager"),
+}
+
+
 def text_problem(field_name: str, value: str | None) -> str | None:
     """Why a typed value cannot be stored, or None."""
     unsafe = _UNSAFE_IN_NOTES if field_name in MULTILINE_FIELDS else _UNSAFE
     if value and unsafe.search(value):
-        return _("{field} contains control characters").format(field=field_name)
+        return _("{field} contains control characters").format(field=_(FIELD_NAMES.get(field_name, field_name)))
     return None
 
 

@@ -100,7 +100,7 @@ def write_workbook(
 
 def prepare_dir(out_dir: Path) -> None:
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder is private too
     except OSError as exc:
         raise PpoError(_("cannot create the folder {path}: {e}").format(path=out_dir, e=exc.strerror or exc)) from None
     if not os.access(out_dir, os.W_OK | os.X_OK):

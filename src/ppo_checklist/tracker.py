@@ -99,11 +99,19 @@ def add_trip(
         client = store.client_for(name, phone, email)
         if no_messages:
             store.set_opted_out([client.id], _now())
-        return Added(store.add_trip(client, manager.strip(), playbook.id, dates, steps, note), warnings)
+        trip_id = store.add_trip(client, stored_manager(store, manager), playbook.id, dates, steps, note)
+        return Added(trip_id, warnings)
 
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def stored_manager(store: Store, given: str) -> str:
+    """The manager's name as the store already spells it ("ольга " is Ольга when Ольга has
+    trips), else as typed without surrounding spaces: one manager, one group in every list."""
+    known = match_managers(given, store.managers()) if given.strip() else []
+    return known[0] if known else given.strip()
 
 
 def managers_named(store: Store, given: str | None, default: str = "") -> list[str] | None:
@@ -175,15 +183,16 @@ def find_step(trip: Trip, key: str) -> TripStep:
     raise BadInput(_("trip {trip} has no step {key}").format(trip=trip.id, key=text))
 
 
-def check_done_day(trip: Trip, day: dt.date, today: dt.date) -> None:
+def check_done_day(trip: Trip, day: dt.date, today: dt.date, date_format: str = DAY_FORMAT) -> None:
     """A done mark's day is neither in the future nor before the trip began: the director's
     figures count on it (as `ppo sync` does for a workbook's ticks)."""
     if day > today:
-        raise DateError(_("--date {day} is in the future (today is {today})").format(day=day, today=today))
+        message = _("--date {day} is in the future (today is {today})")
+        raise DateError(message.format(day=day.strftime(date_format), today=today.strftime(date_format)))
     start = trip.dates.get("purchase") or trip.dates.get("declined")
     if start is not None and day < start:
         message = _("--date {day} is before trip {id} began ({start})")
-        raise DateError(message.format(day=day, id=trip.id, start=start.isoformat()))
+        raise DateError(message.format(day=day.strftime(date_format), id=trip.id, start=start.strftime(date_format)))
 
 
 def mark_done(
@@ -208,7 +217,7 @@ def mark_done(
                 False,
                 message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.strftime(date_format)),
             )
-        check_done_day(trip, day, today or day)
+        check_done_day(trip, day, today or day, date_format)
         store.mark_done(trip_id, step.no, day, note)
     message = _("trip {id} step {no} ({sid}) done on {day}")
     return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.strftime(date_format)))
@@ -285,7 +294,7 @@ def edit(
             store.set_trip(trip_id, dates=dict(dates))
             store.move_pending(trip_id, steps)
         if manager is not None:
-            store.set_trip(trip_id, manager=manager.strip())
+            store.set_trip(trip_id, manager=stored_manager(store, manager))
         if name is not None or phone is not None or email is not None:
             store.update_client(trip.client.id, name=name, phone=phone, email=email)
         return store.trip(trip_id)

@@ -114,7 +114,6 @@ def test_ticks_for_trips_the_store_does_not_know_are_reported(trips, tmp_path, m
     path, _ = export(trips)
     tick(path, 2, 0, "✓")
     other = make_ppo(tmp_path / "other")
-    (tmp_path / "other").mkdir()
     other.add("Вера", "20.11.2026", "01.12.2026", "10.12.2026")
     result = other("sync", str(path), "--date", TODAY, check=False)
     assert result.code == 1, result

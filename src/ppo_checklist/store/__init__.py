@@ -176,8 +176,10 @@ class Store(Protocol):
     def check(self, quick: bool = False) -> list[str]: ...
 
 
-def open_store(location: str | Path | Location) -> Store:
-    """Open the store at `location`, creating and migrating its schema on first use."""
+def open_store(location: str | Path | Location, create_folder: bool = False) -> Store:
+    """Open the store at `location`, creating and migrating its schema on first use. A new
+    SQLite file's folder is made only with `create_folder` (the default location): a path
+    typed with a mistake in its folder must not become a new, empty store."""
     where = location if isinstance(location, Location) else parse_location(location)
     if where.backend == "postgresql":
         from ppo_checklist.store.postgresql import PostgresStore  # psycopg only when asked for
@@ -185,4 +187,4 @@ def open_store(location: str | Path | Location) -> Store:
         return PostgresStore.open(where)
     from ppo_checklist.store.sqlite import SQLiteStore
 
-    return SQLiteStore.open(where)
+    return SQLiteStore.open(where, create_folder)

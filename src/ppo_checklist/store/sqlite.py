@@ -51,11 +51,11 @@ class SQLiteStore(SqlStore):
     # --- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, location: Location) -> SQLiteStore:
+    def open(cls, location: Location, create_folder: bool = False) -> SQLiteStore:
         """Open (creating it owner-only on first use) and bring the schema up to date."""
         path = Path(location.target)
         try:
-            created = _create_private(path)
+            created = _create_private(path, create_folder)
             connection = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             store = cls(connection, location)
@@ -237,12 +237,15 @@ def _make_private(path: Path) -> None:
         raise StoreError(_("cannot make the store {path} private: {e}").format(path=path, e=exc.strerror)) from None
 
 
-def _create_private(path: Path) -> bool:
-    """Create the store file (and its folder) readable by the owner only; True if made now."""
+def _create_private(path: Path, create_folder: bool) -> bool:
+    """Create the store file (and, with `create_folder`, its folder) readable by the owner
+    only; True if made now."""
     if path.is_dir():
         raise BadInput(_("the store {path} is a folder, not a file").format(path=path))
     if path.exists():
         return False
+    if not create_folder and not path.parent.is_dir():
+        raise BadInput(_("no folder {folder} for the store {path}").format(folder=path.parent, path=path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
