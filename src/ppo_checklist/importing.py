@@ -20,7 +20,16 @@ from typing import Any, NamedTuple
 from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
-from ppo_checklist.model import ANCHORS, email_key, name_problem, normal_email, normal_phone, phone_key, text_problem
+from ppo_checklist.model import (
+    ANCHORS,
+    TICK_WORDS,
+    email_key,
+    name_problem,
+    normal_email,
+    normal_phone,
+    phone_key,
+    text_problem,
+)
 from ppo_checklist.playbooks import Playbook
 from ppo_checklist.schedule import Deriver, anchor_word
 from ppo_checklist.store import Store
@@ -323,8 +332,8 @@ def _step_index(playbook: Playbook, key: str) -> int | None:
     return None
 
 
-# What a cell says to mark a step done on its due day (a tick from a dropdown, a word, a cross).
-TICKS = frozenset({"✓", "✔", "☑", "☒", "v", "x", "х", "+", "1", "да", "д", "yes", "y", "true", "done", "сделано"})
+# What a cell says to mark a step done on its due day: the words a workbook's tick cell takes.
+TICKS = TICK_WORDS
 
 
 def _missing_columns(source: str, missing: list[str]) -> BadInput:

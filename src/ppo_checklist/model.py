@@ -248,6 +248,32 @@ class StoreInfo:
     steps: int
 
 
+# --- ticks: what a person writes to say a step is done (a workbook cell, an imported column) ---
+
+TICK_WORDS = frozenset(
+    {
+        "✓",
+        "✔",
+        "☑",
+        "v",
+        "x",
+        "х",
+        "+",
+        "да",
+        "д",
+        "yes",
+        "y",
+        "1",
+        "true",
+        "истина",
+        "done",
+        "ok",
+        "готово",
+    }
+)
+NO_WORDS = frozenset({"-", "—", "нет", "no", "n", "0", "false", "ложь"})
+
+
 # --- client identity ------------------------------------------------------------------------
 
 _NON_DIGITS = re.compile(r"\D")

@@ -20,6 +20,7 @@ from typing import Any
 
 from ppo_checklist.errors import BadWorkbook, WorkbookError
 from ppo_checklist.i18n import _
+from ppo_checklist.model import NO_WORDS, TICK_WORDS
 from ppo_checklist.workbook import (
     ANCHOR_NAMES,
     EXCEL_EPOCH,
@@ -320,26 +321,3 @@ def tick_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
         return "tick", parse_date(text, dayfirst)
     except DateError:
         return "bad", None
-
-
-TICK_WORDS = frozenset(
-    {
-        "✓",
-        "✔",
-        "☑",
-        "v",
-        "x",
-        "х",
-        "+",
-        "да",
-        "yes",
-        "y",
-        "1",
-        "true",
-        "истина",
-        "done",
-        "ok",
-        "готово",
-    }
-)
-NO_WORDS = frozenset({"-", "—", "нет", "no", "n", "0", "false", "ложь"})
