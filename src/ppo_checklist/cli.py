@@ -802,7 +802,7 @@ def export(
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
     language: Optional[Language] = LANGUAGE_OPTION,
 ) -> None:
-    from ppo_checklist import sync
+    from ppo_checklist import exporting
 
     session = _session(ctx)
     day = session.today(date)
@@ -810,7 +810,7 @@ def export(
     dayfirst = session.config.dayfirst
     mode = session.config.file_mode
     with i18n.use(language.value if language else None):
-        outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
+        outcome = exporting.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
     _echo_taken(outcome.taken)
     result = outcome.result
     typer.echo(
