@@ -15,7 +15,7 @@ import sys
 import types
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -29,6 +29,11 @@ from ppo_checklist.config import DAY_FORMAT, Config, config_path, default_db_pat
 from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, PpoError, StoreError
 from ppo_checklist.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:  # loaded when first used (see `_lazy`)
+    from rich.progress import Progress, TaskID
+
+    from ppo_checklist.formatters import Formatter
 
 
 def _lazy(name: str) -> types.ModuleType:
@@ -228,7 +233,9 @@ def add(
     _start_trip(session, playbook, name, dates, {**contact, "again": again}, session.today(date), out, message)
 
 
-def _start_trip(session: Session, playbook: str, name: str, dates, contact, today: dt.date, out, message: str):
+def _start_trip(
+    session: Session, playbook: str, name: str, dates, contact, today: dt.date, out: Formatter, message: str
+) -> None:
     """Schedule a new trip (a sale or a decline) and print it, under `message` for people."""
     from ppo_checklist.playbooks import get
 
@@ -663,8 +670,8 @@ class _ImportProgress:
     LABELS = {"check": N_("Checking rows"), "write": N_("Writing trips")}
 
     def __init__(self) -> None:
-        self._bar = None
-        self._tasks: dict[str, int] = {}
+        self._bar: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if total <= PROGRESS_MIN_ROWS or not sys.stderr.isatty():
