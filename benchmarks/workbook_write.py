@@ -43,11 +43,11 @@ def seed(db: Path, n: int) -> None:
 
 
 def ppo_export(db: Path, out: Path) -> None:
-    from ppo_checklist import playbooks, sync
+    from ppo_checklist import exporting, playbooks
     from ppo_checklist.store import open_store
 
     store = open_store(db)
-    sync.export(store, playbooks.load_all(), out, dt.date(2026, 6, 1))
+    exporting.export(store, playbooks.load_all(), out, dt.date(2026, 6, 1))
 
 
 def bare_xlsxwriter(n: int, out: Path) -> None:

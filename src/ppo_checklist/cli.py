@@ -15,7 +15,7 @@ import sys
 import types
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -29,6 +29,11 @@ from ppo_checklist.config import DAY_FORMAT, Config, config_path, default_db_pat
 from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, PpoError, StoreError
 from ppo_checklist.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:  # loaded when first used (see `_lazy`)
+    from rich.progress import Progress, TaskID
+
+    from ppo_checklist.formatters import Formatter
 
 
 def _lazy(name: str) -> types.ModuleType:
@@ -45,6 +50,7 @@ def _lazy(name: str) -> types.ModuleType:
 
 
 render = _lazy("ppo_checklist.render")
+formatters = _lazy("ppo_checklist.formatters")
 tracker = _lazy("ppo_checklist.tracker")
 
 app = typer.Typer(
@@ -106,6 +112,11 @@ class Session:
             config = self.config
             self._playbooks = playbooks.load_all(config.user_playbooks(self._config_path))
         return self._playbooks
+
+    @property
+    def date_format(self) -> str:
+        """For a formatter: the config is read when a date is first shown, not before."""
+        return self.config.date_format
 
     def date(self, text: Optional[str], option: str) -> Optional[dt.date]:
         if text is None:
@@ -176,19 +187,9 @@ def root(
 
 DATE_HELP = N_("The day to act as today (default: $PPO_TODAY or the local date).")
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help=N_("table, json, csv or md."))
+TABLE_OR_JSON = (Format.table.value, Format.json.value)  # send and import: no rows to put in csv or md
+TABLE_OR_JSON_OPTION = typer.Option(Format.table, "--format", "-f", help=N_("table or json."))
 MANAGER_FILTER = typer.Option(None, "--manager", "-m", help=N_("Only this manager's trips."))
-
-
-def _print_trip(session: Session, trip, today: dt.date, fmt: Format) -> None:
-    if fmt is Format.json:
-        render.emit_json(render.trip_record(trip, today))
-    elif fmt in (Format.csv, Format.md):
-        record = render.trip_record(trip, today)
-        rows = [{"trip_id": trip.id, "client": trip.client.name, **step} for step in record["steps"]]
-        columns = ["trip_id", "client", "no", "id", "title", "channel", "due", "status", "done_on", "note"]
-        (render.emit_csv if fmt is Format.csv else render.emit_md_table)(rows, columns)
-    else:
-        render.trip_table(trip, today, session.config.date_format)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -216,6 +217,7 @@ def add(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     session = _session(ctx)
+    out = formatters.formatter(fmt, session)
     dates = {
         "purchase": session.date(purchase, "--purchase"),
         "departure": session.date(departure, "--departure"),
@@ -229,20 +231,20 @@ def add(
         "no_messages": no_messages,
     }
     message = _("Trip {id} added for {name} (client {c}).")
-    _start_trip(session, playbook, name, dates, {**contact, "again": again}, session.today(date), fmt, message)
+    _start_trip(session, playbook, name, dates, {**contact, "again": again}, session.today(date), out, message)
 
 
-def _start_trip(session: Session, playbook: str, name: str, dates, contact, today: dt.date, fmt: Format, message: str):
-    """Schedule a new trip (a sale or a decline) and print it."""
+def _start_trip(
+    session: Session, playbook: str, name: str, dates, contact, today: dt.date, out: Formatter, message: str
+) -> None:
+    """Schedule a new trip (a sale or a decline) and print it, under `message` for people."""
     from ppo_checklist.playbooks import get
 
     trip_id, warnings = tracker.add_trip(session.store, get(session.playbooks, playbook), name, dates, **contact)
     for warning in warnings:
         session.warn(warning)
     trip = session.store.trip(trip_id)
-    if fmt is Format.table:
-        render.console().print(message.format(id=trip_id, name=trip.client.name, c=trip.client.id))
-    _print_trip(session, trip, today, fmt)
+    out.trip(trip, today, headline=message.format(id=trip_id, name=trip.client.name, c=trip.client.id))
 
 
 @app.command(
@@ -262,25 +264,13 @@ def decline(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     session = _session(ctx)
+    out = formatters.formatter(fmt, session)
     today = session.today(None)
     declined = session.date(date, "--date") or today
     dates = {"declined": declined, "departure": session.date(departure, "--departure")}
     contact = {"phone": phone, "email": email, "manager": session.manager(manager), "note": note}
     message = _("Trip {id}: declined chain started for {name}.")
-    _start_trip(session, playbook, name, dates, {**contact, "again": again}, today, fmt, message)
-
-
-def _print_actions(session: Session, actions, fmt: Format, text: bool, heading: str) -> None:
-    texts = _texts(session, actions) if text else None
-    if fmt is Format.json:
-        render.emit_json([render.action_record(a, texts[id(a)] if texts else None) for a in actions])
-    elif fmt is Format.csv:
-        columns = render.ACTION_COLUMNS + (["text"] if texts else [])
-        render.emit_csv([render.action_record(a, texts[id(a)] if texts else None) for a in actions], columns)
-    elif fmt is Format.md:
-        sys.stdout.write(render.actions_markdown(actions, session.config.date_format, heading, texts))
-    else:
-        render.actions_table(actions, session.config.date_format, texts, heading)
+    _start_trip(session, playbook, name, dates, {**contact, "again": again}, today, out, message)
 
 
 def _texts(session: Session, actions) -> dict[int, str]:
@@ -326,7 +316,8 @@ def today(
     playbooks = session.playbooks if sends else None
     actions = tracker.agenda(session.store, day, session.managers(manager), playbooks, config if sends else None)
     heading = render.agenda_heading(day, session.config.date_format)  # the daily report's title too
-    _print_actions(session, actions, fmt, text, heading)
+    out = formatters.formatter(fmt, session)
+    out.actions(actions, heading, _texts(session, actions) if text else None)
 
 
 @app.command(
@@ -344,7 +335,8 @@ def upcoming(
     day = session.today(date)
     actions = tracker.upcoming(session.store, day, days, session.managers(manager))
     heading = _("ppo: the next {n} days after {day}").format(n=days, day=day.strftime(session.config.date_format))
-    _print_actions(session, actions, fmt, text, heading)
+    out = formatters.formatter(fmt, session)
+    out.actions(actions, heading, _texts(session, actions) if text else None)
 
 
 @app.command(
@@ -405,14 +397,8 @@ def show(
     found = store.trip(trip)
     messages = store.messages([found.id]).get(found.id, [])
     day = session.today(date)
-    if fmt is Format.json:
-        record = render.trip_record(found, day)
-        record["messages"] = [render.message_record(m) for m in messages]
-        render.emit_json(record)
-        return
-    _print_trip(session, found, day, fmt)
-    if fmt is Format.table and messages:
-        render.messages_table(messages)
+    out = formatters.formatter(fmt, session)
+    out.trip(found, day, messages)
 
 
 @app.command(
@@ -429,13 +415,8 @@ def list_(
     session = _session(ctx)
     day = session.today(date)
     summaries = [render.trip_summary(t, day) for t in session.store.trips(all_, session.managers(manager))]
-    if fmt is Format.json:
-        render.emit_json(summaries)
-    elif fmt in (Format.csv, Format.md):
-        columns = list(summaries[0]) if summaries else ["trip_id"]
-        (render.emit_csv if fmt is Format.csv else render.emit_md_table)(summaries, columns)
-    else:
-        render.trips_table(summaries, session.config.date_format)
+    out = formatters.formatter(fmt, session)
+    out.trips(summaries)
 
 
 @app.command(
@@ -461,7 +442,8 @@ def edit(
     if not dates and all(v is None for v in (name, phone, email, manager)):
         raise BadInput(_("nothing to change: give --name, --phone, --email, --manager or a date"))
     updated = tracker.edit(session.store, session.playbooks if dates else {}, trip, name, phone, email, manager, dates)  # type: ignore[arg-type]
-    _print_trip(session, updated, session.today(date), fmt)
+    out = formatters.formatter(fmt, session)
+    out.trip(updated, session.today(date))
 
 
 @app.command(
@@ -487,15 +469,8 @@ def playbooks_(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     session = _session(ctx)
-    records = render.playbook_records(session.playbooks)
-    if fmt is Format.json:
-        render.emit_json(records)
-    elif fmt in (Format.csv, Format.md):
-        rows = [{"playbook": pb["id"], **step} for pb in records for step in pb["steps"]]
-        columns = ["playbook", "no", "id", "title", "channel", "anchor", "offset", "text"]
-        (render.emit_csv if fmt is Format.csv else render.emit_md_table)(rows, columns)
-    else:
-        render.playbooks_table(session.playbooks)
+    out = formatters.formatter(fmt, session)
+    out.playbooks(session.playbooks)
 
 
 # --- letters and SMS: ppo send, consent ------------------------------------------------------
@@ -521,20 +496,19 @@ def send(
     retry: Optional[int] = typer.Option(
         None, "--retry", metavar="ID", help=N_("Send again a message whose fate is unknown, on your word.")
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help=N_("table or json.")),
+    fmt: Format = TABLE_OR_JSON_OPTION,
 ) -> None:
     from ppo_checklist import outbox
 
-    if fmt in (Format.csv, Format.md):
-        raise BadInput(_("send: --format must be table or json"))
     session = _session(ctx)
+    out = formatters.formatter(fmt, session, only=TABLE_OR_JSON, refusal=_("send: --format must be table or json"))
     day = session.today(date)
     config = session.config
     if retry is not None:
         if dry_run:
             raise BadInput(_("--retry and --dry-run do not go together"))
         done = outbox.retry(session.store, config, retry, day)
-        render.send_report_out(outbox.SendReport(day, False, [done]), fmt, config.date_format)
+        out.send_report(outbox.SendReport(day, False, [done]))
         _send_exit(outbox.SendReport(day, False, [done]))
         return
     from ppo_checklist.sms import in_quiet_hours
@@ -550,7 +524,7 @@ def send(
         dry_run,
         quiet,
     )
-    render.send_report_out(report, fmt, config.date_format)
+    out.send_report(report)
     _send_exit(report)
 
 
@@ -665,14 +639,8 @@ def stats_(
     within = _period(session, as_of, from_, to)
     names = [name for given in manager for name in session.managers(given) or ()]
     record = stats.compute(session.store, within, as_of, names).record()
-    if fmt is Format.json:
-        render.emit_json(record)
-    elif fmt is Format.csv:
-        render.emit_csv(render.stats_csv_rows(record), render.STATS_CSV_COLUMNS)
-    elif fmt is Format.md:
-        sys.stdout.write(render.stats_markdown(record, session.config.date_format))
-    else:
-        render.stats_table(record, session.config.date_format)
+    out = formatters.formatter(fmt, session)
+    out.stats(record)
 
 
 class Language(str, Enum):
@@ -706,8 +674,8 @@ class _ImportProgress:
     LABELS = {"check": N_("Checking rows"), "write": N_("Writing trips")}
 
     def __init__(self) -> None:
-        self._bar = None
-        self._tasks: dict[str, int] = {}
+        self._bar: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if total <= PROGRESS_MIN_ROWS or not sys.stderr.isatty():
@@ -739,13 +707,12 @@ def import_(
         None, "--done-before", metavar="DATE", help=N_("Steps due before DATE count as done on their due day.")
     ),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help=N_("table or json.")),
+    fmt: Format = TABLE_OR_JSON_OPTION,
 ) -> None:
     from ppo_checklist import importing
 
-    if fmt in (Format.csv, Format.md):
-        raise BadInput(_("import: --format must be table or json"))
     session = _session(ctx)
+    out = formatters.formatter(fmt, session, only=TABLE_OR_JSON, refusal=_("import: --format must be table or json"))
     config = session.config
     progress = _ImportProgress()
     try:
@@ -765,37 +732,15 @@ def import_(
         progress.close()
     for bad in result.bad:
         sys.stderr.write(f"{bad}\n")
-    if fmt is Format.json:
-        render.emit_json(result.record())
-    elif not result.rejected:
-        typer.echo(_import_summary(result))
+    out.import_result(result)
     if result.rejected:  # a dry run gives the verdict the import would: the same exit code
-        bad = ngettext("{n} bad row", "{n} bad rows", len(result.bad)).format(n=len(result.bad))
+        count = ngettext("{n} bad row", "{n} bad rows", len(result.bad)).format(n=len(result.bad))
         message = (
             _("{file}: {bad}; a real import would take nothing (fix them, or --skip-bad to take the good rows)")
             if dry_run
             else _("{file}: {bad}; nothing imported (fix them, or --skip-bad to take the good rows)")
         )
-        raise BadInput(message.format(file=file, bad=bad))
-
-
-def _import_summary(result) -> str:
-    n = result.added
-    if result.dry_run:
-        added = ngettext("{n} trip would be added", "{n} trips would be added", n)
-    else:
-        added = ngettext("{n} trip added", "{n} trips added", n)
-    parts = [added.format(n=n)]
-    parts.append(_("{n} already there").format(n=result.already))
-    if result.repeated:
-        parts.append(_("{n} repeated in the file").format(n=result.repeated))
-    if result.marked:
-        parts.append(_("{n} steps done from history").format(n=result.marked))
-    if result.bad:
-        n = len(result.bad)
-        parts.append(ngettext("{n} bad row skipped", "{n} bad rows skipped", n).format(n=n))
-    prefix = _("dry run, nothing written: ") if result.dry_run else ""
-    return f"{result.file}: {prefix}" + ", ".join(parts)
+        raise BadInput(message.format(file=file, bad=count))
 
 
 @app.command(
@@ -868,7 +813,7 @@ def export(
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
     language: Optional[Language] = LANGUAGE_OPTION,
 ) -> None:
-    from ppo_checklist import sync
+    from ppo_checklist import exporting
 
     session = _session(ctx)
     day = session.today(date)
@@ -876,7 +821,7 @@ def export(
     dayfirst = session.config.dayfirst
     mode = session.config.file_mode
     with i18n.use(language.value if language else None):
-        outcome = sync.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
+        outcome = exporting.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
     _echo_taken(outcome.taken)
     result = outcome.result
     typer.echo(
@@ -919,16 +864,6 @@ store_app = typer.Typer(
 app.add_typer(store_app, name="store")
 
 
-STORE_INFO_LABELS = {
-    "backend": N_("backend"),
-    "location": N_("location"),
-    "schema": N_("schema"),
-    "clients": N_("clients"),
-    "trips": N_("trips"),
-    "steps": N_("steps"),
-}
-
-
 @store_app.command(
     "info",
     help=N_("Where the store is (never with its password), its schema and what it holds."),
@@ -938,14 +873,9 @@ def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
 
     from ppo_checklist import store_admin
 
-    record = asdict(store_admin.info(_session(ctx).store))
-    if fmt is Format.json:
-        render.emit_json(record)
-    elif fmt in (Format.csv, Format.md):
-        (render.emit_csv if fmt is Format.csv else render.emit_md_table)([record], list(record))
-    else:  # for people: the keys in words (json and csv keep them as they are)
-        for key, value in record.items():
-            typer.echo(f"{_(STORE_INFO_LABELS.get(key, key))}: {value}")
+    session = _session(ctx)
+    out = formatters.formatter(fmt, session)
+    out.store_info(asdict(store_admin.info(session.store)))
 
 
 @store_app.command(

@@ -1,6 +1,7 @@
 """How things look: rich tables for people, json/csv/md for machines and mail.
 
-Which path is taken is decided once, by `--format` and by whether stdout is a terminal.
+The pieces: records, column lists, tables and Markdown. Which of them a command prints is
+decided once, by `--format` (`formatters`), and by whether stdout is a terminal (`console`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ppo_checklist import schedule
 from ppo_checklist.i18n import N_, _, ngettext, pgettext
 from ppo_checklist.model import Action, Message, Trip
 from ppo_checklist.playbooks import Playbook
 from ppo_checklist.schedule import anchor_word
+
+if TYPE_CHECKING:  # `ppo today` never loads the outbox
+    from ppo_checklist.outbox import SendReport
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHANNEL_NAMES = {"email": N_("e-mail"), "sms": N_("SMS"), "call": N_("call"), "visit": N_("visit")}
@@ -125,6 +129,14 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
             for step in trip.steps
         ],
     }
+
+
+TRIP_STEP_COLUMNS = ["trip_id", "client", "no", "id", "title", "channel", "due", "status", "done_on", "note"]
+
+
+def trip_step_rows(trip: Trip, today: dt.date) -> list[dict[str, Any]]:
+    """A trip's steps as rows (csv, md), each naming its trip and client."""
+    return [{"trip_id": trip.id, "client": trip.client.name, **step} for step in trip_record(trip, today)["steps"]]
 
 
 def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
@@ -280,7 +292,7 @@ def by_manager(actions: Sequence[Action]) -> dict[str, list[Action]]:
 
 
 def actions_table(
-    actions: Sequence[Action], date_format: str, texts: dict[int, str] | None = None, title: str = ""
+    actions: Sequence[Action], date_format: str, texts: Mapping[int, str] | None = None, title: str = ""
 ) -> None:
     out = console()
     if title:
@@ -438,7 +450,7 @@ def agenda_heading(day: dt.date, date_format: str) -> str:
 
 
 def actions_markdown(
-    actions: Sequence[Action], date_format: str, heading: str, texts: dict[int, str] | None = None
+    actions: Sequence[Action], date_format: str, heading: str, texts: Mapping[int, str] | None = None
 ) -> str:
     """The day's actions grouped by manager, overdue first, with counts (for mail)."""
     lines = [f"# {heading}", "", count_line(actions), ""]
@@ -557,7 +569,7 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
     out.print(ngettext("{n} trip", "{n} trips", len(summaries)).format(n=len(summaries)))
 
 
-def playbooks_table(playbooks: dict[str, Playbook]) -> None:
+def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
     from rich.table import Table
 
     out = console()
@@ -583,7 +595,7 @@ def playbooks_table(playbooks: dict[str, Playbook]) -> None:
         out.print(table)
 
 
-def playbook_records(playbooks: dict[str, Playbook]) -> list[dict[str, Any]]:
+def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
     return [
         {
             "id": pb.id,
@@ -606,6 +618,14 @@ def playbook_records(playbooks: dict[str, Playbook]) -> list[dict[str, Any]]:
         }
         for pb in playbooks.values()
     ]
+
+
+PLAYBOOK_STEP_COLUMNS = ["playbook", "no", "id", "title", "channel", "anchor", "offset", "text"]
+
+
+def playbook_step_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps of `playbook_records` as rows (csv, md), each naming its playbook."""
+    return [{"playbook": pb["id"], **step} for pb in records for step in pb["steps"]]
 
 
 # --- the director's figures (ppo stats) ---------------------------------------------------
@@ -775,38 +795,38 @@ def messages_table(messages: Sequence[Message]) -> None:
     out.print(table)
 
 
-def send_report_out(report, fmt, date_format: str) -> None:
-    """What `ppo send` did (or, dry run, would do): json, or text for people and cron's mail."""
+def send_report_record(report: SendReport) -> dict[str, Any]:
+    """What `ppo send` did (or, dry run, would do), for json."""
+    return {
+        "date": report.day.isoformat(),
+        "dry_run": report.dry_run,
+        "sent": report.sent,
+        "not_sent": report.not_sent,
+        "interrupted": report.interrupted,
+        "quiet_hours_wait": report.quiet,
+        "messages": [
+            {**message_record(o.message), "client": o.client, "manager": o.manager, "step": o.title}
+            for o in report.done
+        ],
+        "for_a_person": [
+            {
+                "trip_id": s.trip_id,
+                "step_no": s.step_no,
+                "step_id": s.step_id,
+                "client": s.client.name,
+                "channel": s.channel,
+                "reason": reason,
+            }
+            for s, reason in report.held
+        ],
+        "unknown": [message_record(m) for m in report.unknown],
+    }
+
+
+def send_report_text(report: SendReport) -> str:
+    """What `ppo send` did (or, dry run, would do), for people and cron's mail."""
     from ppo_checklist.outbox import unknown_lines
 
-    if getattr(fmt, "value", fmt) == "json":
-        emit_json(
-            {
-                "date": report.day.isoformat(),
-                "dry_run": report.dry_run,
-                "sent": report.sent,
-                "not_sent": report.not_sent,
-                "interrupted": report.interrupted,
-                "quiet_hours_wait": report.quiet,
-                "messages": [
-                    {**message_record(o.message), "client": o.client, "manager": o.manager, "step": o.title}
-                    for o in report.done
-                ],
-                "for_a_person": [
-                    {
-                        "trip_id": s.trip_id,
-                        "step_no": s.step_no,
-                        "step_id": s.step_id,
-                        "client": s.client.name,
-                        "channel": s.channel,
-                        "reason": reason,
-                    }
-                    for s, reason in report.held
-                ],
-                "unknown": [message_record(m) for m in report.unknown],
-            }
-        )
-        return
     lines: list[str] = []
     for outgoing in report.done:
         m = outgoing.message
@@ -853,4 +873,4 @@ def send_report_out(report, fmt, date_format: str) -> None:
         )
     else:
         lines.append(_("{sent} sent, {not_sent} not sent").format(sent=report.sent, not_sent=report.not_sent))
-    sys.stdout.write("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"

@@ -68,7 +68,7 @@ def take_ticks(store: Store, out_dir: Path, day: dt.date, config: Config):
     """Before anything is written: the ticks of the day's workbook if it is there already (a
     second run), with `ppo export`'s refusals (open, not ppo's, entries it could not take).
     Returns `sync.SyncReport` or None."""
-    from ppo_checklist import sync
+    from ppo_checklist import exporting
 
     prepare_dir(out_dir)
     path = (out_dir / file_stem(day)).with_suffix(".xlsx")
@@ -76,7 +76,7 @@ def take_ticks(store: Store, out_dir: Path, day: dt.date, config: Config):
         _("ppo report writes its own {name} in that folder; move that file away or rename it").format(name=path.name),
         _("fix them in the workbook, or move it away (ppo report then writes a new one)"),
     )
-    return sync.take_before_replacing(store, path, day, force=False, dayfirst=config.dayfirst, way_out=way_out)
+    return exporting.take_before_replacing(store, path, day, force=False, dayfirst=config.dayfirst, way_out=way_out)
 
 
 def write_workbook(
@@ -92,9 +92,9 @@ def write_workbook(
     with the figures for `within` (default: the month of `day`) in its Summary; call
     `take_ticks` first and pass what it returned as `taken`. Returns what was taken in all
     (`sync.SyncReport` or None): the file may have been saved again meanwhile."""
-    from ppo_checklist import sync
+    from ppo_checklist import exporting
 
-    _result, taken = sync.write(store, playbooks, report.workbook_path, day, False, within, mode, taken)
+    _result, taken = exporting.write(store, playbooks, report.workbook_path, day, False, within, mode, taken)
     return taken
 
 

@@ -219,7 +219,7 @@ def test_export_into_a_missing_folder_is_a_one_line_error(trips, tmp_path):
 @pytest.mark.sqlite_only  # in process, on the SQLite store's class
 def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
     """In process: the writer fails half-way; the old file and the folder are as they were."""
-    from ppo_checklist import playbooks, sync, workbook
+    from ppo_checklist import exporting, playbooks, workbook
     from ppo_checklist.errors import PpoError
     from ppo_checklist.store import open_store
 
@@ -235,7 +235,7 @@ def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
     monkeypatch.setattr(workbook._SheetWriter, "write_trip", failing)
     store = open_store(trips.home / "ppo.sqlite3")
     with pytest.raises(PpoError, match="no space left"):  # one line, no OSError traceback
-        sync.export(store, playbooks.load_all(), path, dt.date(2026, 11, 30))
+        exporting.export(store, playbooks.load_all(), path, dt.date(2026, 11, 30))
     store.close()
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if p.suffix == ".xlsx") == ["book.xlsx"]
