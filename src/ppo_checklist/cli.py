@@ -22,7 +22,7 @@ import typer
 try:  # typer >= 0.24 carries its own copy of click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older typer on click
-    from click import exceptions as click_errors
+    from click import exceptions as click_errors  # type: ignore[import-not-found, no-redef, unused-ignore]
 
 from ppo_checklist import __version__, i18n
 from ppo_checklist.config import DAY_FORMAT, Config, config_path, default_db_path, load
@@ -441,7 +441,7 @@ def edit(
     dates = {name_: session.date(value, f"--{name_}") for name_, value in given.items() if value is not None}
     if not dates and all(v is None for v in (name, phone, email, manager)):
         raise BadInput(_("nothing to change: give --name, --phone, --email, --manager or a date"))
-    updated = tracker.edit(session.store, session.playbooks if dates else {}, trip, name, phone, email, manager, dates)  # type: ignore[arg-type]
+    updated = tracker.edit(session.store, session.playbooks if dates else {}, trip, name, phone, email, manager, dates)
     out = formatters.formatter(fmt, session)
     out.trip(updated, session.today(date))
 

@@ -497,12 +497,12 @@ def check_rows(
                 step_columns,
                 deriver.playbook,
                 step_at,
-                dates,
+                dates,  # type: ignore[arg-type]
                 dues,
                 dayfirst,
                 seen,
                 today,
-                reasons,  # type: ignore[arg-type]
+                reasons,
             )
         if reasons:
             bad.append(BadRow(line, "; ".join(reasons)))
