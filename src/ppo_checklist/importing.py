@@ -392,6 +392,21 @@ class CheckedFile(NamedTuple):
     rows: int
 
 
+def _normalised(
+    value: str,
+    known: dict[str, tuple[str | None, str | None]],
+    normalise: Callable[[str], tuple[str | None, str | None]],
+    reasons: list[str],
+) -> str:
+    """A contact in its stored form (each distinct spelling checked once), or its problem noted."""
+    found = known.get(value)
+    if found is None:
+        found = known[value] = normalise(value)
+    if found[1]:
+        reasons.append(found[1])
+    return found[0] or ""
+
+
 def check_rows(
     table: RawTable,
     playbooks: dict[str, Playbook],
@@ -443,19 +458,9 @@ def check_rows(
             if problem:
                 reasons.insert(0, problem)
         if phone:
-            known = phones.get(phone)
-            if known is None:
-                known = phones[phone] = normal_phone(phone)
-            phone, problem = known[0] or "", known[1]
-            if problem:
-                reasons.append(problem)
+            phone = _normalised(phone, phones, normal_phone, reasons)
         if email:
-            known = emails.get(email)
-            if known is None:
-                known = emails[email] = normal_email(email)
-            email, problem = known[0] or "", known[1]
-            if problem:
-                reasons.append(problem)
+            email = _normalised(email, emails, normal_email, reasons)
         for field_name, value in (("manager", manager), ("note", note)):
             problem = text_problem(field_name, value)
             if problem:

@@ -11,10 +11,9 @@ never blocked. Every psycopg error leaves this module as a `StoreError` (or `Bad
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
@@ -26,27 +25,22 @@ from ppo_checklist.i18n import _
 from ppo_checklist.migrations import POSTGRESQL
 from ppo_checklist.model import AgendaRow
 from ppo_checklist.store import Location
-from ppo_checklist.store.sql import DATE_COLUMNS, FIRST_MESSAGE_STATE, NOT_CANCELLED, SqlStore, day, manager_names
+from ppo_checklist.store.sql import (
+    DATE_COLUMNS,
+    FIRST_MESSAGE_STATE,
+    NOT_CANCELLED,
+    SqlStore,
+    at_the_edge,
+    day,
+    manager_names,
+)
 
 LATEST = len(POSTGRESQL)
 CONNECT_TIMEOUT_S = 10
 WRITE_LOCK = 0x70706F  # "ppo": the key of the advisory lock writers take turns on
 MIGRATE_LOCK = WRITE_LOCK + 1
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _edge(method: F) -> F:
-    """psycopg's errors become the project's own at the store's edge."""
-
-    @functools.wraps(method)
-    def wrapper(self: PostgresStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as exc:
-            raise self._failure(exc) from None
-
-    return wrapper  # type: ignore[return-value]
+_edge = at_the_edge(psycopg.Error)  # psycopg's errors become the project's own here
 
 
 class PostgresStore(SqlStore):

@@ -8,9 +8,10 @@ command asks of the store is answered here, as `model` types.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 from ppo_checklist.errors import BadInput, NotFound
 from ppo_checklist.i18n import _
@@ -93,6 +94,26 @@ _TRIP_SELECT = (
     " FROM trips t JOIN clients c ON c.id = t.client_id"
 )
 _STEP_COLUMNS = "s.no, s.step_id, s.title, s.channel, s.due, s.done_on, s.done_at, s.done_note"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def at_the_edge(backend_error: type[Exception]) -> Callable[[F], F]:
+    """A decorator for a backend's methods: its library's `backend_error` leaves the store as
+    the store's own failure (`self._failure(exc)`, a `StoreError`), never as the library's."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except backend_error as exc:
+                raise self._failure(exc) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def day(value: Any) -> dt.date | None:

@@ -7,37 +7,23 @@ succeed. Every `sqlite3` error leaves this module as a `StoreError`.
 
 from __future__ import annotations
 
-import functools
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ppo_checklist.errors import BadInput, StoreError
 from ppo_checklist.i18n import _
 from ppo_checklist.migrations import SQLITE
 from ppo_checklist.store import Location
-from ppo_checklist.store.sql import SqlStore
+from ppo_checklist.store.sql import SqlStore, at_the_edge
 
 BUSY_TIMEOUT_MS = 30_000
 LATEST = len(SQLITE)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _edge(method: F) -> F:
-    """SQLite's errors become the project's own at the store's edge."""
-
-    @functools.wraps(method)
-    def wrapper(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise self._failure(exc) from None
-
-    return wrapper  # type: ignore[return-value]
+_edge = at_the_edge(sqlite3.Error)  # SQLite's errors become the project's own here
 
 
 class SQLiteStore(SqlStore):
