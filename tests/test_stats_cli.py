@@ -248,7 +248,7 @@ def test_md_has_tables_for_mail(store):
 def test_from_after_to_is_bad_input(store):
     result = store("stats", "--from", "10.11.2026", "--to", "01.11.2026", check=False)
     assert result.code == 2
-    assert result.err == "ppo: --from (2026-11-10) is after --to (2026-11-01)\n"
+    assert result.err == "ppo: --from (10.11.2026) is after --to (01.11.2026)\n"
     assert result.out == ""
 
 

@@ -242,7 +242,8 @@ def import_summary(result: ImportResult) -> str:
     if result.repeated:
         parts.append(_("{n} repeated in the file").format(n=result.repeated))
     if result.marked:
-        parts.append(_("{n} steps done from history").format(n=result.marked))
+        marked = ngettext("{n} step done from history", "{n} steps done from history", result.marked)
+        parts.append(marked.format(n=result.marked))
     if result.bad:
         n = len(result.bad)
         parts.append(ngettext("{n} bad row skipped", "{n} bad rows skipped", n).format(n=n))

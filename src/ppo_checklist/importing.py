@@ -17,6 +17,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.dates import parse_date
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
@@ -570,10 +571,10 @@ def _done_marks(
         if day is None:
             continue
         if today is not None and day > today:
-            reasons.append(_("column '{c}': {d} is in the future").format(c=key, d=day.isoformat()))
+            reasons.append(_("column '{c}': {d} is in the future").format(c=key, d=day.strftime(DAY_FORMAT)))
         elif start is not None and day < start:
             message = _("column '{c}': {d} is before the trip began ({s})")
-            reasons.append(message.format(c=key, d=day.isoformat(), s=start.isoformat()))
+            reasons.append(message.format(c=key, d=day.strftime(DAY_FORMAT), s=start.strftime(DAY_FORMAT)))
         else:
             marks.append((index, day))
     return tuple(marks)
@@ -730,7 +731,7 @@ def import_file(
     History comes along: a step due before `done_before` counts as done on its due day, and a
     step column's date or tick marks that step done; either is noted as imported."""
     if done_before is not None and today is not None and done_before > today + dt.timedelta(days=1):
-        raise DateError(_("--done-before {d} is in the future").format(d=done_before.isoformat()))
+        raise DateError(_("--done-before {d} is in the future").format(d=done_before.strftime(DAY_FORMAT)))
     table = read_table(path, step_keys(playbooks))
     require_dates(table, playbooks, str(path))
     checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress, today)

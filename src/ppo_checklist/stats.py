@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ppo_checklist import schedule
+from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
 from ppo_checklist.model import StepTally, TripDates
@@ -44,7 +45,9 @@ def period(as_of: dt.date, start: dt.date | None = None, end: dt.date | None = N
     elif start is None:
         start = end.replace(day=1)
     if start > end:
-        raise BadInput(_("--from ({a}) is after --to ({b})").format(a=start.isoformat(), b=end.isoformat()))
+        raise BadInput(
+            _("--from ({a}) is after --to ({b})").format(a=start.strftime(DAY_FORMAT), b=end.strftime(DAY_FORMAT))
+        )
     return Period(start, end)
 
 
