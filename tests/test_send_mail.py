@@ -3,6 +3,7 @@ with the email package."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ssl
 
 import pytest
@@ -60,6 +61,9 @@ def test_thank_you_letter_arrives_once_as_proper_utf8_mime(ppo, tmp_path, mailbo
     assert step["note"].startswith("sent by ppo: e-mail «Спасибо") and "Anna@example.ru" in step["note"]
     shown = ppo("show", str(trip), "--format", "json").json()["messages"][0]
     assert shown["gateway_id"] == letter["Message-ID"] and shown["sent_at"]
+    sent = dt.datetime.fromisoformat(shown["sent_at"]).astimezone()  # stored in UTC, shown in local time
+    table = ppo("show", str(trip)).out
+    assert f"{sent:%d.%m.%Y %H:%M}" in table and shown["sent_at"] not in table
 
 
 def test_the_series_follows_the_first_letter_on_its_own_days(ppo, tmp_path, mailbox):

@@ -103,7 +103,7 @@ class TableFormatter(Formatter):
             render.console().print(headline)
         render.trip_table(trip, today, self.date_format)
         if messages:
-            render.messages_table(messages)
+            render.messages_table(messages, self.date_format)
 
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
         render.actions_table(actions, self.date_format, texts, heading)

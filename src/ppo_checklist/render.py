@@ -766,7 +766,18 @@ def message_record(message: Message) -> dict[str, Any]:
     }
 
 
-def messages_table(messages: Sequence[Message]) -> None:
+def local_time(stamp: str | None, date_format: str = "%d.%m.%Y") -> str:
+    """A stored UTC time (ISO) as a person reads it: the local day and time, to the minute."""
+    if not stamp:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return moment.astimezone().strftime(f"{date_format} %H:%M")
+
+
+def messages_table(messages: Sequence[Message], date_format: str = "%d.%m.%Y") -> None:
     out = console()
     out.print(_("Messages"), style="bold")
     columns = (_("Id"), _("Step"), _("Letter"), _("Channel"), _("To"), _("State"), _("When"), _("Why"))
@@ -778,7 +789,7 @@ def messages_table(messages: Sequence[Message]) -> None:
             channel_name(m.channel),
             m.address,
             _(MESSAGE_STATES.get(m.state, m.state)),
-            m.sent_at or m.handed_at or m.created_at or "",
+            local_time(m.sent_at or m.handed_at or m.created_at, date_format),
             m.error or "",
         )
         for m in messages
