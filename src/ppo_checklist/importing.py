@@ -490,7 +490,7 @@ def check_rows(
         elif not reasons:
             missing = None in dates and [a for a in deriver.playbook.dates if dates[DATE_FIELDS.index(a)] is None]
             if missing:
-                reasons.append(_("no {a} date").format(a=", ".join(missing)))
+                reasons.append(_("no {a} date").format(a=", ".join(anchor_word(a) for a in missing)))
             else:
                 try:
                     dues = tuple([days.setdefault(day, day) for day in deriver.dues(dates)])  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from ppo_checklist import files
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.i18n import _
 from ppo_checklist.model import StepMarks
+from ppo_checklist.schedule import anchor_word
 from ppo_checklist.store import Store
 
 
@@ -206,19 +207,29 @@ def _compare_dates(
             ours = marks[trip_id].dates.get(anchor)
             if day == ours:
                 continue
+            what = anchor_word(anchor)
             if day is None:
                 report.differs.append(
-                    _("{cell}: trip {t} {anchor} is empty, ppo has {ours}").format(
+                    _("{cell}: trip {t}: the {what} is empty, ppo has {ours}").format(
                         cell=cell,
                         t=trip_id,
-                        anchor=anchor,
-                        ours=ours.isoformat(),  # type: ignore[union-attr]
+                        what=what,
+                        ours=ours.strftime(DAY_FORMAT) if ours else "",
                     )
                 )
             else:
-                was = _("ppo has none") if ours is None else _("ppo has {d}").format(d=ours.isoformat())
+                was = _("ppo has none") if ours is None else _("ppo has {d}").format(d=ours.strftime(DAY_FORMAT))
                 report.differs.append(
                     _(
-                        "{cell}: trip {t} {anchor} {day} differs ({was}); to take it: ppo edit {t} --{anchor} {day}"
-                    ).format(cell=cell, t=trip_id, anchor=anchor, day=day.isoformat(), was=was)
+                        "{cell}: trip {t}: the {what} {shown} differs ({was});"
+                        " to take it: ppo edit {t} --{anchor} {day}"
+                    ).format(
+                        cell=cell,
+                        t=trip_id,
+                        what=what,
+                        shown=day.strftime(DAY_FORMAT),
+                        was=was,
+                        anchor=anchor,
+                        day=day.isoformat(),
+                    )
                 )

@@ -335,7 +335,7 @@ def test_sync_reports_an_input_date_edited_in_the_workbook_with_the_edit_command
     set_input(path, 2, "Departure", dt.datetime(2026, 12, 7))
     result = trips("sync", str(path), "--date", TODAY, check=False)
     assert result.code == 1, result
-    assert "trip 2 departure 2026-12-07 differs (ppo has 2026-12-05)" in result.out
+    assert "trip 2: the departure 07.12.2026 differs (ppo has 05.12.2026)" in result.out
     assert "ppo edit 2 --departure 2026-12-07" in result.out
     assert "1 input dates differ" in result.out
     assert trips.show(2)["dates"]["departure"] == "2026-12-05"  # ppo edit takes it, sync does not
