@@ -125,20 +125,26 @@ def small_disk(tmp_path):
             subprocess.run(["umount", "-l", str(disk)], check=False)  # still held open: detach it lazily
 
 
-def test_an_export_on_a_full_disk_writes_nothing_and_says_one_line(ppo, office, tmp_path, small_disk):
-    book = small_disk / "book.xlsx"
-    ppo("--db", str(office), "export", str(book), "--date", TODAY)
-    tick(book, book, 1, 1)
-    before = book.read_bytes()
-    filler = small_disk / "filler"
+def fill_up(disk):
+    """The rest of the disk, to the last block, in one file; the file."""
+    filler = disk / "filler"
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:  # the rest of the disk, to the last block
+    try:
         while os.write(fd, b"\0" * 4096):
             pass
     except OSError:
         pass
     finally:
         os.close(fd)
+    return filler
+
+
+def test_an_export_on_a_full_disk_writes_nothing_and_says_one_line(ppo, office, tmp_path, small_disk):
+    book = small_disk / "book.xlsx"
+    ppo("--db", str(office), "export", str(book), "--date", TODAY)
+    tick(book, book, 1, 1)
+    before = book.read_bytes()
+    filler = fill_up(small_disk)
     result = ppo("--db", str(office), "export", str(book), "--date", TODAY, check=False)
     assert result.code == 1
     assert result.err.count("\n") == 1 and "no space left" in result.err, result.err
@@ -158,14 +164,7 @@ def test_a_full_tmpdir_is_not_called_a_full_store(ppo, office, small_disk, monke
     from ppo_checklist import cli
     from ppo_checklist.store import sqlite as sqlite_store
 
-    fd = os.open(small_disk / "filler", os.O_WRONLY | os.O_CREAT)
-    try:
-        while os.write(fd, b"\0" * 4096):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fill_up(small_disk)
     monkeypatch.setenv("TMPDIR", str(small_disk))
     monkeypatch.delenv("SQLITE_TMPDIR", raising=False)
 
