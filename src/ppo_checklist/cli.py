@@ -1054,25 +1054,6 @@ def _deferred(module: str, name: str) -> type:
     return Deferred(name, (), {})
 
 
-def _full_tmpdir() -> str:
-    """SQLite says "database or disk is full" for its own temporary files too (big sorts,
-    in $TMPDIR): say which disk is full, so nobody frees space beside a healthy store."""
-    import shutil
-    import tempfile
-
-    # SQLite's own order; tempfile.gettempdir() would skip a full folder it cannot write in
-    folder = os.environ.get("SQLITE_TMPDIR") or os.environ.get("TMPDIR") or tempfile.gettempdir()
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        free = None
-    if free is not None and free < 1024**2:
-        return _("no space left in the temporary folder {tmp} (TMPDIR): free some space there, or set TMPDIR").format(
-            tmp=folder
-        )
-    return _("no space left on the disk of the store: free some space there; nothing was written")
-
-
 def _is_text(arg: str) -> bool:
     """An argument as typed in a terminal that is not UTF-8 (cp1251) arrives surrogate-escaped."""
     try:
@@ -1110,7 +1091,7 @@ def run(argv: Optional[list[str]] = None) -> int:
     except click_errors.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code)
     except PpoError as exc:
-        return _fail(_full_tmpdir() if "disk is full" in str(exc) else str(exc), exc.exit_code)
+        return _fail(str(exc), exc.exit_code)
     except BrokenPipeError:
         return EXIT_FAILURE
     except OSError as exc:

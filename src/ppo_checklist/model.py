@@ -359,15 +359,6 @@ def check_name(name: str) -> str:
 PHONE_REGION = "RU"  # a number typed without a country code is Russian
 
 
-def contact_problem(field_name: str, value: str | None) -> str | None:
-    """Why a typed phone or e-mail cannot be stored, or None (an empty one is no contact)."""
-    if field_name == "phone":
-        return normal_phone(value)[1]
-    if field_name == "email":
-        return normal_email(value)[1]
-    return None
-
-
 def normal_phone(phone: str | None) -> tuple[str | None, str | None]:
     """(the phone in the one stored and shown format, e.g. `+7 912 345-67-89`, or None;
     why it cannot be read, or None). Its `phone_key` is the key the digits typed had before:
@@ -405,15 +396,22 @@ def normal_email(email: str | None) -> tuple[str | None, str | None]:
         return None, _("e-mail '{e}' is not an e-mail address: {why}").format(e=text, why=exc)
 
 
+def checked(normalised: tuple[str | None, str | None]) -> str | None:
+    """A `normal_phone` / `normal_email` answer: the value as stored, or BadInput with its problem."""
+    value, problem = normalised
+    if problem:
+        raise BadInput(problem)
+    return value
+
+
 def check_contact(phone: str | None, email: str | None) -> tuple[str | None, str | None]:
     """The phone and e-mail as stored; BadInput naming the first that cannot be."""
-    stored_phone, problem = normal_phone(phone)
-    if problem:
-        raise BadInput(problem)
-    stored_email, problem = normal_email(email)
-    if problem:
-        raise BadInput(problem)
-    return stored_phone, stored_email
+    return checked(normal_phone(phone)), checked(normal_email(email))
+
+
+def utc_stamp() -> str:
+    """Now, as the store keeps when something was done (UTC, ISO, to the second)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def same_name(a: str, b: str) -> bool:

@@ -31,7 +31,7 @@ from ppo_checklist.model import (
     Message,
     SendStep,
 )
-from ppo_checklist.playbooks import SMS_LETTER, Playbook, Step, letter_due
+from ppo_checklist.playbooks import SMS_LETTER, Playbook, Step, letter_due, stored_step
 from ppo_checklist.store import Store
 
 # The line under every letter telling how to stop them (the List-Unsubscribe header says the
@@ -128,8 +128,7 @@ def plan(
     for s in steps:
         if channel and s.channel != channel or not config.sends(s.channel):
             continue
-        playbook = playbooks.get(s.playbook)
-        step = next((x for x in playbook.steps if x.id == s.step_id), None) if playbook else None
+        step = stored_step(playbooks, s.playbook, s.step_id)
         if step is None or not step.sendable or step.channel != s.channel:
             continue
         letters = sendable_letters(step)
@@ -383,10 +382,7 @@ def _send_one(store: Store, channels: Channels, outgoing: Outgoing, today: dt.da
 
 def _answer(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date) -> Outgoing:
     message = outgoing.message
-    try:
-        handover = channels.hand_over(outgoing)
-    except PpoError:
-        raise
+    handover = channels.hand_over(outgoing)
     with store.write():
         store.set_message(message.id, handover.state, error=handover.error, gateway_id=handover.gateway_id)  # type: ignore[arg-type]
         if handover.state == SENT:

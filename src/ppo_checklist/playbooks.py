@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -334,6 +335,12 @@ def _text(value: Any) -> str:
 
 def load_file(path: Path) -> Playbook:
     return parse_playbook(read_toml(path, PlaybookError, _("playbook")), str(path))
+
+
+def stored_step(playbooks: Mapping[str, Playbook], playbook_id: str, step_id: str) -> Step | None:
+    """The playbook step a stored step was made from; None when its playbook or step is gone."""
+    playbook = playbooks.get(playbook_id)
+    return next((s for s in playbook.steps if s.id == step_id), None) if playbook else None
 
 
 def shipped_dir() -> Path:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ppo_checklist import schedule
+from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.i18n import N_, _, ngettext, pgettext
 from ppo_checklist.model import Action, Message, Trip
 from ppo_checklist.playbooks import Playbook
@@ -766,7 +767,7 @@ def message_record(message: Message) -> dict[str, Any]:
     }
 
 
-def local_time(stamp: str | None, date_format: str = "%d.%m.%Y") -> str:
+def local_time(stamp: str | None, date_format: str = DAY_FORMAT) -> str:
     """A stored UTC time (ISO) as a person reads it: the local day and time, to the minute."""
     if not stamp:
         return ""
@@ -777,7 +778,7 @@ def local_time(stamp: str | None, date_format: str = "%d.%m.%Y") -> str:
     return moment.astimezone().strftime(f"{date_format} %H:%M")
 
 
-def messages_table(messages: Sequence[Message], date_format: str = "%d.%m.%Y") -> None:
+def messages_table(messages: Sequence[Message], date_format: str = DAY_FORMAT) -> None:
     out = console()
     out.print(_("Messages"), style="bold")
     columns = (_("Id"), _("Step"), _("Letter"), _("Channel"), _("To"), _("State"), _("When"), _("Why"))

@@ -40,11 +40,14 @@ def file_stem(day: dt.date) -> str:
 
 def store_warning(store: Store) -> str | None:
     """The store's quick integrity check, as the line the report starts with when it fails."""
+    from ppo_checklist.store_admin import listed
+
     problems = store.check(quick=True)
     if not problems:
         return None
-    shown = "; ".join(problems[:3]) + (" …" if len(problems) > 3 else "")
-    return _("the store failed its integrity check ({p}): run ppo store check and restore a backup").format(p=shown)
+    return _("the store failed its integrity check ({p}): run ppo store check and restore a backup").format(
+        p=listed(problems, most=3)
+    )
 
 
 def write_markdown(

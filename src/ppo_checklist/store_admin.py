@@ -112,5 +112,9 @@ def check(store: Store, quick: bool = False) -> None:
     """The backend's integrity check; StoreError (exit 1) naming what is wrong."""
     problems = store.check(quick)
     if problems:
-        shown = "; ".join(problems[:5]) + (f"; … (+{len(problems) - 5})" if len(problems) > 5 else "")
-        raise StoreError(_("the store {where} is damaged: {p}").format(where=store.location.shown, p=shown))
+        raise StoreError(_("the store {where} is damaged: {p}").format(where=store.location.shown, p=listed(problems)))
+
+
+def listed(problems: list[str], most: int = 5) -> str:
+    """What an integrity check found, on one line: the first few and how many more."""
+    return "; ".join(problems[:most]) + (f"; … (+{len(problems) - most})" if len(problems) > most else "")

@@ -24,6 +24,7 @@ from ppo_checklist.model import (
     check_contact,
     check_name,
     check_texts,
+    checked,
     email_key,
     manager_key,
     match_managers,
@@ -31,8 +32,9 @@ from ppo_checklist.model import (
     normal_phone,
     phone_key,
     same_name,
+    utc_stamp,
 )
-from ppo_checklist.playbooks import Playbook, get
+from ppo_checklist.playbooks import Playbook, get, stored_step
 from ppo_checklist.store import Store
 
 
@@ -98,20 +100,20 @@ def add_trip(
             warnings.append(message.format(p=phone if by_phone else email, c=known.id, known=known.name, name=name))
         client = store.client_for(name, phone, email)
         if no_messages:
-            store.set_opted_out([client.id], _now())
+            store.set_opted_out([client.id], utc_stamp())
         trip_id = store.add_trip(client, stored_manager(store, manager), playbook.id, dates, steps, note)
         return Added(trip_id, warnings)
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def stored_manager(store: Store, given: str) -> str:
     """The manager's name as the store already spells it ("ольга " is Ольга when Ольга has
-    trips), else as typed without surrounding spaces: one manager, one group in every list."""
-    known = match_managers(given, store.managers()) if given.strip() else []
-    return known[0] if known else given.strip()
+    trips), else as typed without surrounding spaces: one manager, one group in every list.
+    The usual case, the name as stored, is one quick look; only a new spelling reads them all."""
+    name = given.strip()
+    if not name or store.has_manager(name):
+        return name
+    known = match_managers(name, store.managers())
+    return known[0] if known else name
 
 
 def managers_named(store: Store, given: str | None, default: str = "") -> list[str] | None:
@@ -145,8 +147,7 @@ def agenda(
     from ppo_checklist.outbox import will_send
 
     def step(row):
-        playbook = playbooks.get(row.playbook)
-        return next((s for s in playbook.steps if s.id == row.step_id), None) if playbook else None
+        return stored_step(playbooks, row.playbook, row.step_id)
 
     return [a for a in actions if not will_send(a.row, step(a.row), config, today)]
 
@@ -163,7 +164,7 @@ def set_consent(store: Store, contact: str, consent: bool) -> list[Client]:
         clients = store.clients_by_contact(phone, email)
         if not clients:
             raise NotFound(_("no client with the phone or e-mail {c}").format(c=text))
-        store.set_opted_out([c.id for c in clients], None if consent else _now())
+        store.set_opted_out([c.id for c in clients], None if consent else utc_stamp())
     return clients
 
 
@@ -279,9 +280,9 @@ def edit(
         name = check_name(name)
     check_texts(manager=manager)
     if phone is not None:  # "" takes the phone away
-        phone = _checked(normal_phone(phone)) or ""
+        phone = checked(normal_phone(phone)) or ""
     if email is not None:
-        email = _checked(normal_email(email)) or ""
+        email = checked(normal_email(email)) or ""
     with store.write():
         trip = store.trip(trip_id)
         if dates:
@@ -309,13 +310,6 @@ def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None, date_fo
             return Outcome(trip_id, False, message.format(id=trip_id, day=trip.cancelled_on.strftime(date_format)))
         store.cancel(trip_id, day, reason)
     return Outcome(trip_id, True, _("trip {id} cancelled; no further steps").format(id=trip_id))
-
-
-def _checked(result: tuple[str | None, str | None]) -> str | None:
-    value, problem = result
-    if problem:
-        raise BadInput(problem)
-    return value
 
 
 # The settings a text's placeholders take, and how a missing one shows in the text (in the

@@ -31,6 +31,7 @@ from ppo_checklist.model import (
     TripStep,
     email_key,
     phone_key,
+    utc_stamp,
 )
 from ppo_checklist.store import Location
 
@@ -127,8 +128,7 @@ def iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+now = utc_stamp  # when a row was written or a step marked done
 
 
 def manager_names(manager: str | Sequence[str]) -> list[str]:
@@ -218,6 +218,10 @@ class SqlStore:
             counts["steps"],
         )
 
+    def has_manager(self, name: str) -> bool:
+        """A trip names this manager, spelled exactly so (a quick look: it stops at the first)."""
+        return self._one("SELECT 1 FROM trips WHERE manager = ? LIMIT 1", (name,)) is not None
+
     def managers(self) -> list[str]:
         """Every manager named on a trip (the empty name aside), sorted."""
         sql = f"SELECT manager FROM trips WHERE manager <> '' GROUP BY manager ORDER BY manager{self.ORDER}"
@@ -297,16 +301,6 @@ class SqlStore:
             [(trip_id, s.no, s.id, s.title, s.channel, s.due.isoformat()) for s in steps],
         )
         return trip_id
-
-    def find_trip(self, client_id: int, playbook: str, dates: Mapping[str, dt.date | None]) -> int | None:
-        """A trip of this client with the same playbook and dates (the same trip, imported again)."""
-        conditions = " AND ".join(f"{column} {self.SAME} ?" for column in DATE_COLUMNS.values())
-        values = [iso(dates.get(name)) for name in DATE_COLUMNS]
-        row = self._one(
-            f"SELECT id FROM trips WHERE client_id = ? AND playbook = ? AND {conditions} ORDER BY id",
-            (client_id, playbook, *values),
-        )
-        return row[0] if row else None
 
     def trips_on(self, playbook: str, dates: Mapping[str, dt.date | None]) -> list[tuple[int, int, str]]:
         """(trip id, client id, client name) of every trip with this playbook and these dates:
@@ -410,10 +404,7 @@ class SqlStore:
     # --- done marks, edits, cancelling ---------------------------------------------------
 
     def mark_done(self, trip_id: int, no: int, day: dt.date, note: str | None) -> None:
-        self._rows(
-            "UPDATE steps SET done_on = ?, done_at = ?, done_note = ? WHERE trip_id = ? AND no = ? AND done_on IS NULL",
-            (day.isoformat(), now(), note or None, trip_id, no),
-        )
+        self.mark_done_bulk([(trip_id, no, day, note)])
 
     def mark_done_bulk(self, marks: Sequence[tuple[int, int, dt.date, str | None]]) -> None:
         """Many done marks at once, (trip id, step no, day, note) each: an import's history."""
@@ -599,13 +590,6 @@ class SqlStore:
         if count:
             self._rows("UPDATE outbox SET state = 'unknown' WHERE state = 'sending'")
         return count
-
-    def expire_pending(self, before: dt.date, error: str) -> None:
-        """Pending messages due before `before` are too late to send: failed, with `error`."""
-        self._rows(
-            "UPDATE outbox SET state = 'failed', error = ? WHERE state = 'pending' AND due < ?",
-            (error, before.isoformat()),
-        )
 
     # --- the director's figures (stats) --------------------------------------------------
 

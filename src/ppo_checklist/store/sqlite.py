@@ -200,11 +200,32 @@ class SQLiteStore(SqlStore):
 
 def failure(path: Path, exc: sqlite3.Error) -> StoreError:
     """SQLite's error as one line that says what happened to which store."""
+    if "disk is full" in str(exc):
+        return StoreError(_full_disk())
     if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
         message = _("the store {path} is damaged ({e}): restore a backup (ppo store backup makes them)")
     else:
         message = _("the store {path} failed: {e}")
     return StoreError(message.format(path=path, e=exc))
+
+
+def _full_disk() -> str:
+    """SQLite says "database or disk is full" for its own temporary files too (big sorts,
+    in $TMPDIR): say which disk is full, so nobody frees space beside a healthy store."""
+    import shutil
+    import tempfile
+
+    # SQLite's own order; tempfile.gettempdir() would skip a full folder it cannot write in
+    folder = os.environ.get("SQLITE_TMPDIR") or os.environ.get("TMPDIR") or tempfile.gettempdir()
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if free is not None and free < 1024**2:
+        return _("no space left in the temporary folder {tmp} (TMPDIR): free some space there, or set TMPDIR").format(
+            tmp=folder
+        )
+    return _("no space left on the disk of the store: free some space there; nothing was written")
 
 
 def _writable(path: Path) -> bool:
