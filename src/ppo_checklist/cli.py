@@ -869,13 +869,11 @@ app.add_typer(store_app, name="store")
     help=N_("Where the store is (never with its password), its schema and what it holds."),
 )
 def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
-    from dataclasses import asdict
-
     from ppo_checklist import store_admin
 
     session = _session(ctx)
     out = formatters.formatter(fmt, session)
-    out.store_info(asdict(store_admin.info(session.store)))
+    out.store_info(store_admin.info(session.store)._asdict())
 
 
 @store_app.command(
