@@ -225,8 +225,9 @@ def build_store(db: Path, csv_path: Path, env: dict[str, str], figure: Figure | 
 
 def build_store_in_process(db: Path, csv_path: Path) -> None:
     """(Run by `internal`.) TEMPORARY stand-in for `ppo import` until it lands: one transaction through Store."""
-    from ppo_checklist import playbooks, tracker
-    from ppo_checklist.dates import parse_date
+    from ppo_checklist import tracker
+    from ppo_checklist.core import playbooks
+    from ppo_checklist.core.dates import parse_date
     from ppo_checklist.store import open_store
 
     known = playbooks.load_all(None)

@@ -23,7 +23,8 @@ STEPS = 7
 
 
 def seed(db: Path, n: int) -> None:
-    from ppo_checklist import playbooks, tracker
+    from ppo_checklist import tracker
+    from ppo_checklist.core import playbooks
     from ppo_checklist.store import open_store
 
     tour = playbooks.load_all()["tour"]
@@ -43,8 +44,9 @@ def seed(db: Path, n: int) -> None:
 
 
 def ppo_export(db: Path, out: Path) -> None:
-    from ppo_checklist import exporting, playbooks
+    from ppo_checklist.core import playbooks
     from ppo_checklist.store import open_store
+    from ppo_checklist.workbook import export as exporting
 
     store = open_store(db)
     exporting.export(store, playbooks.load_all(), out, dt.date(2026, 6, 1))

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ppo_checklist.dates import format_date, parse_date
+from ppo_checklist.core.dates import format_date, parse_date
 from ppo_checklist.errors import DateError
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from ppo_checklist import cli
+from ppo_checklist.cli import commands as cli
 
 README_PATH = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN, END = "<!-- reference: begin (python tests/test_docs.py writes it) -->", "<!-- reference: end -->"

@@ -68,7 +68,7 @@ def status(ppo, db: Path, trip_id: int, no: int) -> str:
 
 
 def test_a_tick_saved_while_export_runs_is_taken_and_kept(ppo, office, tmp_path, monkeypatch, capsys):
-    from ppo_checklist import workbook
+    from ppo_checklist.workbook import write as workbook
 
     book = tmp_path / "book.xlsx"
     ppo("--db", str(office), "export", str(book), "--date", TODAY)
@@ -88,7 +88,7 @@ def test_a_tick_saved_while_export_runs_is_taken_and_kept(ppo, office, tmp_path,
 
 
 def test_a_workbook_saved_again_and_again_is_kept_with_its_ticks_taken(ppo, office, tmp_path, monkeypatch, capsys):
-    from ppo_checklist import workbook
+    from ppo_checklist.workbook import write as workbook
 
     book = tmp_path / "book.xlsx"
     ppo("--db", str(office), "export", str(book), "--date", TODAY)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ppo_checklist import cli, formatters
+from ppo_checklist.cli import commands as cli
 from ppo_checklist.errors import EXIT_BAD_INPUT, BadInput
+from ppo_checklist.output import formatters
 
 OUTPUTS = ["trip", "actions", "trips", "playbooks", "stats", "store_info", "send_report", "import_result"]
 TABLE_OR_JSON_ONLY = {"send_report", "import_result"}  # ppo send and ppo import refuse csv and md

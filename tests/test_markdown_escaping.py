@@ -38,7 +38,7 @@ def test_the_text_lines_cannot_make_links(hostile):
 
 def test_a_newline_in_any_field_cannot_start_a_list_item_or_heading(capsys):
     """ppo refuses control characters in names; a note or a text may still hold a newline."""
-    from ppo_checklist import render
+    from ppo_checklist.output import render
 
     typed = "перезвонить\n- **injected** item\n# heading\n1. step"
     render.emit_md_table([{"client": typed, "note": typed}], ["client", "note"])

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 from rich.table import Table
 
-from ppo_checklist.render import plain_table
+from ppo_checklist.output.render import plain_table
 
 
 def _console(width: int = 160) -> Console:

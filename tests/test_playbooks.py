@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ppo_checklist import playbooks
+from ppo_checklist.core import playbooks
 from ppo_checklist.errors import PlaybookError
 
 GOOD_STEP = """

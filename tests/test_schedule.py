@@ -4,7 +4,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ppo_checklist import playbooks, schedule
+from ppo_checklist.core import playbooks, schedule
 from ppo_checklist.errors import DateError
 
 PLAYBOOKS = playbooks.load_all()

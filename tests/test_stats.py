@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ppo_checklist import schedule, stats
+from ppo_checklist import stats
+from ppo_checklist.core import schedule
 from ppo_checklist.errors import BadInput
 from ppo_checklist.stats import Period, StepTally, TripDates
 

@@ -1,3 +1,3 @@
-from ppo_checklist.cli import main
+from ppo_checklist.cli.commands import main
 
 main()

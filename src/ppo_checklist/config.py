@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from dataclasses import MISSING as dataclass_missing
@@ -224,8 +225,6 @@ def _table_problem(config: Any) -> str | None:
         if config.provider not in SMS_PROVIDERS:
             return _("'provider' must be one of: {k}").format(k=", ".join(SMS_PROVIDERS))
         if config.quiet_hours:
-            from ppo_checklist.sms import parse_quiet_hours
-
             try:
                 parse_quiet_hours(config.quiet_hours)
             except ValueError:
@@ -233,6 +232,21 @@ def _table_problem(config: Any) -> str | None:
     if config.timeout <= 0 or config.timeout > 600:
         return _("'timeout' must be from 1 to 600 seconds")
     return None
+
+
+def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:
+    """ "21:00-09:00" as (start, end); ValueError if it is not that shape."""
+    start, end = (part.strip() for part in text.split("-"))
+    return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
+
+
+def in_quiet_hours(text: str, now: dt.time) -> bool:
+    if not text:
+        return False
+    start, end = parse_quiet_hours(text)
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end  # over midnight
 
 
 # --- ppo init: writing the settings a person answers --------------------------------------------

@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
-from ppo_checklist.dates import parse_date
-from ppo_checklist.errors import BadInput, DateError
-from ppo_checklist.i18n import _
-from ppo_checklist.model import (
+from ppo_checklist.core.dates import parse_date
+from ppo_checklist.core.model import (
     ANCHORS,
     TICK_WORDS,
     email_key,
@@ -31,8 +29,10 @@ from ppo_checklist.model import (
     phone_key,
     text_problem,
 )
-from ppo_checklist.playbooks import Playbook
-from ppo_checklist.schedule import Deriver, anchor_word
+from ppo_checklist.core.playbooks import Playbook
+from ppo_checklist.core.schedule import Deriver, anchor_word
+from ppo_checklist.errors import BadInput, DateError
+from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
 
 # Column names users' spreadsheets carry, compared after `_header_key` (case, spaces).
@@ -249,7 +249,7 @@ HEADER_COLUMNS = 256
 def _read_xlsx(path: Path) -> tuple[list[Any] | None, list[tuple[int, list[Any]]], int]:
     """The first sheet, through the same guards as `ppo sync` (the zip's declared sizes,
     defusedxml), only as wide as its header and never more than MAX_CELLS cells."""
-    from ppo_checklist import workbook_read
+    from ppo_checklist.workbook import read as workbook_read
 
     too_big = BadInput(_("{path}: refused: more than {n} cells; split the file").format(path=path, n=f"{MAX_CELLS:,}"))
     with workbook_read.opened(path) as book:

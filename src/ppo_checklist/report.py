@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ppo_checklist import files, render, tracker
+from ppo_checklist import files, tracker
 from ppo_checklist.config import Config
+from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.errors import PpoError
 from ppo_checklist.i18n import _
-from ppo_checklist.playbooks import Playbook
+from ppo_checklist.output import render
 from ppo_checklist.store import Store
 
 if TYPE_CHECKING:  # `ppo today --format md` imports this module for `heading`: keep it light
@@ -40,7 +41,7 @@ def file_stem(day: dt.date) -> str:
 
 def store_warning(store: Store) -> str | None:
     """The store's quick integrity check, as the line the report starts with when it fails."""
-    from ppo_checklist.store_admin import listed
+    from ppo_checklist.store.admin import listed
 
     problems = store.check(quick=True)
     if not problems:
@@ -71,7 +72,7 @@ def take_ticks(store: Store, out_dir: Path, day: dt.date, config: Config):
     """Before anything is written: the ticks of the day's workbook if it is there already (a
     second run), with `ppo export`'s refusals (open, not ppo's, entries it could not take).
     Returns `sync.SyncReport` or None."""
-    from ppo_checklist import exporting
+    from ppo_checklist.workbook import export as exporting
 
     prepare_dir(out_dir)
     path = (out_dir / file_stem(day)).with_suffix(".xlsx")
@@ -95,7 +96,7 @@ def write_workbook(
     with the figures for `within` (default: the month of `day`) in its Summary; call
     `take_ticks` first and pass what it returned as `taken`. Returns what was taken in all
     (`sync.SyncReport` or None): the file may have been saved again meanwhile."""
-    from ppo_checklist import exporting
+    from ppo_checklist.workbook import export as exporting
 
     _result, taken = exporting.write(store, playbooks, report.workbook_path, day, False, within, mode, taken)
     return taken

@@ -13,11 +13,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ppo_checklist import schedule
 from ppo_checklist.config import DAY_FORMAT
+from ppo_checklist.core import schedule
+from ppo_checklist.core.model import StepTally, TripDates
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
-from ppo_checklist.model import StepTally, TripDates
 
 ON_TIME, LATE, OVERDUE, PENDING = "on_time", "late", "overdue", "pending"
 KINDS = (ON_TIME, LATE, OVERDUE, PENDING)

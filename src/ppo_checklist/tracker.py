@@ -7,15 +7,12 @@ and return records; `cli.py` parses and prints.
 from __future__ import annotations
 
 import datetime as dt
-import string
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ppo_checklist import schedule
 from ppo_checklist.config import DAY_FORMAT, Config
-from ppo_checklist.errors import BadInput, DateError, NotFound
-from ppo_checklist.i18n import N_, _
-from ppo_checklist.model import (
+from ppo_checklist.core import schedule
+from ppo_checklist.core.model import (
     Action,
     Client,
     NewStep,
@@ -34,7 +31,9 @@ from ppo_checklist.model import (
     same_name,
     utc_stamp,
 )
-from ppo_checklist.playbooks import Playbook, get, stored_step
+from ppo_checklist.core.playbooks import Playbook, get, stored_step
+from ppo_checklist.errors import BadInput, DateError, NotFound
+from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
 
 
@@ -144,7 +143,7 @@ def agenda(
     actions = [Action.of(row, today) for row in store.agenda(until=today, manager=manager)]
     if playbooks is None or config is None or not (config.email or config.sms):
         return actions
-    from ppo_checklist.outbox import will_send
+    from ppo_checklist.sending.outbox import will_send
 
     def step(row):
         return stored_step(playbooks, row.playbook, row.step_id)
@@ -310,53 +309,3 @@ def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None, date_fo
             return Outcome(trip_id, False, message.format(id=trip_id, day=trip.cancelled_on.strftime(date_format)))
         store.cancel(trip_id, day, reason)
     return Outcome(trip_id, True, _("trip {id} cancelled; no further steps").format(id=trip_id))
-
-
-# The settings a text's placeholders take, and how a missing one shows in the text (in the
-# run's language: "⟨агентство⟩" for a Russian manager, "⟨agency⟩" in English).
-SETTINGS = {
-    "agency": N_("agency"),
-    "director": N_("director"),
-    "service_director": N_("service director"),
-    "manager": N_("manager"),
-}
-MISSING = "⟨{}⟩"
-_MISSING_DATES = {
-    "purchase": N_("purchase date"),
-    "departure": N_("departure date"),
-    "return": N_("return date"),
-    "declined": N_("decline date"),
-}
-
-
-def setting_names(keys) -> str:
-    """The settings `keys` as a person reads them, in the run's language."""
-    return ", ".join(_(SETTINGS.get(key, key)) for key in sorted(keys))
-
-
-class Filled(NamedTuple):
-    text: str
-    missing: frozenset[str]  # the config settings the text needed and did not have
-
-
-def fill_text(text: str, config: Config, client: str, manager: str, dates: dict[str, dt.date], due: dt.date) -> Filled:
-    """A step's ready-to-send text with its placeholders filled in; a placeholder with no value
-    shows as visibly missing (⟨агентство⟩), never as nothing: a text must not look ready when
-    it is not."""
-    shown = {name: day.strftime(config.date_format) for name, day in dates.items()}
-    settings = {
-        "agency": config.agency,
-        "director": config.director,
-        "service_director": config.service_director or config.director,
-        "manager": manager or config.default_manager,
-    }
-    values = {
-        "client": client,
-        **{name: value.strip() or MISSING.format(_(SETTINGS[name])) for name, value in settings.items()},
-        **{name: MISSING.format(_(shown_as)) for name, shown_as in _MISSING_DATES.items()},
-        **shown,
-        "due": due.strftime(config.date_format),
-    }
-    used = {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
-    missing = frozenset(name for name in used & set(settings) if not settings[name].strip())
-    return Filled(text.format(**values), missing)

@@ -12,7 +12,8 @@ import pytest
 import xlsxwriter
 from calc import profile, require_calc, soffice
 
-from ppo_checklist import model, workbook
+from ppo_checklist.core import model
+from ppo_checklist.workbook import write as workbook
 
 require_calc()
 

@@ -359,7 +359,7 @@ def test_export_replaces_the_workbook_private_again(agency):
 def test_fast_sheet_prepares_formulas_as_xlsxwriter_does():
     from xlsxwriter.worksheet import Worksheet
 
-    from ppo_checklist.xlsx_sheet import FastFormulaSheet
+    from ppo_checklist.workbook.xlsx_sheet import FastFormulaSheet
 
     plain, fast = Worksheet(), FastFormulaSheet()
     for sheet in (plain, fast):

@@ -219,9 +219,11 @@ def test_export_into_a_missing_folder_is_a_one_line_error(trips, tmp_path):
 @pytest.mark.sqlite_only  # in process, on the SQLite store's class
 def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
     """In process: the writer fails half-way; the old file and the folder are as they were."""
-    from ppo_checklist import exporting, playbooks, workbook
+    from ppo_checklist.core import playbooks
     from ppo_checklist.errors import PpoError
     from ppo_checklist.store import open_store
+    from ppo_checklist.workbook import export as exporting
+    from ppo_checklist.workbook import write as workbook
 
     path, _ = export(trips)
     before = path.read_bytes()
@@ -243,9 +245,9 @@ def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
 
 @pytest.mark.sqlite_only  # in process, on the SQLite store's class
 def test_sync_takes_all_ticks_or_none(trips, monkeypatch):
-    from ppo_checklist import sync
     from ppo_checklist.store import open_store
     from ppo_checklist.store.sqlite import SQLiteStore as Store
+    from ppo_checklist.workbook import sync
 
     path, _ = export(trips)
     tick(path, 1, 1, "✓")

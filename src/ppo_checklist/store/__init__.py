@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from ppo_checklist.errors import BadInput
-from ppo_checklist.i18n import _
-from ppo_checklist.model import (
+from ppo_checklist.core.model import (
     AgendaRow,
     Client,
     Message,
@@ -31,6 +29,8 @@ from ppo_checklist.model import (
     Trip,
     TripDates,
 )
+from ppo_checklist.errors import BadInput
+from ppo_checklist.i18n import _
 
 POSTGRESQL_SCHEMES = ("postgresql", "postgres")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")

@@ -20,11 +20,11 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
+from ppo_checklist.core.model import AgendaRow
 from ppo_checklist.errors import StoreError
 from ppo_checklist.i18n import _
-from ppo_checklist.migrations import POSTGRESQL
-from ppo_checklist.model import AgendaRow
 from ppo_checklist.store import Location
+from ppo_checklist.store.migrations import POSTGRESQL
 from ppo_checklist.store.sql import (
     DATE_COLUMNS,
     FIRST_MESSAGE_STATE,

@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from ppo_checklist.errors import BadInput, NotFound
-from ppo_checklist.i18n import _
-from ppo_checklist.model import (
+from ppo_checklist.core.model import (
     ANCHORS,
     AgendaRow,
     Client,
@@ -33,6 +31,8 @@ from ppo_checklist.model import (
     phone_key,
     utc_stamp,
 )
+from ppo_checklist.errors import BadInput, NotFound
+from ppo_checklist.i18n import _
 from ppo_checklist.store import Location
 
 # The column of each anchor date in `trips` ("return" is a reserved word in SQL).

@@ -16,8 +16,8 @@ from typing import Any
 
 from ppo_checklist.errors import BadInput, StoreError
 from ppo_checklist.i18n import _
-from ppo_checklist.migrations import SQLITE
 from ppo_checklist.store import Location
+from ppo_checklist.store.migrations import SQLITE
 from ppo_checklist.store.sql import SqlStore, at_the_edge
 
 BUSY_TIMEOUT_MS = 30_000

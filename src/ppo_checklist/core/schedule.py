@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
+from ppo_checklist.core.model import DONE, DUE, OVERDUE, PENDING, days_late, step_status  # noqa: F401 (the one rule)
+from ppo_checklist.core.playbooks import ANCHORS, Playbook, Step
 from ppo_checklist.errors import DateError
 from ppo_checklist.i18n import N_, _
-from ppo_checklist.model import DONE, DUE, OVERDUE, PENDING, days_late, step_status  # noqa: F401 (the one rule)
-from ppo_checklist.playbooks import ANCHORS, Playbook, Step
 
 
 class Scheduled(NamedTuple):  # a tuple: cheap to make 700 000 of in a bulk import

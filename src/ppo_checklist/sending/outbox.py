@@ -19,9 +19,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ppo_checklist.config import Config
-from ppo_checklist.errors import BadInput, PpoError
-from ppo_checklist.i18n import _
-from ppo_checklist.model import (
+from ppo_checklist.core import texts
+from ppo_checklist.core.model import (
     FAILED,
     PENDING_MSG,
     SENDING,
@@ -31,7 +30,9 @@ from ppo_checklist.model import (
     Message,
     SendStep,
 )
-from ppo_checklist.playbooks import SMS_LETTER, Playbook, Step, letter_due, stored_step
+from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due, stored_step
+from ppo_checklist.errors import BadInput, PpoError
+from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
 
 # The line under every letter telling how to stop them (the List-Unsubscribe header says the
@@ -90,11 +91,10 @@ def will_send(row: AgendaRow, step: Step | None, config: Config, today: dt.date)
 
 def _needs_setup(letter: tuple[str, str | None, str], row: AgendaRow, config: Config) -> bool:
     """The message names a setting not given yet (⟨директор⟩): ppo holds it for a person."""
-    from ppo_checklist import tracker
 
     _id, subject, body = letter
     return any(
-        tracker.fill_text(text, config, row.client, row.manager, row.dates, row.due).missing
+        texts.fill_text(text, config, row.client, row.manager, row.dates, row.due).missing
         for text in (subject, body)
         if text
     )
@@ -112,13 +112,12 @@ def plan(
 ) -> Plan:
     """Every message due on `today` (or late within its step's window) that is not in the
     outbox yet, and the pending ones to try again."""
-    from ppo_checklist import tracker
-    from ppo_checklist.sms import e164
+    from ppo_checklist.sending.sms import e164
 
-    def fill(text: str, s: SendStep, due: dt.date) -> tracker.Filled:
+    def fill(text: str, s: SendStep, due: dt.date) -> texts.Filled:
         if render is not None:
-            return tracker.Filled(render(text, s, due), frozenset())
-        return tracker.fill_text(text, config, s.client.name, s.manager, s.dates, due)
+            return texts.Filled(render(text, s, due), frozenset())
+        return texts.fill_text(text, config, s.client.name, s.manager, s.dates, due)
 
     late = window_days(playbooks)
     since = today - dt.timedelta(days=late)
@@ -177,7 +176,7 @@ def plan(
             if missing:  # a letter signed "⟨директор⟩" must not go: a person sets ppo up first
                 if n == 0:
                     reason = _("the text needs settings not given yet ({k}): run ppo init")
-                    result.held.append((s, reason.format(k=tracker.setting_names(missing))))
+                    result.held.append((s, reason.format(k=texts.setting_names(missing))))
                 break
             message = Message(
                 None,
@@ -209,7 +208,7 @@ def _later_due(step: Step, n: int, s: SendStep) -> dt.date:
 
 def _address(s: SendStep, e164) -> tuple[str | None, str | None]:
     """(address, problem): the e-mail or E.164 phone; a phone that is no mobile number is a problem."""
-    from ppo_checklist.mail import valid_address
+    from ppo_checklist.sending.mail import valid_address
 
     if s.channel == "email":
         if not s.client.email:
@@ -260,7 +259,7 @@ class Channels:
         self._gateway: Any = None  # sms.Gateway, made on the first SMS
 
     def mailer(self):
-        from ppo_checklist.mail import Mailer, MailServerError
+        from ppo_checklist.sending.mail import Mailer, MailServerError
 
         if self._mailer is None and self._mail_error is None:
             mailer = Mailer(self.config.email, self.environ)
@@ -274,7 +273,7 @@ class Channels:
 
     def gateway(self):
         if self._gateway is None:
-            from ppo_checklist.sms import Gateway
+            from ppo_checklist.sending.sms import Gateway
 
             self._gateway = Gateway(self.config.sms, self.environ)
         return self._gateway
@@ -284,7 +283,7 @@ class Channels:
         if channel == "sms":
             self.gateway()
         else:
-            from ppo_checklist.mail import Mailer
+            from ppo_checklist.sending.mail import Mailer
 
             Mailer(self.config.email, self.environ)  # type: ignore[arg-type]
 
@@ -298,7 +297,7 @@ class Channels:
         message = outgoing.message
         if message.channel == "sms":
             return self.gateway().send(message.address, message.body)
-        from ppo_checklist.mail import build
+        from ppo_checklist.sending.mail import build
 
         reply_to = self.config.email.reply_to.get(outgoing.manager) if self.config.email else None
         letter = build(message, self.config.email, outgoing.client, reply_to)  # type: ignore[arg-type]

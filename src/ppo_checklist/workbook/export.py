@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ppo_checklist import files, stats
+from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.errors import BadWorkbook, PpoError
 from ppo_checklist.i18n import _
-from ppo_checklist.playbooks import Playbook
 from ppo_checklist.store import Store
-from ppo_checklist.sync import SyncReport, sync
+from ppo_checklist.workbook.sync import SyncReport, sync
 
 if TYPE_CHECKING:  # the workbook module is loaded when a workbook is written
-    from ppo_checklist.workbook import ExportResult
+    from ppo_checklist.workbook.write import ExportResult
 
 
 class UntakenEntries(PpoError):
@@ -78,7 +78,8 @@ def take_before_replacing(
     ppo's (else only with `force`), and its ticks are taken; refused, unless forced, when it
     holds entries ppo could not take. None when there is no file yet. `way_out`: what a
     command without --force tells (a foreign file, entries not taken) instead of --force."""
-    from ppo_checklist import workbook, workbook_read
+    from ppo_checklist.workbook import read as workbook_read
+    from ppo_checklist.workbook import write as workbook
 
     workbook.check_target(path)
     seen = files.fingerprint(path)  # before reading: a save while it is read shows up later
@@ -165,7 +166,7 @@ def write(
 
 
 def _write_once(store, playbooks, path, today, include_all, within, mode, expected):
-    from ppo_checklist import workbook
+    from ppo_checklist.workbook import write as workbook
 
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
     # After the ticks are taken, so that the figures count them.

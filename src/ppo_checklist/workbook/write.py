@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
-from ppo_checklist import __version__, schedule
+from ppo_checklist import __version__
+from ppo_checklist.core import schedule
+from ppo_checklist.core.model import ANCHORS, CANCELLED, PlaybookUse, Trip, TripStep
+from ppo_checklist.core.playbooks import Playbook, Step
+from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, pgettext
-from ppo_checklist.model import ANCHORS, CANCELLED, PlaybookUse, Trip, TripStep
-from ppo_checklist.playbooks import Playbook, Step
-from ppo_checklist.render import FORMULA_STARTS, channel_name, status_name
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -523,7 +524,7 @@ def _text_writer(formats) -> Callable:
 
 
 def _sheet_class():
-    from ppo_checklist.xlsx_sheet import FastFormulaSheet
+    from ppo_checklist.workbook.xlsx_sheet import FastFormulaSheet
 
     return FastFormulaSheet
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ppo_checklist.config import read_toml
+from ppo_checklist.core.model import ANCHORS, CHANNELS
 from ppo_checklist.errors import NotFound, PlaybookError
 from ppo_checklist.i18n import _
-from ppo_checklist.model import ANCHORS, CHANNELS
 
 PLACEHOLDERS = frozenset(
     {

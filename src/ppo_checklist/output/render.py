@@ -16,43 +16,23 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ppo_checklist import schedule
 from ppo_checklist.config import DAY_FORMAT
-from ppo_checklist.i18n import N_, _, ngettext, pgettext
-from ppo_checklist.model import Action, Message, Trip
-from ppo_checklist.playbooks import Playbook
-from ppo_checklist.schedule import anchor_word
+from ppo_checklist.core import schedule
+from ppo_checklist.core.model import Action, Message, Trip
+from ppo_checklist.core.playbooks import Playbook
+from ppo_checklist.core.schedule import anchor_word
+from ppo_checklist.core.words import (  # noqa: F401 (the names render prints with)
+    CHANNEL_NAMES,
+    FORMULA_STARTS,
+    MESSAGE_STATES,
+    STATUS_NAMES,
+    channel_name,
+    status_name,
+)
+from ppo_checklist.i18n import _, ngettext, pgettext
 
 if TYPE_CHECKING:  # `ppo today` never loads the outbox
-    from ppo_checklist.outbox import SendReport
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CHANNEL_NAMES = {"email": N_("e-mail"), "sms": N_("SMS"), "call": N_("call"), "visit": N_("visit")}
-# What people read for the codes json and csv keep: statuses of a step, a trip, a message.
-STATUS_NAMES = {
-    "done": N_("done"),
-    "overdue": N_("overdue"),
-    "due": N_("due"),
-    "pending": N_("pending"),
-    "cancelled": N_("cancelled"),
-    "active": N_("active"),
-    "finished": N_("finished"),
-}
-MESSAGE_STATES = {
-    "pending": N_("pending"),
-    "sending": N_("sending"),
-    "sent": N_("sent"),
-    "failed": N_("failed"),
-    "unknown": N_("unknown"),
-}
-
-
-def channel_name(code: str) -> str:
-    return _(CHANNEL_NAMES[code]) if code in CHANNEL_NAMES else code
-
-
-def status_name(code: str) -> str:
-    return _(STATUS_NAMES[code]) if code in STATUS_NAMES else code
+    from ppo_checklist.sending.outbox import SendReport
 
 
 def safe_cell(value: Any) -> Any:
@@ -837,7 +817,7 @@ def send_report_record(report: SendReport) -> dict[str, Any]:
 
 def send_report_text(report: SendReport) -> str:
     """What `ppo send` did (or, dry run, would do), for people and cron's mail."""
-    from ppo_checklist.outbox import unknown_lines
+    from ppo_checklist.sending.outbox import unknown_lines
 
     lines: list[str] = []
     for outgoing in report.done:

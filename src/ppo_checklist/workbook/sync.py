@@ -14,9 +14,9 @@ from pathlib import Path
 
 from ppo_checklist import files
 from ppo_checklist.config import DAY_FORMAT
+from ppo_checklist.core.model import StepMarks
+from ppo_checklist.core.schedule import anchor_word
 from ppo_checklist.i18n import _
-from ppo_checklist.model import StepMarks
-from ppo_checklist.schedule import anchor_word
 from ppo_checklist.store import Store
 
 
@@ -87,7 +87,8 @@ class SyncReport:
 
 def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> SyncReport:
     """Read every tick of the workbook first, then take the new ones in one transaction."""
-    from ppo_checklist import workbook, workbook_read
+    from ppo_checklist.workbook import read as workbook_read
+    from ppo_checklist.workbook import write as workbook
 
     workbook.require_xlsx(path)
 

@@ -8,7 +8,6 @@ run tries again), or no answer after the request went (unknown: it may have gone
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import socket
@@ -17,10 +16,10 @@ import urllib.parse
 import urllib.request
 from typing import NamedTuple
 
-from ppo_checklist.config import SmsConfig
+from ppo_checklist.config import SmsConfig, in_quiet_hours, parse_quiet_hours  # noqa: F401
+from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN
 from ppo_checklist.errors import ConfigError
 from ppo_checklist.i18n import _
-from ppo_checklist.model import FAILED, PENDING_MSG, SENT, UNKNOWN
 
 DEFAULT_URLS = {"smsru": "https://sms.ru", "smsc": "https://smsc.ru"}
 # smsc.ru error codes that concern the number, not the account: 7 the number's format,
@@ -54,21 +53,6 @@ def e164(phone: str | None) -> str | None:
     if phonenumbers.number_type(number) not in kinds:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:
-    """ "21:00-09:00" as (start, end); ValueError if it is not that shape."""
-    start, end = (part.strip() for part in text.split("-"))
-    return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
-
-
-def in_quiet_hours(text: str, now: dt.time) -> bool:
-    if not text:
-        return False
-    start, end = parse_quiet_hours(text)
-    if start <= end:
-        return start <= now < end
-    return now >= start or now < end  # over midnight
 
 
 class Gateway:

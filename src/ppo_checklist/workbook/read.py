@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ppo_checklist.core.model import NO_WORDS, TICK_WORDS
 from ppo_checklist.errors import BadWorkbook, WorkbookError
 from ppo_checklist.i18n import _
-from ppo_checklist.model import NO_WORDS, TICK_WORDS
-from ppo_checklist.workbook import (
+from ppo_checklist.workbook.write import (
     ANCHOR_NAMES,
     EXCEL_EPOCH,
     FORMAT_MARK,
@@ -284,7 +284,7 @@ def input_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
             return "date", EXCEL_EPOCH + dt.timedelta(days=int(value))
         except OverflowError:
             return "bad", None
-    from ppo_checklist.dates import parse_date
+    from ppo_checklist.core.dates import parse_date
     from ppo_checklist.errors import DateError
 
     try:
@@ -314,7 +314,7 @@ def tick_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
         return "tick", None
     if text.casefold() in NO_WORDS:
         return "none", None
-    from ppo_checklist.dates import parse_date
+    from ppo_checklist.core.dates import parse_date
     from ppo_checklist.errors import DateError
 
     try:

@@ -18,10 +18,10 @@ from email.utils import format_datetime, getaddresses, localtime, make_msgid, pa
 from urllib.parse import urlsplit
 
 from ppo_checklist.config import EmailConfig
+from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
 from ppo_checklist.errors import ConfigError, PpoError
 from ppo_checklist.i18n import _
-from ppo_checklist.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
-from ppo_checklist.sms import Handover
+from ppo_checklist.sending.sms import Handover
 
 
 class MailServerError(PpoError):

@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
 
-from ppo_checklist import render
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import N_, _, ngettext
+from ppo_checklist.output import render
 
 if TYPE_CHECKING:
     import datetime as dt
 
+    from ppo_checklist.core.model import Action, Message, Trip
+    from ppo_checklist.core.playbooks import Playbook
     from ppo_checklist.importing import ImportResult
-    from ppo_checklist.model import Action, Message, Trip
-    from ppo_checklist.outbox import SendReport
-    from ppo_checklist.playbooks import Playbook
+    from ppo_checklist.sending.outbox import SendReport
 
 Texts = Mapping[int, str]  # each action's ready-to-send text, by id(action)
 

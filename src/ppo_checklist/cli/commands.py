@@ -26,14 +26,14 @@ except ImportError:  # pragma: no cover - older typer on click
 
 from ppo_checklist import __version__, i18n
 from ppo_checklist.config import DAY_FORMAT, Config, config_path, default_db_path, load
-from ppo_checklist.dates import parse_date
+from ppo_checklist.core.dates import parse_date
 from ppo_checklist.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInput, PpoError, StoreError
 from ppo_checklist.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:  # loaded when first used (see `_lazy`)
     from rich.progress import Progress, TaskID
 
-    from ppo_checklist.formatters import Formatter
+    from ppo_checklist.output.formatters import Formatter
 
 
 def _lazy(name: str) -> types.ModuleType:
@@ -49,9 +49,10 @@ def _lazy(name: str) -> types.ModuleType:
     return module
 
 
-render = _lazy("ppo_checklist.render")
-formatters = _lazy("ppo_checklist.formatters")
+render = _lazy("ppo_checklist.output.render")
+formatters = _lazy("ppo_checklist.output.formatters")
 tracker = _lazy("ppo_checklist.tracker")
+texts = _lazy("ppo_checklist.core.texts")
 
 app = typer.Typer(
     name="ppo",
@@ -107,7 +108,7 @@ class Session:
     @property
     def playbooks(self):
         if self._playbooks is None:
-            from ppo_checklist import playbooks
+            from ppo_checklist.core import playbooks
 
             config = self.config
             self._playbooks = playbooks.load_all(config.user_playbooks(self._config_path))
@@ -238,7 +239,7 @@ def _start_trip(
     session: Session, playbook: str, name: str, dates, contact, today: dt.date, out: Formatter, message: str
 ) -> None:
     """Schedule a new trip (a sale or a decline) and print it, under `message` for people."""
-    from ppo_checklist.playbooks import get
+    from ppo_checklist.core.playbooks import get
 
     trip_id, warnings = tracker.add_trip(session.store, get(session.playbooks, playbook), name, dates, **contact)
     for warning in warnings:
@@ -274,7 +275,7 @@ def decline(
 
 
 def _texts(session: Session, actions) -> dict[int, str]:
-    texts = {}
+    filled_texts = {}
     missing: set[str] = set()
     for action in actions:
         row = action.row
@@ -282,17 +283,17 @@ def _texts(session: Session, actions) -> dict[int, str]:
             playbook = session.playbooks[row.playbook]
             step = playbook.step(row.step_id)
             text = playbook.step_text(step, row.dates)
-            filled = tracker.fill_text(text, session.config, row.client, row.manager, row.dates, row.due)
+            filled = texts.fill_text(text, session.config, row.client, row.manager, row.dates, row.due)
         except (KeyError, PpoError):  # the playbook or its step is gone: the action stays listed
-            texts[id(action)] = ""
+            filled_texts[id(action)] = ""
             continue
-        texts[id(action)] = filled.text
+        filled_texts[id(action)] = filled.text
         missing |= filled.missing
     if missing:
         options = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(missing))
         message = _("the texts lack settings: {s} (ppo init {o} sets them)")
-        session.warn(message.format(s=tracker.setting_names(missing), o=options))
-    return texts
+        session.warn(message.format(s=texts.setting_names(missing), o=options))
+    return filled_texts
 
 
 @app.command(
@@ -498,7 +499,7 @@ def send(
     ),
     fmt: Format = TABLE_OR_JSON_OPTION,
 ) -> None:
-    from ppo_checklist import outbox
+    from ppo_checklist.sending import outbox
 
     session = _session(ctx)
     out = formatters.formatter(fmt, session, only=TABLE_OR_JSON, refusal=_("send: --format must be table or json"))
@@ -511,7 +512,7 @@ def send(
         out.send_report(outbox.SendReport(day, False, [done]))
         _send_exit(outbox.SendReport(day, False, [done]))
         return
-    from ppo_checklist.sms import in_quiet_hours
+    from ppo_checklist.sending.sms import in_quiet_hours
 
     quiet = bool(config.sms and in_quiet_hours(config.sms.quiet_hours, dt.datetime.now().time()))
     report = outbox.run(
@@ -585,7 +586,7 @@ def init(
     manager: Optional[str] = typer.Option(None, "--manager", "-m", help=N_("Your name: the default manager.")),
 ) -> None:
     from ppo_checklist import config as settings
-    from ppo_checklist.model import FIELD_NAMES, check_texts
+    from ppo_checklist.core.model import FIELD_NAMES, check_texts
 
     session = _session(ctx)
     path, _named = config_path(str(session._config_option) if session._config_option else None)
@@ -813,7 +814,7 @@ def export(
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
     language: Optional[Language] = LANGUAGE_OPTION,
 ) -> None:
-    from ppo_checklist import exporting
+    from ppo_checklist.workbook import export as exporting
 
     session = _session(ctx)
     day = session.today(date)
@@ -840,7 +841,7 @@ def sync_(
     path: Path = typer.Argument(..., help=N_("A workbook written by ppo export.")),
     date: Optional[str] = typer.Option(None, "--date", help=N_("The day for undated ticks.")),
 ) -> None:
-    from ppo_checklist import sync
+    from ppo_checklist.workbook import sync
 
     session = _session(ctx)
     report = sync.sync(session.store, path, session.today(date), session.config.dayfirst)
@@ -869,7 +870,7 @@ app.add_typer(store_app, name="store")
     help=N_("Where the store is (never with its password), its schema and what it holds."),
 )
 def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
-    from ppo_checklist import store_admin
+    from ppo_checklist.store import admin as store_admin
 
     session = _session(ctx)
     out = formatters.formatter(fmt, session)
@@ -884,7 +885,7 @@ def store_copy(
     source: str = typer.Argument(..., help=N_("The store to copy from (a path or a postgresql:// URL).")),
     target: str = typer.Argument(..., help=N_("The store to copy into; it must hold no trips.")),
 ) -> None:
-    from ppo_checklist import store_admin
+    from ppo_checklist.store import admin as store_admin
 
     copied = store_admin.copy(source, target)
     counts = copied.counts
@@ -903,7 +904,7 @@ def store_backup(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help=N_("The backup file to write (readable by you only).")),
 ) -> None:
-    from ppo_checklist import store_admin
+    from ppo_checklist.store import admin as store_admin
 
     session = _session(ctx)
     written = store_admin.backup(session.store, file, session.config.file_mode)
@@ -918,7 +919,7 @@ def store_check(
     ctx: typer.Context,
     quick: bool = typer.Option(False, "--quick", help=N_("The quick check (seconds, not minutes, on a big store).")),
 ) -> None:
-    from ppo_checklist import store_admin
+    from ppo_checklist.store import admin as store_admin
 
     session = _session(ctx)
     store_admin.check(session.store, quick)

@@ -1,0 +1,34 @@
+"""The words people read for the codes that json, csv and the store keep: channels, statuses,
+message states; and which cell texts a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+from ppo_checklist.i18n import N_, _
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHANNEL_NAMES = {"email": N_("e-mail"), "sms": N_("SMS"), "call": N_("call"), "visit": N_("visit")}
+# What people read for the codes json and csv keep: statuses of a step, a trip, a message.
+STATUS_NAMES = {
+    "done": N_("done"),
+    "overdue": N_("overdue"),
+    "due": N_("due"),
+    "pending": N_("pending"),
+    "cancelled": N_("cancelled"),
+    "active": N_("active"),
+    "finished": N_("finished"),
+}
+MESSAGE_STATES = {
+    "pending": N_("pending"),
+    "sending": N_("sending"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "unknown": N_("unknown"),
+}
+
+
+def channel_name(code: str) -> str:
+    return _(CHANNEL_NAMES[code]) if code in CHANNEL_NAMES else code
+
+
+def status_name(code: str) -> str:
+    return _(STATUS_NAMES[code]) if code in STATUS_NAMES else code

@@ -1,0 +1,1 @@
+"""ppo send: the outbox (each message once) and the channels that hand messages over."""
