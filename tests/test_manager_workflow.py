@@ -176,9 +176,10 @@ def test_decline_starts_the_declined_chain(ppo):
     ).json()
     assert shown["playbook"] == "declined"
     assert shown["dates"] == {"departure": "2026-12-10", "declined": "2026-11-25"}
-    assert [(s["id"], s["due"]) for s in shown["steps"]] == [
-        ("decline-chain", "2026-11-25"),
-        ("decline-feedback", "2026-12-02"),
+    assert [(s["id"], s["due"], s["lapses_on"]) for s in shown["steps"]] == [
+        ("decline-chain", "2026-11-25", "2026-12-10"),  # «Желаем вам счастливого пути!»: before departure
+        ("decline-feedback", "2026-12-02", "2026-12-25"),
+        ("decline-why", "2026-11-28", "2026-12-25"),  # «Чем мы вас обидели?»
     ]
 
 
@@ -232,8 +233,11 @@ def test_playbooks_lists_steps_and_offsets(ppo):
     assert [(s["id"], s["anchor"], s["offset"]) for s in data["declined"]["steps"]] == [
         ("decline-chain", "declined", "0d"),
         ("decline-feedback", "declined", "+7d"),
+        ("decline-why", "declined", "+3d"),
     ]
     assert [s["offset"] for s in data["tour"]["steps"]] == ["0d", "-1d", "0d", "0d", "+1d", "+2d", "+7d"]
+    lapses = ["departure", "departure", "departure+1d", "return+2d", "return+5d", "", ""]
+    assert [s["lapses"] for s in data["tour"]["steps"]] == lapses
 
 
 def test_user_playbook_from_the_config_dir_is_used(ppo):
@@ -364,7 +368,7 @@ def test_installed_ppo_starts_and_exits_as_a_shell_sees_it(ppo_proc):
         (["undo", "1", "nope"], "no step nope"),
         (["edit", "1", "--departure", "01.01.2020"], "after departure"),
         (["edit", "1"], "nothing to change"),
-        (["edit", "1", "--email", "B@x.ru"], "another client"),
+        (["edit", "1", "--email", "B@x.ru"], "another client"),  # the intake decides sharing, not edit
         (["cancel", "42"], "no trip 42"),
         (["show", "abc"], "trip"),
         (["today", "--date", "12"], "--date"),

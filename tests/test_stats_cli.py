@@ -65,23 +65,28 @@ def stats_json(ppo, *args: str) -> dict:
     return ppo("stats", "--date", AS_OF, "--format", "json", *args).json()
 
 
-def figures(due, on_time, late, overdue, pending, rate):
+def figures(due, on_time, late, overdue, pending, rate, lapsed=0, skipped=0, opted_out=0):
     return {
         "due": due,
         "on_time": on_time,
         "late": late,
         "overdue": overdue,
+        "lapsed": lapsed,
+        "missed": overdue + lapsed,
         "pending": pending,
+        "skipped": skipped,
+        "opted_out": opted_out,
         "on_time_rate": rate,
     }
 
 
-OLGA = figures(10, 2, 2, 4, 2, 0.2)
-IVAN = figures(10, 5, 2, 3, 0, 0.5)
-TOTAL = figures(20, 7, 4, 7, 2, 0.35)
+OLGA = figures(11, 2, 2, 5, 2, 0.1818)
+IVAN = figures(11, 5, 2, 4, 0, 0.4545)
+TOTAL = figures(22, 7, 4, 9, 2, 0.3182)
 STEPS = [
     ("declined", 0, "decline-chain", figures(2, 1, 0, 1, 0, 0.5)),
     ("declined", 1, "decline-feedback", figures(2, 0, 0, 2, 0, 0.0)),
+    ("declined", 2, "decline-why", figures(2, 0, 0, 2, 0, 0.0)),
     ("tour", 0, "ppo-do", figures(4, 3, 0, 0, 1, 0.75)),
     ("tour", 1, "reminder", figures(2, 2, 0, 0, 0, 1.0)),
     ("tour", 2, "sms-departure", figures(2, 0, 2, 0, 0, 0.0)),
@@ -173,7 +178,7 @@ def test_as_of_decides_overdue_against_pending(store):
     # As of the 1st nothing open in November is late yet: every open step is pending.
     early = stats_json(store, "--from", "01.11.2026", "--to", "30.11.2026", "--date", "01.11.2026")
     assert early["as_of"] == "2026-11-01"
-    assert early["total"] == figures(20, 7, 4, 0, 9, 0.35)
+    assert early["total"] == figures(22, 7, 4, 0, 11, 0.3182)
     assert early["outcomes"]["declined_came_back"] == 0  # Egor bought on the 15th, after that day
 
 
@@ -194,9 +199,9 @@ def table_rows(text: str) -> dict[str, list[str]]:
     rows = {}
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip("│┃ ").split("│")]
-        if len(cells) == 7:
+        if len(cells) == 11:
             rows[cells[0]] = cells[1:]
-        elif len(cells) == 8:
+        elif len(cells) == 12:
             rows[f"{cells[0]} {cells[1]}"] = cells[2:]
     return rows
 
@@ -205,11 +210,12 @@ def test_table_shows_the_same_figures(store):
     out = store("stats", "--date", AS_OF).out
     assert "01.11.2026 – 30.11.2026 (as of 20.11.2026)" in out
     rows = table_rows(out)
-    assert rows["Olga"] == ["10", "2", "2", "4", "2", "20.0%"]
-    assert rows["Ivan"] == ["10", "5", "2", "3", "0", "50.0%"]
-    assert rows["Total"] == ["20", "7", "4", "7", "2", "35.0%"]
-    assert rows["tour 4 · ppo-posle"] == ["2", "0", "1", "1", "0", "0.0%"]
-    assert rows["declined 1 · decline-feedback"] == ["2", "0", "0", "2", "0", "0.0%"]
+    # due, on time, late, overdue, lapsed, missed, pending, skipped, opted out, rate
+    assert rows["Olga"] == ["11", "2", "2", "5", "0", "5", "2", "0", "0", "18.2%"]
+    assert rows["Ivan"] == ["11", "5", "2", "4", "0", "4", "0", "0", "0", "45.5%"]
+    assert rows["Total"] == ["22", "7", "4", "9", "0", "9", "2", "0", "0", "31.8%"]
+    assert rows["tour 4 · ppo-posle"] == ["2", "0", "1", "1", "0", "1", "0", "0", "0", "0.0%"]
+    assert rows["declined 1 · decline-feedback"] == ["2", "0", "0", "2", "0", "2", "0", "0", "0", "0.0%"]
     assert "trips sold: 4" in out
     assert "returning clients: 2" in out
     assert "declined clients: 2, came back: 1 (50.0%)" in out
@@ -217,16 +223,17 @@ def test_table_shows_the_same_figures(store):
 
 def test_table_for_a_manager_with_no_trips_shows_a_dash(store):
     rows = table_rows(store("stats", "--date", AS_OF, "-m", "Zoya").out)
-    assert rows["Zoya"] == ["0", "0", "0", "0", "0", "—"]
+    assert rows["Zoya"] == ["0", "0", "0", "0", "0", "0", "0", "0", "0", "—"]
 
 
 def test_csv_has_a_row_per_manager_and_a_total(store):
     out = store("stats", "--date", AS_OF, "--format", "csv").out.splitlines()
     assert out == [
-        "period_from,period_to,as_of,scope,manager,due,on_time,late,overdue,pending,on_time_rate",
-        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,10,5,2,3,0,0.5",
-        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,10,2,2,4,2,0.2",
-        "2026-11-01,2026-11-30,2026-11-20,total,,20,7,4,7,2,0.35",
+        "period_from,period_to,as_of,scope,manager,due,on_time,late,overdue,lapsed,missed,pending,skipped,opted_out,"
+        "on_time_rate",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,11,5,2,4,0,4,0,0,0,0.4545",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,11,2,2,5,0,5,2,0,0,0.1818",
+        "2026-11-01,2026-11-30,2026-11-20,total,,22,7,4,9,0,9,2,0,0,0.3182",
     ]
 
 
@@ -239,9 +246,9 @@ def test_csv_manager_name_never_runs_as_a_formula(ppo):
 def test_md_has_tables_for_mail(store):
     out = store("stats", "--date", AS_OF, "--format", "md").out
     assert out.startswith("# ppo: figures for 01.11.2026 – 30.11.2026 (as of 20.11.2026)\n")
-    assert "| Olga | 10 | 2 | 2 | 4 | 2 | 20.0% |" in out
-    assert "| **Total** | 20 | 7 | 4 | 7 | 2 | 35.0% |" in out
-    assert "| tour | 2 · sms-departure | 2 | 0 | 2 | 0 | 0 | 0.0% |" in out
+    assert "| Olga | 11 | 2 | 2 | 5 | 0 | 5 | 2 | 0 | 0 | 18.2% |" in out
+    assert "| **Total** | 22 | 7 | 4 | 9 | 0 | 9 | 2 | 0 | 0 | 31.8% |" in out
+    assert "| tour | 2 · sms-departure | 2 | 0 | 2 | 0 | 0 | 0 | 0 | 0 | 0 | 0.0% |" in out
     assert "- declined clients: 2, came back: 1 (50.0%)" in out
 
 

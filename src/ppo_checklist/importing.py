@@ -779,7 +779,10 @@ def _write(
     for client, client_id in zip(decided.clients, ids):
         client.id = client_id
     store.complete_clients_bulk([(c.id, c.phone, c.email) for c in decided.completed])  # type: ignore[misc]
-    steps = {pb.id: [(s.no, s.id, s.title, s.channel) for s in pb.steps] for pb in playbooks.values()}
+    steps = {
+        pb.id: [(s.no, s.id, s.title, s.channel, m) for s, m in zip(pb.steps, Deriver(pb).moments())]
+        for pb in playbooks.values()
+    }
     total = len(decided.trips)
     chunk = 5000
     imported = _("imported")

@@ -20,7 +20,9 @@ from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
 
 ON_TIME, LATE, OVERDUE, PENDING = "on_time", "late", "overdue", "pending"
-KINDS = (ON_TIME, LATE, OVERDUE, PENDING)
+LAPSED = "lapsed"  # its moment passed undone: missed, as overdue is, for good
+SKIPPED, OPTED_OUT = "skipped", "opted_out"  # a person's or the client's word: outside the rate
+KINDS = (ON_TIME, LATE, OVERDUE, LAPSED, PENDING, SKIPPED, OPTED_OUT)
 RATE_PLACES = 4
 
 
@@ -53,12 +55,17 @@ def period(as_of: dt.date, start: dt.date | None = None, end: dt.date | None = N
 
 @dataclass(frozen=True)
 class Figures:
-    """Steps due in the period: due = on_time + late + overdue + pending."""
+    """Steps due in the period: due = on_time + late + overdue + lapsed + pending; missed =
+    overdue + lapsed. Skipped steps and the letters and SMS of clients who opted out are
+    counted beside, outside `due` and the on-time rate."""
 
     on_time: int = 0
     late: int = 0
     overdue: int = 0
+    lapsed: int = 0
     pending: int = 0
+    skipped: int = 0
+    opted_out: int = 0
 
     @classmethod
     def of(cls, counts: Counter) -> Figures:
@@ -66,7 +73,11 @@ class Figures:
 
     @property
     def due(self) -> int:
-        return self.on_time + self.late + self.overdue + self.pending
+        return self.on_time + self.late + self.overdue + self.lapsed + self.pending
+
+    @property
+    def missed(self) -> int:
+        return self.overdue + self.lapsed
 
     @property
     def on_time_rate(self) -> float | None:
@@ -78,7 +89,11 @@ class Figures:
             "on_time": self.on_time,
             "late": self.late,
             "overdue": self.overdue,
+            "lapsed": self.lapsed,
+            "missed": self.missed,
             "pending": self.pending,
+            "skipped": self.skipped,
+            "opted_out": self.opted_out,
             "on_time_rate": self.on_time_rate,
         }
 
@@ -145,15 +160,22 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, RATE_PLACES) if whole else None
 
 
-def classify(due: dt.date, done_on: dt.date | None, as_of: dt.date) -> str:
-    """on_time, late, overdue or pending: a step due on as_of and not done is pending (not late
-    yet), so that due = on_time + late + overdue + pending."""
-    status = schedule.step_status(due, done_on, as_of)
+def classify(
+    due: dt.date,
+    done_on: dt.date | None,
+    as_of: dt.date,
+    lapses_on: dt.date | None = None,
+    skipped: bool = False,
+    opted_out: bool = False,
+) -> str:
+    """on_time, late, overdue, lapsed or pending (a step due on as_of and not done is pending,
+    not late yet), or skipped / opted_out (outside the rate): by the one status rule."""
+    status = schedule.step_status(due, done_on, as_of, False, lapses_on, skipped, opted_out)
     if status == schedule.DONE:
         assert done_on is not None
         return LATE if done_on > due else ON_TIME
-    if status == schedule.OVERDUE:
-        return OVERDUE
+    if status in (OVERDUE, LAPSED, SKIPPED, OPTED_OUT):
+        return status
     return PENDING
 
 
@@ -174,7 +196,7 @@ def summarise(
     for tally in tallies:
         if tally.due not in within or (wanted is not None and tally.manager not in wanted):
             continue
-        kind = classify(tally.due, tally.done_on, as_of)
+        kind = classify(tally.due, tally.done_on, as_of, tally.lapses_on, tally.skipped, tally.opted_out)
         by_manager[tally.manager][kind] += tally.steps
         by_step[(tally.playbook, tally.step_no, tally.step_id)][kind] += tally.steps
     total: Counter = Counter()

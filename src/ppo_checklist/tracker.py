@@ -48,7 +48,7 @@ class Outcome:
 
 def new_steps(playbook: Playbook, dates: dict[str, dt.date | None]) -> list[NewStep]:
     return [
-        NewStep(item.step.no, item.step.id, item.step.title, item.step.channel, item.due)
+        NewStep(item.step.no, item.step.id, item.step.title, item.step.channel, item.due, item.last_day)
         for item in schedule.derive(playbook, dates)
     ]
 
@@ -140,7 +140,7 @@ def agenda(
 ) -> list[Action]:
     """Every step due today or overdue and not done: overdue first (oldest first), then today.
     Given the playbooks and a config that sends, the steps ppo will send today are left out."""
-    actions = [Action.of(row, today) for row in store.agenda(until=today, manager=manager)]
+    actions = [Action.of(row, today) for row in store.agenda(until=today, manager=manager, as_of=today)]
     if playbooks is None or config is None or not (config.email or config.sms):
         return actions
     from ppo_checklist.sending.outbox import will_send
@@ -171,7 +171,8 @@ def upcoming(store: Store, today: dt.date, days: int, manager: str | list[str] |
     """Steps due from tomorrow through `days` days ahead, soonest first."""
     if not 0 <= days <= 3660:
         raise BadInput(_("--days must be from 0 to 3660"))
-    rows = store.agenda(until=today + dt.timedelta(days=days), since=today + dt.timedelta(days=1), manager=manager)
+    since = today + dt.timedelta(days=1)
+    rows = store.agenda(until=today + dt.timedelta(days=days), since=since, manager=manager, as_of=today)
     return [Action.of(row, today) for row in rows]
 
 
@@ -240,11 +241,11 @@ def mark_all_done(
             raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
         if before is None:
             check_done_day(trip, day, today)
-            marks = [(trip_id, s.no, day, note) for s in trip.steps if s.done_on is None]
+            marks = [(trip_id, s.no, day, note) for s in trip.steps if not s.closed]
         else:
             if before > today + dt.timedelta(days=1):
                 raise DateError(_("--before {day} is in the future (today is {today})").format(day=before, today=today))
-            marks = [(trip_id, s.no, s.due, note) for s in trip.steps if s.done_on is None and s.due < before]
+            marks = [(trip_id, s.no, s.due, note) for s in trip.steps if not s.closed and s.due < before]
         store.mark_done_bulk(marks)
     if not marks:
         return Outcome(trip_id, False, _("trip {id}: no open step to mark; nothing changed").format(id=trip_id))
@@ -252,10 +253,38 @@ def mark_all_done(
     return Outcome(trip_id, True, _("trip {id}: steps {steps} done").format(id=trip_id, steps=steps))
 
 
-def undo(store: Store, trip_id: int, key: str) -> Outcome:
+def skip(
+    store: Store, trip_id: int, key: str, day: dt.date, reason: str | None = None, date_format: str = DAY_FORMAT
+) -> Outcome:
+    """`ppo skip`: a person says the step is not to be done (a client who asked not to be
+    called, a letter that does not fit): never sent, not in `today`, outside the on-time rate."""
+    check_texts(reason=reason)
     with store.write():
         trip = store.trip(trip_id)
         step = find_step(trip, key)
+        if trip.cancelled_on is not None:
+            raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
+        if step.done_on is not None:
+            message = _("trip {id} step {no} ({sid}) was done on {day}; ppo undo first to skip it")
+            raise BadInput(message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.strftime(date_format)))
+        if step.skipped_on is not None:
+            message = _("trip {id} step {no} ({sid}) was already skipped on {day}; nothing changed")
+            day_text = step.skipped_on.strftime(date_format)
+            return Outcome(trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id, day=day_text))
+        store.skip(trip_id, step.no, day, reason)
+    message = _("trip {id} step {no} ({sid}) skipped; ppo will not send it")
+    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id))
+
+
+def undo(store: Store, trip_id: int, key: str) -> Outcome:
+    """A done mark or a skip taken back: the step is open again."""
+    with store.write():
+        trip = store.trip(trip_id)
+        step = find_step(trip, key)
+        if step.skipped_on is not None:
+            store.unskip(trip_id, step.no)
+            message = _("trip {id} step {no} ({sid}) is no longer skipped")
+            return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id))
         if step.done_on is None:
             message = _("trip {id} step {no} ({sid}) is not done; nothing changed")
             return Outcome(trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id))
@@ -290,7 +319,7 @@ def edit(
             if unknown:
                 raise DateError(_("the {pb} playbook has no {a} date").format(pb=playbook.id, a=sorted(unknown)[0]))
             merged: dict[str, dt.date | None] = {**trip.dates, **dates}
-            steps = {step.no: step.due for step in new_steps(playbook, merged)}
+            steps = {step.no: (step.due, step.lapses_on) for step in new_steps(playbook, merged)}
             store.set_trip(trip_id, dates=dict(dates))
             store.move_pending(trip_id, steps)
         if manager is not None:

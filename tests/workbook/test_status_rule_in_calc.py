@@ -19,11 +19,26 @@ require_calc()
 
 TODAY = dt.date.today()
 DUES = [TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=1), TODAY, TODAY + dt.timedelta(days=2)]
-CASES = list(itertools.product(DUES, [False, True], [False, True]))  # due, ticked, trip cancelled
+# A step's moment as the workbook holds it: the cell of its date (None: no moment, or a trip
+# without that date) and the days after it; the last day is that date moved by those days.
+MOMENTS = [None, (TODAY - dt.timedelta(days=2), 1), (TODAY - dt.timedelta(days=1), 0), (TODAY, 0), (None, 0)]
+# due, ticked, trip cancelled, skipped, opted out (a letter or SMS step), moment
+CASES = [
+    case
+    for case in itertools.product(DUES, [False, True], [False, True], [False, True], [False, True], MOMENTS)
+    if not (case[1] and case[3])  # a done step is never skipped: ppo skip refuses it
+]
 
 
-def expected(due: dt.date, ticked: bool, cancelled: bool) -> str:
-    return model.step_status(due, TODAY if ticked else None, TODAY, cancelled)
+def last_day(moment) -> dt.date | None:
+    if moment is None or moment[0] is None:
+        return None
+    return moment[0] + dt.timedelta(days=moment[1])
+
+
+def expected(due: dt.date, ticked: bool, cancelled: bool, skipped=False, opted_out=False, moment=None) -> str:
+    done_on = TODAY if ticked else None
+    return model.step_status(due, done_on, TODAY, cancelled, last_day(moment), skipped, opted_out)
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +48,22 @@ def computed(tmp_path_factory):
     book = xlsxwriter.Workbook(str(book_path))
     sheet = book.add_worksheet("Rule")
     dates = book.add_format({"num_format": "dd.mm.yyyy"})
-    for row, (due, ticked, cancelled) in enumerate(CASES):
+    for row, (due, ticked, cancelled, skipped, opted_out, moment) in enumerate(CASES):
         r = row + 1
         sheet.write_datetime(row, 0, dt.datetime.combine(due, dt.time()), dates)
         if ticked:
             sheet.write_string(row, 1, workbook.TICK)
+        if skipped:
+            sheet.write_string(row, 1, model.SKIP_MARK)  # as ppo export writes a skipped step
         if cancelled:
             sheet.write_datetime(row, 2, dt.datetime.combine(TODAY, dt.time()), dates)
-        sheet.write_formula(row, 3, workbook.status_formula(f"A{r}", f"B{r}", f"C{r}"))
-        sheet.write_formula(row, 4, workbook.status_formula(f"A{r}", f"B{r}"))  # a sheet without cancellations
+        if opted_out:
+            sheet.write_string(row, 5, "opted out")
+        if moment is not None and moment[0] is not None:
+            sheet.write_datetime(row, 6, dt.datetime.combine(moment[0], dt.time()), dates)
+        lapse = (f"G{r}", moment[1]) if moment is not None else None
+        sheet.write_formula(row, 3, workbook.status_formula(f"A{r}", f"B{r}", f"C{r}", None, lapse, f"F{r}"))
+        sheet.write_formula(row, 4, workbook.status_formula(f"A{r}", f"B{r}"))  # a sheet without the new columns
     book.close()
     out = home / "out"
     soffice(profile(home), out, "csv", book_path)
@@ -51,12 +73,17 @@ def computed(tmp_path_factory):
 
 def test_calc_gives_every_case_the_status_the_model_gives(computed):
     assert len(computed) == len(CASES)
-    for (due, ticked, cancelled), row in zip(CASES, computed):
-        assert row[3] == expected(due, ticked, cancelled), (due, ticked, cancelled)
-        assert row[4] == expected(due, ticked, False), (due, ticked)
+    seen = set()
+    for case, row in zip(CASES, computed):
+        due, ticked, cancelled, skipped, opted_out, moment = case
+        assert row[3] == expected(*case), case
+        seen.add(row[3])
+        if not skipped:
+            assert row[4] == expected(due, ticked, False), (due, ticked)
+    assert seen == set(model.STEP_STATUSES)  # every status of the rule is met at least once
 
 
 def test_the_spreadsheet_conditions_follow_the_rule_s_order():
-    conditions = workbook.status_conditions("A2", "B2", "$C2")
-    assert list(conditions) == [model.DONE, model.CANCELLED, model.OVERDUE, model.DUE]
-    assert list(workbook.status_conditions("A2", "B2")) == [model.DONE, model.OVERDUE, model.DUE]
+    conditions = workbook.status_conditions("A2", "B2", "$C2", ("G2", 1), "$F2")
+    assert list(conditions) == [s for s in model.STEP_STATUSES if s != model.PENDING]
+    assert list(workbook.status_conditions("A2", "B2")) == [model.DONE, model.SKIPPED, model.OVERDUE, model.DUE]

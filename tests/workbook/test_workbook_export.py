@@ -193,16 +193,20 @@ def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
     for cf in tour.conditional_formatting:
         for rule in cf.rules:
             rules.setdefault(str(cf.sqref), []).append((rule.formula[0], rule.dxf.fill.bgColor.rgb, rule.stopIfTrue))
+    departure = openpyxl.utils.get_column_letter(columns(tour)["Departure"])
     on_dates = rules[f"{letter}2:{letter}3"]
     assert on_dates == [
-        (f'{tick}2<>""', "FFDCEFD8", True),
+        (f'AND({tick}2<>"",{tick}2<>"⊘")', "FFDCEFD8", True),
+        (f'{tick}2="⊘"', "FFE7E7E7", True),  # skipped (ppo skip)
+        (f'AND({tick}2="",ISNUMBER(${departure}2),${departure}2<TODAY())', "FFB8869A", True),  # lapsed
         (f'AND({tick}2="",ISNUMBER({letter}2),{letter}2<TODAY())', "FFF26B6B", True),
         (f'AND({tick}2="",ISNUMBER({letter}2),{letter}2=TODAY())', "FFFFE033", True),
     ]
     on_names = rules["B2:B3"]
     assert [fill for _f, fill, _s in on_names] == ["FFF26B6B", "FFFFE033"]
-    assert on_names[0][0].startswith('OR(AND($J2="",ISNUMBER($I2),$I2<TODAY())')
-    assert on_names[0][0].count("TODAY()") == 7
+    # overdue only where nothing earlier in the rule holds (done, skipped, opted out, lapsed)
+    assert on_names[0][0].startswith('OR(AND(NOT(AND($J2<>"",$J2<>"⊘")),NOT($J2="⊘"),')
+    assert on_names[0][0].count("<TODAY()") == 7 + 5  # each step's overdue, and the lapse of five
 
 
 def test_ticks_are_chosen_from_a_dropdown(agency):
@@ -265,14 +269,18 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
         "Due",
         "Done",
         "Status",
+        "Last day",
+        "Opted out",
     ]
     rows = list(actions.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 7 + 7 + 2  # trips 1, 2 and the declined client; not the cancelled or finished
+    assert len(rows) == 7 + 7 + 3  # trips 1, 2 and the declined client; not the cancelled or finished
     first = rows[0]
     assert first[:5] == (1, "Анна Петрова", "Olga", "0 · Подписать на серию ППО-ДО", "e-mail")
     assert first[5] == "='Checklist tour'!$I$2"
     assert first[6] == "=IF('Checklist tour'!$J$2=\"\",\"\",'Checklist tour'!$J$2)"
-    assert first[7].startswith('=IF(G2<>"","done",IF(AND(G2="",ISNUMBER(F2),F2<TODAY()),"overdue"')
+    assert first[7].startswith('=IF(AND(G2<>"",G2<>"⊘"),"done",IF(G2="⊘","skipped",IF(J2<>"","opted out"')
+    assert first[8] == "=IF(ISNUMBER('Checklist tour'!$G$2),'Checklist tour'!$G$2,\"\")"  # its moment: the departure
+    assert first[9] == "=IF('Checklist tour'!$X$2=\"\",\"\",'Checklist tour'!$X$2)"
     cached = list(openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(min_row=2, values_only=True))
     assert cached[0][5:] == (dt.datetime(2026, 11, 20), "✓", "done")
     assert cached[1][5:] == (dt.datetime(2026, 11, 30), None, "due")
@@ -284,26 +292,29 @@ def test_summary_counts_steps_per_manager_with_live_formulas(agency):
     path, _ = written(agency)
     summary = openpyxl.load_workbook(path)["Summary"]
     assert summary["B2"].value == "=TODAY()"
-    assert [c.value for c in summary[4]][:6] == [
+    assert [c.value for c in summary[4]][:9] == [
         "Manager",
         "Due today",
         "Overdue",
+        "Lapsed",
         "Done",
+        "Skipped",
+        "Opted out",
         "Later",
         "Steps",
     ]
     assert summary["A5"].value == "Ivan" and summary["A6"].value == "Olga"
     assert summary["C6"].value == (
-        "=COUNTIFS('Actions'!$C$2:$C$17,\"=\"&"
+        "=COUNTIFS('Actions'!$C$2:$C$18,\"=\"&"
         'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE($A6,"~","~~"),"*","~*"),"?","~?"),'
-        "'Actions'!$H$2:$H$17,\"overdue\")"
+        "'Actions'!$H$2:$H$18,\"overdue\")"
     )
     cached = openpyxl.load_workbook(path, data_only=True)["Summary"]
-    table = [[c.value for c in row] for row in cached.iter_rows(min_row=5, max_row=7, max_col=6)]
-    assert table == [
-        ["Ivan", 0, 1, 0, 6, 7],  # Борис: step 0 (25.11) overdue
-        ["Olga", 2, 1, 1, 5, 9],  # Анна: 0 done, 1 due; Вера: 0 (23.11) overdue, 1 due
-        ["Total", 2, 2, 1, 11, 16],
+    table = [[c.value for c in row] for row in cached.iter_rows(min_row=5, max_row=7, max_col=9)]
+    assert table == [  # due today, overdue, lapsed, done, skipped, opted out, later, steps
+        ["Ivan", 0, 1, 0, 0, 0, 0, 6, 7],  # Борис: step 0 (25.11) overdue
+        ["Olga", 2, 2, 0, 1, 0, 0, 5, 10],  # Анна: 0 done, 1 due; Вера: 0 (23.11) and 2 (26.11) overdue, 1 due
+        ["Total", 2, 3, 0, 1, 0, 0, 11, 17],
     ]
 
 
@@ -317,7 +328,7 @@ def test_export_all_adds_finished_and_cancelled_trips_greyed(agency):
     # A step date's rules in the status rule's order: a done step stays green on a cancelled
     # trip (as `ppo show` says "done"); the rest of a cancelled trip is grey, never red.
     done, cancelled = next(iter(tour.conditional_formatting)).rules[:2]
-    assert done.formula[0].endswith('2<>""') and done.dxf.fill.bgColor.rgb == "FFDCEFD8"
+    assert done.formula[0].endswith('2<>"⊘")') and done.dxf.fill.bgColor.rgb == "FFDCEFD8"
     assert cancelled.formula[0].startswith("$") and cancelled.dxf.fill.bgColor.rgb == "FFE7E7E7"
 
 

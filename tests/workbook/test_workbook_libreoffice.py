@@ -18,6 +18,8 @@ import pytest
 from calc import CSV_ALL_SHEETS, PDFTOPPM, RECALC_ALWAYS, require_calc, soffice
 from director import MONTHS_PLAYBOOK
 
+from ppo_checklist.core.words import status_name
+
 require_calc()
 
 YELLOW, RED, GREEN = (0xFF, 0xE0, 0x33), (0xF2, 0x6B, 0x6B), (0xDC, 0xEF, 0xD8)
@@ -44,6 +46,10 @@ def calc(tmp_path_factory, make_ppo):
         "ticked": ppo.add("Ticked", day(-5), day(3), day(9), "-m", ""),
         "declined": ppo.json("decline", "Declined", "--date", day(-8), "-m", "Olga")["trip_id"],
         "months": ppo.add("Month End", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary"),
+        # departed three days ago: the reminder, the letters before and the good-trip SMS lapsed
+        "lapsed": ppo.add("Gone", day(-20), day(-3), day(5), "-m", "Ivan"),
+        # opted out: the letters and SMS are out of play, the calls stay
+        "opted_out": ppo.add("No Letters", day(-2), day(6), day(12), "-m", "Ivan", "--no-messages"),
     }
     ppo("done", str(trips["ticked"]), "0", "--date", day(-4))
     book = home / "book.xlsx"
@@ -107,7 +113,7 @@ def test_calc_computes_the_step_dates_ppo_scheduled_even_after_a_departure_is_mo
                 due = dt.date.fromisoformat(step["due"])
                 assert row[cols[step["no"]]] == iso(due), (name, row[0], step["id"])
                 checked += 1
-    assert checked == 7 * 3 + 2 + 3
+    assert checked == 7 * 5 + 3 + 3
 
 
 def test_calc_clamps_month_ends_like_ppo(calc):
@@ -121,11 +127,14 @@ def test_calc_shows_the_statuses_ppo_computes_for_today(calc):
     ppo, trips, out, today = calc
     rows = sheet(out, "book", "Actions")
     seen = {(int(r[0]), int(r[3].split(" · ")[0])): r[7] for r in rows[1:]}
+    statuses = set()
     for key, trip_id in trips.items():
         if key == "overdue":
             continue  # moved after the export
         for step in ppo.show(trip_id)["steps"]:
-            assert seen[(trip_id, step["no"])] == step["status"], (key, step["id"])
+            assert seen[(trip_id, step["no"])] == status_name(step["status"]), (key, step["id"])
+            statuses.add(step["status"])
+    assert {"lapsed", "opted_out", "done", "due", "overdue", "pending"} <= statuses
 
 
 def test_calc_summary_counts_match_ppo_today(calc):
@@ -133,12 +142,12 @@ def test_calc_summary_counts_match_ppo_today(calc):
     rows = sheet(out, "book", "Summary")
     assert rows[1][1] == iso(dt.date.today())
     live = rows[4 : next(i for i, r in enumerate(rows) if r and r[0] == "Total") + 1]
-    table = {r[0]: r[1:6] for r in live}  # the live table; the figures of the period follow it
-    assert table["Olga"][:2] == [
-        "2",
-        "2",
-    ]  # due today: 0 and 1 of Due Today; overdue: both declined steps
-    assert table["(no manager)"][2] == "1"  # the ticked step, for the trips with no manager
+    table = {r[0]: r[1:9] for r in live}  # the live table; the figures of the period follow it
+    # due today: 0 and 1 of Due Today; overdue: the three declined steps (no departure: no lapse)
+    assert table["Olga"][:2] == ["2", "3"]
+    assert table["(no manager)"][3] == "1"  # the ticked step, for the trips with no manager
+    assert table["Ivan"][2] == "3"  # Gone's lapsed steps: the letters before, the reminder, the good-trip SMS
+    assert table["Ivan"][5] == "4"  # No Letters: opted out of 0, 2, 3 and 4; its calls stay
     agenda = ppo.json("today")
     total_due = sum(1 for a in agenda if a["status"] == "due")
     assert table["Total"][0] == str(total_due)

@@ -10,7 +10,7 @@ import pytest
 from director import tick
 
 AS_OF = "25.11.2026"
-FIGURES = ("due", "on_time", "late", "overdue", "pending", "on_time_rate")
+FIGURES = ("due", "on_time", "late", "overdue", "lapsed", "missed", "pending", "skipped", "opted_out", "on_time_rate")
 OUTCOMES = {
     "Trips sold": "trips_sold",
     "Returning clients": "returning_clients",
@@ -67,13 +67,17 @@ def kpis(ws) -> dict:
     column_a = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
     title = next(r for r, v in enumerate(column_a, 1) if str(v).startswith("On time, "))
     head = title + 3
-    assert [c.value for c in ws[head]][:7] == [
+    assert [c.value for c in ws[head]][:11] == [
         "Manager",
         "Due",
         "On time",
         "Late",
         "Overdue",
+        "Lapsed",
+        "Missed",
         "Pending",
+        "Skipped",
+        "Opted out",
         "On-time rate",
     ]
     managers = []
@@ -140,7 +144,7 @@ def test_rates_are_percentages_and_counts_are_plain_values(agency):
     column_a = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
     olga = len(column_a) - column_a[::-1].index("Olga")  # the block's row, below the live table
     assert ws.cell(olga, 2).data_type == "n" and not str(ws.cell(olga, 2).value).startswith("=")
-    assert ws.cell(olga, 7).number_format == "0.0%"
+    assert ws.cell(olga, 11).number_format == "0.0%"
 
 
 def test_a_bar_chart_shows_the_on_time_rate_of_each_manager(agency):
@@ -150,7 +154,7 @@ def test_a_bar_chart_shows_the_on_time_rate_of_each_manager(agency):
     assert chart.tagname == "barChart" and chart.barDir == "bar"
     [series] = chart.series
     categories, values = series.cat.strRef.f, series.val.numRef.f
-    assert categories.startswith("'Summary'!$A$") and values.startswith("'Summary'!$G$")
+    assert categories.startswith("'Summary'!$A$") and values.startswith("'Summary'!$K$")
     cells = values.split("!")[1].replace("$", "")
     names = categories.split("!")[1].replace("$", "")
     rates = [row[0].value for row in ws[cells]]

@@ -25,8 +25,15 @@ SENT_CHANNELS = ("email", "sms")
 PENDING_MSG, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
 MESSAGE_STATES = (PENDING_MSG, SENDING, SENT, FAILED, UNKNOWN)
 
-# A step's status as of a day, and a trip's.
+# A step's status as of a day, and a trip's. The step statuses are listed here once, in the
+# order the one rule (`step_status`) decides them; core/words.py has the words people read.
 DONE, OVERDUE, DUE, PENDING, CANCELLED = "done", "overdue", "due", "pending", "cancelled"
+SKIPPED = "skipped"  # a person said the step is not to be done (`ppo skip`)
+OPTED_OUT = "opted_out"  # a letter or SMS step of a client who wants none
+LAPSED = "lapsed"  # its moment passed undone: doing it now would be worse than not at all
+STEP_STATUSES = (DONE, CANCELLED, SKIPPED, OPTED_OUT, LAPSED, OVERDUE, DUE, PENDING)
+# The statuses with nothing left to do by anyone: never in `today`, never sent.
+CLOSED_STATUSES = frozenset({DONE, CANCELLED, SKIPPED, OPTED_OUT, LAPSED})
 ACTIVE, FINISHED = "active", "finished"
 
 MAX_NAME = 200  # characters: a longer "name" is a paste gone wrong
@@ -35,8 +42,19 @@ MAX_NAME = 200  # characters: a longer "name" is a paste gone wrong
 # --- the one status rule ------------------------------------------------------------------
 
 
-def step_status(due: dt.date, done_on: dt.date | None, today: dt.date, cancelled: bool = False) -> str:
-    """done, then (for a cancelled trip) cancelled, then overdue / due / pending by the date.
+def step_status(
+    due: dt.date,
+    done_on: dt.date | None,
+    today: dt.date,
+    cancelled: bool = False,
+    lapses_on: dt.date | None = None,
+    skipped: bool = False,
+    opted_out: bool = False,
+) -> str:
+    """done, then (for a cancelled trip) cancelled, then skipped (a person's word), then
+    opted_out (a letter or SMS step of a client who wants none: the caller says so, see
+    `opts_out`), then lapsed (its moment `lapses_on` has passed: `moment_passed`), then
+    overdue / due / pending by the date.
 
     The workbook's TODAY() formulas are generated beside this rule (`workbook.status_conditions`)
     and tested on the same cases.
@@ -45,11 +63,29 @@ def step_status(due: dt.date, done_on: dt.date | None, today: dt.date, cancelled
         return DONE
     if cancelled:
         return CANCELLED
+    if skipped:
+        return SKIPPED
+    if opted_out:
+        return OPTED_OUT
+    if moment_passed(lapses_on, today):
+        return LAPSED
     if due < today:
         return OVERDUE
     if due == today:
         return DUE
     return PENDING
+
+
+def moment_passed(last_day: dt.date | None, today: dt.date) -> bool:
+    """A step's (or a letter's) moment has passed: `last_day` is the last day it still makes
+    sense (a playbook's `lapses`, e.g. the departure day), and today is after it."""
+    return last_day is not None and today > last_day
+
+
+def opts_out(channel: str, client_opted_out: bool) -> bool:
+    """An opted-out client's step is out of play only when ppo would send it (a letter, an
+    SMS); a call or a visit stays with the manager."""
+    return client_opted_out and channel in SENT_CHANNELS
 
 
 def trip_status(cancelled: bool, all_done: bool) -> str:
@@ -85,6 +121,14 @@ class TripStep(NamedTuple):
     done_on: dt.date | None = None
     done_at: str | None = None
     note: str | None = None
+    lapses_on: dt.date | None = None  # the last day the step makes sense (its playbook's `lapses`)
+    skipped_on: dt.date | None = None  # `ppo skip`: a person said it is not to be done
+    skip_reason: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Done or skipped: nobody is to do it."""
+        return self.done_on is not None or self.skipped_on is not None
 
 
 class Trip(NamedTuple):
@@ -105,15 +149,27 @@ class Trip(NamedTuple):
 
     @property
     def status(self) -> str:
-        return trip_status(self.cancelled, bool(self.steps) and all(s.done_on is not None for s in self.steps))
+        return trip_status(self.cancelled, bool(self.steps) and all(s.closed for s in self.steps))
 
     @property
     def is_open(self) -> bool:
-        """Something is still to be done: not cancelled, a step not done."""
+        """Something is still to be done: not cancelled, a step neither done nor skipped."""
         return self.status == ACTIVE
 
+    @property
+    def opted_out(self) -> bool:
+        return self.client.opted_out is not None
+
     def step_status(self, step: TripStep, today: dt.date) -> str:
-        return step_status(step.due, step.done_on, today, self.cancelled)
+        return step_status(
+            step.due,
+            step.done_on,
+            today,
+            self.cancelled,
+            step.lapses_on,
+            step.skipped_on is not None,
+            opts_out(step.channel, self.opted_out),
+        )
 
 
 class AgendaRow(NamedTuple):
@@ -131,8 +187,9 @@ class AgendaRow(NamedTuple):
     channel: str
     due: dt.date
     dates: dict[str, dt.date]
-    opted_out: bool = False  # the client wants no letters or SMS: a person decides
+    opted_out: bool = False  # the client wants no letters or SMS (their calls and visits stay)
     outbox: str | None = None  # the state of the step's first message, if ppo recorded one
+    lapses_on: dt.date | None = None  # the last day the step makes sense
 
 
 @dataclass(frozen=True)
@@ -171,6 +228,8 @@ class SendStep(NamedTuple):
     due: dt.date
     done_on: dt.date | None
     dates: dict[str, dt.date]
+    lapses_on: dt.date | None = None
+    skipped: bool = False
 
 
 class Action(NamedTuple):
@@ -182,7 +241,9 @@ class Action(NamedTuple):
 
     @classmethod
     def of(cls, row: AgendaRow, today: dt.date) -> Action:
-        return cls(row, step_status(row.due, None, today), days_late(row.due, today))
+        opted_out = opts_out(row.channel, row.opted_out)
+        status = step_status(row.due, None, today, lapses_on=row.lapses_on, opted_out=opted_out)
+        return cls(row, status, days_late(row.due, today))
 
 
 class NewStep(NamedTuple):  # a tuple: a bulk import makes 700 000 of them
@@ -191,10 +252,12 @@ class NewStep(NamedTuple):  # a tuple: a bulk import makes 700 000 of them
     title: str
     channel: str
     due: dt.date
+    lapses_on: dt.date | None = None
 
 
 class StepTally(NamedTuple):
-    """`steps` steps of trips not cancelled sharing a manager, playbook, step, due and done day."""
+    """`steps` steps of trips not cancelled sharing a manager, playbook, step, due and done day
+    (and last day, skip and opt-out: what the one status rule reads)."""
 
     manager: str
     playbook: str
@@ -203,6 +266,9 @@ class StepTally(NamedTuple):
     due: dt.date
     done_on: dt.date | None
     steps: int = 1
+    lapses_on: dt.date | None = None
+    skipped: bool = False
+    opted_out: bool = False  # a letter or SMS step of a client who opted out
 
 
 class TripDates(NamedTuple):
@@ -264,7 +330,10 @@ TICK_WORDS = frozenset(
         "готово",
     }
 )
-NO_WORDS = frozenset({"-", "—", "нет", "no", "n", "0", "false", "ложь"})
+# What `ppo export` writes in the tick cell of a skipped step (`ppo skip`): no tick, and read
+# back as none; the workbook's status formulas call the step skipped by it.
+SKIP_MARK = "⊘"
+NO_WORDS = frozenset({"-", "—", "нет", "no", "n", "0", "false", "ложь", SKIP_MARK})
 
 
 # --- client identity ------------------------------------------------------------------------

@@ -40,14 +40,17 @@ _OFFSET = re.compile(r"^([+-]?)((?:\d+[dwmy])+)$")
 _OFFSET_TERM = re.compile(r"(\d+)([dwmy])")
 MAX_OFFSET_DAYS = 10 * 366  # a follow-up ten years away is a typo
 _STEP_FIELDS = ("no", "id", "title", "channel", "anchor", "offset", "text")
-_LETTER_FIELDS = ("id", "subject", "body", "anchor", "offset")
+_LETTER_FIELDS = ("id", "subject", "body", "anchor", "offset", "lapses")
 # How late ppo may still send a step's message when no `send_late` is given: a letter a
 # couple of days late still reads well; "have a good trip" the day after the flight does not.
 DEFAULT_SEND_LATE = {"email": "2d", "sms": "0d"}
 SMS_LETTER = "sms"  # the one message of an SMS step, as the outbox names it
 # `pulled_text`: the text for the day the step is pulled onto the start date because its own day
 # comes before it (a reminder "your flight is tomorrow" for a tour bought on the day it leaves).
-_OPTIONAL_STEP_FIELDS = ("letters", "send_late", "pulled_text")
+# `lapses`: the moment after which the step (or a letter) makes no sense any more (`Moment`).
+_OPTIONAL_STEP_FIELDS = ("letters", "send_late", "pulled_text", "lapses")
+_MOMENT = re.compile(r"^([a-z]+)\s*(?:([+-])\s*(\d+)\s*d)?$")
+MAX_MOMENT_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,40 @@ class Offset:
 
 
 @dataclass(frozen=True)
+class Moment:
+    """When a step or a letter stops making sense: an anchor date moved by whole days
+    (`departure`, `departure+1d`, `return+5d`, `departure-1d`). The day it names is the last
+    day the step may still be done or sent; from the next day on it has lapsed."""
+
+    anchor: str
+    days: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Moment:
+        match = _MOMENT.match(text.strip().lower())
+        if not match:
+            raise ValueError(text)
+        days = int(match.group(3) or 0) * (-1 if match.group(2) == "-" else 1)
+        if abs(days) > MAX_MOMENT_DAYS:
+            raise ValueError(text)
+        return cls(match.group(1), days)
+
+    @property
+    def text(self) -> str:
+        return self.anchor + (f"{self.days:+d}d" if self.days else "")
+
+    def last_day(self, dates: Mapping[str, dt.date | None]) -> dt.date | None:
+        """The last day it makes sense for a trip with these dates (None: the trip has no such
+        date, so it never lapses)."""
+        anchor = dates.get(self.anchor)
+        return anchor + dt.timedelta(days=self.days) if anchor is not None else None
+
+
+def last_day(moment: Moment | None, dates: Mapping[str, dt.date | None]) -> dt.date | None:
+    return moment.last_day(dates) if moment is not None else None
+
+
+@dataclass(frozen=True)
 class Letter:
     """One letter of a step's series: the first goes on the step's day, each later one on its
     own (its offset from the step's day, or from `anchor` when given, never before the step)."""
@@ -111,6 +148,7 @@ class Letter:
     body: str
     anchor: str | None = None
     offset: Offset = Offset()
+    lapses: Moment | None = None  # None: a later letter never lapses; the first has its step's too
 
 
 @dataclass(frozen=True)
@@ -125,6 +163,7 @@ class Step:
     letters: tuple[Letter, ...] = ()
     send_late: Offset | None = None
     pulled_text: str = ""  # empty: the step says its usual text even when pulled
+    lapses: Moment | None = None  # None: it never lapses
 
     @property
     def sendable(self) -> bool:
@@ -194,7 +233,7 @@ def parse_playbook(data: dict[str, Any], source: str) -> Playbook:
     raw_steps = data["steps"]
     if not isinstance(raw_steps, list) or not raw_steps:
         raise fail(_("no steps"))
-    steps = tuple(_parse_step(raw, index, dates, fail) for index, raw in enumerate(raw_steps))
+    steps = tuple(_parse_step(raw, index, dates, optional, fail) for index, raw in enumerate(raw_steps))
     _check_unique(steps, fail)
     return Playbook(
         id=pb_id,
@@ -208,7 +247,22 @@ def parse_playbook(data: dict[str, Any], source: str) -> Playbook:
     )
 
 
-def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
+def _parse_moment(raw: Any, dates: tuple[str, ...], fail) -> Moment | None:
+    """A `lapses` value, checked: its anchor is one of the playbook's dates (required or optional)."""
+    if raw is None:
+        return None
+    try:
+        moment = Moment.parse(raw if isinstance(raw, str) else "?")
+    except ValueError:
+        message = _("bad lapses '{m}' (use a date of the playbook, e.g. departure, departure+1d, return+5d)")
+        raise fail(message.format(m=raw)) from None
+    if moment.anchor not in dates:
+        message = _("lapses '{m}': unknown date '{a}' (the playbook's dates: {d})")
+        raise fail(message.format(m=raw, a=moment.anchor, d=", ".join(dates)))
+    return moment
+
+
+def _parse_step(raw: Any, index: int, dates: tuple[str, ...], optional: tuple[str, ...], fail) -> Step:
     where = _("step #{n}").format(n=index + 1)
     if not isinstance(raw, dict):
         raise fail(_("not a table"), where)
@@ -244,15 +298,28 @@ def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
         if send_late is None or send_late.sign < 0 or send_late.months or send_late.years:
             message = _("bad send_late '{o}' (days or weeks after the step's day, e.g. 0d, 2d)")
             raise fail(message.format(o=raw["send_late"]), where)
-    letters = _parse_letters(raw.get("letters", []), channel, dates, lambda reason: fail(reason, where))
+    letters = _parse_letters(raw.get("letters", []), channel, dates, optional, lambda reason: fail(reason, where))
     pulled_text = _text(raw.get("pulled_text", ""))
     _check_placeholders(pulled_text, lambda reason: fail(reason, where))
+    lapses = _parse_moment(raw.get("lapses"), dates + optional, lambda reason: fail(reason, where))
     return Step(
-        raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text, letters, send_late, pulled_text
+        raw["no"],
+        _text(raw["id"]),
+        _text(raw["title"]),
+        channel,
+        anchor,
+        offset,
+        text,
+        letters,
+        send_late,
+        pulled_text,
+        lapses,
     )
 
 
-def _parse_letters(raw: Any, channel: str, dates: tuple[str, ...], fail) -> tuple[Letter, ...]:
+def _parse_letters(
+    raw: Any, channel: str, dates: tuple[str, ...], optional: tuple[str, ...], fail
+) -> tuple[Letter, ...]:
     """A step's letters, each with an id, a subject and a body whose placeholders are known."""
     if not isinstance(raw, list):
         raise fail(_("'letters' must be a list of tables ([[steps.letters]])"))
@@ -291,7 +358,12 @@ def _parse_letters(raw: Any, channel: str, dates: tuple[str, ...], fail) -> tupl
             raise fail(_("{letter}: a letter cannot go before its step").format(letter=label))
         if any(letter.id == item["id"].strip() for letter in letters) or item["id"].strip() == SMS_LETTER:
             raise fail(_("{letter}: duplicate letter id").format(letter=label))
-        letters.append(Letter(item["id"].strip(), item["subject"].strip(), item["body"].strip(), anchor, offset))
+        lapses = _parse_moment(
+            item.get("lapses"), dates + optional, lambda reason, label=label: fail(f"{label}: {reason}")
+        )
+        letters.append(
+            Letter(item["id"].strip(), item["subject"].strip(), item["body"].strip(), anchor, offset, lapses)
+        )
     return tuple(letters)
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core.model import DONE, DUE, OVERDUE, PENDING, days_late, step_status  # noqa: F401 (the one rule)
-from ppo_checklist.core.playbooks import ANCHORS, Playbook, Step
+from ppo_checklist.core.playbooks import ANCHORS, Playbook, Step, last_day
 from ppo_checklist.errors import DateError
 from ppo_checklist.i18n import N_, _
 
@@ -20,6 +20,7 @@ from ppo_checklist.i18n import N_, _
 class Scheduled(NamedTuple):  # a tuple: cheap to make 700 000 of in a bulk import
     step: Step
     due: dt.date
+    last_day: dt.date | None = None  # its moment (`lapses`): the last day it makes sense
 
 
 ANCHOR_WORDS = {  # the dates as people name them (json and csv keep the codes)
@@ -62,7 +63,7 @@ def derive(playbook: Playbook, dates: Mapping[str, dt.date | None]) -> list[Sche
     for step in playbook.steps:
         anchor_day = dates[step.anchor]
         assert anchor_day is not None
-        result.append(Scheduled(step, max(step.offset.apply(anchor_day), start)))
+        result.append(Scheduled(step, max(step.offset.apply(anchor_day), start), last_day(step.lapses, dates)))
     return result
 
 
@@ -78,6 +79,14 @@ class Deriver:
         self._start = ANCHORS.index(playbook.start)
         self._rules = tuple((ANCHORS.index(s.anchor), s.offset.fixed, s.offset) for s in playbook.steps)
         self._fixed = all(shift is not None for _, shift, _ in self._rules)
+
+    def moments(self) -> list[tuple[int, int] | None]:
+        """Each step's moment as the store's bulk insert takes it: (index of its date in
+        `ANCHORS` order, days after it), or None when it never lapses."""
+        return [
+            (ANCHORS.index(s.lapses.anchor), s.lapses.days) if s.lapses is not None else None
+            for s in self.playbook.steps
+        ]
 
     def dues(self, dates: Sequence[dt.date | None]) -> tuple[dt.date, ...]:
         """Each step's due date, in the playbook's step order."""

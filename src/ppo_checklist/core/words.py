@@ -14,6 +14,9 @@ STATUS_NAMES = {
     "due": N_("due"),
     "pending": N_("pending"),
     "cancelled": N_("cancelled"),
+    "skipped": N_("skipped"),
+    "opted_out": N_("opted out"),
+    "lapsed": N_("lapsed"),
     "active": N_("active"),
     "finished": N_("finished"),
 }

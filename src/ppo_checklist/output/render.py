@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
-from ppo_checklist.core.model import Action, Message, Trip
+from ppo_checklist.core.model import CLOSED_STATUSES, LAPSED, Action, Message, Trip
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.schedule import anchor_word
 from ppo_checklist.core.words import (  # noqa: F401 (the names render prints with)
@@ -65,6 +65,7 @@ def action_record(action: Action, text: str | None = None) -> dict[str, Any]:
         "client": row.client,
         "phone": row.phone or "",
         "email": row.email or "",
+        "opted_out": row.opted_out,
         "manager": row.manager,
         "playbook": row.playbook,
         "step_no": row.step_no,
@@ -88,6 +89,7 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
             "name": trip.client.name,
             "phone": trip.client.phone or "",
             "email": trip.client.email or "",
+            "opted_out": trip.opted_out,
         },
         "manager": trip.manager,
         "playbook": trip.playbook,
@@ -106,13 +108,30 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
                 "status": trip.step_status(step, today),
                 "done_on": step.done_on.isoformat() if step.done_on else None,
                 "note": step.note or "",
+                "lapses_on": step.lapses_on.isoformat() if step.lapses_on else None,
+                "skipped_on": step.skipped_on.isoformat() if step.skipped_on else None,
+                "skip_reason": step.skip_reason or "",
             }
             for step in trip.steps
         ],
     }
 
 
-TRIP_STEP_COLUMNS = ["trip_id", "client", "no", "id", "title", "channel", "due", "status", "done_on", "note"]
+TRIP_STEP_COLUMNS = [
+    "trip_id",
+    "client",
+    "no",
+    "id",
+    "title",
+    "channel",
+    "due",
+    "status",
+    "done_on",
+    "note",
+    "lapses_on",
+    "skipped_on",
+    "skip_reason",
+]
 
 
 def trip_step_rows(trip: Trip, today: dt.date) -> list[dict[str, Any]]:
@@ -122,12 +141,13 @@ def trip_step_rows(trip: Trip, today: dt.date) -> list[dict[str, Any]]:
 
 def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
     statuses = [trip.step_status(s, today) for s in trip.steps]
-    upcoming = [s for s, st in zip(trip.steps, statuses) if st != schedule.DONE]
+    upcoming = [s for s, st in zip(trip.steps, statuses) if st not in CLOSED_STATUSES]
     nxt = upcoming[0] if upcoming else None
     return {
         "trip_id": trip.id,
         "client": trip.client.name,
         "phone": trip.client.phone or "",
+        "opted_out": trip.opted_out,
         "manager": trip.manager,
         "playbook": trip.playbook,
         "status": trip.status,
@@ -135,6 +155,7 @@ def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
         "done": statuses.count(schedule.DONE),
         "overdue": statuses.count(schedule.OVERDUE),
         "due": statuses.count(schedule.DUE),
+        "lapsed": statuses.count(LAPSED),
         "next_step": nxt.id if nxt and trip.is_open else "",
         "next_due": nxt.due.isoformat() if nxt and trip.is_open else "",
     }
@@ -191,6 +212,7 @@ ACTION_COLUMNS = [
     "client",
     "phone",
     "email",
+    "opted_out",
     "manager",
     "playbook",
     "step_no",
@@ -495,7 +517,9 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
     columns = (_("No"), _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note"))
     rows, styles = [], []
     for step in record["steps"]:
-        style = {"overdue": "red", "due": "yellow", "done": "green", "cancelled": "dim"}.get(step["status"], "")
+        style = {"overdue": "red", "due": "yellow", "done": "green"}.get(step["status"], "dim")
+        if step["status"] == "pending":
+            style = ""
         rows.append(
             (
                 str(step["no"]),
@@ -592,6 +616,7 @@ def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
                     "channel": s.channel,
                     "anchor": s.anchor,
                     "offset": s.offset.text,
+                    "lapses": s.lapses.text if s.lapses else "",
                     "text": s.text,
                 }
                 for s in pb.steps
@@ -601,7 +626,7 @@ def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
     ]
 
 
-PLAYBOOK_STEP_COLUMNS = ["playbook", "no", "id", "title", "channel", "anchor", "offset", "text"]
+PLAYBOOK_STEP_COLUMNS = ["playbook", "no", "id", "title", "channel", "anchor", "offset", "lapses", "text"]
 
 
 def playbook_step_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -611,7 +636,18 @@ def playbook_step_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 
 # --- the director's figures (ppo stats) ---------------------------------------------------
 
-STATS_COLUMNS = ["due", "on_time", "late", "overdue", "pending", "on_time_rate"]
+STATS_COLUMNS = [
+    "due",
+    "on_time",
+    "late",
+    "overdue",
+    "lapsed",
+    "missed",
+    "pending",
+    "skipped",
+    "opted_out",
+    "on_time_rate",
+]
 STATS_CSV_COLUMNS = ["period_from", "period_to", "as_of", "scope", "manager", *STATS_COLUMNS]
 
 
@@ -642,7 +678,18 @@ def stats_csv_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _figure_headers() -> list[str]:
-    return [pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On time %")]
+    return [
+        pgettext("figures", "Due"),
+        _("On time"),
+        _("Late"),
+        _("Overdue"),
+        _("Lapsed"),
+        _("Missed"),
+        _("Pending"),
+        _("Skipped"),
+        _("Opted out"),
+        _("On time %"),
+    ]
 
 
 def _figure_cells(row: dict[str, Any]) -> list[str]:
@@ -683,14 +730,14 @@ def stats_table(record: dict[str, Any], date_format: str) -> None:
     for index, row in enumerate(record["managers"]):
         name = row["manager"] or _("(no manager)")
         last = index == len(record["managers"]) - 1
-        style = "red" if row["overdue"] else ""
+        style = "red" if row["missed"] else ""
         managers.add_row(name, *_figure_cells(row), style=style, end_section=last)
     managers.add_row(_("Total"), *_figure_cells(record["total"]), style="bold")
     out.print(managers)
     if record["steps"]:
         steps = table(_("Per step"), [_("Playbook"), _("Step")])
         for row in record["steps"]:
-            style = "red" if row["overdue"] else ""
+            style = "red" if row["missed"] else ""
             steps.add_row(row["playbook"], _step_name(row), *_figure_cells(row), style=style)
         out.print(steps)
     else:
@@ -708,13 +755,13 @@ def stats_markdown(record: dict[str, Any], date_format: str) -> str:
     """The figures as markdown tables, for the director's mail."""
     lines = [f"# {stats_heading(record, date_format)}", ""]
     lines += ["## " + _("Steps due in the period, per manager"), ""]
-    lines += [_md_row([_("Manager"), *_figure_headers()]), "|---" * 7 + "|"]
+    lines += [_md_row([_("Manager"), *_figure_headers()]), "|---" * (1 + len(STATS_COLUMNS)) + "|"]
     for row in record["managers"]:
         lines.append(_md_row([_md(row["manager"] or _("(no manager)")), *_figure_cells(row)]))
     lines.append(_md_row(["**" + _("Total") + "**", *_figure_cells(record["total"])]))
     lines += ["", "## " + _("Per step"), ""]
     if record["steps"]:
-        lines += [_md_row([_("Playbook"), _("Step"), *_figure_headers()]), "|---" * 8 + "|"]
+        lines += [_md_row([_("Playbook"), _("Step"), *_figure_headers()]), "|---" * (2 + len(STATS_COLUMNS)) + "|"]
         for row in record["steps"]:
             lines.append(_md_row([_md(row["playbook"]), _md(_step_name(row)), *_figure_cells(row)]))
     else:

@@ -29,8 +29,9 @@ from ppo_checklist.core.model import (
     AgendaRow,
     Message,
     SendStep,
+    moment_passed,
 )
-from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due, stored_step
+from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, last_day, letter_due, stored_step
 from ppo_checklist.errors import BadInput, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
@@ -59,6 +60,8 @@ class Plan:
     outgoing: list[Outgoing] = field(default_factory=list)
     refused: list[Outgoing] = field(default_factory=list)  # cannot go (not a mobile number): recorded failed
     expired: list[Message] = field(default_factory=list)  # pending, now past its window
+    # letters and SMS whose moment has passed (`lapses`): never sent; pending ones become failed
+    lapsed: list[tuple[SendStep, str, Message | None]] = field(default_factory=list)
     held: list[tuple[SendStep, str]] = field(default_factory=list)  # for a person: why ppo does not send
     quiet: int = 0  # SMS waiting for the quiet hours to end
 
@@ -140,6 +143,8 @@ def plan(
             continue  # done by hand: the series is the manager's
         if first is not None and first.state not in (SENT, PENDING_MSG):
             continue  # failed or unknown: a person decides
+        if first is None and (s.skipped or s.client.opted_out):
+            continue  # a person said no (ppo skip), or the client did (opted_out): never sent
         series_on = first is not None and first.state == SENT  # later letters follow a first that went
         for n, (letter_id, subject, body) in enumerate(letters):
             due = dues[n]
@@ -158,6 +163,11 @@ def plan(
                 if n == 0:
                     result.held.append((s, _("the client opted out of letters and SMS")))
                 break
+            if moment_passed(_last_day(step, n, s), today):
+                result.lapsed.append((s, letter_id, known))
+                if n == 0:
+                    break  # the step has lapsed: its series does not begin
+                continue
             if s.channel == "sms" and quiet:
                 result.quiet += 1
                 continue
@@ -200,6 +210,18 @@ def plan(
             result.outgoing.append(Outgoing(message, s.client.name, s.manager, step.title, n == 0))
             series_on = series_on or n == 0  # a later letter due the same day follows the first
     return result
+
+
+def _last_day(step: Step, n: int, s: SendStep) -> dt.date | None:
+    """The last day a message of the step may go: a later letter's own moment (`lapses`);
+    the first message's is its step's (stored with the step when the trip was scheduled), or
+    its own when that comes first."""
+    moment = step.letters[n].lapses if step.channel == "email" and step.letters else None
+    own = last_day(moment, s.dates) if moment is not None else None
+    if n > 0:
+        return own
+    days = [d for d in (own, s.lapses_on) if d is not None]
+    return min(days) if days else None
 
 
 def _later_due(step: Step, n: int, s: SendStep) -> dt.date:
@@ -342,6 +364,11 @@ def run(
         with store.write():
             for message in planned.expired:
                 store.set_message(message.id, FAILED, error=too_late)  # type: ignore[arg-type]
+    lapsed = [known for _s, _letter, known in planned.lapsed if known is not None]
+    if lapsed:
+        with store.write():
+            for message in lapsed:
+                store.set_message(message.id, FAILED, error=_("its moment has passed (lapsed): never sent"))  # type: ignore[arg-type]
     try:
         for outgoing in planned.refused:
             with store.write():

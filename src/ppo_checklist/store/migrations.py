@@ -5,6 +5,36 @@ version N to N+1. SQLite keeps the version in `PRAGMA user_version`, PostgreSQL 
 
 from __future__ import annotations
 
+# The moments (`lapses`) of the shipped playbooks' steps, for the steps stored before steps had
+# them (migration 3): playbook, step id, date column, days after it.
+SHIPPED_MOMENTS = (
+    ("tour", "ppo-do", "departure", 0),
+    ("tour", "reminder", "departure", 0),
+    ("tour", "sms-departure", "departure", 1),
+    ("tour", "sms-return", "return_on", 2),
+    ("tour", "ppo-posle", "return_on", 5),
+    ("declined", "decline-chain", "departure", 0),
+    ("declined", "decline-feedback", "declined", 30),
+)
+
+
+def _moments_sqlite() -> str:
+    return "".join(
+        f"UPDATE steps SET lapses_on = (SELECT date(t.{column}, '+{days} day') FROM trips t"
+        f" WHERE t.id = steps.trip_id) WHERE step_id = '{step}' AND done_on IS NULL"
+        f" AND trip_id IN (SELECT id FROM trips WHERE playbook = '{playbook}');\n"
+        for playbook, step, column, days in SHIPPED_MOMENTS
+    )
+
+
+def _moments_postgresql() -> str:
+    return "".join(
+        f"UPDATE steps s SET lapses_on = t.{column} + {days} FROM trips t WHERE t.id = s.trip_id"
+        f" AND t.playbook = '{playbook}' AND s.step_id = '{step}' AND s.done_on IS NULL;\n"
+        for playbook, step, column, days in SHIPPED_MOMENTS
+    )
+
+
 SQLITE: list[str] = [
     # 1: clients, trips and their steps with due dates and done marks.
     """
@@ -74,6 +104,20 @@ SQLITE: list[str] = [
     CREATE INDEX outbox_open ON outbox(state) WHERE state <> 'sent';
     CREATE INDEX outbox_series ON outbox(series_end);
     """,
+    # 3: a step's moment (the last day it makes sense) and a person's skip; a phone or e-mail
+    # shared by several clients (a family); the store's identity, written into its workbooks.
+    """
+    ALTER TABLE steps ADD COLUMN lapses_on TEXT;
+    ALTER TABLE steps ADD COLUMN skipped_on TEXT;
+    ALTER TABLE steps ADD COLUMN skip_reason TEXT;
+    DROP INDEX clients_phone;
+    DROP INDEX clients_email;
+    CREATE INDEX clients_phone ON clients(phone_key) WHERE phone_key IS NOT NULL;
+    CREATE INDEX clients_email ON clients(email_key) WHERE email_key IS NOT NULL;
+    CREATE TABLE ppo_store (id TEXT NOT NULL);
+    INSERT INTO ppo_store (id) VALUES (lower(hex(randomblob(16))));
+    """
+    + _moments_sqlite(),
 ]
 
 POSTGRESQL: list[str] = [
@@ -145,6 +189,19 @@ POSTGRESQL: list[str] = [
     CREATE INDEX outbox_open ON outbox(state) WHERE state <> 'sent';
     CREATE INDEX outbox_series ON outbox(series_end);
     """,
+    # 3: a step's moment and a person's skip; shared contacts; the store's identity.
+    """
+    ALTER TABLE steps ADD COLUMN lapses_on DATE;
+    ALTER TABLE steps ADD COLUMN skipped_on DATE;
+    ALTER TABLE steps ADD COLUMN skip_reason TEXT;
+    DROP INDEX clients_phone;
+    DROP INDEX clients_email;
+    CREATE INDEX clients_phone ON clients(phone_key) WHERE phone_key IS NOT NULL;
+    CREATE INDEX clients_email ON clients(email_key) WHERE email_key IS NOT NULL;
+    CREATE TABLE ppo_store (id TEXT NOT NULL);
+    INSERT INTO ppo_store (id) VALUES (md5(random()::text || clock_timestamp()::text));
+    """
+    + _moments_postgresql(),
 ]
 
 assert len(SQLITE) == len(POSTGRESQL), "every migration is written for both backends"

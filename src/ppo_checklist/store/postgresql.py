@@ -20,7 +20,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
-from ppo_checklist.core.model import AgendaRow
+from ppo_checklist.core.model import AgendaRow, opts_out
 from ppo_checklist.errors import StoreError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Location
@@ -198,7 +198,11 @@ class PostgresStore(SqlStore):
     # --- the day's list ------------------------------------------------------------------
 
     def agenda(
-        self, until: dt.date, since: dt.date | None = None, manager: str | Sequence[str] | None = None
+        self,
+        until: dt.date,
+        since: dt.date | None = None,
+        manager: str | Sequence[str] | None = None,
+        as_of: dt.date | None = None,
     ) -> list[AgendaRow]:
         """What the shared query answers, read table by table. PostgreSQL's statistics see
         `due` and `done_on` apart, so its planner cannot know that open steps are nearly all in
@@ -209,13 +213,16 @@ class PostgresStore(SqlStore):
         Days ahead (`since`, `ppo upcoming`) are nearly all open, so the estimate holds there and
         the shared query stays."""
         if since is not None:
-            return super().agenda(until, since, manager)
+            return super().agenda(until, since, manager, as_of)
         sql = (
             "SELECT s.trip_id, s.no, s.step_id, s.title, s.channel, s.due, "
             + FIRST_MESSAGE_STATE
-            + " FROM steps s WHERE s.done_on IS NULL AND s.due <= ?"
+            + ", s.lapses_on FROM steps s WHERE s.done_on IS NULL AND s.due <= ? AND s.skipped_on IS NULL"
         )
         params: list[Any] = [until.isoformat()]
+        if as_of is not None:
+            sql += " AND (s.lapses_on IS NULL OR s.lapses_on >= ?)"
+            params.append(as_of.isoformat())
         trip_sql = "SELECT t.id, t.client_id, t.manager, t.playbook, " + ", ".join(
             f"t.{c}" for c in DATE_COLUMNS.values()
         )
@@ -241,14 +248,16 @@ class PostgresStore(SqlStore):
                 )
             }
         result = []
-        for trip_id, no, step_id, title, channel, due, outbox in steps:
+        for trip_id, no, step_id, title, channel, due, outbox, last in steps:
             trip = trips.get(trip_id)
             if trip is None:  # cancelled, or another manager's
                 continue
             _id, name, phone, email, opted_out = clients[trip[1]]
+            if opts_out(channel, opted_out is not None):
+                continue
             dates = {anchor: day(value) for anchor, value in zip(DATE_COLUMNS, trip[4:8]) if value}
             row = (trip_id, name, phone, email, trip[2], trip[3], no, step_id, title, channel, day(due))
-            result.append(AgendaRow(*row, dates, opted_out is not None, outbox))  # type: ignore[arg-type]
+            result.append(AgendaRow(*row, dates, opted_out is not None, outbox, day(last)))  # type: ignore[arg-type]
         # ORDER BY s.due, t.manager COLLATE "C", s.trip_id, s.no: str order is code-point order
         result.sort(key=lambda row: (row.due, row.manager, row.trip_id, row.step_no))
         return result

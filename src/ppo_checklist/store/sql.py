@@ -39,9 +39,14 @@ from ppo_checklist.store import Location
 DATE_COLUMNS = {"purchase": "purchase", "departure": "departure", "return": "return_on", "declined": "declined"}
 assert tuple(DATE_COLUMNS) == ANCHORS
 
-# "The trip is open": not cancelled and a step not done. Written once, for every query.
+# "The trip is open": not cancelled and a step neither done nor skipped. Written once.
 NOT_CANCELLED = "t.cancelled_on IS NULL"
-OPEN_TRIP = NOT_CANCELLED + " AND EXISTS (SELECT 1 FROM steps o WHERE o.trip_id = t.id AND o.done_on IS NULL)"
+OPEN_TRIP = (
+    NOT_CANCELLED
+    + " AND EXISTS (SELECT 1 FROM steps o WHERE o.trip_id = t.id AND o.done_on IS NULL AND o.skipped_on IS NULL)"
+)
+# A letter or SMS step of a client who opted out (`model.opts_out`, in SQL).
+OPTED_OUT_STEP = "(c.opted_out IS NOT NULL AND s.channel IN ('email', 'sms'))"
 
 # Every table's columns in the order `ppo store copy` moves them.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -60,7 +65,20 @@ TABLES: dict[str, tuple[str, ...]] = {
         "cancelled_on",
         "cancel_reason",
     ),
-    "steps": ("trip_id", "no", "step_id", "title", "channel", "due", "done_on", "done_at", "done_note"),
+    "steps": (
+        "trip_id",
+        "no",
+        "step_id",
+        "title",
+        "channel",
+        "due",
+        "done_on",
+        "done_at",
+        "done_note",
+        "lapses_on",
+        "skipped_on",
+        "skip_reason",
+    ),
     "outbox": (
         "id",
         "trip_id",
@@ -80,9 +98,21 @@ TABLES: dict[str, tuple[str, ...]] = {
         "attempts",
         "series_end",
     ),
+    "ppo_store": ("id",),  # a copy is the same store: its workbooks sync with it
 }
 _MESSAGE_COLUMNS = ", ".join(TABLES["outbox"])
-DATE_FIELDS = {"purchase", "departure", "return_on", "declined", "cancelled_on", "due", "done_on", "series_end"}
+DATE_FIELDS = {
+    "purchase",
+    "departure",
+    "return_on",
+    "declined",
+    "cancelled_on",
+    "due",
+    "done_on",
+    "series_end",
+    "lapses_on",
+    "skipped_on",
+}
 
 # The state of a step's first message in the outbox (None: ppo recorded none).
 FIRST_MESSAGE_STATE = (
@@ -91,10 +121,14 @@ FIRST_MESSAGE_STATE = (
 
 _TRIP_SELECT = (
     "SELECT t.id, c.id, c.name, c.phone, c.email, t.manager, t.playbook,"
-    " t.purchase, t.departure, t.return_on, t.declined, t.note, t.created_at, t.cancelled_on, t.cancel_reason"
-    " FROM trips t JOIN clients c ON c.id = t.client_id"
+    " t.purchase, t.departure, t.return_on, t.declined, t.note, t.created_at, t.cancelled_on, t.cancel_reason,"
+    " c.opted_out FROM trips t JOIN clients c ON c.id = t.client_id"
 )
-_STEP_COLUMNS = "s.no, s.step_id, s.title, s.channel, s.due, s.done_on, s.done_at, s.done_note"
+_TRIP_WIDTH = 16  # columns of _TRIP_SELECT
+_STEP_COLUMNS = (
+    "s.no, s.step_id, s.title, s.channel, s.due, s.done_on, s.done_at, s.done_note, s.lapses_on, s.skipped_on,"
+    " s.skip_reason"
+)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -218,6 +252,11 @@ class SqlStore:
             counts["steps"],
         )
 
+    def identity(self) -> str:
+        """The store's own id, made when its schema was: a workbook written from it carries it."""
+        row = self._one("SELECT id FROM ppo_store")
+        return str(row[0]) if row else ""
+
     def has_manager(self, name: str) -> bool:
         """A trip names this manager, spelled exactly so (a quick look: it stops at the first)."""
         return self._one("SELECT 1 FROM trips WHERE manager = ? LIMIT 1", (name,)) is not None
@@ -268,6 +307,10 @@ class SqlStore:
             changes.update(phone=phone or None, phone_key=phone_key(phone))
         if email is not None:
             changes.update(email=email or None, email_key=email_key(email))
+        for column in ("phone_key", "email_key"):
+            key = changes.get(column)
+            if key and self._one(f"SELECT 1 FROM clients WHERE {column} = ? AND id <> ? LIMIT 1", (key, client_id)):
+                raise self._integrity(None)  # type: ignore[arg-type]
         if changes:
             assignments = ", ".join(f"{column} = ?" for column in changes)
             self._update_unique(f"UPDATE clients SET {assignments} WHERE id = ?", (*changes.values(), client_id))
@@ -297,8 +340,8 @@ class SqlStore:
             (client.id, manager, playbook, *values, note or None, now()),
         )
         self._many(
-            "INSERT INTO steps (trip_id, no, step_id, title, channel, due) VALUES (?, ?, ?, ?, ?, ?)",
-            [(trip_id, s.no, s.id, s.title, s.channel, s.due.isoformat()) for s in steps],
+            "INSERT INTO steps (trip_id, no, step_id, title, channel, due, lapses_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(trip_id, s.no, s.id, s.title, s.channel, s.due.isoformat(), iso(s.lapses_on)) for s in steps],
         )
         return trip_id
 
@@ -358,7 +401,7 @@ class SqlStore:
         the workbook of 100 000 trips never holds them all. Open ones only unless `include_all`."""
         where = "" if include_all else " WHERE " + OPEN_TRIP
         sql = (
-            _TRIP_SELECT.replace(" FROM trips t", ", " + _STEP_COLUMNS + " FROM trips t")
+            _TRIP_SELECT.replace(" FROM trips t", ", " + _STEP_COLUMNS + " FROM trips t", 1)
             + " LEFT JOIN steps s ON s.trip_id = t.id"
             + where
             + " ORDER BY t.id, s.no"
@@ -370,23 +413,33 @@ class SqlStore:
                 if current is not None:
                     yield _trip_from_row(current, tuple(steps))
                 current, steps = row, []
-            if row[15] is not None:
-                steps.append(_step(row[15:]))
+            if row[_TRIP_WIDTH] is not None:
+                steps.append(_step(row[_TRIP_WIDTH:]))
         if current is not None:
             yield _trip_from_row(current, tuple(steps))
 
     def agenda(
-        self, until: dt.date, since: dt.date | None = None, manager: str | Sequence[str] | None = None
+        self,
+        until: dt.date,
+        since: dt.date | None = None,
+        manager: str | Sequence[str] | None = None,
+        as_of: dt.date | None = None,
     ) -> list[AgendaRow]:
-        """Open steps of trips not cancelled, due on or before `until` (and from `since`)."""
+        """Steps of trips not cancelled for someone to do, due on or before `until` (and from
+        `since`): neither done nor skipped, not a letter or SMS of a client who opted out, and
+        (`as_of` given) not lapsed by that day."""
         sql = [
             "SELECT s.trip_id, c.name, c.phone, c.email, t.manager, t.playbook, s.no, s.step_id,",
             " s.title, s.channel, s.due, t.purchase, t.departure, t.return_on, t.declined, c.opted_out,",
-            " " + FIRST_MESSAGE_STATE,
+            " " + FIRST_MESSAGE_STATE + ", s.lapses_on",
             " FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id",
-            " WHERE s.done_on IS NULL AND s.due <= ? AND " + NOT_CANCELLED,
+            " WHERE s.done_on IS NULL AND s.due <= ? AND s.skipped_on IS NULL AND " + NOT_CANCELLED,
+            " AND NOT " + OPTED_OUT_STEP,
         ]
         params: list[Any] = [until.isoformat()]
+        if as_of is not None:
+            sql.append(" AND (s.lapses_on IS NULL OR s.lapses_on >= ?)")
+            params.append(as_of.isoformat())
         if since is not None:
             sql.append(" AND s.due >= ?")
             params.append(since.isoformat())
@@ -398,7 +451,8 @@ class SqlStore:
         result = []
         for row in self._rows("".join(sql), params):
             dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[11:15]) if value}
-            result.append(AgendaRow(*row[:10], day(row[10]), dates, row[15] is not None, row[16]))  # type: ignore[call-arg]
+            row_ = (*row[:10], day(row[10]), dates, row[15] is not None, row[16], day(row[17]))
+            result.append(AgendaRow(*row_))
         return result
 
     # --- done marks, edits, cancelling ---------------------------------------------------
@@ -419,6 +473,16 @@ class SqlStore:
             "UPDATE steps SET done_on = NULL, done_at = NULL, done_note = NULL WHERE trip_id = ? AND no = ?",
             (trip_id, no),
         )
+
+    def skip(self, trip_id: int, no: int, day: dt.date, reason: str | None) -> None:
+        """A person's word: the step is not to be done (never sent, outside the on-time rate)."""
+        self._rows(
+            "UPDATE steps SET skipped_on = ?, skip_reason = ? WHERE trip_id = ? AND no = ? AND done_on IS NULL",
+            (day.isoformat(), reason or None, trip_id, no),
+        )
+
+    def unskip(self, trip_id: int, no: int) -> None:
+        self._rows("UPDATE steps SET skipped_on = NULL, skip_reason = NULL WHERE trip_id = ? AND no = ?", (trip_id, no))
 
     def set_trip(
         self, trip_id: int, manager: str | None = None, dates: Mapping[str, dt.date | None] | None = None
@@ -441,11 +505,11 @@ class SqlStore:
         self._rows("UPDATE trips SET note = ? WHERE id = ?", (note or None, trip_id))
         return row[0] or ""
 
-    def move_pending(self, trip_id: int, dues: Mapping[int, dt.date]) -> None:
-        """New due dates for the steps not done yet; done steps keep theirs."""
+    def move_pending(self, trip_id: int, dues: Mapping[int, tuple[dt.date, dt.date | None]]) -> None:
+        """New (due date, last day) for the steps not done yet; done steps keep theirs."""
         self._many(
-            "UPDATE steps SET due = ? WHERE trip_id = ? AND no = ? AND done_on IS NULL",
-            [(value.isoformat(), trip_id, no) for no, value in dues.items()],
+            "UPDATE steps SET due = ?, lapses_on = ? WHERE trip_id = ? AND no = ? AND done_on IS NULL",
+            [(due.isoformat(), iso(last), trip_id, no) for no, (due, last) in dues.items()],
         )
 
     def cancel(self, trip_id: int, day: dt.date, reason: str | None) -> None:
@@ -479,7 +543,8 @@ class SqlStore:
         outbox runs until `series_since` or later (a series under way, a message to try again)."""
         sql = (
             "SELECT s.trip_id, c.id, c.name, c.phone, c.email, c.opted_out, t.manager, t.playbook, s.no,"
-            " s.step_id, s.channel, s.due, s.done_on, t.purchase, t.departure, t.return_on, t.declined"
+            " s.step_id, s.channel, s.due, s.done_on, t.purchase, t.departure, t.return_on, t.declined,"
+            " s.lapses_on, s.skipped_on"
             " FROM (SELECT k.trip_id, k.no FROM steps k WHERE k.done_on IS NULL AND k.due BETWEEN ? AND ?"
             "  UNION SELECT o.trip_id, o.step_no FROM outbox o WHERE o.series_end >= ? AND o.due <= ?) w"
             " JOIN steps s ON s.trip_id = w.trip_id AND s.no = w.no"
@@ -495,9 +560,8 @@ class SqlStore:
         for row in self._rows(sql, params):
             dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[13:17]) if value}
             client = Client(row[1], row[2], row[3], row[4], row[5])
-            result.append(
-                SendStep(row[0], client, row[6], row[7], row[8], row[9], row[10], day(row[11]), day(row[12]), dates)  # type: ignore[arg-type]
-            )
+            fields = (*row[6:11], day(row[11]), day(row[12]), dates, day(row[17]), row[18] is not None)
+            result.append(SendStep(row[0], client, *fields))
         return result
 
     def messages(self, trip_ids: Iterable[int]) -> dict[int, list[Message]]:
@@ -596,23 +660,26 @@ class SqlStore:
     def step_tallies(self, start: dt.date, end: dt.date, managers: Sequence[str] | None = None) -> list[StepTally]:
         """Steps of trips not cancelled due from `start` through `end`, counted by
         (manager, playbook, step no, step id, due, done_on): what `stats` classifies."""
+        skipped = "CASE WHEN s.skipped_on IS NULL THEN 0 ELSE 1 END"
+        opted = f"CASE WHEN {OPTED_OUT_STEP} THEN 1 ELSE 0 END"
         sql = (
-            "SELECT t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on, COUNT(*)"
-            " FROM steps s JOIN trips t ON t.id = s.trip_id"
+            f"SELECT t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on, COUNT(*), s.lapses_on, {skipped},"
+            f" {opted} FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id"
             " WHERE s.due BETWEEN ? AND ? AND " + NOT_CANCELLED
         )
         params: list[Any] = [start.isoformat(), end.isoformat()]
         if managers:
             sql += f" AND t.manager IN ({', '.join('?' * len(managers))})"
             params.extend(managers)
-        sql += " GROUP BY t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on"
+        sql += f" GROUP BY t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on, s.lapses_on, {skipped}, {opted}"
         days: dict[Any, dt.date | None] = {None: None}  # few distinct days: parse each once
         result = []
-        for manager, playbook, no, step_id, due, done_on, count in self._rows(sql, params):
-            for value in (due, done_on):
+        for manager, playbook, no, step_id, due, done_on, count, last, skip, opt in self._rows(sql, params):
+            for value in (due, done_on, last):
                 if value not in days:
                     days[value] = day(value)
-            result.append(StepTally(manager, playbook, no, step_id, days[due], days[done_on], count))  # type: ignore[arg-type]
+            tally = (manager, playbook, no, step_id, days[due], days[done_on], count, days[last], bool(skip), bool(opt))
+            result.append(StepTally(*tally))  # type: ignore[arg-type]
         return result
 
     def outcome_trips(self, start: dt.date, end: dt.date) -> list[TripDates]:
@@ -727,12 +794,13 @@ class SqlStore:
     def add_trips_bulk(
         self,
         trips: Sequence[tuple[int, str, str, Sequence[dt.date | None], str | None, Sequence[dt.date]]],
-        steps: Mapping[str, Sequence[tuple[int, str, str, str]]],
+        steps: Mapping[str, Sequence[tuple[int, str, str, str, tuple[int, int] | None]]],
     ) -> list[int]:
         """New trips from (client_id, manager, playbook, dates, note, dues), steps included.
 
         `dates` are in DATE_COLUMNS order; `steps[playbook]` gives the (no, id, title,
-        channel) of the playbook's steps, whose due dates are the trip's `dues`, in order.
+        channel, moment) of the playbook's steps, whose due dates are the trip's `dues`, in
+        order; a moment (index of its date in DATE_COLUMNS order, days after it) or None.
         """
         ids = self._next_ids("trips", len(trips))
         stamp = now()
@@ -746,11 +814,11 @@ class SqlStore:
             ],
         )
         step_rows = (
-            (trip_id, no, step_id, title, channel, days[due])
-            for trip_id, (_c, _m, playbook, _d, _n, dues) in zip(ids, trips)
-            for (no, step_id, title, channel), due in zip(steps[playbook], dues)
+            (trip_id, no, step_id, title, channel, days[due], days[_last_day(moment, dates)])
+            for trip_id, (_c, _m, playbook, dates, _n, dues) in zip(ids, trips)
+            for (no, step_id, title, channel, moment), due in zip(steps[playbook], dues)
         )  # streamed: 7 rows per trip are never all held
-        self._bulk("steps", ("trip_id", "no", "step_id", "title", "channel", "due"), step_rows)
+        self._bulk("steps", ("trip_id", "no", "step_id", "title", "channel", "due", "lapses_on"), step_rows)
         return ids
 
     def _bulk(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -767,7 +835,8 @@ class SqlStore:
 
     def _dump_rows(self, table: str, columns: Sequence[str]) -> Iterator[tuple]:
         dated = [i for i, column in enumerate(columns) if column in DATE_FIELDS]
-        for row in self._stream(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1, 2"):
+        order = "1, 2" if len(columns) > 1 else "1"
+        for row in self._stream(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):
             if dated:
                 values = list(row)
                 for i in dated:
@@ -780,6 +849,8 @@ class SqlStore:
         taken: dict[str, int] = {}
         for table, rows in tables:
             taken[table] = 0
+            if table == "ppo_store":
+                self._rows("DELETE FROM ppo_store")  # the copy keeps the identity of its source
 
             def counted(rows: Iterable[tuple] = rows, table: str = table) -> Iterator[tuple]:
                 for row in rows:
@@ -794,9 +865,14 @@ class SqlStore:
         """What a backend must do once rows came in with their own ids (sequences)."""
 
 
+def _last_day(moment: tuple[int, int] | None, dates: Sequence[dt.date | None]) -> dt.date | None:
+    anchor = dates[moment[0]] if moment is not None else None
+    return anchor + dt.timedelta(days=moment[1]) if anchor is not None and moment is not None else None
+
+
 def _step(values: Sequence[Any]) -> TripStep:
-    no, sid, title, channel, due, done_on, done_at, note = values
-    return TripStep(no, sid, title, channel, day(due), day(done_on), done_at, note)  # type: ignore[arg-type]
+    no, sid, title, channel, due, done_on, done_at, note, last, skipped_on, reason = values
+    return TripStep(no, sid, title, channel, day(due), day(done_on), done_at, note, day(last), day(skipped_on), reason)  # type: ignore[arg-type]
 
 
 def _message(row: Sequence[Any]) -> Message:
@@ -810,7 +886,7 @@ def _trip_from_row(row: Sequence, steps: tuple[TripStep, ...]) -> Trip:
     dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[7:11]) if value}
     return Trip(
         id=row[0],
-        client=Client(row[1], row[2], row[3], row[4]),
+        client=Client(row[1], row[2], row[3], row[4], row[15]),
         manager=row[5],
         playbook=row[6],
         dates=dates,  # type: ignore[arg-type]

@@ -19,12 +19,23 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar
 
 from ppo_checklist import __version__
 from ppo_checklist.core import schedule
-from ppo_checklist.core.model import ANCHORS, CANCELLED, PlaybookUse, Trip, TripStep
-from ppo_checklist.core.playbooks import Playbook, Step
+from ppo_checklist.core.model import (
+    ANCHORS,
+    CANCELLED,
+    LAPSED,
+    OPTED_OUT,
+    SENT_CHANNELS,
+    SKIP_MARK,
+    SKIPPED,
+    PlaybookUse,
+    Trip,
+    TripStep,
+)
+from ppo_checklist.core.playbooks import Playbook, Step, last_day
 from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, pgettext
@@ -61,6 +72,9 @@ COLOURS = {  # fill, font
     "overdue": ("#F26B6B", "#FFFFFF"),
     "done": ("#DCEFD8", "#3B6B35"),
     "cancelled": ("#E7E7E7", "#808080"),
+    "lapsed": ("#B8869A", "#FFFFFF"),  # missed for good: darker than overdue, no longer urgent
+    "skipped": ("#E7E7E7", "#808080"),
+    "opted_out": ("#E3E9F2", "#5B6B80"),
     "header": ("#EEF1F5", None),
 }
 
@@ -86,38 +100,80 @@ def quoted_sheet(name: str) -> str:
 # --- the one rule, written for the spreadsheet ----------------------------------------------
 
 
-def status_conditions(date_ref: str, tick_ref: str, cancelled_ref: str | None = None) -> dict[str, str]:
+def status_conditions(
+    date_ref: str,
+    tick_ref: str,
+    cancelled_ref: str | None = None,
+    lapse: tuple[str, int] | None = None,
+    opted_ref: str | None = None,
+) -> dict[str, str]:
     """`model.step_status` as spreadsheet conditions, in the rule's order: the first that
     holds is the status (else pending).
 
     Keep the two in step (a test runs both on the same cases in LibreOffice): a tick is done
-    whatever else; an unticked step of a cancelled trip is cancelled; an unticked date before
-    TODAY() is overdue, on TODAY() due. ISNUMBER keeps an empty date from being "overdue".
+    whatever else; an unticked step of a cancelled trip is cancelled; the skip mark (`ppo
+    skip`) is skipped; a letter or SMS step of a client who opted out (`opted_ref` not empty:
+    given only for those steps) is opted out; past its moment (`lapse`: the cell of its date
+    and the days after it) lapsed; an unticked date before TODAY() is overdue, on TODAY() due.
+    ISNUMBER keeps an empty date from being "overdue" or "lapsed".
     """
-    conditions = {schedule.DONE: f'{tick_ref}<>""'}
+    conditions = {schedule.DONE: f'AND({tick_ref}<>"",{tick_ref}<>"{SKIP_MARK}")'}
     if cancelled_ref is not None:
         conditions[CANCELLED] = f'{cancelled_ref}<>""'
+    conditions[SKIPPED] = f'{tick_ref}="{SKIP_MARK}"'
+    if opted_ref is not None:
+        conditions[OPTED_OUT] = f'{opted_ref}<>""'
+    if lapse is not None:
+        ref, days = lapse
+        moment = f"{ref}{days:+d}" if days else ref
+        conditions[LAPSED] = f'AND({tick_ref}="",ISNUMBER({ref}),{moment}<TODAY())'
     conditions[schedule.OVERDUE] = f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}<TODAY())'
     conditions[schedule.DUE] = f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}=TODAY())'
     return conditions
 
 
+def only(conditions: Mapping[str, str], status: str) -> str:
+    """The condition that the status is `status`: its own, and none before it in the rule."""
+    earlier: list[str] = []
+    for code, condition in conditions.items():
+        if code == status:
+            return f"AND({','.join([*earlier, condition])})" if earlier else condition
+        earlier.append(f"NOT({condition})")
+    raise KeyError(status)
+
+
 def status_formula(
-    date_ref: str, tick_ref: str, cancelled_ref: str | None = None, labels: Mapping[str, str] | None = None
+    date_ref: str,
+    tick_ref: str,
+    cancelled_ref: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    lapse: tuple[str, int] | None = None,
+    opted_ref: str | None = None,
 ) -> str:
     """The status as a formula; `labels` shows each status in words (default: its code)."""
     labels = labels or {}
     formula = f'"{labels.get(schedule.PENDING, schedule.PENDING)}"'
-    for status, condition in reversed(status_conditions(date_ref, tick_ref, cancelled_ref).items()):
+    conditions = status_conditions(date_ref, tick_ref, cancelled_ref, lapse, opted_ref)
+    for status, condition in reversed(conditions.items()):
         formula = f'IF({condition},"{labels.get(status, status)}",{formula})'
     return "=" + formula
 
 
+WORKBOOK_STATUSES = (
+    schedule.DONE,
+    CANCELLED,
+    SKIPPED,
+    OPTED_OUT,
+    LAPSED,
+    schedule.OVERDUE,
+    schedule.DUE,
+    schedule.PENDING,
+)
+
+
 def status_labels() -> dict[str, str]:
     """Each status as the workbook shows it, in the run's language."""
-    return {
-        code: status_name(code) for code in (schedule.DONE, CANCELLED, schedule.OVERDUE, schedule.DUE, schedule.PENDING)
-    }
+    return {code: status_name(code) for code in WORKBOOK_STATUSES}
 
 
 def due_formula(step: Step, anchor_ref: str, start_ref: str, anchor_is_start: bool) -> str:
@@ -152,6 +208,12 @@ class StepColumn:
     tick_header: str
     date_col: int
     tick_col: int
+    lapse: tuple[int, int] | None = None  # the step's moment: (column of its date, days after it)
+
+    @property
+    def sent(self) -> bool:
+        """ppo would send it (a letter, an SMS): out of play for a client who opted out."""
+        return self.channel in SENT_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -165,6 +227,7 @@ class SheetLayout:
     note_col: int
     cancelled_col: int | None
     headers: tuple[str, ...]
+    opted_col: int = -1  # the client opted out of letters and SMS (not read back)
 
     @property
     def trip_header(self) -> str:
@@ -227,6 +290,9 @@ def plan_sheets(
             when = step.offset.label(ANCHOR_LETTERS[step.anchor]) if step else "?"
             header = f"{no} · {sid} · {when}\n{title}"
             tick_header = f"{TICK} {no}"
+            lapse = None
+            if step is not None and step.lapses is not None and step.lapses.anchor in anchor_cols:
+                lapse = (anchor_cols[step.lapses.anchor], step.lapses.days)
             steps.append(
                 StepColumn(
                     no,
@@ -238,11 +304,14 @@ def plan_sheets(
                     tick_header,
                     len(headers),
                     len(headers) + 1,
+                    lapse,
                 )
             )
             headers += [header, tick_header]
         note_col = len(headers)
         headers.append(_("Note"))
+        opted_col = len(headers)
+        headers.append(_("Opted out"))
         cancelled_col = None
         if include_all:
             cancelled_col = len(headers)
@@ -258,6 +327,7 @@ def plan_sheets(
                 note_col,
                 cancelled_col,
                 tuple(headers),
+                opted_col,
             )
         )
     return layouts
@@ -270,11 +340,18 @@ def plan_sheets(
 class Counts:
     due: int = 0
     overdue: int = 0
+    lapsed: int = 0
     done: int = 0
+    skipped: int = 0
+    opted_out: int = 0
     pending: int = 0
 
     def add(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
+
+    @property
+    def steps(self) -> int:
+        return sum(getattr(self, name) for name in SUMMARY_STATUSES)
 
 
 @dataclass
@@ -283,6 +360,17 @@ class ExportResult:
     steps: int = 0
     totals: Counts = field(default_factory=Counts)
     by_manager: dict[str, Counts] = field(default_factory=dict)
+
+
+class StepRefs(NamedTuple):
+    """Where a step of a trip row is, as the Actions sheet points at it."""
+
+    step: TripStep
+    date_ref: str
+    tick_ref: str
+    title: str
+    lapse_formula: str | None  # its moment from the row's date cell, or None
+    opted_ref: str | None  # the row's "opted out" cell, for a letter or SMS step
 
 
 class _SheetWriter:
@@ -311,7 +399,7 @@ class _SheetWriter:
         except DateError:
             return {}
 
-    def write_trip(self, trip: Trip, write_text) -> list[tuple[TripStep, str, str, str]]:
+    def write_trip(self, trip: Trip, write_text) -> list[StepRefs]:
         """The trip's row; returns, per step, the cell references the Actions sheet points at."""
         ws, f, layout = self.sheet, self.f, self.layout
         if self.row >= MAX_ROWS:
@@ -347,11 +435,22 @@ class _SheetWriter:
                 ws.write_number(r, sc.date_col, serial(step.due), f["date"])
             if step.done_on is not None:
                 ws.write_string(r, sc.tick_col, TICK, f["tick"])
+            elif step.skipped_on is not None:
+                ws.write_string(r, sc.tick_col, SKIP_MARK, f["tick"])
             date_ref = f"{self.quoted}!${col_name(sc.date_col)}${excel_row}"
             tick_ref = f"{self.quoted}!${col_name(sc.tick_col)}${excel_row}"
-            refs.append((step, date_ref, tick_ref, sc.title))
+            lapse_formula = None
+            if sc.lapse is not None and sc.step is not None and step.lapses_on is not None:
+                if step.lapses_on == last_day(sc.step.lapses, trip.dates):
+                    anchor = f"{self.quoted}!${col_name(sc.lapse[0])}${excel_row}"
+                    moment = f"{anchor}{sc.lapse[1]:+d}" if sc.lapse[1] else anchor
+                    lapse_formula = f'=IF(ISNUMBER({anchor}),{moment},"")'
+            opted_ref = f"{self.quoted}!${col_name(layout.opted_col)}${excel_row}" if sc.sent else None
+            refs.append(StepRefs(step, date_ref, tick_ref, sc.title, lapse_formula, opted_ref))
         if trip.note:  # typed over in the workbook, `sync` takes it back
             ws.write_string(r, layout.note_col, trip.note, f["note"])
+        if trip.opted_out:
+            ws.write_string(r, layout.opted_col, status_name(OPTED_OUT))
         if layout.cancelled_col is not None and trip.cancelled_on is not None:
             ws.write_number(r, layout.cancelled_col, serial(trip.cancelled_on), f["date"])
         self.row += 1
@@ -369,6 +468,7 @@ class _SheetWriter:
             ws.set_column(sc.date_col, sc.date_col, 17)
             ws.set_column(sc.tick_col, sc.tick_col, 4.5, formats["tick"])  # empty tick cells: open
         ws.set_column(layout.note_col, layout.note_col, 30, formats["note"])
+        ws.set_column(layout.opted_col, layout.opted_col, 11)
         if layout.cancelled_col is not None:
             ws.set_column(layout.cancelled_col, layout.cancelled_col, 11.5)
         _print_setup(ws)
@@ -385,10 +485,14 @@ class _SheetWriter:
         r = str(first + 1)
         cancelled_ref = f"${col_name(layout.cancelled_col)}{r}" if layout.cancelled_col is not None else None
         cancelled = f'{cancelled_ref}<>""' if cancelled_ref is not None else None
+        opted_ref = f"${col_name(layout.opted_col)}{r}"
         overdue_terms, due_terms = [], []
         for sc in layout.steps:
             date_ref, tick_ref = col_name(sc.date_col) + r, col_name(sc.tick_col) + r
-            rules = status_conditions(date_ref, tick_ref, cancelled_ref)  # the rule's order: done first
+            lapse = (f"${col_name(sc.lapse[0])}{r}", sc.lapse[1]) if sc.lapse is not None else None
+            opted = opted_ref if sc.sent else None
+            # the rule's order: done first
+            rules = status_conditions(date_ref, tick_ref, cancelled_ref, lapse, opted)
             for colour, formula in rules.items():
                 ws.conditional_format(
                     first,
@@ -415,9 +519,9 @@ class _SheetWriter:
                 },
             )
             # The name cell looks at every step of its row: absolute columns, relative row.
-            abs_cond = status_conditions("$" + date_ref, "$" + tick_ref)
-            overdue_terms.append(abs_cond[schedule.OVERDUE])
-            due_terms.append(abs_cond[schedule.DUE])
+            abs_cond = status_conditions("$" + date_ref, "$" + tick_ref, None, lapse, opted)
+            overdue_terms.append(only(abs_cond, schedule.OVERDUE))
+            due_terms.append(only(abs_cond, schedule.DUE))
             ws.data_validation(
                 first,
                 sc.tick_col,
@@ -508,7 +612,15 @@ def _formats(book) -> dict:
         ),
         "cf_done": book.add_format({"bg_color": COLOURS["done"][0], "font_color": COLOURS["done"][1]}),
         "cf_cancelled": book.add_format({"bg_color": COLOURS["cancelled"][0], "font_color": COLOURS["cancelled"][1]}),
-        "swatch": {name: fill(name) for name in ("input", "due", "overdue", "done", "cancelled")},
+        "cf_lapsed": book.add_format({"bg_color": COLOURS["lapsed"][0], "font_color": COLOURS["lapsed"][1]}),
+        "cf_skipped": book.add_format(
+            {"bg_color": COLOURS["skipped"][0], "font_color": COLOURS["skipped"][1], "font_strikeout": True}
+        ),
+        "cf_opted_out": book.add_format({"bg_color": COLOURS["opted_out"][0], "font_color": COLOURS["opted_out"][1]}),
+        "swatch": {
+            name: fill(name)
+            for name in ("input", "due", "overdue", "done", "cancelled", "lapsed", "skipped", "opted_out")
+        },
     }
 
 
@@ -627,12 +739,12 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
         if trip.cancelled_on is not None:
             continue  # a cancelled trip has nothing to do: it is not an action
         counts = result.by_manager.setdefault(trip.manager, Counts())
-        for step, date_ref, tick_ref, title in refs:
-            status = schedule.step_status(step.due, step.done_on, today)
+        for ref in refs:
+            status = trip.step_status(ref.step, today)
             counts.add(status)
             result.totals.add(status)
             result.steps += 1
-            actions.write(trip, step, title, date_ref, tick_ref, status)
+            actions.write(trip, ref, status)
     for writer in sheets.values():
         writer.finish(formats)
     actions.finish()
@@ -661,8 +773,10 @@ class _ActionsWriter:
         N_("Due"),
         N_("Done"),
         N_("Status"),
+        N_("Last day"),
+        N_("Opted out"),
     )
-    MANAGER_COL, DUE_COL, DONE_COL, STATUS_COL = 2, 5, 6, 7
+    MANAGER_COL, DUE_COL, DONE_COL, STATUS_COL, LAST_DAY_COL, OPTED_COL = 2, 5, 6, 7, 8, 9
 
     def __init__(self, book, formats, write_text):
         self.book, self.f, self.write_text = book, formats, write_text
@@ -670,7 +784,9 @@ class _ActionsWriter:
         self._new_sheet()
         r = "{r}"
         self.labels = status_labels()
-        self.status_template = status_formula(f"F{r}", f"G{r}", labels=self.labels)
+        self.status_template = status_formula(
+            f"F{r}", f"G{r}", labels=self.labels, lapse=(f"I{r}", 0), opted_ref=f"J{r}"
+        )
 
     def _new_sheet(self) -> None:
         base = _(ACTIONS_SHEET)
@@ -680,7 +796,8 @@ class _ActionsWriter:
             ws.write_string(0, col, _(header), self.f["header"])
         self.sheets.append((name, ws, 1))
 
-    def write(self, trip: Trip, step, title: str, date_ref: str, tick_ref: str, status: str) -> None:
+    def write(self, trip: Trip, ref: StepRefs, status: str) -> None:
+        step, title, date_ref, tick_ref = ref.step, ref.title, ref.date_ref, ref.tick_ref
         name, ws, r = self.sheets[-1]
         if r >= MAX_ROWS:
             self._new_sheet()
@@ -697,23 +814,33 @@ class _ActionsWriter:
             self.DONE_COL,
             f'=IF({tick_ref}="","",{tick_ref})',
             f["date"],
-            TICK if step.done_on else "",
+            TICK if step.done_on else (SKIP_MARK if step.skipped_on else ""),
         )
         ws.write_formula(r, self.STATUS_COL, self.status_template.replace("{r}", str(r + 1)), None, self.labels[status])
+        if ref.lapse_formula is not None and step.lapses_on is not None:
+            ws.write_formula(r, self.LAST_DAY_COL, ref.lapse_formula, f["date"], serial(step.lapses_on))
+        elif step.lapses_on is not None:  # the playbook changed since: the stored day is the one
+            ws.write_number(r, self.LAST_DAY_COL, serial(step.lapses_on), f["date"])
+        if ref.opted_ref is not None:
+            opted = status_name(OPTED_OUT) if trip.opted_out else ""
+            ws.write_formula(r, self.OPTED_COL, f'=IF({ref.opted_ref}="","",{ref.opted_ref})', None, opted)
         self.sheets[-1] = (name, ws, r + 1)
 
     def finish(self) -> None:
         for _name, ws, rows in self.sheets:
-            for col, width in enumerate((6, 26, 13, 40, 8, 11.5, 11.5, 9)):
+            for col, width in enumerate((6, 26, 13, 40, 8, 11.5, 11.5, 11, 11.5, 11)):
                 ws.set_column(col, col, width)
             ws.freeze_panes(1, 2)
             _print_setup(ws)
             _protect(ws)  # its Done follows the Checklist's ticks: a ✓ typed here would be lost
             ws.autofilter(0, 0, max(rows - 1, 1), len(self.HEADERS) - 1)
             if rows > 1:
-                cond = status_conditions("F2", "G2")
+                cond = status_conditions("F2", "G2", None, ("I2", 0), "J2")
                 for key, colour in (
                     (schedule.DONE, "done"),
+                    (SKIPPED, "skipped"),
+                    (OPTED_OUT, "opted_out"),
+                    (LAPSED, "lapsed"),
                     (schedule.OVERDUE, "overdue"),
                     (schedule.DUE, "due"),
                 ):
@@ -745,12 +872,36 @@ def manager_criterion(name_ref: str) -> str:
     return f'"="&{escaped}'
 
 
+# The Summary's live columns: a step's status per manager (its Total column sums them).
+SUMMARY_STATUSES = (
+    schedule.DUE,
+    schedule.OVERDUE,
+    LAPSED,
+    schedule.DONE,
+    SKIPPED,
+    OPTED_OUT,
+    schedule.PENDING,
+)
+
+
 def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, today: dt.date) -> int:
     """The live table of steps per manager; returns the row of its Total."""
     ws.write_string(0, 0, _("ППО: steps per manager"), formats["title"])
     ws.write_string(1, 0, _("As of"))
     ws.write_formula(1, 1, "=TODAY()", formats["date"], serial(today))
-    headers = (_("Manager"), _("Due today"), _("Overdue"), _("Done"), _("Later"), _("Steps"))
+    headers = (
+        _("Manager"),
+        _("Due today"),
+        _("Overdue"),
+        _("Lapsed"),
+        _("Done"),
+        _("Skipped"),
+        _("Opted out"),
+        _("Later"),
+        _("Steps"),
+    )
+    total_col = len(SUMMARY_STATUSES) + 1
+    last_letter = col_name(total_col - 1)
     for col, header in enumerate(headers):
         ws.write_string(3, col, header, formats["header"])
     managers = actions.column_ranges(actions.MANAGER_COL)
@@ -760,27 +911,22 @@ def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, t
         counts = result.by_manager[manager]
         criterion = manager_criterion(f"$A{row + 1}") if manager else '""'
         ws.write_string(row, 0, manager or _("(no manager)"))
-        for col, status in enumerate((schedule.DUE, schedule.OVERDUE, schedule.DONE, schedule.PENDING), start=1):
+        for col, status in enumerate(SUMMARY_STATUSES, start=1):
             label = actions.labels[status]
             terms = [f'COUNTIFS({m},{criterion},{s},"{label}")' for m, s in zip(managers, statuses)]
             ws.write_formula(row, col, "=" + "+".join(terms), None, getattr(counts, status))
-        ws.write_formula(
-            row,
-            5,
-            f"=SUM(B{row + 1}:E{row + 1})",
-            None,
-            counts.due + counts.overdue + counts.done + counts.pending,
-        )
+        ws.write_formula(row, total_col, f"=SUM(B{row + 1}:{last_letter}{row + 1})", None, counts.steps)
         row += 1
     ws.write_string(row, 0, _("Total"), formats["bold"])
     totals = result.totals
-    for col, value in enumerate((totals.due, totals.overdue, totals.done, totals.pending), start=1):
+    for col, status in enumerate(SUMMARY_STATUSES, start=1):
         letter = col_name(col)
+        value = getattr(totals, status)
         ws.write_formula(row, col, f"=SUM({letter}5:{letter}{max(row, 5)})", formats["bold"], value)
-    ws.write_formula(row, 5, f"=SUM(B{row + 1}:E{row + 1})", formats["bold"], result.steps)
+    ws.write_formula(row, total_col, f"=SUM(B{row + 1}:{last_letter}{row + 1})", formats["bold"], result.steps)
     ws.set_column(0, 0, 24)
-    ws.set_column(1, 5, 11)
-    for col, colour in ((1, "due"), (2, "overdue")):
+    ws.set_column(1, total_col, 11)
+    for col, colour in ((1, "due"), (2, "overdue"), (3, "lapsed")):
         ws.conditional_format(
             4,
             col,
@@ -797,10 +943,21 @@ def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, t
 
 
 def kpi_headers() -> tuple[str, ...]:
-    return (pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On-time rate"))
+    return (
+        pgettext("figures", "Due"),
+        _("On time"),
+        _("Late"),
+        _("Overdue"),
+        _("Lapsed"),
+        _("Missed"),
+        _("Pending"),
+        _("Skipped"),
+        _("Opted out"),
+        _("On-time rate"),
+    )
 
 
-CHART_COL = 10  # K: right of the widest block (the steps', A to I)
+CHART_COL = 14  # O: right of the widest block (the steps', A to M)
 
 
 def period_text(kpis: KpiReport) -> str:
@@ -870,13 +1027,24 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
     row += 1
     ws.write_string(row, 0, _("Came-back rate"))
     _write_rate(ws, formats, row, 1, outcomes.came_back_rate)
-    ws.set_column(1, 8, 11)
+    ws.set_column(1, 12, 11)
     ws.set_column(2, 2, 16)  # step ids
 
 
 def _write_figures(ws, formats, row: int, col: int, figures: Figures, fmt=None) -> None:
-    """due, on time, late, overdue, pending, on-time rate from `col` on."""
-    counts = (figures.due, figures.on_time, figures.late, figures.overdue, figures.pending)
+    """due, on time, late, overdue, lapsed, missed, pending, skipped, opted out, on-time rate
+    from `col` on."""
+    counts = (
+        figures.due,
+        figures.on_time,
+        figures.late,
+        figures.overdue,
+        figures.lapsed,
+        figures.missed,
+        figures.pending,
+        figures.skipped,
+        figures.opted_out,
+    )
     for offset, value in enumerate(counts):
         ws.write_number(row, col + offset, value, fmt)
     _write_rate(ws, formats, row, col + len(counts), figures.on_time_rate, bold=fmt is not None)
@@ -932,6 +1100,9 @@ def _write_legend(ws, formats, playbooks: Mapping[str, Playbook], layouts: Seque
         ),
         ("done", _("A ticked step.")),
         ("cancelled", _("A cancelled trip (ppo export --all): nothing more to do.")),
+        ("lapsed", _("A step whose moment has passed undone (e.g. the reminder after the flight): missed for good.")),
+        ("skipped", _("A step a person skipped (ppo skip, marked ⊘): not to be done, outside the on-time rate.")),
+        ("opted_out", _("A letter or SMS of a client who opted out: never sent; calls and visits stay.")),
     ]
     ws.write_string(0, 0, _("ППО checklist: what the colours mean"), formats["title"])
     row = 1
