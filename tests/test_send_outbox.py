@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from send_servers import Gateway, Mailbox, email_config, smtp_server, write_config
+from send_servers import Gateway, Mailbox, email_config, free_port, smtp_server, write_config
 
 PPO = str(Path(sys.executable).parent / "ppo")
 
@@ -72,16 +72,22 @@ def test_a_run_killed_while_the_server_holds_the_answer_is_never_resent_by_itsel
     assert again.code == 2 and "was sent at" in again.err and len(mailbox.envelopes) == 2
 
 
-def test_optout_in_any_spelling_stops_every_message_and_today_shows_the_steps(ppo, tmp_path, mailbox):
+def test_optout_in_any_spelling_stops_every_message_and_its_steps_leave_today(ppo, tmp_path, mailbox):
     configure(tmp_path, email_config(mailbox.controller))
     trip = ppo.add(
         "Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru", "--phone", "+7 916 111-11-11"
     )
     assert ppo("optout", "8 (916) 111 11 11").out == "Client 1 (Анна) gets no letters or SMS from ppo.\n"
-    result = ppo("send", "--date", "01.12.2026")
-    assert mailbox.envelopes == [] and "opted out" in result.out and states(ppo, trip) == []
-    today = ppo("today", "--date", "01.12.2026", "--format", "json").json()
-    assert [a["step_id"] for a in today] == ["ppo-do"]
+    ppo("send", "--date", "01.12.2026")
+    assert mailbox.envelopes == [] and states(ppo, trip) == []
+    # the letter is nobody's task either: not in today, shown opted out, the calls stay
+    assert ppo("today", "--date", "01.12.2026", "--format", "json").json() == []
+    shown = ppo("show", str(trip), "--date", "01.12.2026", "--format", "json").json()
+    assert shown["client"]["opted_out"] is True
+    statuses = {s["id"]: s["status"] for s in shown["steps"]}
+    assert statuses["ppo-do"] == statuses["sms-departure"] == "opted_out" and statuses["reminder"] == "pending"
+    reminder = ppo("today", "--date", "19.12.2026", "--format", "json").json()
+    assert [(a["step_id"], a["opted_out"]) for a in reminder] == [("reminder", True)]
     ppo("optin", "ANNA@example.ru")
     assert ppo("today", "--date", "01.12.2026", "--format", "json").json() == []  # ppo sends it now
     ppo("send", "--date", "01.12.2026")
@@ -95,14 +101,21 @@ def test_add_no_messages_is_an_optout_from_the_start(ppo, tmp_path, mailbox):
     ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru", "--no-messages")
     ppo("send", "--date", "01.12.2026")
     assert mailbox.envelopes == []
-    assert [a["step_id"] for a in ppo("today", "--date", "01.12.2026", "--format", "json").json()] == ["ppo-do"]
+    assert ppo("today", "--date", "01.12.2026", "--format", "json").json() == []
+    listed = ppo("list", "--format", "json").json()
+    assert [(t["client"], t["opted_out"]) for t in listed] == [("Анна", True)]
 
 
 def test_a_week_of_daily_runs_sends_each_message_once_on_its_day(ppo, tmp_path, mailbox):
-    """The issue's "done when": a clean store with a configured agency, cron's daily run."""
+    """The issue's "done when": a clean store with a configured agency, cron's daily run; the
+    mail server is down on the 3rd and the 4th, the day Boris flies: his packing letter, due on
+    the 3rd, is never sent after his departure, and the figures count his lapsed steps."""
     gateway = Gateway("smsru")
+    sms = {"provider": "smsru", "api_id": "K", "url": gateway.url}
+    down = {**email_config(mailbox.controller), "server": f"smtp://127.0.0.1:{free_port()}", "timeout": 3}
     try:
-        configure(tmp_path, email_config(mailbox.controller), {"provider": "smsru", "api_id": "K", "url": gateway.url})
+        configure(tmp_path, email_config(mailbox.controller), sms)
+        boris = ppo.add("Борис", "01.12.2026", "04.12.2026", "06.12.2026", "--email", "boris@example.ru")
         trip = ppo.add(
             "Анна Петрова",
             "01.12.2026",
@@ -114,33 +127,63 @@ def test_a_week_of_daily_runs_sends_each_message_once_on_its_day(ppo, tmp_path, 
             "89161111111",
         )
         sent: dict[str, list[str]] = {}
+        to_boris: dict[str, list[str]] = {}
         for day in range(1, 9):
             date = f"{day:02d}.12.2026"
+            outage = day in (3, 4)
+            configure(tmp_path, down if outage else email_config(mailbox.controller), sms)
             before_mail, before_sms = len(mailbox.envelopes), len(gateway.requests)
             for _run in range(2):  # cron's run, and someone running it again by hand
-                ppo("send", "--date", date)
-            letters = [letter["Subject"] for letter in mailbox.letters()[before_mail:]]
+                ppo("send", "--date", date, check=not outage)
+            mail = mailbox.letters()[before_mail:]
+            letters = [letter["Subject"] for letter in mail if "anna@example.ru" in letter["To"]]
+            to_boris[date[:2]] = [letter["Subject"] for letter in mail if "boris@example.ru" in letter["To"]]
             texts = [r["msg"].split("!")[0] for r in gateway.requests[before_sms:]]
             sent[date[:2]] = letters + texts
             today = ppo("today", "--date", date, "--format", "json").json()
-            assert {a["channel"] for a in today} <= {"call", "visit"}, (date, today)
+            assert {a["channel"] for a in today} <= {"call", "visit", "sms"}, (date, today)
+            assert {a["trip_id"] for a in today if a["channel"] == "sms"} <= {boris}  # Boris has no phone
         assert sent == {
             "01": ["Спасибо, что выбрали нас! — Турагентство «Солнце»"],
             "02": ["Бросаем вам вызов!"],
-            "03": ["Пакуем чемоданы правильно"],
+            "03": [],  # the mail server is down
             "04": [],
-            "05": ["Анна Петрова, счастливого пути"],
+            "05": ["Пакуем чемоданы правильно", "Анна Петрова, счастливого пути"],  # 2 days late, before she flies
             "06": [],
             "07": ["Анна Петрова, с возвращением"],
             "08": ["Добро пожаловать домой!"],
         }
+        assert to_boris == {
+            "01": ["Спасибо, что выбрали нас! — Турагентство «Солнце»", "Бросаем вам вызов!"],
+            "02": [],
+            "03": [],
+            "04": [],
+            "05": [],  # «Пакуем чемоданы правильно» after his flight: never
+            "06": [],
+            "07": ["Добро пожаловать домой!"],
+            "08": [],
+        }
+        shown = ppo("show", str(boris), "--date", "08.12.2026", "--format", "json").json()
+        assert [m["letter"] for m in shown["messages"] if m["state"] == "sent"] == ["spasibo", "vyzov", "domoi"]
+        boris_steps = {s["id"]: s["status"] for s in shown["steps"]}
+        assert boris_steps["reminder"] == boris_steps["sms-departure"] == "lapsed"
+        figures = ppo("stats", "--date", "08.12.2026", "--format", "json").json()
+        lapsed = [
+            s["id"]
+            for t in (boris, trip)
+            for s in ppo("show", str(t), "--date", "08.12.2026", "--format", "json").json()["steps"]
+            if s["status"] == "lapsed"
+        ]
+        assert sorted(lapsed) == ["reminder", "reminder", "sms-departure"]  # the calls, Boris' SMS by hand
+        assert figures["total"]["lapsed"] == 3 and figures["total"]["missed"] >= 3
+        assert {(s["step_id"], s["lapsed"]) for s in figures["steps"]} >= {("reminder", 2), ("sms-departure", 1)}
         steps = {
             s["id"]: (s["status"], s["done_on"])
             for s in ppo("show", str(trip), "--date", "08.12.2026", "--format", "json").json()["steps"]
         }
         assert steps["ppo-do"] == ("done", "2026-12-01") and steps["sms-departure"] == ("done", "2026-12-05")
         assert steps["sms-return"] == ("done", "2026-12-07") and steps["ppo-posle"] == ("done", "2026-12-08")
-        assert steps["reminder"] == ("overdue", None)  # the call is the manager's
+        assert steps["reminder"] == ("lapsed", None)  # the call was the manager's; after the flight, no more
     finally:
         gateway.stop()
 

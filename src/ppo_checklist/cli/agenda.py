@@ -1,4 +1,5 @@
-"""The day's work: what is due (`today`, `upcoming`) and what was done (`done`, `undo`)."""
+"""The day's work: what is due (`today`, `upcoming`) and what was done (`done`, `undo`) or is
+not to be done (`skip`)."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def done(
 
 
 @app.command(
-    help=N_("Takes a done mark back."),
+    help=N_("Takes a done mark or a skip back."),
 )
 def undo(
     ctx: typer.Context,
@@ -133,4 +134,24 @@ def undo(
     from ppo_checklist import tracker
 
     outcome = tracker.undo(session_of(ctx).store, trip, step)
+    typer.echo(outcome.message)
+
+
+@app.command(
+    help=N_(
+        "Marks a step not to be done (a client who asked not to be called, a letter that does not fit): "
+        "never sent, not in today, outside the on-time rate. ppo undo takes it back."
+    ),
+)
+def skip(
+    ctx: typer.Context,
+    trip: int = typer.Argument(..., help=N_("Trip id.")),
+    step: str = typer.Argument(..., help=N_("Step number or id.")),
+    reason: Optional[str] = typer.Option(None, "--reason", help=N_("Why it is skipped.")),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    from ppo_checklist import tracker
+
+    session = session_of(ctx)
+    outcome = tracker.skip(session.store, trip, step, session.today(date), reason, session.config.date_format)
     typer.echo(outcome.message)

@@ -32,6 +32,7 @@ COMMANDS = {
     "upcoming": ("agenda", "upcoming"),
     "done": ("agenda", "done"),
     "undo": ("agenda", "undo"),
+    "skip": ("agenda", "skip"),
     "show": ("trips", "show"),
     "list": ("trips", "list"),
     "edit": ("trips", "edit"),
