@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import tomllib
 
 import pytest
 from hypothesis import given
@@ -46,10 +45,10 @@ def test_a_moment_passes_the_day_after_its_last_day(anchor, days, later):
 @pytest.mark.parametrize(
     ("lapses", "reason"),
     [
-        ('"tomorrow"', "lapses 'tomorrow': unknown date 'tomorrow'"),
-        ('"departure+1w"', "bad lapses 'departure+1w'"),
-        ('"departure+400d"', "bad lapses 'departure+400d'"),
-        ("3", "bad lapses '3'"),
+        ("tomorrow", "lapses 'tomorrow': unknown date 'tomorrow'"),
+        ("departure+1w", "bad lapses 'departure+1w'"),
+        ("departure+400d", "bad lapses 'departure+400d'"),
+        (3, "bad lapses '3'"),
     ],
 )
 def test_a_bad_moment_is_refused_when_the_playbook_loads(lapses, reason):
@@ -65,7 +64,7 @@ def test_a_bad_moment_is_refused_when_the_playbook_loads(lapses, reason):
                 "anchor": "departure",
                 "offset": "-1d",
                 "text": "x",
-                "lapses": tomllib.loads(f"v = {lapses}")["v"],
+                "lapses": lapses,
             }
         ],
     }
