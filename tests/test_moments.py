@@ -249,9 +249,7 @@ def test_a_store_from_before_moments_gets_the_shipped_moments_when_it_migrates(p
     )
     rows = [(0, "ppo-do", "email", "2026-11-20"), (1, "reminder", "call", "2026-11-30")]
     rows += [(2, "sms-departure", "sms", "2026-12-01"), (6, "office-visit", "visit", "2026-12-17")]
-    db.executemany(
-        "INSERT INTO steps (trip_id, no, step_id, title, channel, due) VALUES (1, ?, ?, 't', ?, ?)", rows
-    )
+    db.executemany("INSERT INTO steps (trip_id, no, step_id, title, channel, due) VALUES (1, ?, ?, 't', ?, ?)", rows)
     db.commit()
     db.close()
     assert today(ppo, "17.12.2026") == [(1, "office-visit")]
