@@ -7,10 +7,11 @@ import datetime as dt
 import socket
 
 import pytest
+from send_servers import Mailbox, email_config, smtp_server, write_config
+
 from ppo_checklist.core.model import Message
 from ppo_checklist.errors import PpoError
 from ppo_checklist.store import open_store
-from send_servers import Mailbox, email_config, smtp_server, write_config
 
 
 @pytest.fixture

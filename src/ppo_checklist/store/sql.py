@@ -601,9 +601,7 @@ class SqlStore:
         try:
             with self.write():
                 self._rows("DELETE FROM send_lease")
-                self._rows(
-                    "INSERT INTO send_lease (id, host, pid, started_at) VALUES (1, ?, ?, ?)", (host, pid, now())
-                )
+                self._rows("INSERT INTO send_lease (id, host, pid, started_at) VALUES (1, ?, ?, ?)", (host, pid, now()))
                 settled = len(self._rows("UPDATE outbox SET state = 'unknown' WHERE state = 'sending' RETURNING id"))
             yield settled
         finally:
