@@ -6,7 +6,7 @@ version N to N+1. SQLite keeps the version in `PRAGMA user_version`, PostgreSQL 
 from __future__ import annotations
 
 # The moments (`lapses`) of the shipped playbooks' steps, for the steps stored before steps had
-# them (migration 3): playbook, step id, date column, days after it.
+# them (migration 4): playbook, step id, date column, days after it.
 SHIPPED_MOMENTS = (
     ("tour", "ppo-do", "departure", 0),
     ("tour", "reminder", "departure", 0),
@@ -104,7 +104,16 @@ SQLITE: list[str] = [
     CREATE INDEX outbox_open ON outbox(state) WHERE state <> 'sent';
     CREATE INDEX outbox_series ON outbox(series_end);
     """,
-    # 3: a step's moment (the last day it makes sense) and a person's skip; a phone or e-mail
+    # 3: the lease of the one `ppo send` running (who holds it: host, pid, since when).
+    """
+    CREATE TABLE send_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    """,
+    # 4: a step's moment (the last day it makes sense) and a person's skip; a phone or e-mail
     # shared by several clients (a family); the store's identity, written into its workbooks.
     """
     ALTER TABLE steps ADD COLUMN lapses_on TEXT;
@@ -189,7 +198,16 @@ POSTGRESQL: list[str] = [
     CREATE INDEX outbox_open ON outbox(state) WHERE state <> 'sent';
     CREATE INDEX outbox_series ON outbox(series_end);
     """,
-    # 3: a step's moment and a person's skip; shared contacts; the store's identity.
+    # 3: the lease of the one `ppo send` running (who holds it: host, pid, since when).
+    """
+    CREATE TABLE send_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    """,
+    # 4: a step's moment and a person's skip; shared contacts; the store's identity.
     """
     ALTER TABLE steps ADD COLUMN lapses_on DATE;
     ALTER TABLE steps ADD COLUMN skipped_on DATE;
