@@ -5,11 +5,11 @@ leaves out what the client has not consented to).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from ppo_checklist.core.consent import ADS, BOUNCED, ConsentEntry, ContactProblem, permitted
-from ppo_checklist.core.model import NO_CONSENT, Client, email_key
-from ppo_checklist.core.playbooks import Step, message_purposes
+from ppo_checklist.core.model import NO_CONSENT, SENT_CHANNELS, Action, Client, email_key
+from ppo_checklist.core.playbooks import Playbook, Step, message_purposes, stored_step
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
 
@@ -56,6 +56,26 @@ class Gate:
                     a=client.email, d=problem.found_on.isoformat()
                 )
         return None
+
+
+def without_unconsented(store: Store, playbooks: Mapping[str, Playbook], actions: Sequence[Action]) -> list[Action]:
+    """`today` leaves out the steps whose message the client has not consented to (`no_consent`:
+    nobody's task, not even by hand)."""
+    candidates = [a for a in actions if a.row.channel in SENT_CHANNELS]
+    if not candidates:
+        return list(actions)
+    steps = {id(a): stored_step(playbooks, a.row.playbook, a.row.step_id) for a in candidates}
+    ads = [a for a in candidates if first_purpose_of(steps[id(a)]) == ADS]
+    if not ads:
+        return list(actions)
+    clients = store.trip_clients({a.row.trip_id for a in ads})
+    gate = Gate.load(store, set(clients.values()))
+    refused = {id(a) for a in ads if lacks_consent(gate, clients[a.row.trip_id], steps[id(a)])}
+    return [a for a in actions if id(a) not in refused]
+
+
+def first_purpose_of(step: Step | None) -> str | None:
+    return first_purpose(step) if step is not None else None
 
 
 def first_purpose(step: Step) -> str | None:

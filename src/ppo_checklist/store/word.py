@@ -98,6 +98,18 @@ class WordStore:
                 result.setdefault(entry.client_id, []).append(entry)
         return result
 
+    def trip_clients(self, trip_ids: Iterable[int]) -> dict[int, int]:
+        """trip id -> its client's id."""
+        ids = sorted(set(trip_ids))
+        result: dict[int, int] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            result.update(
+                (row[0], row[1])
+                for row in self._rows(f"SELECT id, client_id FROM trips WHERE id IN ({_marks(chunk)})", chunk)
+            )
+        return result
+
     # --- addresses that do not deliver -----------------------------------------------------
 
     def add_contact_problem(
