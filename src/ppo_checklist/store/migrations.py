@@ -74,7 +74,15 @@ SQLITE: list[str] = [
     CREATE INDEX outbox_open ON outbox(state) WHERE state <> 'sent';
     CREATE INDEX outbox_series ON outbox(series_end);
     """,
-    # 3: the client's word: a consent ledger, addresses found not to deliver, the mail ppo
+    # 3: the lease of the one `ppo send` running (who holds it: host, pid, since when).
+    """
+    CREATE TABLE send_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    # 4: the client's word: a consent ledger, addresses found not to deliver, the mail ppo
     # took from the inbox, what the SMS gateway said of delivery, the verdict after a trip and
     # the complaints a dissatisfied one opens.
     """
@@ -209,7 +217,15 @@ POSTGRESQL: list[str] = [
     CREATE INDEX outbox_open ON outbox(state) WHERE state <> 'sent';
     CREATE INDEX outbox_series ON outbox(series_end);
     """,
-    # 3: the client's word: a consent ledger, addresses found not to deliver, the mail ppo
+    # 3: the lease of the one `ppo send` running (who holds it: host, pid, since when).
+    """
+    CREATE TABLE send_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    # 4: the client's word: a consent ledger, addresses found not to deliver, the mail ppo
     # took from the inbox, what the SMS gateway said of delivery, the verdict after a trip and
     # the complaints a dissatisfied one opens.
     """
