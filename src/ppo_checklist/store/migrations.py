@@ -82,6 +82,7 @@ SQLITE: list[str] = [
         pid INTEGER NOT NULL,
         started_at TEXT NOT NULL
     );
+    """,
     # 4: the client's word: a consent ledger, addresses found not to deliver, the mail ppo
     # took from the inbox, what the SMS gateway said of delivery, the verdict after a trip and
     # the complaints a dissatisfied one opens.
@@ -225,6 +226,7 @@ POSTGRESQL: list[str] = [
         pid INTEGER NOT NULL,
         started_at TEXT NOT NULL
     );
+    """,
     # 4: the client's word: a consent ledger, addresses found not to deliver, the mail ppo
     # took from the inbox, what the SMS gateway said of delivery, the verdict after a trip and
     # the complaints a dissatisfied one opens.
