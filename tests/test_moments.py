@@ -221,6 +221,7 @@ def test_the_declined_chain_sends_its_two_letters_each_on_its_day(ppo, tmp_path)
         config = write_config(folder / "config.toml", email_table=email_config(box.controller))
         config.write_text('service_director = "Ирина Волкова"\n' + config.read_text(), encoding="utf-8")
         ppo.json("decline", "Пётр", "--date", "25.11.2026", "--departure", "10.12.2026", "--email", "p@example.ru")
+        ppo("consent", "p@example.ru", "--ads", "yes", "--date", "25.11.2026")  # the chain is advertising
         for day in ("25.11.2026", "26.11.2026", "27.11.2026", "28.11.2026"):
             ppo("send", "--date", day)
         letters = box.letters()

@@ -30,10 +30,13 @@ MESSAGE_STATES = (PENDING_MSG, SENDING, SENT, FAILED, UNKNOWN)
 DONE, OVERDUE, DUE, PENDING, CANCELLED = "done", "overdue", "due", "pending", "cancelled"
 SKIPPED = "skipped"  # a person said the step is not to be done (`ppo skip`)
 OPTED_OUT = "opted_out"  # a letter or SMS step of a client who wants none
+# A letter or SMS step whose message is advertising the client has not consented to: never
+# sent, never anyone's task, counted apart.
+NO_CONSENT = "no_consent"
 LAPSED = "lapsed"  # its moment passed undone: doing it now would be worse than not at all
-STEP_STATUSES = (DONE, CANCELLED, SKIPPED, OPTED_OUT, LAPSED, OVERDUE, DUE, PENDING)
+STEP_STATUSES = (DONE, CANCELLED, SKIPPED, OPTED_OUT, NO_CONSENT, LAPSED, OVERDUE, DUE, PENDING)
 # The statuses with nothing left to do by anyone: never in `today`, never sent.
-CLOSED_STATUSES = frozenset({DONE, CANCELLED, SKIPPED, OPTED_OUT, LAPSED})
+CLOSED_STATUSES = frozenset({DONE, CANCELLED, SKIPPED, OPTED_OUT, NO_CONSENT, LAPSED})
 ACTIVE, FINISHED = "active", "finished"
 
 MAX_NAME = 200  # characters: a longer "name" is a paste gone wrong
@@ -50,11 +53,13 @@ def step_status(
     lapses_on: dt.date | None = None,
     skipped: bool = False,
     opted_out: bool = False,
+    no_consent: bool = False,
 ) -> str:
     """done, then (for a cancelled trip) cancelled, then skipped (a person's word), then
     opted_out (a letter or SMS step of a client who wants none: the caller says so, see
-    `opts_out`), then lapsed (its moment `lapses_on` has passed: `moment_passed`), then
-    overdue / due / pending by the date.
+    `opts_out`), then no_consent (an ads message without the client's consent), then lapsed
+    (its moment `lapses_on` has passed: `moment_passed`), then overdue / due / pending by the
+    date.
 
     The workbook's TODAY() formulas are generated beside this rule (`workbook.status_conditions`)
     and tested on the same cases.
@@ -67,6 +72,8 @@ def step_status(
         return SKIPPED
     if opted_out:
         return OPTED_OUT
+    if no_consent:
+        return NO_CONSENT
     if moment_passed(lapses_on, today):
         return LAPSED
     if due < today:
@@ -160,7 +167,7 @@ class Trip(NamedTuple):
     def opted_out(self) -> bool:
         return self.client.opted_out is not None
 
-    def step_status(self, step: TripStep, today: dt.date) -> str:
+    def step_status(self, step: TripStep, today: dt.date, no_consent: bool = False) -> str:
         return step_status(
             step.due,
             step.done_on,
@@ -169,6 +176,7 @@ class Trip(NamedTuple):
             step.lapses_on,
             step.skipped_on is not None,
             opts_out(step.channel, self.opted_out),
+            no_consent,
         )
 
 
