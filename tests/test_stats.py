@@ -213,7 +213,8 @@ def test_record_has_the_documented_shape():
     assert list(record) == ["period", "as_of", "managers", "total", "steps", "outcomes"]
     assert record["period"] == {"from": "2026-11-01", "to": "2026-11-30"}
     assert record["as_of"] == "2026-11-20"
-    figures = ["due", "on_time", "late", "overdue", "pending", "on_time_rate"]
+    figures = ["due", "on_time", "late", "overdue", "lapsed", "missed", "pending", "skipped", "opted_out"]
+    figures.append("on_time_rate")
     assert list(record["managers"][0]) == ["manager", *figures, "satisfaction"]
     assert list(record["total"]) == [*figures, "satisfaction"]
     assert list(record["total"]["satisfaction"]) == ["answers", "tour", "service"]

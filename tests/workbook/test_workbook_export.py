@@ -282,8 +282,8 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
     assert first[8] == "=IF(ISNUMBER('Checklist tour'!$G$2),'Checklist tour'!$G$2,\"\")"  # its moment: the departure
     assert first[9] == "=IF('Checklist tour'!$X$2=\"\",\"\",'Checklist tour'!$X$2)"
     cached = list(openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(min_row=2, values_only=True))
-    assert cached[0][5:] == (dt.datetime(2026, 11, 20), "✓", "done")
-    assert cached[1][5:] == (dt.datetime(2026, 11, 30), None, "due")
+    assert cached[0][5:10] == (dt.datetime(2026, 11, 20), "✓", "done", dt.datetime(2026, 12, 1), None)
+    assert cached[1][5:8] == (dt.datetime(2026, 11, 30), None, "due")
     statuses = {(r[0], r[3][0]): r[7] for r in cached}
     assert statuses[(3, "0")] == "overdue"
 
