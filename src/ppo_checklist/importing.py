@@ -21,13 +21,13 @@ from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core.dates import parse_date
 from ppo_checklist.core.model import (
     ANCHORS,
-    TICK_WORDS,
     email_key,
     name_problem,
     normal_email,
     normal_phone,
     phone_key,
     text_problem,
+    tick_word,
 )
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.schedule import Deriver, anchor_word
@@ -333,10 +333,6 @@ def _step_index(playbook: Playbook, key: str) -> int | None:
     return None
 
 
-# What a cell says to mark a step done on its due day: the words a workbook's tick cell takes.
-TICKS = TICK_WORDS
-
-
 def _missing_columns(source: str, missing: list[str]) -> BadInput:
     example = " / ".join(f"'{a}'" for a in COLUMNS[missing[0]][:3])
     return BadInput(_("{src}: missing column {c} (e.g. {a})").format(src=source, c=", ".join(missing), a=example))
@@ -560,7 +556,10 @@ def _done_marks(
         if index is None:
             reasons.append(_("column '{c}': the {pb} playbook has no such step").format(c=key, pb=playbook.id))
             continue
-        if value is True or text.casefold() in TICKS:
+        said = True if value is True else tick_word(text)
+        if said is False:
+            continue  # "нет", "-": not done
+        if said:
             day = dues[index] if dues else None
         else:
             try:

@@ -242,29 +242,61 @@ class StoreInfo(NamedTuple):
 
 
 # --- ticks: what a person writes to say a step is done (a workbook cell, an imported column) ---
+# One vocabulary for `sync` (a workbook's tick cell) and `import` (a step column): the words a
+# Russian director types for "done" first. A cell is read by `tick_word`: case, ё, spaces and
+# a closing full stop or exclamation mark aside.
 
 TICK_WORDS = frozenset(
     {
-        "✓",
-        "✔",
-        "☑",
-        "v",
-        "x",
-        "х",
-        "+",
+        # Russian: what a director types
+        "сделано",
+        "сделан",
+        "сделана",
+        "сделал",
+        "сделала",
+        "выполнено",
+        "выполнен",
+        "выполнена",
+        "выполнил",
+        "выполнила",
+        "готово",
+        "готов",
         "да",
         "д",
+        "ок",
+        "есть",
+        "истина",
+        # marks
+        "✓",
+        "✔",
+        "✔️",
+        "☑",
+        "☑️",
+        "✅",
+        "v",
+        "x",
+        "х",  # Cyrillic
+        "+",
+        "1",
+        # English
         "yes",
         "y",
-        "1",
         "true",
-        "истина",
         "done",
         "ok",
-        "готово",
     }
 )
-NO_WORDS = frozenset({"-", "—", "нет", "no", "n", "0", "false", "ложь"})
+NO_WORDS = frozenset({"-", "—", "–", "нет", "не сделано", "не выполнено", "no", "n", "0", "false", "ложь"})
+
+
+def tick_word(text: str) -> bool | None:
+    """What a typed word says of a step: True done, False not done, None not a tick word."""
+    word = " ".join(text.split()).casefold().replace("ё", "е").rstrip(".!")
+    if word in TICK_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    return None
 
 
 # --- client identity ------------------------------------------------------------------------

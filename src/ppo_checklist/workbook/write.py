@@ -288,8 +288,9 @@ class ExportResult:
 class _SheetWriter:
     """Writes one checklist sheet's trip rows, the formulas and cached values of each."""
 
-    def __init__(self, sheet, layout: SheetLayout, formats):
+    def __init__(self, sheet, layout: SheetLayout, formats, carried: Mapping[tuple[int, int], Any] | None = None):
         self.sheet = sheet
+        self.carried = carried or {}
         self.layout = layout
         self.f = formats
         self.row = 1
@@ -347,6 +348,8 @@ class _SheetWriter:
                 ws.write_number(r, sc.date_col, serial(step.due), f["date"])
             if step.done_on is not None:
                 ws.write_string(r, sc.tick_col, TICK, f["tick"])
+            elif (trip.id, sc.no) in self.carried:
+                self.write_carried(r, sc.tick_col, self.carried[(trip.id, sc.no)])
             date_ref = f"{self.quoted}!${col_name(sc.date_col)}${excel_row}"
             tick_ref = f"{self.quoted}!${col_name(sc.tick_col)}${excel_row}"
             refs.append((step, date_ref, tick_ref, sc.title))
@@ -356,6 +359,18 @@ class _SheetWriter:
             ws.write_number(r, layout.cancelled_col, serial(trip.cancelled_on), f["date"])
         self.row += 1
         return refs
+
+    def write_carried(self, r: int, col: int, value: Any) -> None:
+        """A tick cell of the replaced book that ppo could not take yet, as it was typed."""
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            self.sheet.write_number(r, col, serial(value), self.f["tick_date"])
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.sheet.write_number(r, col, value, self.f["tick"])
+        elif str(value):
+            text = str(value)
+            self.sheet.write_string(r, col, text, self.f["tick_quoted" if text.startswith(FORMULA_STARTS) else "tick"])
 
     def finish(self, formats) -> None:
         ws, layout = self.sheet, self.layout
@@ -431,7 +446,7 @@ class _SheetWriter:
                     "input_title": _("Done?"),
                     "input_message": _("Choose ✓ when the step is done, or type the day it was done (DD.MM.YYYY)."),
                     "error_title": _("Not a tick"),
-                    "error_message": _("ppo sync reads ✓ (or x, +, да, yes) or a date. Keep this value?"),
+                    "error_message": _("ppo sync reads ✓, «сделано», да, + or x, or a date. Keep this value?"),
                 },
             )
         if not layout.steps:
@@ -495,6 +510,8 @@ def _formats(book) -> dict:
         "input": fill("input", num_format=DATE_FORMAT, border=1, border_color="#E0D9A8", locked=False),
         "date": book.add_format({"num_format": DATE_FORMAT}),
         "tick": book.add_format({"align": "center", "locked": False}),
+        "tick_date": book.add_format({"align": "center", "locked": False, "num_format": DATE_FORMAT}),
+        "tick_quoted": book.add_format({"align": "center", "locked": False, "quote_prefix": True}),
         "note": book.add_format({"locked": False, "quote_prefix": True}),  # text, even "=…"
         "text": None,
         "text_quoted": book.add_format({"quote_prefix": True}),
@@ -537,10 +554,12 @@ def write_book(
     today: dt.date,
     kpis: KpiReport | None = None,
     tmpdir: Path | None = None,
+    carried: Mapping[tuple[int, int], Any] | None = None,
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
     for the period of the export) go below the Summary's live table. XlsxWriter keeps its
-    temporary files in `tmpdir` (default: the system's)."""
+    temporary files in `tmpdir` (default: the system's). `carried`: tick cells of the book
+    replaced that ppo could not read as ticks, (trip, step no) -> value, kept as typed."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
@@ -554,7 +573,7 @@ def write_book(
         },
     )
     try:
-        result = _fill(book, trips, layouts, playbooks, today, kpis)
+        result = _fill(book, trips, layouts, playbooks, today, kpis, carried or {})
     except BaseException:
         _discard(book)
         raise
@@ -602,7 +621,7 @@ def _discard(book) -> None:
             os.unlink(name)
 
 
-def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
+def _fill(book, trips, layouts, playbooks, today, kpis=None, carried=None) -> ExportResult:
     formats = _formats(book)
     write_text = _text_writer(formats)
     sheets = {}
@@ -611,7 +630,7 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
         ws.set_row(0, 62)  # before the row is written: constant_memory streams rows out
         for col, header in enumerate(layout.headers):
             ws.write_string(0, col, header, formats["header"])
-        sheets[layout.playbook_id] = _SheetWriter(ws, layout, formats)
+        sheets[layout.playbook_id] = _SheetWriter(ws, layout, formats, carried or {})
     actions = _ActionsWriter(book, formats, write_text)
     summary = book.add_worksheet(_(SUMMARY_SHEET), worksheet_class=_sheet_class())
     legend = book.add_worksheet(_(LEGEND_SHEET), worksheet_class=_sheet_class())
