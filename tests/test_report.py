@@ -147,7 +147,7 @@ def test_report_takes_a_director_s_word_for_done_and_goes_on_over_a_word_it_cann
     assert "'позже' is not a tick" in again.err and "took 1 ticks" in again.err
     shown = agency("show", "1", "--format", "json", "--date", "30.11.2026").json()
     assert shown["steps"][0]["done_on"] == "2026-11-30"
-    ws = openpyxl.load_workbook(book)["Checklist tour"]
+    ws = openpyxl.load_workbook(book)["Checklist Туры"]
     heads = {str(c.value): c.column for c in ws[1] if c.value}
     assert ws.cell(3, heads["✓ 0"]).value == "позже"  # cron's book goes on, the word kept
 

@@ -324,7 +324,7 @@ def test_a_workbook_syncs_back_whatever_language_wrote_it(ppo: Ppo, tmp_path: Pa
     _tick(book, 1, 1, "✓")
     assert "trip 1 step 1 (reminder) done on 30.11.2026" in ppo("sync", str(book), "--date", TODAY).out
     ppo("export", str(book), "--date", TODAY, "--language", "en", env=RUSSIAN_LOCALE)  # over it: takes ticks first
-    assert {"Checklist tour", "Actions", "Summary", "Legend"} <= set(openpyxl.load_workbook(book).sheetnames)
+    assert {"Checklist Туры", "Actions", "Summary", "Legend"} <= set(openpyxl.load_workbook(book).sheetnames)
     _tick(book, 1, 2, "yes")
     out = ppo("sync", str(book), "--date", "01.12.2026", env=RUSSIAN_LOCALE).out
     assert "тур 1, шаг 2 (sms-departure) выполнен 01.12.2026" in out

@@ -52,7 +52,7 @@ def calc(tmp_path_factory, make_ppo):
     # Calc has to compute every date itself.
     edited = home / "edited.xlsx"
     wb = openpyxl.load_workbook(book)
-    ws = wb["Checklist tour"]
+    ws = wb["Checklist Туры"]
     row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == trips["overdue"])
     ws.cell(row, 7).value = today + dt.timedelta(days=12)  # G: Departure
     wb.save(edited)
@@ -83,8 +83,8 @@ def step_columns(header: list[str]) -> dict[int, int]:
 def test_calc_opens_every_sheet_without_errors(calc):
     _ppo, _trips, out, _today = calc
     for name in (
-        "Checklist tour",
-        "Checklist declined",
+        "Checklist Туры",
+        "Checklist Отказники",
         "Checklist anniversary",
         "Actions",
         "Summary",
@@ -98,7 +98,7 @@ def test_calc_opens_every_sheet_without_errors(calc):
 def test_calc_computes_the_step_dates_ppo_scheduled_even_after_a_departure_is_moved(calc):
     ppo, trips, out, _today = calc
     checked = 0
-    for name in ("Checklist tour", "Checklist declined", "Checklist anniversary"):
+    for name in ("Checklist Туры", "Checklist Отказники", "Checklist anniversary"):
         rows = sheet(out, "edited", name)
         cols = step_columns(rows[0])
         for row in rows[1:]:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ppo_checklist.config import DAY_FORMAT
-from ppo_checklist.core import schedule
+from ppo_checklist.core import schedule, words
 from ppo_checklist.core.model import Action, Message, Trip
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.schedule import anchor_word
@@ -29,7 +29,7 @@ from ppo_checklist.core.words import (  # noqa: F401 (the names render prints wi
     channel_name,
     status_name,
 )
-from ppo_checklist.i18n import _, ngettext, pgettext
+from ppo_checklist.i18n import _, ngettext
 
 if TYPE_CHECKING:  # `ppo today` never loads the outbox
     from ppo_checklist.sending.outbox import SendReport
@@ -611,12 +611,12 @@ def playbook_step_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 
 # --- the director's figures (ppo stats) ---------------------------------------------------
 
-STATS_COLUMNS = ["due", "on_time", "late", "overdue", "pending", "on_time_rate"]
+STATS_COLUMNS = ["due", "on_time", "late", "overdue", "pending", "on_time_rate", "came_due"]
 STATS_CSV_COLUMNS = ["period_from", "period_to", "as_of", "scope", "manager", *STATS_COLUMNS]
 
 
 def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    return words.percent(rate)
 
 
 def stats_heading(record: dict[str, Any], date_format: str) -> str:
@@ -642,15 +642,17 @@ def stats_csv_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _figure_headers() -> list[str]:
-    return [pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On time %")]
+    """The steps whose day has come and how they went, the rate over them, then those ahead."""
+    return [_("Came due"), _("On time"), _("Late"), _("Overdue"), _("On time %"), _("Ahead")]
 
 
 def _figure_cells(row: dict[str, Any]) -> list[str]:
-    return [str(row[column]) for column in STATS_COLUMNS[:-1]] + [percent(row["on_time_rate"])]
+    counts = [str(row[column]) for column in ("came_due", "on_time", "late", "overdue")]
+    return [*counts, percent(row["on_time_rate"]), str(row["pending"])]
 
 
 def _step_name(row: dict[str, Any]) -> str:
-    return f"{row['step_no']} · {row['step_id']}"
+    return f"{row['step_no']}. {row.get('title') or row['step_id']}"
 
 
 def _outcome_lines(outcomes: dict[str, Any]) -> list[str]:
@@ -691,7 +693,8 @@ def stats_table(record: dict[str, Any], date_format: str) -> None:
         steps = table(_("Per step"), [_("Playbook"), _("Step")])
         for row in record["steps"]:
             style = "red" if row["overdue"] else ""
-            steps.add_row(row["playbook"], _step_name(row), *_figure_cells(row), style=style)
+            name = row.get("playbook_name") or row["playbook"]
+            steps.add_row(name, _step_name(row), *_figure_cells(row), style=style)
         out.print(steps)
     else:
         out.print(_("Nothing due in the period."))
@@ -716,7 +719,8 @@ def stats_markdown(record: dict[str, Any], date_format: str) -> str:
     if record["steps"]:
         lines += [_md_row([_("Playbook"), _("Step"), *_figure_headers()]), "|---" * 8 + "|"]
         for row in record["steps"]:
-            lines.append(_md_row([_md(row["playbook"]), _md(_step_name(row)), *_figure_cells(row)]))
+            name = row.get("playbook_name") or row["playbook"]
+            lines.append(_md_row([_md(name), _md(_step_name(row)), *_figure_cells(row)]))
     else:
         lines.append(_("Nothing due in the period."))
     lines += ["", "## " + _("Outcomes"), ""]

@@ -172,7 +172,7 @@ def _write_once(store, playbooks, path, today, include_all, within, mode, expect
 
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
     # After the ticks are taken, so that the figures count them.
-    kpis = stats.compute(store, within or stats.period(today), today)
+    kpis = stats.compute(store, within or stats.period(today), today, playbooks=playbooks)
 
     def build(temp: Path):
         trips = store.iter_trips(include_all)
