@@ -22,7 +22,7 @@ def columns(ws) -> dict[str, int]:
 
 
 def step_col(ws, no: int) -> int:
-    return next(col for head, col in columns(ws).items() if head.startswith(f"{no} · "))
+    return next(col for head, col in columns(ws).items() if head.startswith(f"{no}. "))
 
 
 def row_of(ws, trip_id: int) -> int:
@@ -92,14 +92,15 @@ def test_export_writes_one_sheet_per_playbook_with_one_row_per_active_trip(agenc
         "Client",
         "Phone",
         "Manager",
-        "Playbook",
         "Purchase",
         "Departure",
         "Return",
+        "0. Подписать на серию ППО-ДО",
     ]
-    assert "1 · reminder · D-1d" in head and "✓ 1" in head
-    assert head["✓ 1"] == head["1 · reminder · D-1d"] + 1  # the tick beside its date
-    assert tour.cell(1, head["1 · reminder · D-1d"]).value.endswith("\nНапомнить о вылете завтра")
+    reminder = "1. Напомнить о вылете завтра"
+    assert reminder in head and "✓ 1" in head
+    assert head["✓ 1"] == head[reminder] + 1  # the tick beside its date
+    assert tour.cell(1, head[reminder]).value == reminder + "\n1 day before departure"  # and its moment
     assert tour["B2"].value == "Анна Петрова" and tour["C2"].value == "+7 900 111-22-33"
     assert [c.value for c in book["Checklist Отказники"]["A"][1:]] == [3]
 
@@ -107,20 +108,20 @@ def test_export_writes_one_sheet_per_playbook_with_one_row_per_active_trip(agenc
 def test_input_dates_are_tinted_light_yellow_and_shown_day_first(agency):
     path, _ = written(agency)
     tour = openpyxl.load_workbook(path)["Checklist Туры"]
-    for col in "FGH":
+    for col in "EFG":
         cell = tour[f"{col}2"]
         assert cell.fill.fgColor.rgb.endswith("FFF6CC")
         assert cell.number_format == "dd.mm.yyyy"
-    assert tour["F2"].value == dt.datetime(2026, 11, 20)
+    assert tour["E2"].value == dt.datetime(2026, 11, 20)
 
 
 def test_step_dates_are_formulas_of_their_anchor_clamped_to_the_purchase(agency):
     path, _ = written(agency)
     tour = openpyxl.load_workbook(path)["Checklist Туры"]
-    assert tour.cell(2, step_col(tour, 0)).value == "=F2"
-    assert tour.cell(2, step_col(tour, 1)).value == "=MAX(G2-1,F2)"
-    assert tour.cell(3, step_col(tour, 4)).value == "=MAX(H3+1,F3)"
-    assert tour.cell(2, step_col(tour, 6)).value == "=MAX(H2+7,F2)"
+    assert tour.cell(2, step_col(tour, 0)).value == "=E2"
+    assert tour.cell(2, step_col(tour, 1)).value == "=MAX(F2-1,E2)"
+    assert tour.cell(3, step_col(tour, 4)).value == "=MAX(G3+1,E3)"
+    assert tour.cell(2, step_col(tour, 6)).value == "=MAX(G2+7,E2)"
     assert tour.cell(2, step_col(tour, 1)).number_format == "dd.mm.yyyy"
 
 
@@ -157,9 +158,9 @@ def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path
     path, _ = export(ppo)
     ws = openpyxl.load_workbook(path)["Checklist anniversary"]
     assert [ws.cell(2, step_col(ws, no)).value for no in range(3)] == [
-        "=EDATE(F2,1)",
-        "=EDATE(F2,12)",
-        "=MAX(EDATE(G2,-1)-15,F2)",
+        "=EDATE(E2,1)",
+        "=EDATE(E2,12)",
+        "=MAX(EDATE(F2,-1)-15,E2)",
     ]
     cached = openpyxl.load_workbook(path, data_only=True)["Checklist anniversary"]
     assert [cached.cell(2, step_col(ws, no)).value.date().isoformat() for no in range(3)] == dues
@@ -177,7 +178,7 @@ def test_a_step_whose_playbook_changed_is_written_as_ppo_s_stored_date(tmp_path,
     path, _ = export(ppo)
     ws = openpyxl.load_workbook(path)["Checklist anniversary"]
     assert ws.cell(2, step_col(ws, 0)).value == dt.datetime(2026, 2, 28)  # the store's, not a formula
-    assert ws.cell(2, step_col(ws, 1)).value == "=EDATE(F2,12)"
+    assert ws.cell(2, step_col(ws, 1)).value == "=EDATE(E2,12)"
     assert ppo.show(trip)["steps"][0]["due"] == "2026-02-28"
 
 
@@ -201,7 +202,7 @@ def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
     ]
     on_names = rules["B2:B3"]
     assert [fill for _f, fill, _s in on_names] == ["FFF26B6B", "FFFFE033"]
-    assert on_names[0][0].startswith('OR(AND($J2="",ISNUMBER($I2),$I2<TODAY())')
+    assert on_names[0][0].startswith('OR(AND($I2="",ISNUMBER($H2),$H2<TODAY())')
     assert on_names[0][0].count("TODAY()") == 7
 
 
@@ -269,9 +270,9 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
     rows = list(actions.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 7 + 7 + 2  # trips 1, 2 and the declined client; not the cancelled or finished
     first = rows[0]
-    assert first[:5] == (1, "Анна Петрова", "Olga", "0 · Подписать на серию ППО-ДО", "e-mail")
-    assert first[5] == "='Checklist Туры'!$I$2"
-    assert first[6] == "=IF('Checklist Туры'!$J$2=\"\",\"\",'Checklist Туры'!$J$2)"
+    assert first[:5] == (1, "Анна Петрова", "Olga", "0. Подписать на серию ППО-ДО", "e-mail")
+    assert first[5] == "='Checklist Туры'!$H$2"
+    assert first[6] == "=IF('Checklist Туры'!$I$2=\"\",\"\",'Checklist Туры'!$I$2)"
     assert first[7].startswith('=IF(G2<>"","done",IF(AND(G2="",ISNUMBER(F2),F2<TODAY()),"overdue"')
     cached = list(openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(min_row=2, values_only=True))
     assert cached[0][5:] == (dt.datetime(2026, 11, 20), "✓", "done")
@@ -326,7 +327,9 @@ def test_legend_explains_the_colours_and_each_playbook(agency):
     legend = [c for row in openpyxl.load_workbook(path)["Legend"].iter_rows(values_only=True) for c in row if c]
     text = "\n".join(map(str, legend))
     assert "due today" in text and "overdue" in text and "ppo sync" in text
-    assert "tour · " in text and "declined · " in text and "reminder" in text
+    assert "Туры — Тур продан" in text and "Отказники — " in text
+    assert "Напомнить о вылете завтра" in text and "1 day before departure" in text
+    assert "reminder" not in text and "tour" not in text  # no id a person does not use
 
 
 def test_an_empty_store_still_writes_a_workbook(ppo):

@@ -297,7 +297,7 @@ def test_export_goes_on_over_a_workbook_holding_cells_it_cannot_read_as_ticks_an
     tick(path, 2, 0, "✓")  # a good one: taken
     result = trips("export", str(path), "--date", TODAY)
     assert result.code == 0, result
-    assert "Checklist Туры!L2: 'завтра' is not a tick" in result.err
+    assert "Checklist Туры!K2: 'завтра' is not a tick" in result.err
     assert "05.12.2026 is in the future" in result.err
     assert "2 cells not read as ticks, left as typed" in result.err
     assert status(trips, 2, 0) == ("done", "2026-11-30")
@@ -327,7 +327,7 @@ def test_sync_reports_a_cell_it_cannot_read_as_a_tick_with_exit_1(trips):
     tick(path, 1, 1, "завтра")
     result = trips("sync", str(path), "--date", TODAY, check=False)
     assert result.code == 1, result  # cron's mail says something is left
-    assert "left as typed: Checklist Туры!L2: 'завтра' is not a tick" in result.out
+    assert "left as typed: Checklist Туры!K2: 'завтра' is not a tick" in result.out
 
 
 def test_export_still_refuses_to_replace_a_workbook_whose_input_dates_were_edited(trips):

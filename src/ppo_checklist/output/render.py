@@ -581,6 +581,7 @@ def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
         {
             "id": pb.id,
             "title": pb.title,
+            "name": pb.name,
             "dates": list(pb.dates),
             "optional_dates": list(pb.optional_dates),
             "source": pb.source,

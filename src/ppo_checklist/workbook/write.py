@@ -203,7 +203,7 @@ def fitting_width(text: str, least: float = 0) -> float:
 
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines a bold header takes wrapped in a column `width` wide (word by word)."""
-    room = max(int((width - 1) / BOLD), 1)
+    room = max(int(width - 1), 1)  # Calc and Excel fit about a character a unit, bold or not
     lines = 0
     for paragraph in text.split("\n"):
         lines += 1
@@ -508,7 +508,7 @@ class _SheetWriter:
 def header_height(layout: SheetLayout) -> float:
     """The header row tall enough for its longest step header, wrapped in its column."""
     lines = max((wrapped_lines(sc.header, fitting_width(sc.header, STEP_WIDTH)) for sc in layout.steps), default=2)
-    return 14.5 * max(lines, 2) + 4
+    return 14 * max(lines, 2) + 4
 
 
 def _protect(ws) -> None:
