@@ -20,7 +20,7 @@ from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule, words
 from ppo_checklist.core.model import Action, Message, Trip
 from ppo_checklist.core.playbooks import Playbook
-from ppo_checklist.core.schedule import anchor_word
+from ppo_checklist.core.schedule import anchor_word, when_words
 from ppo_checklist.core.words import (  # noqa: F401 (the names render prints with)
     CHANNEL_NAMES,
     FORMULA_STARTS,
@@ -137,6 +137,7 @@ def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
         "due": statuses.count(schedule.DUE),
         "next_step": nxt.id if nxt and trip.is_open else "",
         "next_due": nxt.due.isoformat() if nxt and trip.is_open else "",
+        "next_title": f"{nxt.no}. {nxt.title}" if nxt and trip.is_open else "",  # as people read it
     }
 
 
@@ -532,7 +533,8 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
     for column in (*columns, _("Next step")):
         table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
     for s in summaries:
-        nxt = f"{s['next_step']} {dt.date.fromisoformat(s['next_due']).strftime(date_format)}" if s["next_due"] else ""
+        when = dt.date.fromisoformat(s["next_due"]).strftime(date_format) if s["next_due"] else ""
+        nxt = f"{s.get('next_title') or s['next_step']}, {when}" if when else ""
         style = "red" if s["overdue"] else ("yellow" if s["due"] else "")
         table.add_row(
             str(s["trip_id"]),
@@ -571,7 +573,7 @@ def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
                 step.id,
                 step.title,
                 channel_name(step.channel),
-                f"{anchor_word(step.anchor)} {step.offset.text}",
+                when_words(step.anchor, step.offset),
             )
         out.print(table)
 
