@@ -162,8 +162,10 @@ class Gateway:
         self.server.server_close()
 
 
-def write_config(path: Path, email_table: dict | None = None, sms_table: dict | None = None) -> Path:
-    lines = ['agency = "Турагентство «Солнце»"', 'director = "Елена Смирнова"', 'default_manager = "Ольга"']
+def write_config(path: Path, email_table: dict | None = None, sms_table: dict | None = None, **top) -> Path:
+    """A config file; `top` adds (or replaces) top-level settings."""
+    settings = {"agency": "Турагентство «Солнце»", "director": "Елена Смирнова", "default_manager": "Ольга", **top}
+    lines = [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in settings.items()]
     for name, table in (("email", email_table), ("sms", sms_table)):
         if table is None:
             continue

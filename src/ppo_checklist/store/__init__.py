@@ -137,16 +137,16 @@ class Store(Protocol):
     def message(self, message_id: int) -> Message: ...
     def messages_in(self, states: Sequence[str]) -> list[Message]: ...
     def record_message(self, message: Message) -> int | None: ...
-    def message_state(self, message_id: int) -> str | None: ...
     def set_message(
         self,
         message_id: int,
+        expected: str | Sequence[str],
         state: str,
         error: str | None = None,
         gateway_id: str | None = None,
         handed: bool = False,
-    ) -> None: ...
-    def settle_interrupted(self) -> int: ...
+    ) -> bool: ...
+    def send_lease(self, host: str, pid: int) -> AbstractContextManager[int]: ...
 
     # the director's figures and workbook
     def step_tallies(self, start: dt.date, end: dt.date, managers: Sequence[str] | None = None) -> list[StepTally]: ...
@@ -175,15 +175,19 @@ class Store(Protocol):
     def check(self, quick: bool = False) -> list[str]: ...
 
 
-def open_store(location: str | Path | Location, create_folder: bool = False) -> Store:
+WRITE_WAIT_S = 30  # how long a writer waits for another's write to end (config `store_wait`)
+
+
+def open_store(location: str | Path | Location, create_folder: bool = False, wait: int = WRITE_WAIT_S) -> Store:
     """Open the store at `location`, creating and migrating its schema on first use. A new
     SQLite file's folder is made only with `create_folder` (the default location): a path
-    typed with a mistake in its folder must not become a new, empty store."""
+    typed with a mistake in its folder must not become a new, empty store. A writer waits
+    for another's write at most `wait` seconds, then gives up with one line."""
     where = location if isinstance(location, Location) else parse_location(location)
     if where.backend == "postgresql":
         from ppo_checklist.store.postgresql import PostgresStore  # psycopg only when asked for
 
-        return PostgresStore.open(where)
+        return PostgresStore.open(where, wait)
     from ppo_checklist.store.sqlite import SQLiteStore
 
-    return SQLiteStore.open(where, create_folder)
+    return SQLiteStore.open(where, create_folder, wait)

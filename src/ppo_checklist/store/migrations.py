@@ -74,6 +74,15 @@ SQLITE: list[str] = [
     CREATE INDEX outbox_open ON outbox(state) WHERE state <> 'sent';
     CREATE INDEX outbox_series ON outbox(series_end);
     """,
+    # 3: the lease of the one `ppo send` running (who holds it: host, pid, since when).
+    """
+    CREATE TABLE send_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    """,
 ]
 
 POSTGRESQL: list[str] = [
@@ -144,6 +153,15 @@ POSTGRESQL: list[str] = [
     );
     CREATE INDEX outbox_open ON outbox(state) WHERE state <> 'sent';
     CREATE INDEX outbox_series ON outbox(series_end);
+    """,
+    # 3: the lease of the one `ppo send` running (who holds it: host, pid, since when).
+    """
+    CREATE TABLE send_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL
+    );
     """,
 ]
 
