@@ -10,13 +10,14 @@ import calendar
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
 from ppo_checklist.core.model import StepTally, TripDates
 from ppo_checklist.core.playbooks import Playbook
+from ppo_checklist.core.verdict import Feedback, Satisfaction, latest
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
 
@@ -135,14 +136,23 @@ class KpiReport:
     total: Figures
     steps: tuple[StepFigures, ...]
     outcomes: Outcomes
+    # The clients' verdict on trips answered in the period, per manager (their trips), and all.
+    satisfaction: tuple[tuple[str, Satisfaction], ...] = ()
+    satisfaction_total: Satisfaction = field(default_factory=lambda: Satisfaction.of(()))
+
+    def satisfaction_of(self, manager: str) -> Satisfaction:
+        return dict(self.satisfaction).get(manager) or Satisfaction.of(())
 
     def record(self) -> dict[str, Any]:
         """The stable json shape (README: "Director's figures")."""
         return {
             "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
             "as_of": self.as_of.isoformat(),
-            "managers": [{"manager": name, **figures.record()} for name, figures in self.managers],
-            "total": self.total.record(),
+            "managers": [
+                {"manager": name, **figures.record(), "satisfaction": self.satisfaction_of(name).record()}
+                for name, figures in self.managers
+            ],
+            "total": {**self.total.record(), "satisfaction": self.satisfaction_total.record()},
             "steps": [
                 {
                     "playbook": s.playbook,
@@ -250,6 +260,21 @@ def outcomes(
     return Outcomes(len(sold), len(returning), len(declined), came_back)
 
 
+def satisfaction(
+    answers: Iterable[tuple[str, Feedback]], managers: Iterable[str]
+) -> tuple[tuple[tuple[str, Satisfaction], ...], Satisfaction]:
+    """Per manager (each of `managers` listed, and any other with answers), each trip's standing
+    answer (a correction replaces the answer it corrects), and the total."""
+    answers = list(answers)
+    manager_of = {f.trip_id: name for name, f in answers}
+    standing = latest(f for _name, f in answers)
+    by_manager: dict[str, list[Feedback]] = {name: [] for name in managers}
+    for trip_id, answer in standing.items():
+        by_manager.setdefault(manager_of[trip_id], []).append(answer)
+    per = tuple((name, Satisfaction.of(by_manager[name])) for name in sorted(by_manager, key=_manager_order))
+    return per, Satisfaction.of(standing.values())
+
+
 # (playbook id, step no) -> (the step's title, the playbook's short name)
 Names = Mapping[tuple[str, int], tuple[str, str]]
 
@@ -271,4 +296,7 @@ def compute(
     wanted = sorted(set(managers)) if managers else None
     tallies = store.step_tallies(within.start, within.end, wanted)
     trips = store.outcome_trips(within.start, within.end)
-    return summarise(tallies, trips, within, as_of, wanted, names_of(playbooks) if playbooks else None)
+    report = summarise(tallies, trips, within, as_of, wanted, names_of(playbooks) if playbooks else None)
+    answers = store.feedback_by_manager(within.start, within.end, wanted)
+    per, total = satisfaction(answers, [name for name, _f in report.managers])
+    return replace(report, satisfaction=per, satisfaction_total=total)

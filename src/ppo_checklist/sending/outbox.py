@@ -24,6 +24,7 @@ from ppo_checklist.config import Config
 from ppo_checklist.core import texts
 from ppo_checklist.core.model import (
     FAILED,
+    NO_CONSENT,
     PENDING_MSG,
     SENDING,
     SENT,
@@ -32,9 +33,10 @@ from ppo_checklist.core.model import (
     Message,
     SendStep,
 )
-from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due, stored_step
+from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due, message_purposes, stored_step
 from ppo_checklist.errors import BadInput, PpoError
 from ppo_checklist.i18n import _
+from ppo_checklist.sending.consent import Gate
 from ppo_checklist.store import Store
 
 # The line under every letter telling how to stop them (the List-Unsubscribe header says the
@@ -63,6 +65,7 @@ class Plan:
     expired: list[Message] = field(default_factory=list)  # pending, now past its window
     held: list[tuple[SendStep, str]] = field(default_factory=list)  # for a person: why ppo does not send
     quiet: int = 0  # SMS waiting for the quiet hours to end
+    no_consent: list[tuple[SendStep, str]] = field(default_factory=list)  # ads without consent: never sent
 
 
 def sendable_letters(step: Step) -> list[tuple[str, str | None, str]]:
@@ -125,6 +128,7 @@ def plan(
     since = today - dt.timedelta(days=late)
     steps = store.send_steps(since, since, today, manager)
     outbox = store.messages({s.trip_id for s in steps}) if steps else {}
+    gate = Gate.load(store, {s.client.id for s in steps})
     result = Plan()
     for s in steps:
         if channel and s.channel != channel or not config.sends(s.channel):
@@ -133,6 +137,7 @@ def plan(
         if step is None or not step.sendable or step.channel != s.channel:
             continue
         letters = sendable_letters(step)
+        purposes = message_purposes(step)
         existing = {m.letter: m for m in outbox.get(s.trip_id, ()) if m.step_no == s.step_no}
         first_id = letters[0][0]
         dues = [s.due if n == 0 else _later_due(step, n, s) for n in range(len(letters))]
@@ -159,6 +164,16 @@ def plan(
             if s.client.opted_out:
                 if n == 0:
                     result.held.append((s, _("the client opted out of letters and SMS")))
+                break
+            refusal = gate.refusal(s.client, s.channel, purposes[n])
+            if refusal == NO_CONSENT:  # advertising the client has not agreed to: never sent
+                if n == 0:
+                    result.no_consent.append((s, letter_id))
+                    break
+                continue
+            if refusal is not None:  # the address bounced: a person checks it first
+                if n == 0:
+                    result.held.append((s, refusal))
                 break
             if s.channel == "sms" and quiet:
                 result.quiet += 1
@@ -240,6 +255,7 @@ class SendReport:
     unknown: list[Message] = field(default_factory=list)  # in the store, fate unknown (a person decides)
     interrupted: int = 0  # found "sending" from a run that stopped: now unknown
     quiet: int = 0
+    no_consent: list[tuple[SendStep, str]] = field(default_factory=list)  # ads not sent: no consent
 
     @property
     def sent(self) -> int:
@@ -329,13 +345,13 @@ def run(
     report = SendReport(today, dry_run)
     if dry_run:
         planned = plan(store, playbooks, config, today, channel, manager, quiet)
-        report.held, report.quiet = planned.held, planned.quiet
+        report.held, report.quiet, report.no_consent = planned.held, planned.quiet, planned.no_consent
         report.done = planned.outgoing + planned.refused
         report.unknown = store.messages_in((SENDING, UNKNOWN))
         return report
     with store.send_lease(socket.gethostname(), os.getpid()) as report.interrupted:
         planned = plan(store, playbooks, config, today, channel, manager, quiet)
-        report.held, report.quiet = planned.held, planned.quiet
+        report.held, report.quiet, report.no_consent = planned.held, planned.quiet, planned.no_consent
         _hand_over_all(store, planned, config, today, environ, report)
         report.unknown = store.messages_in((SENDING, UNKNOWN))
     return report

@@ -216,7 +216,7 @@ class PostgresStore(SqlStore):
 
     @_edge
     def _after_load(self) -> None:
-        for table in ("clients", "trips", "outbox"):
+        for table in ("clients", "trips", "outbox", "consents", "contact_problems", "feedback", "complaints"):
             self.db.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
             )

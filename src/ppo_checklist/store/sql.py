@@ -34,6 +34,7 @@ from ppo_checklist.core.model import (
 from ppo_checklist.errors import BadInput, Busy, NotFound, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Location
+from ppo_checklist.store.word import WordStore
 
 # The column of each anchor date in `trips` ("return" is a reserved word in SQL).
 DATE_COLUMNS = {"purchase": "purchase", "departure": "departure", "return": "return_on", "declined": "declined"}
@@ -80,9 +81,48 @@ TABLES: dict[str, tuple[str, ...]] = {
         "attempts",
         "series_end",
     ),
+    "consents": (
+        "id",
+        "client_id",
+        "channel",
+        "purpose",
+        "given",
+        "given_on",
+        "via",
+        "text_version",
+        "recorded_at",
+    ),
+    "contact_problems": ("id", "client_id", "channel", "address", "kind", "found_on", "detail", "cleared_on"),
+    "inbox": ("mail_id", "kind", "sender", "taken_at"),
+    "deliveries": ("message_id", "state", "detail", "checked_at"),
+    "feedback": ("id", "trip_id", "tour", "service", "via", "note", "given_on", "recorded_at"),
+    "complaints": (
+        "id",
+        "trip_id",
+        "feedback_id",
+        "opened_at",
+        "take_by",
+        "answer_by",
+        "resolve_by",
+        "taken_at",
+        "answered_at",
+        "resolved_at",
+    ),
 }
 _MESSAGE_COLUMNS = ", ".join(TABLES["outbox"])
-DATE_FIELDS = {"purchase", "departure", "return_on", "declined", "cancelled_on", "due", "done_on", "series_end"}
+DATE_FIELDS = {
+    "purchase",
+    "departure",
+    "return_on",
+    "declined",
+    "cancelled_on",
+    "due",
+    "done_on",
+    "series_end",
+    "given_on",
+    "found_on",
+    "cleared_on",
+}
 
 # The state of a step's first message in the outbox (None: ppo recorded none).
 FIRST_MESSAGE_STATE = (
@@ -154,7 +194,7 @@ class IsoDays(dict):
         return text
 
 
-class SqlStore:
+class SqlStore(WordStore):
     """Everything a command asks of a store, over a backend's primitives."""
 
     backend = ""
