@@ -87,7 +87,7 @@ def test_text_option_fills_in_the_ready_to_send_text(ppo, tmp_path):
     ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "--manager", "Ольга")
     actions = ppo("--config", str(config), "today", "--date", "01.12.2026", "--text", "--format", "json").json()
     sms = next(a for a in actions if a["step_id"] == "sms-departure")
-    assert sms["text"] == "Анна, счастливого пути! Хорошего отдыха, мы на связи. Ольга, Солнце Тур"
+    assert sms["text"] == "Анна, счастливого пути! Мы на связи. Ольга, Солнце Тур"
     reminder = next(a for a in actions if a["step_id"] == "reminder")
     assert "01.12.2026" in reminder["text"] and "{" not in reminder["text"]
     table = ppo("--config", str(config), "today", "--date", "01.12.2026", "--text").out

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ppo_checklist.config import DAY_FORMAT
-from ppo_checklist.core import schedule, words
+from ppo_checklist.core import schedule, sms_segments, words
 from ppo_checklist.core.model import Action, Message, Trip
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.schedule import anchor_word, when_words
@@ -565,15 +565,22 @@ def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
             caption=_("dates: {dates}").format(dates=", ".join(map(anchor_word, anchors))) + f"\n{playbook.source}",
             caption_justify="left",
         )
-        for column in (_("No"), _("Id"), _("Step"), _("Channel"), _("When")):
+        for column in (_("No"), _("Id"), _("Step"), _("Channel"), _("When"), _("SMS")):
             table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
         for step in playbook.steps:
+            segments = sms_segments.of_step(step)
+            cost = ""
+            if segments is not None:
+                alone = sms_segments.LIMITS[segments.encoding][0]
+                cost = _("{n} × SMS ({length}/{alone})").format(n=segments.count, length=segments.length, alone=alone)
             table.add_row(
                 str(step.no),
                 step.id,
                 step.title,
                 channel_name(step.channel),
                 when_words(step.anchor, step.offset),
+                cost,
+                style="red" if segments is not None and segments.count > 1 else "",
             )
         out.print(table)
 
@@ -596,6 +603,7 @@ def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
                     "anchor": s.anchor,
                     "offset": s.offset.text,
                     "text": s.text,
+                    **_segments_record(s),
                 }
                 for s in pb.steps
             ],
@@ -604,7 +612,18 @@ def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
     ]
 
 
-PLAYBOOK_STEP_COLUMNS = ["playbook", "no", "id", "title", "channel", "anchor", "offset", "text"]
+PLAYBOOK_STEP_COLUMNS = [
+    "playbook", "no", "id", "title", "channel", "anchor", "offset", "text", "sms_segments", "sms_length",
+]  # fmt: skip
+
+
+def _segments_record(step) -> dict[str, Any]:
+    """An SMS step's cost: how many SMS its text goes as, and its length (typical names)."""
+    segments = sms_segments.of_step(step)
+    return {
+        "sms_segments": segments.count if segments else None,
+        "sms_length": segments.length if segments else None,
+    }
 
 
 def playbook_step_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
