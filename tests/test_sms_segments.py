@@ -38,7 +38,7 @@ def test_every_shipped_sms_fits_one_segment():
     shipped = [s for pb in playbooks.load_all().values() for s in pb.steps if s.channel == "sms"]
     assert shipped
     for step in shipped:
-        assert sms_segments.of_step(step).count == 1, step.id
+        assert sms_segments.of_step(step).sms == 1, step.id
 
 
 def test_the_shipped_texts_name_no_banned_network():

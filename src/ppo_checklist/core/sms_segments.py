@@ -37,7 +37,7 @@ TYPICAL = {
 class Segments(NamedTuple):
     encoding: str  # "gsm7" or "ucs2"
     length: int  # in the encoding's units (an extension character counts 2)
-    count: int  # how many SMS the text is sent as
+    sms: int  # how many SMS the text is sent as
 
 
 def measure(text: str) -> Segments:
@@ -78,7 +78,7 @@ def warnings(playbooks: Mapping[str, Playbook]) -> list[str]:
     for playbook in playbooks.values():
         for step in playbook.steps:
             segments = of_step(step)
-            if segments is not None and segments.count > 1:
+            if segments is not None and segments.sms > 1:
                 alone, _part = LIMITS[segments.encoding]
                 lines.append(
                     _(
@@ -88,7 +88,7 @@ def warnings(playbooks: Mapping[str, Playbook]) -> list[str]:
                         pb=playbook.name,
                         no=step.no,
                         title=step.title,
-                        n=segments.count,
+                        n=segments.sms,
                         length=segments.length,
                         alone=alone,
                     )

@@ -572,7 +572,7 @@ def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
             cost = ""
             if segments is not None:
                 alone = sms_segments.LIMITS[segments.encoding][0]
-                cost = _("{n} × SMS ({length}/{alone})").format(n=segments.count, length=segments.length, alone=alone)
+                cost = _("{n} × SMS ({length}/{alone})").format(n=segments.sms, length=segments.length, alone=alone)
             table.add_row(
                 str(step.no),
                 step.id,
@@ -580,7 +580,7 @@ def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
                 channel_name(step.channel),
                 when_words(step.anchor, step.offset),
                 cost,
-                style="red" if segments is not None and segments.count > 1 else "",
+                style="red" if segments is not None and segments.sms > 1 else "",
             )
         out.print(table)
 
@@ -621,7 +621,7 @@ def _segments_record(step) -> dict[str, Any]:
     """An SMS step's cost: how many SMS its text goes as, and its length (typical names)."""
     segments = sms_segments.of_step(step)
     return {
-        "sms_segments": segments.count if segments else None,
+        "sms_segments": segments.sms if segments else None,
         "sms_length": segments.length if segments else None,
     }
 
