@@ -31,6 +31,7 @@ from ppo_checklist.core.model import (
 )
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.schedule import Deriver, anchor_word
+from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
@@ -415,6 +416,7 @@ def check_rows(
     default_manager: str,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> CheckedFile:
     """Every row checked on its own: a name, readable dates in order, a known playbook, a real
     phone and e-mail, and each step column's done date (not in the future, not before the trip)."""
@@ -481,7 +483,9 @@ def check_rows(
             dates = tuple(read)
         deriver = derivers.get(playbook_id or DEFAULT_PLAYBOOK)
         if deriver is None and (playbook_id or DEFAULT_PLAYBOOK) in playbooks:
-            deriver = derivers[playbook_id or DEFAULT_PLAYBOOK] = Deriver(playbooks[playbook_id or DEFAULT_PLAYBOOK])
+            deriver = derivers[playbook_id or DEFAULT_PLAYBOOK] = Deriver(
+                playbooks[playbook_id or DEFAULT_PLAYBOOK], calendar
+            )
         dues: tuple[dt.date, ...] = ()
         if deriver is None:
             reasons.append(
@@ -725,6 +729,7 @@ def import_file(
     progress: Progress | None = None,
     today: dt.date | None = None,
     done_before: dt.date | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> ImportResult:
     """Adds the file's trips: all of them or (with bad rows) none, unless `skip_bad`.
 
@@ -734,7 +739,7 @@ def import_file(
         raise DateError(_("--done-before {d} is in the future").format(d=done_before.strftime(DAY_FORMAT)))
     table = read_table(path, step_keys(playbooks))
     require_dates(table, playbooks, str(path))
-    checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress, today)
+    checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress, today, calendar)
     result = ImportResult(str(path), rows=rows, dry_run=dry_run, skip_bad=skip_bad)
     if dry_run:
         decided = _plan_against(store, checked, bad, result)

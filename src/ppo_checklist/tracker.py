@@ -32,6 +32,7 @@ from ppo_checklist.core.model import (
     utc_stamp,
 )
 from ppo_checklist.core.playbooks import Playbook, get, stored_step
+from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError, NotFound
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
@@ -46,10 +47,12 @@ class Outcome:
     message: str
 
 
-def new_steps(playbook: Playbook, dates: dict[str, dt.date | None]) -> list[NewStep]:
+def new_steps(
+    playbook: Playbook, dates: dict[str, dt.date | None], calendar: WorkCalendar | None = None
+) -> list[NewStep]:
     return [
         NewStep(item.step.no, item.step.id, item.step.title, item.step.channel, item.due)
-        for item in schedule.derive(playbook, dates)
+        for item in schedule.derive(playbook, dates, calendar)
     ]
 
 
@@ -71,6 +74,7 @@ def add_trip(
     note: str | None = None,
     no_messages: bool = False,
     again: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> Added:
     """A sold tour (or a decline): the client found or created, every step scheduled.
 
@@ -80,7 +84,7 @@ def add_trip(
     name = check_name(name)
     check_texts(manager=manager, note=note)
     phone, email = check_contact(phone, email)
-    steps = new_steps(playbook, dates)
+    steps = new_steps(playbook, dates, calendar)
     warnings: list[str] = []
     with store.write():
         known = store.find_client(phone, email)
@@ -273,8 +277,10 @@ def edit(
     email: str | None = None,
     manager: str | None = None,
     dates: dict[str, dt.date] | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> Trip:
-    """Correct the client or the trip; new dates move the steps not yet done."""
+    """Correct the client or the trip; new dates move the steps not yet done (calls and visits
+    off the days off of `calendar`)."""
     if name is not None:
         name = check_name(name)
     check_texts(manager=manager)
@@ -290,7 +296,7 @@ def edit(
             if unknown:
                 raise DateError(_("the {pb} playbook has no {a} date").format(pb=playbook.id, a=sorted(unknown)[0]))
             merged: dict[str, dt.date | None] = {**trip.dates, **dates}
-            steps = {step.no: step.due for step in new_steps(playbook, merged)}
+            steps = {step.no: step.due for step in new_steps(playbook, merged, calendar)}
             store.set_trip(trip_id, dates=dict(dates))
             store.move_pending(trip_id, steps)
         if manager is not None:

@@ -80,7 +80,9 @@ def action_record(action: Action, text: str | None = None) -> dict[str, Any]:
     return record
 
 
-def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
+def trip_record(trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None) -> dict[str, Any]:
+    """A trip as json has it; `moves`: the steps moved off a day off (`schedule.moves`)."""
+    moves = moves or {}
     return {
         "trip_id": trip.id,
         "client": {
@@ -106,18 +108,36 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
                 "status": trip.step_status(step, today),
                 "done_on": step.done_on.isoformat() if step.done_on else None,
                 "note": step.note or "",
+                "moved_from": moves[step.no].planned.isoformat() if step.no in moves else None,
+                "day_off": moves[step.no].why if step.no in moves else "",
             }
             for step in trip.steps
         ],
     }
 
 
-TRIP_STEP_COLUMNS = ["trip_id", "client", "no", "id", "title", "channel", "due", "status", "done_on", "note"]
+TRIP_STEP_COLUMNS = [
+    "trip_id",
+    "client",
+    "no",
+    "id",
+    "title",
+    "channel",
+    "due",
+    "status",
+    "done_on",
+    "note",
+    "moved_from",
+    "day_off",
+]
 
 
-def trip_step_rows(trip: Trip, today: dt.date) -> list[dict[str, Any]]:
+def trip_step_rows(
+    trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None
+) -> list[dict[str, Any]]:
     """A trip's steps as rows (csv, md), each naming its trip and client."""
-    return [{"trip_id": trip.id, "client": trip.client.name, **step} for step in trip_record(trip, today)["steps"]]
+    steps = trip_record(trip, today, moves)["steps"]
+    return [{"trip_id": trip.id, "client": trip.client.name, **step} for step in steps]
 
 
 def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
@@ -477,9 +497,9 @@ def _md(text: str, line_start: bool = False) -> str:
 md_text = _md  # for the report's own lines
 
 
-def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
+def trip_table(trip: Trip, today: dt.date, date_format: str, moves: Mapping[int, schedule.Move] | None = None) -> None:
     out = console()
-    record = trip_record(trip, today)
+    record = trip_record(trip, today, moves)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
     head = _("Trip {id} · {name}").format(id=trip.id, name=trip.client.name)
     out.print(head + (f" · {contact}" if contact else ""), style="bold")
@@ -508,16 +528,30 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
             )
         )
         styles.append(style)
-    if plain_table(out, columns, rows):
-        return
-    from rich.table import Table  # only where rich draws: a terminal, or an unusual cell
+    if not plain_table(out, columns, rows):
+        from rich.table import Table  # only where rich draws: a terminal, or an unusual cell
 
-    table = Table()
-    for column in columns:
-        table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
-    for cells, style in zip(rows, styles):
-        table.add_row(*cells, style=style)
-    out.print(table)
+        table = Table()
+        for column in columns:
+            table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
+        for cells, style in zip(rows, styles):
+            table.add_row(*cells, style=style)
+        out.print(table)
+    for step in record["steps"]:
+        if step["moved_from"] and step["status"] != schedule.DONE:
+            out.print(moved_line(step, date_format))
+
+
+def moved_line(step: dict[str, Any], date_format: str) -> str:
+    """ "step 2 (reminder) moved from 01.01.2027 to 30.12.2026: New Year holidays" """
+    message = _("step {no} ({sid}) moved from {planned} to {due}: {why}")
+    return message.format(
+        no=step["no"],
+        sid=step["id"],
+        planned=dt.date.fromisoformat(step["moved_from"]).strftime(date_format),
+        due=dt.date.fromisoformat(step["due"]).strftime(date_format),
+        why=step["day_off"],
+    )
 
 
 def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
