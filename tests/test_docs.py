@@ -11,9 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-import typer
-
-from ppo_checklist.cli import commands as cli
+from ppo_checklist.cli.app import all_commands
 
 README_PATH = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN, END = "<!-- reference: begin (python tests/test_docs.py writes it) -->", "<!-- reference: end -->"
@@ -21,7 +19,6 @@ BEGIN, END = "<!-- reference: begin (python tests/test_docs.py writes it) -->", 
 
 def commands():
     """(path, click command) of every command, sub-commands included, in the app's order."""
-    root = typer.main.get_command(cli.app)
 
     def walk(command, path):
         subcommands = getattr(command, "commands", None)
@@ -31,7 +28,7 @@ def commands():
         else:
             yield " ".join(path), command
 
-    return list(walk(root, ()))
+    return [found for name, command in all_commands().items() for found in walk(command, (name,))]
 
 
 def reference() -> str:

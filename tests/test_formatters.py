@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ppo_checklist.cli import commands as cli
+from ppo_checklist.cli import session as cli
 from ppo_checklist.errors import EXIT_BAD_INPUT, BadInput
 from ppo_checklist.output import formatters
 

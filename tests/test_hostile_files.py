@@ -8,7 +8,6 @@ import random
 import string
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -73,7 +72,7 @@ def many_shared_strings(megabytes: int) -> str:
     return f'<?xml version="1.0"?><sst {MAIN} count="{count}" uniqueCount="{count}">{items}</sst>'
 
 
-def measured(*args: str, env: dict) -> tuple[subprocess.CompletedProcess, float, float]:
+def measured(*args: str, env: dict) -> tuple[subprocess.CompletedProcess, float]:
     """Runs ppo in a child of a small wrapper that reports the child's peak RSS (MB); the
     address space is capped at 2 GB so that a regression fails the test, not the machine."""
     wrapper = (
@@ -83,11 +82,9 @@ def measured(*args: str, env: dict) -> tuple[subprocess.CompletedProcess, float,
         "sys.stdout.write(str(p.returncode) + '\\n' + str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
         " + '\\n' + p.stderr)\n"
     )
-    start = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", wrapper, PPO, *args], capture_output=True, text=True, env=env)
-    seconds = time.monotonic() - start
     code, rss, err = proc.stdout.split("\n", 2)
-    return subprocess.CompletedProcess(args, int(code), "", err), int(rss) / 1024, seconds
+    return subprocess.CompletedProcess(args, int(code), "", err), int(rss) / 1024
 
 
 @pytest.fixture
@@ -99,28 +96,28 @@ def env(tmp_path):
     }
 
 
-def assert_refused_in_one_line(result, rss: float, seconds: float, says: str) -> None:
+def assert_refused_in_one_line(result, rss: float, says: str) -> None:
+    """Refused in one line within the memory budget (how long it took is benchmarks/' business)."""
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr, result.stderr
     assert rss < BUDGET_MB, f"peak {rss:.0f} MB"
-    assert seconds < 30
 
 
 def test_import_of_a_sheet_declaring_every_column_reads_only_the_headers_width(tmp_path, env):
     book = xlsx(tmp_path / "wide.xlsx", wide_rows(20_000), dimension="A1:XFD20001")
-    result, rss, seconds = measured("import", str(book), "--dry-run", env=env)
-    print(f"wide sheet import: {rss:.0f} MB peak, {seconds:.1f} s")
+    result, rss = measured("import", str(book), "--dry-run", env=env)
+    print(f"wide sheet import: {rss:.0f} MB peak")
     # the rows are blank within the header's width: nothing to import, and quickly so
     assert result.returncode == 0, result.stderr
-    assert rss < BUDGET_MB and seconds < 30
+    assert rss < BUDGET_MB
 
 
 @pytest.mark.parametrize("command", ["import", "sync"])
 def test_shared_strings_read_whole_are_bounded(tmp_path, env, command):
     book = xlsx(tmp_path / "strings.xlsx", "", shared=many_shared_strings(48))
-    result, rss, seconds = measured(command, str(book), env=env)
-    print(f"{command} of 48 MB of shared strings: {rss:.0f} MB peak, {seconds:.1f} s")
-    assert_refused_in_one_line(result, rss, seconds, "sharedStrings.xml would unpack to")
+    result, rss = measured(command, str(book), env=env)
+    print(f"{command} of 48 MB of shared strings: {rss:.0f} MB peak")
+    assert_refused_in_one_line(result, rss, "sharedStrings.xml would unpack to")
 
 
 def test_import_of_too_many_cells_is_refused(tmp_path, env):
@@ -129,9 +126,9 @@ def test_import_of_too_many_cells_is_refused(tmp_path, env):
         for r in range(2, 300_002)
     )
     book = xlsx(tmp_path / "cells.xlsx", cells, dimension="A1:G300001")
-    result, rss, seconds = measured("import", str(book), "--dry-run", env=env)
-    print(f"import of 2.1 M cells: {rss:.0f} MB peak, {seconds:.1f} s")
-    assert_refused_in_one_line(result, rss, seconds, "more than 2,000,000 cells")
+    result, rss = measured("import", str(book), "--dry-run", env=env)
+    print(f"import of 2.1 M cells: {rss:.0f} MB peak")
+    assert_refused_in_one_line(result, rss, "more than 2,000,000 cells")
 
 
 def test_import_of_hostile_xml_says_one_line(tmp_path, env):
@@ -141,8 +138,8 @@ def test_import_of_hostile_xml_says_one_line(tmp_path, env):
         f'<sst {MAIN} count="1"><si><t>&b;</t></si></sst>'
     )
     book = xlsx(tmp_path / "laughs.xlsx", "", shared=laughs)
-    result, rss, seconds = measured("import", str(book), env=env)
-    assert_refused_in_one_line(result, rss, seconds, "hostile XML")
+    result, rss = measured("import", str(book), env=env)
+    assert_refused_in_one_line(result, rss, "hostile XML")
 
 
 def test_a_big_csv_is_refused_before_it_is_read(tmp_path, env):
@@ -151,9 +148,9 @@ def test_a_big_csv_is_refused_before_it_is_read(tmp_path, env):
         handle.write(",".join(HEADER) + "\n")
         line = "Анна Иванова,+7 912 345-67-89,a@example.ru,Olga,20.11.2026,01.12.2026,10.12.2026\n"
         handle.write(line * (30 * 1024**2 // len(line.encode())))
-    result, rss, seconds = measured("import", str(big), "--dry-run", env=env)
-    print(f"import of a 30 MB csv: {rss:.0f} MB peak, {seconds:.1f} s")
-    assert_refused_in_one_line(result, rss, seconds, "split the file")
+    result, rss = measured("import", str(big), "--dry-run", env=env)
+    print(f"import of a 30 MB csv: {rss:.0f} MB peak")
+    assert_refused_in_one_line(result, rss, "split the file")
 
 
 @pytest.mark.parametrize("target", ["folder", "/dev/zero"])

@@ -45,10 +45,10 @@ def test_the_package_keeps_its_layers(tmp_path):
 def test_an_import_from_the_core_up_to_the_command_line_breaks_the_layers(tmp_path):
     parent, config = _copy(tmp_path)
     model = parent / "ppo_checklist" / "core" / "model.py"
-    model.write_text(model.read_text() + "\nfrom ppo_checklist.cli import commands  # noqa: E402,F401\n")
+    model.write_text(model.read_text() + "\nfrom ppo_checklist.cli import app  # noqa: E402,F401\n")
     result = _lint(parent, config)
     assert result.returncode != 0
-    assert "ppo_checklist.core.model -> ppo_checklist.cli.commands" in result.stdout
+    assert "ppo_checklist.core.model -> ppo_checklist.cli.app" in result.stdout
 
 
 def test_the_store_reaching_into_the_sending_part_breaks_the_layers(tmp_path):

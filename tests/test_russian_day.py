@@ -46,9 +46,9 @@ CLICK = (
     "Show this message and exit.",
     "Install completion for the current shell.",
     "Show completion for the current shell, to copy it or customize the installation.",
-    "─ Options ",
-    "─ Commands ",
-    "─ Arguments ",
+    "Options:",
+    "Commands:",
+    "Arguments:",
 )
 
 
@@ -84,10 +84,10 @@ def _data_removed(text: str, ppo: Ppo) -> str:
     text = re.sub(r"\S*/\S*", " ", text)  # paths and URLs
     text = re.sub(r"--[a-z-]+", " ", text)
     text = re.sub(r"\bppo\s+(?:store\s+)?[a-z]+", " ", text)
-    for phrase in CLICK:
-        text = text.replace(phrase, " ")
+    for phrase in CLICK:  # as click wraps it in a help page
+        text = re.sub(r"\s+".join(map(re.escape, phrase.split())), " ", text)
     text = re.sub(r"\[(?:default|env var): [^\]]*\]|\[required\]|<[^>]*>", " ", text)
-    text = re.sub(r"│ (?:\* +)?[a-z]+(?:-[a-z]+)*\s{2,}", " ", text)  # names of commands and arguments
+    text = re.sub(r"(?m)^  [a-z]+(?:-[a-z]+)*(?: {2,}|$)", " ", text)  # names of commands in a help page
     text = re.sub(r"\{[a-z_]+\}|`[^`]*`", " ", text)  # an argument in the usage line; a config key
     text = re.sub(r"\b[A-Z]+(?:_[A-Z]+)*\b", " ", text)  # metavars: TRIP, STEP, PATH, PPO_DB
     for word in sorted(_ids(ppo), key=len, reverse=True):
