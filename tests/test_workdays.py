@@ -110,7 +110,7 @@ def test_moves_names_the_holiday_a_stored_step_left():
     stored = {item.step.no: item.due for item in schedule.derive(TOUR, dates, RU)}
     found = schedule.moves(TOUR, dates, stored, RU)
     reminder = next(s.no for s in TOUR.steps if s.id == "reminder")
-    assert found[reminder] == schedule.Move(D(2027, 1, 1), "Новогодние каникулы")
+    assert found[reminder] == schedule.Move(D(2027, 1, 1), "Новогодние каникулы", "New Year Holidays")
     # a step whose stored day is another (moved by hand, or scheduled without the calendar) is not explained
     stored[reminder] = D(2027, 1, 1)
     assert reminder not in schedule.moves(TOUR, dates, stored, RU)

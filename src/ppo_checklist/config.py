@@ -18,7 +18,7 @@ APP = "ppo"
 
 
 SMS_PROVIDERS = ("smsru", "smsc")
-WORKING_WEEKS = ("mon-fri", "mon-sat")
+WORKING_WEEKS = ("mon-fri", "mon-sat", "mon-sun")
 _MARGIN = re.compile(r"^\d{1,3}[dwmy]$")
 DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
 
@@ -64,7 +64,7 @@ class Config:
     shared_file_mode: str = ""  # workbooks and reports: "" is owner-only (0600); e.g. "0640"
     language: str = ""  # "ru" or "en"; "" follows the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
     # Calls and visits move off days off: a country's production calendar ("RU"; "" for none)
-    # and the office's working week ("mon-fri" or "mon-sat").
+    # and the office's working week ("mon-fri", "mon-sat", or "mon-sun": open every day).
     holidays: str = "RU"
     working_week: str = "mon-fri"
     # A passport that expires before the return plus this is checked by a call after the sale.

@@ -94,10 +94,12 @@ def derive(
 
 
 class Move(NamedTuple):
-    """Why a stored step is not on its playbook day: the day it left and what that day is."""
+    """Why a stored step is not on its playbook day: the day it left and what that day is (in
+    the run's language, and in English for json)."""
 
     planned: dt.date
     why: str
+    why_en: str = ""
 
 
 def moves(
@@ -115,7 +117,9 @@ def moves(
         if item.moved_from is not None and dues.get(item.step.no) == item.due:
             why = calendar.why_off(item.moved_from)
             if why is not None:
-                result[item.step.no] = Move(item.moved_from, why)
+                result[item.step.no] = Move(
+                    item.moved_from, why, calendar.why_off(item.moved_from, english=True) or why
+                )
     return result
 
 

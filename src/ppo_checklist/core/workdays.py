@@ -19,7 +19,7 @@ from ppo_checklist.errors import ConfigError
 from ppo_checklist.i18n import N_, _, language
 
 # The working weeks config `working_week` names: the weekdays off (Monday is 0).
-WEEKS = {"mon-fri": frozenset({5, 6}), "mon-sat": frozenset({6})}
+WEEKS = {"mon-fri": frozenset({5, 6}), "mon-sat": frozenset({6}), "mon-sun": frozenset()}
 WEEKDAY_WORDS = (
     N_("Monday"),
     N_("Tuesday"),
@@ -58,22 +58,26 @@ class WorkCalendar:
         self._weekend = WEEKS[week]
         self._extra_off = dict(days_off or {})
         self._extra_working = working
-        self._holidays: Any = None
+        self._holidays: dict[str, Any] = {}
 
-    @property
-    def holidays(self) -> Any:
-        """The `holidays` package's calendar for the country (None without one), made when first needed."""
-        if self._holidays is None and self.country:
-            self._holidays = country_holidays(self.country, self.language)
-        return self._holidays
+    def holidays(self, language: str | None = None) -> Any:
+        """The `holidays` package's calendar for the country (None without one), its names in
+        `language` (default: the calendar's), made when first needed."""
+        if not self.country:
+            return None
+        language = language or self.language
+        if language not in self._holidays:
+            self._holidays[language] = country_holidays(self.country, language)
+        return self._holidays[language]
 
-    def why_off(self, day: dt.date) -> str | None:
-        """Why nobody works on this day (the holiday's name, or the weekday's), or None on a working day."""
+    def why_off(self, day: dt.date, english: bool = False) -> str | None:
+        """Why nobody works on this day (the holiday's name, or the weekday's), or None on a
+        working day; `english`: the name as json gives it, whatever the run's language."""
         if day in self._extra_working:
             return None
         if day in self._extra_off:
             return self._extra_off[day]
-        calendar = self.holidays
+        calendar = self.holidays("en" if english else None)
         if calendar is not None:
             name = calendar.get(day)
             if name:
@@ -81,7 +85,8 @@ class WorkCalendar:
             if day in calendar.weekend_workdays:
                 return None
         if day.weekday() in self._weekend:
-            return _(WEEKDAY_WORDS[day.weekday()])
+            word = WEEKDAY_WORDS[day.weekday()]
+            return word if english else _(word)
         return None
 
     def is_working(self, day: dt.date) -> bool:

@@ -90,6 +90,8 @@ def trip_record(trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] |
             "name": trip.client.name,
             "phone": trip.client.phone or "",
             "email": trip.client.email or "",
+            "birthday": trip.client.birthday.isoformat() if trip.client.birthday else None,
+            "passport_expires": trip.client.passport_expires.isoformat() if trip.client.passport_expires else None,
         },
         "manager": trip.manager,
         "playbook": trip.playbook,
@@ -109,7 +111,7 @@ def trip_record(trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] |
                 "done_on": step.done_on.isoformat() if step.done_on else None,
                 "note": step.note or "",
                 "moved_from": moves[step.no].planned.isoformat() if step.no in moves else None,
-                "day_off": moves[step.no].why if step.no in moves else "",
+                "day_off": moves[step.no].why_en if step.no in moves else "",  # json: one language
             }
             for step in trip.steps
         ],
@@ -499,6 +501,7 @@ md_text = _md  # for the report's own lines
 
 def trip_table(trip: Trip, today: dt.date, date_format: str, moves: Mapping[int, schedule.Move] | None = None) -> None:
     out = console()
+    moves_ = moves or {}
     record = trip_record(trip, today, moves)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
     head = _("Trip {id} · {name}").format(id=trip.id, name=trip.client.name)
@@ -512,6 +515,13 @@ def trip_table(trip: Trip, today: dt.date, date_format: str, moves: Mapping[int,
         out.print(_("cancelled on {day}").format(day=trip.cancelled_on.strftime(date_format)) + reason)
     if trip.note:
         out.print(_("note: {note}").format(note=trip.note))
+    personal = []
+    if trip.client.birthday:
+        personal.append(_("birthday {day}").format(day=trip.client.birthday.strftime(date_format)))
+    if trip.client.passport_expires:
+        personal.append(_("passport valid until {day}").format(day=trip.client.passport_expires.strftime(date_format)))
+    if personal:
+        out.print(" · ".join(personal))
     columns = (_("No"), _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note"))
     rows, styles = [], []
     for step in record["steps"]:
@@ -537,20 +547,16 @@ def trip_table(trip: Trip, today: dt.date, date_format: str, moves: Mapping[int,
         for cells, style in zip(rows, styles):
             table.add_row(*cells, style=style)
         out.print(table)
-    for step in record["steps"]:
-        if step["moved_from"] and step["status"] != schedule.DONE:
-            out.print(moved_line(step, date_format))
+    for step in trip.steps:
+        if step.no in moves_ and step.done_on is None:
+            out.print(moved_line(step.no, step.id, step.due, moves_[step.no], date_format))
 
 
-def moved_line(step: dict[str, Any], date_format: str) -> str:
-    """ "step 2 (reminder) moved from 01.01.2027 to 30.12.2026: New Year holidays" """
+def moved_line(no: int, step_id: str, due: dt.date, move: schedule.Move, date_format: str) -> str:
+    """ "step 1 (reminder) moved from 01.01.2027 to 30.12.2026: New Year holidays" """
     message = _("step {no} ({sid}) moved from {planned} to {due}: {why}")
     return message.format(
-        no=step["no"],
-        sid=step["id"],
-        planned=dt.date.fromisoformat(step["moved_from"]).strftime(date_format),
-        due=dt.date.fromisoformat(step["due"]).strftime(date_format),
-        why=step["day_off"],
+        no=no, sid=step_id, planned=move.planned.strftime(date_format), due=due.strftime(date_format), why=move.why
     )
 
 

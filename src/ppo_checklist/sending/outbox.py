@@ -33,6 +33,7 @@ from ppo_checklist.core.model import (
 from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due, stored_step
 from ppo_checklist.errors import BadInput, PpoError
 from ppo_checklist.i18n import _
+from ppo_checklist.sending import greetings
 from ppo_checklist.store import Store
 
 # The line under every letter telling how to stop them (the List-Unsubscribe header says the
@@ -329,6 +330,7 @@ def run(
         with store.write():
             report.interrupted = store.settle_interrupted()
     planned = plan(store, playbooks, config, today, channel, manager, quiet)
+    _add_greetings(planned, store, config, today, channel, manager, quiet)
     report.held, report.quiet = planned.held, planned.quiet
     if dry_run:
         report.done = planned.outgoing + planned.refused
@@ -356,6 +358,17 @@ def run(
         channels.close()
     report.unknown = store.messages_in((SENDING, UNKNOWN))
     return report
+
+
+def _add_greetings(planned: Plan, store: Store, config: Config, today: dt.date, channel, manager, quiet: bool) -> None:
+    """The yearly birthday greetings (greetings.py) join the run's messages."""
+    managers = [manager] if isinstance(manager, str) else manager
+    found = greetings.plan(store, config, today, channel, managers, quiet)
+    for message, client, manager_name in found.outgoing:
+        if message.id is None and message.channel == "email":
+            message = replace(message, body=message.body + UNSUBSCRIBE_LINE)
+        planned.outgoing.append(Outgoing(message, client.name, manager_name, greetings.title(), True))
+    planned.expired.extend(found.expired)
 
 
 def _send_one(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date) -> Outgoing | None:

@@ -78,7 +78,8 @@ SQLITE: list[str] = [
     """
     ALTER TABLE clients ADD COLUMN birthday TEXT;
     ALTER TABLE clients ADD COLUMN passport_expires TEXT;
-    CREATE INDEX clients_birthday ON clients((CAST(substr(birthday, 6, 2) AS INTEGER) * 100 + CAST(substr(birthday, 9, 2) AS INTEGER)))
+    CREATE INDEX clients_birthday
+        ON clients((CAST(substr(birthday, 6, 2) AS INTEGER) * 100 + CAST(substr(birthday, 9, 2) AS INTEGER)))
         WHERE birthday IS NOT NULL;
     """,
 ]
@@ -156,7 +157,8 @@ POSTGRESQL: list[str] = [
     """
     ALTER TABLE clients ADD COLUMN birthday DATE;
     ALTER TABLE clients ADD COLUMN passport_expires DATE;
-    CREATE INDEX clients_birthday ON clients((EXTRACT(MONTH FROM birthday) * 100 + EXTRACT(DAY FROM birthday)))
+    CREATE INDEX clients_birthday
+        ON clients((EXTRACT(MONTH FROM birthday) * 100 + EXTRACT(DAY FROM birthday)))
         WHERE birthday IS NOT NULL;
     """,
 ]
