@@ -113,7 +113,7 @@ def test_a_passport_expiring_within_six_months_of_the_return_is_checked_right_af
     trip = ppo.add("Анна Иванова", "03.12.2026", "20.12.2026", "27.12.2026", "--passport-expires", "01.05.2027")
     check = steps_of(ppo.show(trip))["passport"]
     assert check["channel"] == "call" and check["due"] == "2026-12-03" and check["no"] == -1
-    assert "01.05.2027" in check["title"]
+    assert check["title"] == "Проверить паспорт (действителен до 01.05.2027)"
     today = ppo.json("today", "--date", "03.12.2026")
     assert any(a["step_id"] == "passport" and a["trip_id"] == trip for a in today)
 

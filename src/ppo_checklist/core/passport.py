@@ -15,11 +15,12 @@ from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core.model import NewStep
 from ppo_checklist.core.playbooks import Offset
 from ppo_checklist.core.workdays import WorkCalendar
-from ppo_checklist.i18n import _
 
 PASSPORT_NO = -1  # before the playbook's steps (they count from 0)
 PASSPORT_STEP = "passport"
 DEFAULT_MARGIN = "6m"
+# The step's title, in Russian as the shipped playbooks' titles are (stored with the step).
+TITLE = "Проверить паспорт (действителен до {day})"
 
 
 def margin(text: str = DEFAULT_MARGIN) -> Offset:
@@ -48,5 +49,5 @@ def check_step(
     day = max(due, start) if start is not None else due
     if calendar is not None:
         day = calendar.shift(day, earlier=False)
-    title = _("Check the passport (expires {day})").format(day=expires.strftime(DAY_FORMAT))
+    title = TITLE.format(day=expires.strftime(DAY_FORMAT))
     return NewStep(PASSPORT_NO, PASSPORT_STEP, title, "call", day)
