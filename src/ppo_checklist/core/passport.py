@@ -21,6 +21,12 @@ PASSPORT_STEP = "passport"
 DEFAULT_MARGIN = "6m"
 # The step's title, in Russian as the shipped playbooks' titles are (stored with the step).
 TITLE = "Проверить паспорт (действителен до {day})"
+# What the manager says (the calendar's events, like a playbook step's text).
+SAY = (
+    "{client}, здравствуйте! Ваш паспорт заканчивается меньше чем через полгода после возвращения. "
+    "Многие страны не впускают с таким паспортом: давайте проверим правила страны поездки "
+    "и, если нужно, успеем оформить новый до вылета ({departure})."
+)
 
 
 def margin(text: str = DEFAULT_MARGIN) -> Offset:
