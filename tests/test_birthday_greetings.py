@@ -49,6 +49,18 @@ def greeted(mailbox) -> list[str]:
     ]
 
 
+def clients(ppo, tmp_path, *rows: str) -> None:
+    """Clients imported as an agency would (the `consent` column: signed consent to advertising;
+    a birthday greeting is not about a trip bought, so it needs it)."""
+    path = tmp_path / "clients.csv"
+    header = "name,email,phone,purchase,departure,return,birthday,consent\n"
+    path.write_text(header + "".join(row + "\n" for row in rows), encoding="utf-8")
+    ppo("import", str(path))
+
+
+ANNA = "Анна Иванова,anna@example.ru,,01.12.2026,20.12.2026,27.12.2026,14.02.1990,да"
+
+
 def days(start: dt.date, end: dt.date):
     day = start
     while day <= end:
@@ -58,20 +70,15 @@ def days(start: dt.date, end: dt.date):
 
 def test_a_birthday_letter_goes_once_a_year_over_years_of_daily_sends(ppo, tmp_path, mailbox, gateway):
     configure(tmp_path, mailbox, gateway)
-    anna = ppo.add(
-        "Анна Иванова",
-        "01.12.2026",
-        "20.12.2026",
-        "27.12.2026",
-        "--email",
-        "anna@example.ru",
-        "--birthday",
-        "14.02.1990",
+    clients(
+        ppo,
+        tmp_path,
+        ANNA,
+        "Борис Орлов,,+79123456789,01.12.2026,20.12.2026,27.12.2026,29.02.1992,да",
+        "Вера Соколова,vera@example.ru,,01.12.2026,20.12.2026,27.12.2026,,да",  # no birthday
+        "Глеб Титов,gleb@example.ru,,01.12.2026,20.12.2026,27.12.2026,14.02.1985,",  # no consent to ads
     )
-    ppo.add(
-        "Борис Орлов", "01.12.2026", "20.12.2026", "27.12.2026", "--phone", "+79123456789", "--birthday", "29.02.1992"
-    )
-    ppo.add("Вера Соколова", "01.12.2026", "20.12.2026", "27.12.2026", "--email", "vera@example.ru")  # no birthday
+    anna = next(t["trip_id"] for t in ppo.json("list") if t["client"] == "Анна Иванова")
     sends = 0
     checkpoints = {dt.date(2027, 3, 15): 1, dt.date(2028, 3, 15): 2, dt.date(2029, 3, 15): 3}
     for day in days(dt.date(2026, 12, 1), dt.date(2029, 3, 15)):  # cron, every day for over two years
@@ -81,6 +88,7 @@ def test_a_birthday_letter_goes_once_a_year_over_years_of_daily_sends(ppo, tmp_p
             assert greeted(mailbox).count("anna@example.ru") == checkpoints[day], day
     assert sends == 836
     assert "vera@example.ru" not in greeted(mailbox)
+    assert "gleb@example.ru" not in greeted(mailbox)  # advertising without consent never goes
     letter = next(m for m in mailbox.letters() if "с днём рождения" in subject(m))
     assert subject(letter) == "Анна Иванова, с днём рождения!"
     body = letter.get_body().get_content()
@@ -100,16 +108,7 @@ def test_a_birthday_letter_goes_once_a_year_over_years_of_daily_sends(ppo, tmp_p
 def test_a_greeting_missed_in_an_outage_goes_the_next_day_and_only_once(ppo, tmp_path, mailbox):
     down = {"server": f"smtp://127.0.0.1:{free_port()}", "timeout": 3}
     configure(tmp_path, mailbox, **down)
-    ppo.add(
-        "Анна Иванова",
-        "01.12.2026",
-        "20.12.2026",
-        "27.12.2026",
-        "--email",
-        "anna@example.ru",
-        "--birthday",
-        "14.02.1990",
-    )
+    clients(ppo, tmp_path, ANNA)
     failed = ppo("send", env={"PPO_TODAY": "2027-02-14"}, check=False)
     assert failed.code == 1
     configure(tmp_path, mailbox)
@@ -120,16 +119,7 @@ def test_a_greeting_missed_in_an_outage_goes_the_next_day_and_only_once(ppo, tmp
 
 def test_a_client_who_opted_out_gets_no_greeting(ppo, tmp_path, mailbox):
     configure(tmp_path, mailbox)
-    ppo.add(
-        "Анна Иванова",
-        "01.12.2026",
-        "20.12.2026",
-        "27.12.2026",
-        "--email",
-        "anna@example.ru",
-        "--birthday",
-        "14.02.1990",
-    )
+    clients(ppo, tmp_path, ANNA)
     ppo("optout", "anna@example.ru")
     ppo("send", env={"PPO_TODAY": "2027-02-14"})
     assert greeted(mailbox) == []
@@ -137,16 +127,7 @@ def test_a_client_who_opted_out_gets_no_greeting(ppo, tmp_path, mailbox):
 
 def test_a_dry_run_lists_the_greeting_and_sends_nothing(ppo, tmp_path, mailbox):
     configure(tmp_path, mailbox)
-    ppo.add(
-        "Анна Иванова",
-        "01.12.2026",
-        "20.12.2026",
-        "27.12.2026",
-        "--email",
-        "anna@example.ru",
-        "--birthday",
-        "14.02.1990",
-    )
+    clients(ppo, tmp_path, ANNA)
     report = ppo.json("send", "--dry-run", "--date", "14.02.2027")
     assert any(m.get("letter") == "birthday-2027" for m in report["messages"]), report
     assert mailbox.letters() == []

@@ -294,7 +294,7 @@ def _texts_of(path: Path) -> tuple[list[str], str]:
 
 def _tick(path: Path, trip: int, no: int, value: str) -> None:
     book = openpyxl.load_workbook(path)
-    ws = next(ws for ws in book.worksheets if ws.title.endswith(" tour"))  # Checklist / Чек-лист
+    ws = next(ws for ws in book.worksheets if ws.title.endswith(" Туры"))  # Checklist / Чек-лист · Туры
     header = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == trip)
     row[header.index(f"✓ {no}")].value = value
@@ -305,10 +305,16 @@ def test_the_directors_workbook_in_russian_opens_and_syncs_back(russian: Ppo, tm
     manager_day(russian, tmp_path)
     book = tmp_path / "book.xlsx"
     names, texts = _texts_of(book)
-    assert sorted(names) == sorted(["Чек-лист tour", "Чек-лист declined", "Действия", "Сводка", "Пояснения", "_ppo"])
+    assert sorted(names) == sorted(
+        ["Чек-лист · Туры", "Чек-лист · Отказники", "Действия", "Сводка", "Пояснения", "_ppo"]
+    )
     assert not english_of_ppo(texts, russian), english_of_ppo(texts, russian)
-    header = [c.value for c in openpyxl.load_workbook(book)["Чек-лист tour"][1]]
-    assert header[:7] == ["Тур", "Клиент", "Телефон", "Менеджер", "Сценарий", "Покупка", "Вылет"]
+    assert not ids_shown(names, texts, russian), ids_shown(names, texts, russian)
+    header = [c.value for c in openpyxl.load_workbook(book)["Чек-лист · Туры"][1]]
+    assert header[:7] == ["Тур", "Клиент", "Телефон", "Менеджер", "Покупка", "Вылет", "Возвращение"]
+    assert header[7] == "0. Подписать на серию ППО-ДО\nв день покупки"
+    assert header[9] == "1. Напомнить о вылете завтра\nза 1 день до вылета"  # the moment in words
+    assert "через 1 день после возвращения" in texts
     assert "Чек-лист ППО: что означают цвета" in texts and "просрочено" in texts
     assert "Выберите ✓, когда шаг выполнен" in texts  # the dropdown's hint
     _tick(book, 1, 3, "да")
@@ -325,10 +331,17 @@ def test_a_workbook_syncs_back_whatever_language_wrote_it(ppo: Ppo, tmp_path: Pa
     _tick(book, 1, 1, "✓")
     assert "trip 1 step 1 (reminder) done on 30.11.2026" in ppo("sync", str(book), "--date", TODAY).out
     ppo("export", str(book), "--date", TODAY, "--language", "en", env=RUSSIAN_LOCALE)  # over it: takes ticks first
-    assert {"Checklist tour", "Actions", "Summary", "Legend"} <= set(openpyxl.load_workbook(book).sheetnames)
+    assert {"Checklist Туры", "Actions", "Summary", "Legend"} <= set(openpyxl.load_workbook(book).sheetnames)
     _tick(book, 1, 2, "yes")
     out = ppo("sync", str(book), "--date", "01.12.2026", env=RUSSIAN_LOCALE).out
     assert "тур 1, шаг 2 (sms-departure) выполнен 01.12.2026" in out
+
+
+def ids_shown(names: list[str], texts: str, ppo: Ppo) -> set[str]:
+    """The step and playbook ids found in what a director reads (sheet names, cells)."""
+    visible = " ".join(name for name in names if name != "_ppo") + "\n" + texts
+    words = set(re.findall(r"[\w-]+", visible))
+    return {word for word in _ids(ppo) - {"SMS", "e-mail"} if word in words}
 
 
 def test_export_language_russian_under_an_english_locale(ppo: Ppo, tmp_path: Path):
@@ -336,4 +349,4 @@ def test_export_language_russian_under_an_english_locale(ppo: Ppo, tmp_path: Pat
     book = tmp_path / "book.xlsx"
     said = ppo("export", str(book), "--date", TODAY, "--language", "ru").out
     assert said.startswith("wrote ")  # the run's language; the workbook's is asked for
-    assert {"Чек-лист tour", "Действия", "Сводка", "Пояснения"} <= set(openpyxl.load_workbook(book).sheetnames)
+    assert {"Чек-лист · Туры", "Действия", "Сводка", "Пояснения"} <= set(openpyxl.load_workbook(book).sheetnames)

@@ -59,7 +59,7 @@ def stats_(
     as_of = session.today(date)
     within = period(session, as_of, from_, to)
     names = [name for given in manager for name in session.managers(given) or ()]
-    record = stats.compute(session.store, within, as_of, names).record()
+    record = stats.compute(session.store, within, as_of, names, session.playbooks).record()
     out = formatters.formatter(fmt, session)
     out.stats(record)
 

@@ -12,10 +12,10 @@ from typing import NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core.model import DONE, DUE, OVERDUE, PENDING, days_late, step_status  # noqa: F401 (the one rule)
-from ppo_checklist.core.playbooks import ANCHORS, Playbook, Step
+from ppo_checklist.core.playbooks import ANCHORS, Offset, Playbook, Step
 from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import DateError
-from ppo_checklist.i18n import N_, _
+from ppo_checklist.i18n import N_, _, ngettext
 
 
 class Scheduled(NamedTuple):  # a tuple: cheap to make 700 000 of in a bulk import
@@ -53,6 +53,52 @@ ANCHOR_WORDS = {  # the dates as people name them (json and csv keep the codes)
 
 def anchor_word(code: str) -> str:
     return _(ANCHOR_WORDS[code]) if code in ANCHOR_WORDS else code
+
+
+# A step's moment in words («за 1 день до вылета»): one message per anchor and side, since
+# Russian declines the date's name differently in each.
+_ON_THE_DAY = {
+    "purchase": N_("on the day of purchase"),
+    "departure": N_("on the day of departure"),
+    "return": N_("on the day of return"),
+    "declined": N_("on the day of the decline"),
+}
+_BEFORE = {
+    "purchase": N_("{span} before purchase"),
+    "departure": N_("{span} before departure"),
+    "return": N_("{span} before return"),
+    "declined": N_("{span} before the decline"),
+}
+_AFTER = {
+    "purchase": N_("{span} after purchase"),
+    "departure": N_("{span} after departure"),
+    "return": N_("{span} after return"),
+    "declined": N_("{span} after the decline"),
+}
+
+
+def span_words(offset: Offset) -> str:
+    """An offset's length in words: «1 месяц 2 недели», «3 дня»."""
+    parts = []
+    if offset.years:
+        parts.append(ngettext("{n} year", "{n} years", offset.years).format(n=offset.years))
+    if offset.months:
+        parts.append(ngettext("{n} month", "{n} months", offset.months).format(n=offset.months))
+    if offset.weeks:
+        parts.append(ngettext("{n} week", "{n} weeks", offset.weeks).format(n=offset.weeks))
+    if offset.days:
+        parts.append(ngettext("{n} day", "{n} days", offset.days).format(n=offset.days))
+    return " ".join(parts)
+
+
+def when_words(anchor: str, offset: Offset) -> str:
+    """When a step falls, as people say it: «за 1 день до вылета», «в день покупки»."""
+    if anchor not in _ON_THE_DAY:
+        return f"{anchor} {offset.text}"
+    if offset.is_zero():
+        return _(_ON_THE_DAY[anchor])
+    table = _BEFORE if offset.sign < 0 else _AFTER
+    return _(table[anchor]).format(span=span_words(offset))
 
 
 def check_dates(playbook: Playbook, dates: Mapping[str, dt.date | None]) -> None:
