@@ -16,7 +16,8 @@ from ppo_runner import without_created
 
 ANSI = re.compile(r"\x1b\[")
 
-REPORT_FILES = ["ppo-2026-11-30.md", "ppo-2026-11-30.xlsx"]
+# the day's list and workbook, and each manager's phone calendar (the same names every day)
+REPORT_FILES = ["ppo-2026-11-30.md", "ppo-2026-11-30.xlsx", "ppo-calendar-Игорь.ics", "ppo-calendar-Ольга.ics"]
 
 
 def assert_done(result):

@@ -35,6 +35,7 @@ TECHNICAL = {
     "url", "smtp", "smtps", "starttls", "tls", "http", "ascii", "utf", "xml", "zip", "cron",
     "tmpdir", "pg_dump", "dump", "defusedxml", "openpyxl", "today", "kpis", "yyyy",
     "markdown", "yes",  # "yes": a tick ppo accepts
+    "ics", "icalendar",  # the phone calendars' file format
 }  # fmt: skip
 
 

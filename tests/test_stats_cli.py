@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ppo_runner import every_day_config
 
 AS_OF = "20.11.2026"
 
@@ -27,7 +28,8 @@ def done(ppo, trip: int, step: str, day: str) -> None:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, make_ppo, backend):
     """November 2026 as of the 20th, two managers; the expected figures are in the tests."""
-    ppo = make_ppo(tmp_path_factory.mktemp("stats"), backend=backend)
+    home = tmp_path_factory.mktemp("stats")
+    ppo = make_ppo(home, every_day_config(home), backend=backend)  # the figures count days by hand
     # Olga. Anna: steps due 02, 09, 10, 17, 18, 19, 24 Nov.
     anna = add(ppo, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "Olga", "+7 900 000-01-00")
     done(ppo, anna, "0", "02.11.2026")  # on time

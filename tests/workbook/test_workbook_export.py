@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from director import MONTHS_PLAYBOOK
-from ppo_runner import Result
+from ppo_runner import EVERY_DAY, Result
 
 TODAY = "2026-11-30"
 
@@ -150,7 +150,7 @@ def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path
     playbooks.mkdir()
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
     config = tmp_path / "config.toml"
-    config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    config.write_text(f'playbooks_dir = "{playbooks}"\n' + EVERY_DAY, encoding="utf-8")  # days by hand
     ppo = make_ppo(tmp_path, config)
     trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
     dues = [s["due"] for s in ppo.show(trip)["steps"]]
@@ -171,7 +171,7 @@ def test_a_step_whose_playbook_changed_is_written_as_ppo_s_stored_date(tmp_path,
     playbooks.mkdir()
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
     config = tmp_path / "config.toml"
-    config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    config.write_text(f'playbooks_dir = "{playbooks}"\n' + EVERY_DAY, encoding="utf-8")  # days by hand
     ppo = make_ppo(tmp_path, config)
     trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK.replace('"+1m"', '"+2m"'), encoding="utf-8")

@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from calc import CSV_ALL_SHEETS, PDFTOPPM, RECALC_ALWAYS, profile, require_calc, soffice
 from director import MONTHS_PLAYBOOK
+from ppo_runner import EVERY_DAY
 
 require_calc()
 
@@ -36,7 +37,7 @@ def calc(tmp_path_factory, make_ppo):
     playbooks = home / "playbooks"
     playbooks.mkdir()
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
-    (home / "config.toml").write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    (home / "config.toml").write_text(f'playbooks_dir = "{playbooks}"\n' + EVERY_DAY, encoding="utf-8")  # days by hand
     ppo = make_ppo(home, home / "config.toml")
     today = dt.date.today()
     day = lambda n: iso(today + dt.timedelta(days=n))  # noqa: E731

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from director import tick
+from ppo_runner import every_day_config
 
 AS_OF = "25.11.2026"
 # As `ppo stats` shows them: the steps whose day has come, how they went, the rate; those ahead.
@@ -25,7 +26,8 @@ OUTCOMES = {
 def agency(tmp_path_factory, make_ppo, backend):
     """November 2026: steps done on time and late, never done, a cancelled trip, a declined
     client who came back, and a manager whose steps all fall in December."""
-    ppo = make_ppo(tmp_path_factory.mktemp("kpis"), backend=backend)
+    home = tmp_path_factory.mktemp("kpis")
+    ppo = make_ppo(home, every_day_config(home), backend=backend)  # the figures count days by hand
     anna = ppo.add("Anna", "02.11.2026", "10.11.2026", "17.11.2026", "-m", "Olga", "--phone", "+79000000100")
     ppo("done", str(anna), "0", "--date", "02.11.2026")  # on time
     ppo("done", str(anna), "reminder", "--date", "09.11.2026")  # on time

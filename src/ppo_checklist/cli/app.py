@@ -46,6 +46,7 @@ COMMANDS = {
     "report": ("figures", "report"),
     "export": ("workbook", "export"),
     "sync": ("workbook", "sync"),
+    "calendar": ("calendar", "calendar"),
     "store": ("store", None),
 }
 

@@ -82,6 +82,8 @@ class Client(NamedTuple):
     phone: str | None = None
     email: str | None = None
     opted_out: str | None = None  # when the client asked for no letters or SMS
+    birthday: dt.date | None = None  # a greeting each year
+    passport_expires: dt.date | None = None  # checked against each trip's return
 
 
 class TripStep(NamedTuple):

@@ -80,7 +80,9 @@ def action_record(action: Action, text: str | None = None) -> dict[str, Any]:
     return record
 
 
-def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
+def trip_record(trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None) -> dict[str, Any]:
+    """A trip as json has it; `moves`: the steps moved off a day off (`schedule.moves`)."""
+    moves = moves or {}
     return {
         "trip_id": trip.id,
         "client": {
@@ -88,6 +90,8 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
             "name": trip.client.name,
             "phone": trip.client.phone or "",
             "email": trip.client.email or "",
+            "birthday": trip.client.birthday.isoformat() if trip.client.birthday else None,
+            "passport_expires": trip.client.passport_expires.isoformat() if trip.client.passport_expires else None,
         },
         "manager": trip.manager,
         "playbook": trip.playbook,
@@ -106,18 +110,36 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
                 "status": trip.step_status(step, today),
                 "done_on": step.done_on.isoformat() if step.done_on else None,
                 "note": step.note or "",
+                "moved_from": moves[step.no].planned.isoformat() if step.no in moves else None,
+                "day_off": moves[step.no].why_en if step.no in moves else "",  # json: one language
             }
             for step in trip.steps
         ],
     }
 
 
-TRIP_STEP_COLUMNS = ["trip_id", "client", "no", "id", "title", "channel", "due", "status", "done_on", "note"]
+TRIP_STEP_COLUMNS = [
+    "trip_id",
+    "client",
+    "no",
+    "id",
+    "title",
+    "channel",
+    "due",
+    "status",
+    "done_on",
+    "note",
+    "moved_from",
+    "day_off",
+]
 
 
-def trip_step_rows(trip: Trip, today: dt.date) -> list[dict[str, Any]]:
+def trip_step_rows(
+    trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None
+) -> list[dict[str, Any]]:
     """A trip's steps as rows (csv, md), each naming its trip and client."""
-    return [{"trip_id": trip.id, "client": trip.client.name, **step} for step in trip_record(trip, today)["steps"]]
+    steps = trip_record(trip, today, moves)["steps"]
+    return [{"trip_id": trip.id, "client": trip.client.name, **step} for step in steps]
 
 
 def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
@@ -478,9 +500,10 @@ def _md(text: str, line_start: bool = False) -> str:
 md_text = _md  # for the report's own lines
 
 
-def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
+def trip_table(trip: Trip, today: dt.date, date_format: str, moves: Mapping[int, schedule.Move] | None = None) -> None:
     out = console()
-    record = trip_record(trip, today)
+    moves_ = moves or {}
+    record = trip_record(trip, today, moves)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
     head = _("Trip {id} · {name}").format(id=trip.id, name=trip.client.name)
     out.print(head + (f" · {contact}" if contact else ""), style="bold")
@@ -493,6 +516,13 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
         out.print(_("cancelled on {day}").format(day=trip.cancelled_on.strftime(date_format)) + reason)
     if trip.note:
         out.print(_("note: {note}").format(note=trip.note))
+    personal = []
+    if trip.client.birthday:
+        personal.append(_("birthday {day}").format(day=trip.client.birthday.strftime(date_format)))
+    if trip.client.passport_expires:
+        personal.append(_("passport valid until {day}").format(day=trip.client.passport_expires.strftime(date_format)))
+    if personal:
+        out.print(" · ".join(personal))
     columns = (_("No"), _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note"))
     rows, styles = [], []
     for step in record["steps"]:
@@ -509,16 +539,26 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
             )
         )
         styles.append(style)
-    if plain_table(out, columns, rows):
-        return
-    from rich.table import Table  # only where rich draws: a terminal, or an unusual cell
+    if not plain_table(out, columns, rows):
+        from rich.table import Table  # only where rich draws: a terminal, or an unusual cell
 
-    table = Table()
-    for column in columns:
-        table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
-    for cells, style in zip(rows, styles):
-        table.add_row(*cells, style=style)
-    out.print(table)
+        table = Table()
+        for column in columns:
+            table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
+        for cells, style in zip(rows, styles):
+            table.add_row(*cells, style=style)
+        out.print(table)
+    for step in trip.steps:
+        if step.no in moves_ and step.done_on is None:
+            out.print(moved_line(step.no, step.id, step.due, moves_[step.no], date_format))
+
+
+def moved_line(no: int, step_id: str, due: dt.date, move: schedule.Move, date_format: str) -> str:
+    """ "step 1 (reminder) moved from 01.01.2027 to 30.12.2026: New Year holidays" """
+    message = _("step {no} ({sid}) moved from {planned} to {due}: {why}")
+    return message.format(
+        no=no, sid=step_id, planned=move.planned.strftime(date_format), due=due.strftime(date_format), why=move.why
+    )
 
 
 def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:

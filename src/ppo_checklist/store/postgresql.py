@@ -48,6 +48,7 @@ class PostgresStore(SqlStore):
     backend = "postgresql"
     SAME = "IS NOT DISTINCT FROM"
     ORDER = ' COLLATE "C"'  # text sorts by code point, as SQLite's does
+    MONTH_DAY = "(EXTRACT(MONTH FROM {column}) * 100 + EXTRACT(DAY FROM {column}))"
 
     def __init__(self, connection: psycopg.Connection, location: Location):
         super().__init__(location)
