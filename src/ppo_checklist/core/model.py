@@ -428,7 +428,27 @@ def normal_email(email: str | None) -> tuple[str | None, str | None]:
     try:
         return validate_email(text, check_deliverability=False).normalized, None
     except EmailNotValidError as exc:
-        return None, _("e-mail '{e}' is not an e-mail address: {why}").format(e=text, why=exc)
+        return None, _("e-mail '{e}' is not an e-mail address: {why}").format(e=text, why=email_reason(str(exc)))
+
+
+def email_reason(text: str) -> str:
+    """email-validator's reason, in the run's language (its English only when unknown)."""
+    if "must have an @-sign" in text:
+        return _("it has no @")
+    if "after the @-sign is not valid" in text and "period" in text:
+        return _("the part after @ has no dot (like yandex.ru)")
+    if "invalid character" in text:
+        after = text.rsplit(":", 1)[-1].strip().rstrip(".") if ":" in text else ""
+        return _("it has characters an address cannot have {chars}").format(chars=after).strip()
+    if "too long" in text:
+        return _("it is too long")
+    if "before the @-sign" in text:
+        return _("the part before @ is not valid")
+    if "after the @-sign" in text:
+        return _("the part after @ is not valid")
+    if "period" in text or "dot" in text:
+        return _("a dot is out of place")
+    return text
 
 
 def checked(normalised: tuple[str | None, str | None]) -> str | None:
