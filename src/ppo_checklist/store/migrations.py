@@ -6,7 +6,7 @@ version N to N+1. SQLite keeps the version in `PRAGMA user_version`, PostgreSQL 
 from __future__ import annotations
 
 # The moments (`lapses`) of the shipped playbooks' steps, for the steps stored before steps had
-# them (migration 5): playbook, step id, date column, days after it.
+# them (migration 6): playbook, step id, date column, days after it.
 SHIPPED_MOMENTS = (
     ("tour", "ppo-do", "departure", 0),
     ("tour", "reminder", "departure", 0),
@@ -177,7 +177,15 @@ SQLITE: list[str] = [
     );
     CREATE INDEX complaints_open ON complaints(resolved_at);
     """,
-    # 5: a step's moment (the last day it makes sense) and a person's skip; a phone or e-mail
+    # 5: a client's birthday (a yearly greeting) and the day their passport expires.
+    """
+    ALTER TABLE clients ADD COLUMN birthday TEXT;
+    ALTER TABLE clients ADD COLUMN passport_expires TEXT;
+    CREATE INDEX clients_birthday
+        ON clients((CAST(substr(birthday, 6, 2) AS INTEGER) * 100 + CAST(substr(birthday, 9, 2) AS INTEGER)))
+        WHERE birthday IS NOT NULL;
+    """,
+    # 6: a step's moment (the last day it makes sense) and a person's skip; a phone or e-mail
     # shared by several clients (a family); the store's identity, written into its workbooks.
     """
     ALTER TABLE steps ADD COLUMN lapses_on TEXT;
@@ -335,7 +343,15 @@ POSTGRESQL: list[str] = [
     );
     CREATE INDEX complaints_open ON complaints(resolved_at);
     """,
-    # 5: a step's moment and a person's skip; shared contacts; the store's identity.
+    # 5: a client's birthday (a yearly greeting) and the day their passport expires.
+    """
+    ALTER TABLE clients ADD COLUMN birthday DATE;
+    ALTER TABLE clients ADD COLUMN passport_expires DATE;
+    CREATE INDEX clients_birthday
+        ON clients((EXTRACT(MONTH FROM birthday) * 100 + EXTRACT(DAY FROM birthday)))
+        WHERE birthday IS NOT NULL;
+    """,
+    # 6: a step's moment and a person's skip; shared contacts; the store's identity.
     """
     ALTER TABLE steps ADD COLUMN lapses_on DATE;
     ALTER TABLE steps ADD COLUMN skipped_on DATE;
