@@ -291,6 +291,7 @@ def test_same_phone_or_email_is_the_same_client_with_another_trip(ppo, tmp_path)
         "name": "Анна",
         "phone": "+7 912 345-67-89",
         "email": "anna@example.ru",
+        "opted_out": False,
         "birthday": None,
         "passport_expires": None,
     }

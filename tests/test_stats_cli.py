@@ -115,6 +115,7 @@ STEPS = [
 TITLES = {
     "decline-chain": "Подписать на цепочку «Отказники»",
     "decline-feedback": "Прочитать ответ «Чем мы вас обидели?»",
+    "decline-why": "Письмо «Чем мы вас обидели?»",
     "ppo-do": "Подписать на серию ППО-ДО",
     "reminder": "Напомнить о вылете завтра",
     "sms-departure": "SMS «Счастливого пути»",
@@ -312,11 +313,12 @@ def test_a_day_when_most_steps_are_ahead_rates_only_those_whose_day_has_come(ppo
     result = ppo("stats", "--date", "12.12.2026", "--format", "json").json()
     total = result["total"]
     assert total["due"] == 35 and total["pending"] == 20
-    assert (total["on_time"], total["late"], total["overdue"]) == (9, 0, 6)  # 5 SMS of the 10th: overdue
+    # the 5 SMS of the 10th and the fifth's reminder call: lapsed (their moments passed), missed
+    assert (total["on_time"], total["late"], total["overdue"], total["lapsed"]) == (9, 0, 0, 6)
     assert total["came_due"] == 15
     assert total["on_time_rate"] == 0.6  # 9 of 15, not 9 of 35
     table = ppo("stats", "--date", "12.12.2026", env={"COLUMNS": "200"}).out
-    assert table_rows(table)["Total"] == ["15", "9", "0", "6", "60.0%", "20"]
+    assert table_rows(table)["Total"] == ["15", "9", "0", "0", "6", "60.0%", "20", "0", "0"]
 
 
 @pytest.mark.sqlite_only  # compares the SQLite file's bytes

@@ -167,8 +167,11 @@ def test_summary_has_ppo_stats_figures_for_the_month_of_the_export(agency):
         "on_time": 1,
         "late": 0,
         "overdue": 0,
+        "lapsed": 0,
         "on_time_rate": 1.0,
         "pending": 0,
+        "skipped": 0,
+        "opted_out": 0,
     }
     assert block["outcomes"]["declined_came_back"] == 1
 

@@ -1194,7 +1194,10 @@ def _write_legend(ws, formats, playbooks: Mapping[str, Playbook], layouts: Seque
         ),
         ("done", _("A ticked step.")),
         ("cancelled", _("A cancelled trip (ppo export --all): nothing more to do.")),
-        ("lapsed", _("A step whose moment has passed undone (e.g. the reminder after the flight): missed for good.")),
+        (
+            "lapsed",
+            _("A step whose moment has passed undone (e.g. a call before a flight that has left): missed for good."),
+        ),
         ("skipped", _("A step a person skipped (ppo skip, marked ⊘): not to be done, outside the on-time rate.")),
         ("opted_out", _("A letter or SMS of a client who opted out: never sent; calls and visits stay.")),
     ]
