@@ -110,7 +110,7 @@ def test_store_copy_moves_everything_up_to_postgresql_and_back(tmp_path, make_pp
     fill(source)
     up = fresh_store()
     result = source("store", "copy", str(source.db), up)
-    assert "Copied 3 clients, 4 trips, 23 steps" in result.out and "ppo-test-secret" not in result.out
+    assert "Copied 3 clients, 4 trips, 24 steps" in result.out and "ppo-test-secret" not in result.out
     office = make_ppo(tmp_path / "b")
     office.env["PPO_DB"] = up
     assert office.snapshot() == source.snapshot()
