@@ -49,6 +49,7 @@ def test_declined_chain_asks_for_feedback_a_week_later():
     assert dues(DECLINED, {"declined": dt.date(2026, 11, 25)}) == {
         "decline-chain": dt.date(2026, 11, 25),
         "decline-feedback": dt.date(2026, 12, 2),
+        "decline-why": dt.date(2026, 11, 28),  # «Чем мы вас обидели?», three days on
     }
 
 
