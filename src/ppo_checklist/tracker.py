@@ -141,9 +141,12 @@ def agenda(
     """Every step due today or overdue and not done: overdue first (oldest first), then today.
     Given the playbooks and a config that sends, the steps ppo will send today are left out."""
     actions = [Action.of(row, today) for row in store.agenda(until=today, manager=manager)]
-    if playbooks is None or config is None or not (config.email or config.sms):
+    if playbooks is None or config is None:
         return actions
-    from ppo_checklist.sending.outbox import will_send
+    from ppo_checklist.sending.outbox import sends_any, will_send  # `today` without a config that sends: not loaded
+
+    if not sends_any(config):
+        return actions
 
     def step(row):
         return stored_step(playbooks, row.playbook, row.step_id)

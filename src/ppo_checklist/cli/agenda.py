@@ -54,11 +54,12 @@ def today(
 ) -> None:
     from ppo_checklist import tracker
     from ppo_checklist.output import formatters, render
+    from ppo_checklist.sending.outbox import sends_any
 
     session = session_of(ctx)
     day = session.today(date)
     config = session.config
-    sends = not all_ and (config.email is not None or config.sms is not None)
+    sends = not all_ and sends_any(config)
     playbooks = session.playbooks if sends else None
     actions = tracker.agenda(session.store, day, session.managers(manager), playbooks, config if sends else None)
     heading = render.agenda_heading(day, session.config.date_format)  # the daily report's title too

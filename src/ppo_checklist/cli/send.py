@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from enum import Enum
 from typing import Optional
@@ -18,9 +17,8 @@ from ppo_checklist.cli.session import (
     commands,
     session_of,
 )
-from ppo_checklist.config import in_quiet_hours
 from ppo_checklist.errors import EXIT_FAILURE, BadInput
-from ppo_checklist.i18n import N_, _, ngettext
+from ppo_checklist.i18n import N_, _
 
 # The parts each command uses load inside it: `ppo --help` imports every command module.
 app = commands()
@@ -55,40 +53,23 @@ def send(
     out = formatters.formatter(fmt, session, only=TABLE_OR_JSON, refusal=_("send: --format must be table or json"))
     day = session.today(date)
     config = session.config
+    if not dry_run:
+        outbox.refuse_readable_secrets(session.config_file, config)
     if retry is not None:
         if dry_run:
             raise BadInput(_("--retry and --dry-run do not go together"))
         done = outbox.retry(session.store, config, retry, day)
-        out.send_report(outbox.SendReport(day, False, [done]))
-        _send_exit(outbox.SendReport(day, False, [done]))
-        return
-    quiet = bool(config.sms and in_quiet_hours(config.sms.quiet_hours, dt.datetime.now().time()))
-    report = outbox.run(
-        session.store,
-        session.playbooks,
-        config,
-        day,
-        channel.value if channel else None,
-        manager,
-        dry_run,
-        quiet,
-    )
+        report = outbox.SendReport(day, False, [done])
+    else:
+        report = outbox.run(
+            session.store, session.playbooks, config, day, channel.value if channel else None, manager, dry_run
+        )
     out.send_report(report)
-    _send_exit(report)
-
-
-def _send_exit(report) -> None:
-    """Exit 1 with one line on stderr when a message of this run did not go."""
-    if report.dry_run or not (report.not_sent or report.interrupted):
-        return
-    line = _("{sent} sent, {not_sent} not sent").format(
-        sent=ngettext("{n} message", "{n} messages", report.sent).format(n=report.sent),
-        not_sent=report.not_sent + report.interrupted,
-    )
-    if report.interrupted:
-        line += ", " + _("{n} of an interrupted run may or may not have gone").format(n=report.interrupted)
-    sys.stderr.write(f"ppo: {line}\n")
-    raise typer.Exit(EXIT_FAILURE)
+    for warning in report.warnings:
+        sys.stderr.write(f"ppo: {warning}\n")
+    if report.failing:
+        sys.stderr.write(f"ppo: {report.summary(for_cron=True)}\n")
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @app.command(

@@ -812,6 +812,13 @@ def send_report_record(report: SendReport) -> dict[str, Any]:
             for s, reason in report.held
         ],
         "unknown": [message_record(m) for m in report.unknown],
+        "held": [
+            {**message_record(o.message), "client": o.client, "step": o.title, "kind": kind, "reason": why}
+            for o, why, kind in report.waiting
+        ],
+        "lapsed": [{**message_record(o.message), "client": o.client, "step": o.title} for o in report.lapsed],
+        "settled": [message_record(o.message) for o in report.settled],
+        "warnings": list(report.warnings),
     }
 
 
@@ -854,8 +861,26 @@ def send_report_text(report: SendReport) -> str:
                 t=s.trip_id, n=s.step_no, sid=s.step_id, c=s.client.name, why=reason
             )
         )
-    if report.quiet:
-        lines.append(_("{n} SMS wait: quiet hours").format(n=report.quiet))
+    for o in report.settled:
+        m = o.message
+        state = _(MESSAGE_STATES.get(m.state, m.state))
+        lines.append(_("message {id} was unknown; the gateway says: {state}").format(id=m.id, state=state))
+    for o, why, _kind in report.waiting:
+        m = o.message
+        lines.append(
+            _("waits: trip {t}, step {n} ({title}), {channel} → {to}: {why}").format(
+                t=m.trip_id, n=m.step_no, title=o.title, channel=channel_name(m.channel), to=m.address, why=why
+            )
+        )
+    for o in report.lapsed:
+        m = o.message
+        lines.append(
+            _("lapsed, never sent: trip {t}, step {n} ({title}), {channel} → {to}, due {due}").format(
+                t=m.trip_id, n=m.step_no, title=o.title, channel=channel_name(m.channel), to=m.address, due=m.due
+            )
+        )
+    for warning in report.warnings:
+        lines.append(_("warning: {w}").format(w=warning))
     lines.extend(unknown_lines(report.unknown))
     if report.dry_run:
         lines.append(
@@ -864,5 +889,5 @@ def send_report_text(report: SendReport) -> str:
             )
         )
     else:
-        lines.append(_("{sent} sent, {not_sent} not sent").format(sent=report.sent, not_sent=report.not_sent))
+        lines.append(report.summary())
     return "\n".join(lines) + "\n"
