@@ -126,10 +126,13 @@ class Gateway:
         self.provider = provider
         self.delay = delay
         self.requests: list[dict] = []
+        self.status_requests: list[dict] = []
         self.behaviour: dict[str, str] = {}
         self.delivered: dict[str, str] = {}  # gateway id -> phone
         self.undeliverable: set[str] = set()
-        self.status_requests: list[dict] = []
+        # The status API: what became of a sent SMS by its id, when a test says ("delivered",
+        # "failed", "waiting"); else `delivered` / `undeliverable` decide.
+        self.delivery: dict[str, str] = {}
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -205,17 +208,24 @@ class Gateway:
 
     def status_answer(self, form: dict) -> dict:
         """sms.ru: 103 delivered, 104 not delivered, -1 no such message; smsc: 1 delivered,
-        20 cannot be delivered, -3 no such message."""
+        20 cannot be delivered, -3 no such message; an id in `delivery` as it says."""
         if self.provider == "smsru":
             items = {}
+            codes = {"delivered": (103, "Сообщение доставлено"), "failed": (104, "Не может быть доставлено")}
             for gateway_id in form.get("sms_id", "").split(","):
-                if gateway_id in self.undeliverable:
+                if gateway_id in self.delivery:
+                    code, text = codes.get(self.delivery[gateway_id], (102, "Сообщение в пути"))
+                    items[gateway_id] = {"status": "OK", "status_code": code, "status_text": text}
+                elif gateway_id in self.undeliverable:
                     items[gateway_id] = {"status": "OK", "status_code": 104, "status_text": "Не может быть доставлено"}
                 elif gateway_id in self.delivered:
                     items[gateway_id] = {"status": "OK", "status_code": 103, "status_text": "Сообщение доставлено"}
                 else:
                     items[gateway_id] = {"status": "ERROR", "status_code": -1, "status_text": "Сообщение не найдено"}
             return {"status": "OK", "status_code": 100, "sms": items}
+        if form.get("id", "") in self.delivery:
+            code = {"delivered": 1, "failed": 20, "waiting": 0}[self.delivery[form["id"]]]
+            return {"status": code, "last_date": "", "err": 0}
         if form.get("id", "") in self.undeliverable:
             return {"status": 20, "last_date": "05.12.2026 10:00:01", "err": 1}
         found = self.delivered.get(form.get("id", "")) == form.get("phone", "").lstrip("+")

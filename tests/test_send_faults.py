@@ -267,12 +267,13 @@ def test_after_two_days_down_a_client_gets_one_letter_a_run_in_order(ppo, mailbo
         report = ppo("send", "--date", f"{day}.12.2026", "--format", "json").json()
         subjects.append([m["subject"] for m in report["messages"]])
         held.append([h["kind"] for h in report["held"]])
+    # the challenge letter is advertising: without consent on record it never goes (issue 22)
     assert subjects == [
         ["Спасибо, что выбрали нас! — Турагентство «Солнце»"],
-        ["Бросаем вам вызов!"],
         ["Пакуем чемоданы правильно"],
+        [],
     ]
-    assert held == [["one_per_run", "one_per_run"], ["one_per_run"], []]
+    assert held == [["one_per_run"], [], []]
 
 
 def test_one_letter_per_client_a_run_the_other_waits_named(ppo, mailbox):

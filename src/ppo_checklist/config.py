@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from dataclasses import MISSING as dataclass_missing
 from dataclasses import dataclass, field, fields
@@ -18,6 +19,8 @@ APP = "ppo"
 
 SMS_PROVIDERS = ("smsru", "smsc")
 INT_SETTINGS = ("send_budget", "store_wait")
+WORKING_WEEKS = ("mon-fri", "mon-sat", "mon-sun")
+_MARGIN = re.compile(r"^\d{1,3}[dwmy]$")
 DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
 
 
@@ -50,6 +53,19 @@ class SmsConfig:
 
 
 @dataclass(frozen=True)
+class ImapConfig:
+    """[imap]: the agency's mailbox, where replies («Отписаться») and bounces arrive."""
+
+    server: str = ""  # imaps://host:993 (TLS) or imap://host:143 (STARTTLS unless tls = false)
+    user: str = ""
+    password: str = field(default="", repr=False)  # PPO_IMAP_PASSWORD wins
+    folder: str = "INBOX"
+    tls: bool = True  # false only for a server on this machine
+    cafile: str = ""
+    timeout: int = 30  # seconds
+
+
+@dataclass(frozen=True)
 class Config:
     agency: str = ""
     director: str = ""
@@ -63,6 +79,14 @@ class Config:
     language: str = ""  # "ru" or "en"; "" follows the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
     send_budget: int = 300  # seconds a `ppo send` run may hand messages over; the rest wait
     store_wait: int = 30  # seconds a writer waits for another's write before giving up
+    # Calls and visits move off days off: a country's production calendar ("RU"; "" for none)
+    # and the office's working week ("mon-fri", "mon-sat", or "mon-sun": open every day).
+    holidays: str = "RU"
+    working_week: str = "mon-fri"
+    # A passport that expires before the return plus this is checked by a call after the sale.
+    passport_margin: str = "6m"
+    review_url: str = ""  # where a client leaves a review: put into the after-trip letter
+    complaint_hours: str = ""  # "2, 4, 8": a complaint taken, answered, resolved within (hours)
 
     @property
     def file_mode(self) -> int:
@@ -73,6 +97,12 @@ class Config:
 
     email: Optional[EmailConfig] = None  # ppo sends letters only when [email] is set
     sms: Optional[SmsConfig] = None  # and SMS only when [sms] is set
+    imap: Optional[ImapConfig] = None  # replies and bounces are read only when [imap] is set
+
+    @property
+    def complaint_deadlines(self) -> tuple[int, int, int]:
+        """Hours after a complaint opens by which it is taken, answered, resolved (the method's 2, 4, 8)."""
+        return parse_hours(self.complaint_hours) if self.complaint_hours else (2, 4, 8)
 
     def sends(self, channel: str) -> bool:
         """ppo sends this channel's steps itself (its server is configured)."""
@@ -166,6 +196,9 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
         if key == "sms":
             values[key] = _table(SmsConfig, value, source, key)
             continue
+        if key == "imap":
+            values[key] = _table(ImapConfig, value, source, key)
+            continue
         expected = bool if key == "dayfirst" else int if key in INT_SETTINGS else str
         if not isinstance(value, expected) or expected is int and isinstance(value, bool):
             raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=_TYPE_NAMES[expected]()))
@@ -179,8 +212,26 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
             raise ConfigError(
                 _("{src}: '{key}' must be one line of text (it goes into letters' headers)").format(src=source, key=key)
             )
+    if config.complaint_hours:
+        try:
+            parse_hours(config.complaint_hours)
+        except ValueError:
+            raise ConfigError(
+                _("{src}: 'complaint_hours' must be three growing numbers of hours, like \"2, 4, 8\"").format(
+                    src=source
+                )
+            ) from None
     if config.language not in ("", *LANGUAGES):
         raise ConfigError(_('{src}: \'language\' must be "ru" or "en"').format(src=source))
+    if config.working_week not in WORKING_WEEKS:
+        message = _("{src}: 'working_week' must be one of: {k}")
+        raise ConfigError(message.format(src=source, k=", ".join(WORKING_WEEKS)))
+    if config.holidays and not (len(config.holidays) in (2, 3) and config.holidays.isalpha()):
+        message = _('{src}: \'holidays\' must be a country code such as "RU", or "" for none')
+        raise ConfigError(message.format(src=source))
+    if not _MARGIN.match(config.passport_margin.strip()):
+        message = _('{src}: \'passport_margin\' must be a time such as "6m" (months), "180d" or "1y"')
+        raise ConfigError(message.format(src=source))
     if config.shared_file_mode:
         from ppo_checklist.files import parse_mode
 
@@ -240,9 +291,24 @@ def _table_problem(config: Any) -> str | None:
                 parse_quiet_hours(config.quiet_hours)
             except ValueError:
                 return _("'quiet_hours' must look like 21:00-09:00")
+    if isinstance(config, ImapConfig):
+        if not config.server.startswith(("imap://", "imaps://")):
+            return _("'server' must start with imaps:// (TLS) or imap:// (STARTTLS)")
+        if not config.user:
+            return _("needs 'user' (the mailbox's login)")
+        if not config.folder:
+            return _("'folder' is empty")
     if config.timeout <= 0 or config.timeout > 600:
         return _("'timeout' must be from 1 to 600 seconds")
     return None
+
+
+def parse_hours(text: str) -> tuple[int, int, int]:
+    """`complaint_hours = "2, 4, 8"`: taken, answered, resolved, growing; ValueError if not."""
+    parts = [int(part) for part in text.replace(";", ",").split(",")]
+    if len(parts) != 3 or not 0 < parts[0] <= parts[1] <= parts[2] <= 24 * 30:
+        raise ValueError(text)
+    return parts[0], parts[1], parts[2]
 
 
 def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:
@@ -297,8 +363,6 @@ def updated_toml(text: str, values: dict[str, str]) -> str:
     """The config text with these top-level settings set: a setting's line is replaced where it
     is, a new one goes at the end of the top-level part (before the first [table]); comments,
     tables such as [email] or [sms] and settings this ppo does not know stay as they were."""
-    import re
-
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += "\n"

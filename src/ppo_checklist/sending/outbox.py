@@ -35,6 +35,7 @@ from ppo_checklist.config import Config
 from ppo_checklist.core import texts
 from ppo_checklist.core.model import (
     FAILED,
+    NO_CONSENT,
     PENDING_MSG,
     SENDING,
     SENT,
@@ -43,11 +44,14 @@ from ppo_checklist.core.model import (
     Message,
     SendStep,
 )
-from ppo_checklist.core.playbooks import Playbook, Step, letter_due, stored_step
+from ppo_checklist.core.playbooks import Playbook, Step, letter_due, message_purposes, stored_step
 from ppo_checklist.errors import BadInput, ConfigError, PpoError
 from ppo_checklist.i18n import _, ngettext
 from ppo_checklist.sending import channel as base
+from ppo_checklist.sending import greetings
 from ppo_checklist.sending.channel import Handover, Sender
+from ppo_checklist.sending.consent import Gate
+from ppo_checklist.sending.mail import UNSUBSCRIBE_LINE
 from ppo_checklist.sending.senders import SENDERS, configured
 from ppo_checklist.store import Store
 
@@ -76,6 +80,7 @@ class Plan:
     lapsed: list[Outgoing] = field(default_factory=list)  # its moment passed before it went: failed
     held: list[tuple[SendStep, str]] = field(default_factory=list)  # for a person: why ppo does not send
     waiting: list[tuple[Outgoing, str, str]] = field(default_factory=list)  # for a later run: (why, kind)
+    no_consent: list[tuple[SendStep, str]] = field(default_factory=list)  # ads without consent: never sent
 
 
 # --- the rule: what ppo sends itself -----------------------------------------------------
@@ -143,6 +148,7 @@ class _Planner:
     today: dt.date
     senders: dict[str, type[Sender]]
     render: Render | None
+    gate: Gate
     result: Plan = field(default_factory=Plan)
 
     def fill(self, text: str | None, s: SendStep, due: dt.date) -> texts.Filled | None:
@@ -197,6 +203,17 @@ class _Planner:
         if s.client.opted_out:
             if n == 0 and not late:
                 self.result.held.append((s, _("the client opted out of letters and SMS")))
+            return None
+        purposes = message_purposes(step)
+        refusal = self.gate.refusal(s.client, s.channel, purposes[n]) if n < len(purposes) else None
+        if refusal == NO_CONSENT:  # advertising the client has not agreed to: never sent
+            if n == 0:
+                self.result.no_consent.append((s, letter[0]))
+                return None
+            return False
+        if refusal is not None:  # the address bounced: a person checks it first
+            if n == 0 and not late:
+                self.result.held.append((s, refusal))
             return None
         if known is not None:
             self.result.outgoing.append(self.outgoing(s, step, known))
@@ -287,11 +304,27 @@ def plan(
     lookback = since - dt.timedelta(days=LAPSE_LOOKBACK_DAYS)
     steps = store.send_steps(lookback, since, today, manager, tuple(senders))
     outbox = store.messages({s.trip_id for s in steps}) if steps else {}
-    planner = _Planner(config, playbooks, today, senders, render)
+    planner = _Planner(config, playbooks, today, senders, render, Gate.load(store, {s.client.id for s in steps}))
     for s in steps:
         planner.step(s, {m.letter: m for m in outbox.get(s.trip_id, ()) if m.step_no == s.step_no})
+    _add_greetings(planner.result, store, config, today, channel, manager)
     planner.one_per_client()
     return planner.result
+
+
+def _add_greetings(
+    planned: Plan, store: Store, config: Config, today: dt.date, channel: str | None, manager: str | None
+) -> None:
+    """The yearly birthday greetings (greetings.py) join the run's messages."""
+    found = greetings.plan(store, config, today, channel, [manager] if manager else None)
+    gate = Gate.load(store, {client.id for _m, client, _n in found.outgoing})
+    for message, client, manager_name in found.outgoing:
+        if message.id is None and gate.refusal(client, message.channel, greetings.PURPOSE) is not None:
+            continue  # advertising without consent on record (or an address that bounced): never sent
+        if message.id is None and message.channel == "email":
+            message = replace(message, body=message.body + UNSUBSCRIBE_LINE)
+        planned.outgoing.append(Outgoing(message, client.name, manager_name, greetings.title(), client.id))
+    planned.lapsed.extend(Outgoing(m, "", "", greetings.title()) for m in found.expired)
 
 
 # --- handing over ----------------------------------------------------------------------------
@@ -310,6 +343,7 @@ class SendReport:
     waiting: list[tuple[Outgoing, str, str]] = field(default_factory=list)  # for a later run: why, kind
     lapsed: list[Outgoing] = field(default_factory=list)  # its moment passed: never sent
     settled: list[Outgoing] = field(default_factory=list)  # unknown, now known from the gateway
+    no_consent: list[tuple[SendStep, str]] = field(default_factory=list)  # ads not sent: no consent
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -435,6 +469,7 @@ def run(
     if dry_run:
         planned = plan(store, playbooks, config, today, channel, manager)
         report.held, report.waiting, report.lapsed = planned.held, planned.waiting, planned.lapsed
+        report.no_consent = planned.no_consent
         report.done = planned.outgoing + planned.refused
         report.unknown = store.messages_in((SENDING, UNKNOWN))
         return report
@@ -444,7 +479,7 @@ def run(
         try:
             report.settled = _settle_unknown(store, senders, today)
             planned = plan(store, playbooks, config, today, channel, manager)
-            report.held, report.waiting = planned.held, planned.waiting
+            report.held, report.waiting, report.no_consent = planned.held, planned.waiting, planned.no_consent
             report.lapsed = _record_lapsed(store, planned.lapsed)
             report.done = _record_refused(store, planned.refused)
             for outgoing in planned.outgoing:

@@ -17,6 +17,7 @@ import socket
 from collections.abc import Iterable, Mapping
 from typing import ClassVar, NamedTuple
 
+from ppo_checklist import reasons
 from ppo_checklist.config import Config, SmsConfig, in_quiet_hours
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
 from ppo_checklist.core.playbooks import SMS_LETTER, Step
@@ -32,6 +33,7 @@ SMSC_NUMBER_ERRORS = {7, 8}
 
 # What a gateway's status API says of a message, as ppo reads it.
 DELIVERED, ON_ITS_WAY, NOT_DELIVERED, NOT_FOUND = "delivered", "on_its_way", "not_delivered", "not_found"
+WAITING = "waiting"  # `Gateway.status`: on its way, or the gateway could not be asked
 # sms.ru `sms/status` codes: 100 queued, 101 to the operator, 102 on its way, 103 delivered,
 # 110 read; 104 expired, 105 deleted by the operator, 106 phone failure, 107 unknown reason,
 # 108 rejected, 150 no route; -1 no such message.
@@ -137,13 +139,15 @@ class Gateway:
                 return Handover(UNKNOWN, error=_("the SMS gateway answered HTTP {code}").format(code=exc.code))
             return Handover(PENDING_MSG, error=_("the SMS gateway answered HTTP {code}").format(code=exc.code))
         except urllib.error.URLError as exc:  # not reached: the request never went
-            error = _("cannot reach the SMS gateway: {e}").format(e=self._clean(exc.reason))
+            error = _("cannot reach the SMS gateway: {e}").format(e=self._clean(reasons.said(exc.reason)))
             return Handover(PENDING_MSG, error=error, no_answer=True)
         except (http.client.HTTPException, ValueError) as exc:  # garbage, a short body
             error = _("the SMS gateway's answer cannot be read: {e}").format(e=self._clean(type(exc).__name__))
             return Handover(UNKNOWN, error=error, no_answer=isinstance(exc, ConnectionError))
         except (socket.timeout, TimeoutError, OSError) as exc:  # the request went, no answer came
-            error = _("no answer from the SMS gateway: {e}").format(e=self._clean(exc) or type(exc).__name__)
+            error = _("no answer from the SMS gateway: {e}").format(
+                e=self._clean(reasons.said(exc)) or type(exc).__name__
+            )
             return Handover(UNKNOWN, error=error, no_answer=True)
         try:
             answer = json.loads(raw.decode("utf-8"))
@@ -174,7 +178,7 @@ class Gateway:
             return Handover(UNKNOWN, error=_("the SMS gateway did not say what became of the message"))
         return Handover(SENT, gateway_id=str(answer["id"]))
 
-    def status(self, asked: Iterable[tuple[str, str]]) -> dict[str, Delivery]:
+    def statuses(self, asked: Iterable[tuple[str, str]]) -> dict[str, Delivery]:
         """What the gateway's status API says of each (gateway id, phone); an id it could
         not be asked about (the gateway down, an answer that cannot be read) is left out."""
         asked = list(asked)
@@ -191,6 +195,16 @@ class Gateway:
             elif isinstance(answer, dict) and answer.get("error_code") == 9 or isinstance(answer, Handover):
                 break  # too many requests, or the gateway is down: the rest wait for the next run
         return result
+
+    def status(self, gateway_id: str, phone: str) -> tuple[str, str | None]:
+        """What the gateway's status API says of one sent SMS: (delivered | not_delivered |
+        waiting, the gateway's words). Not reached or not understood: waiting (asked again)."""
+        delivery = self.statuses([(gateway_id, phone)]).get(gateway_id)
+        if delivery is None or delivery.status not in (DELIVERED, NOT_DELIVERED):
+            return WAITING, None
+        if delivery.status == DELIVERED:
+            return DELIVERED, self._clean(delivery.text) if delivery.text else None
+        return NOT_DELIVERED, self._clean(f"{delivery.code}: {delivery.text or '—'}")
 
     def _status_smsru(self, ids: list[str]) -> dict[str, Delivery]:
         result = {}
@@ -238,7 +252,7 @@ def status(
     """What the configured gateway's status API (sms.ru `sms/status`, SMSC `status`) says of
     each (gateway id, phone) asked: delivered, on its way, not delivered, or not found. An id
     the gateway could not be asked about is left out: ask again later."""
-    return Gateway(config, environ).status(asked)
+    return Gateway(config, environ).statuses(asked)
 
 
 class SmsSender:
@@ -292,7 +306,7 @@ class SmsSender:
         """Unknown messages the gateway has ids of, settled by its status API: on its way or
         delivered -> sent; not delivered -> failed; not found or no answer -> left unknown (a
         message may reach the gateway after ppo asked)."""
-        answers = self.gateway.status((m.gateway_id or "", m.address) for m in messages if m.gateway_id)
+        answers = self.gateway.statuses((m.gateway_id or "", m.address) for m in messages if m.gateway_id)
         settled = []
         for message in messages:
             delivery = answers.get(message.gateway_id or "")
