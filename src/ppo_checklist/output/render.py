@@ -27,6 +27,7 @@ from ppo_checklist.core.words import (  # noqa: F401 (the names render prints wi
     MESSAGE_STATES,
     STATUS_NAMES,
     channel_name,
+    note_shown,
     status_name,
 )
 from ppo_checklist.i18n import _, ngettext, pgettext
@@ -105,7 +106,7 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
                 "due": step.due.isoformat(),
                 "status": trip.step_status(step, today),
                 "done_on": step.done_on.isoformat() if step.done_on else None,
-                "note": step.note or "",
+                "note": note_shown(step.note),
             }
             for step in trip.steps
         ],
@@ -206,43 +207,6 @@ ACTION_COLUMNS = [
 # --- for people ---------------------------------------------------------------------------
 
 
-def plain_table(out, columns: Sequence[str], rows: Sequence[Sequence[str]], title: str = "") -> bool:
-    """Write the table as rich draws it without colour (a pipe, cron, a file), character for
-    character, when every cell fits on one line; False (nothing written) otherwise.
-
-    rich measures and wraps every cell: ~1 s for the 900 rows of `ppo today` at 100 000
-    trips; the same table laid out here takes a few ms. Terminals keep rich's colours.
-    """
-    if out.color_system is not None:
-        return False
-    from rich.cells import cell_len
-
-    cells = [list(columns), *rows]
-    for row in cells:
-        for cell in row:
-            if cell != cell.strip() or "  " in cell or not cell.isprintable():
-                return False
-    widths = [max(cell_len(row[i]) for row in cells) for i in range(len(columns))]
-    width = sum(widths) + 3 * len(widths) + 1
-    if width > out.width or (title and (cell_len(title) > width or not title.isprintable())):
-        return False
-
-    def line(left: str, fill: str, middle: str, right: str) -> str:
-        return left + middle.join(fill * (w + 2) for w in widths) + right
-
-    def cells_line(row: Sequence[str], bar: str) -> str:
-        return bar + bar.join(f" {cell}{' ' * (w - cell_len(cell))} " for cell, w in zip(row, widths)) + bar
-
-    lines = [title + " " * (width - cell_len(title))] if title else []
-    lines.append(line("┏", "━", "┳", "┓"))
-    lines.append(cells_line(columns, "┃"))
-    lines.append(line("┡", "━", "╇", "┩"))
-    lines.extend(cells_line(row, "│") for row in rows)
-    lines.append(line("└", "─", "┴", "┘"))
-    out.file.write("\n".join(lines) + "\n")
-    return True
-
-
 def _late(action: Action) -> str:
     if action.status == schedule.OVERDUE:
         return _("overdue {n} d").format(n=action.days_late)
@@ -282,7 +246,6 @@ def actions_table(
         out.print(_("Nothing to do."))
         return
     columns = (_("Trip"), _("Client"), _("Phone"), _("Step"), _("Channel"), _("Due"), _("Status"))
-    colour = out.color_system is not None and not out.no_color
     for manager, group in by_manager(actions).items():
         rows, styles, notes = [], [], []
         for action in group:
@@ -300,22 +263,37 @@ def actions_table(
             )
             styles.append({"overdue": "red", "due": "yellow"}.get(action.status, ""))
             notes.append(texts.get(id(action), "") if texts else "")
-        name = manager or _("(no manager)")
-        drawn = grid(columns, rows, out.width, name, styles if colour else None, notes)
-        if drawn is not None:
-            out.file.write(drawn)
-            continue
-        from rich.table import Table  # wide characters (CJK, emoji): rich measures them
-
-        table = Table(title=name, title_justify="left", title_style="bold")
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for cells, style, note in zip(rows, styles, notes):
-            table.add_row(*cells, style=style)
-            if note:
-                table.add_row("", "", "", note, "", "", "", style="dim")
-        out.print(table)
+        table(out, columns, rows, manager or _("(no manager)"), styles, notes)
     out.print(count_line(actions))
+
+
+def table(
+    out,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    title: str = "",
+    styles: Sequence[str] | None = None,
+    notes: Sequence[str] | None = None,
+) -> None:
+    """The one table writer: `grid` draws it (colours only on a colour terminal); rich only
+    where a cell holds characters wider than one column, which rich measures."""
+    colour = out.color_system is not None and not out.no_color
+    painted = (styles or [""] * len(rows)) if colour else None
+    drawn = grid(columns, rows, out.width, title, painted, notes)
+    if drawn is not None:
+        out.file.write(drawn)
+        return
+    from rich.table import Table
+
+    drawing = Table(title=title or None, title_justify="left", title_style="bold")
+    for column in columns:
+        drawing.add_column(column, overflow="fold")  # wrapped, never cut with "…"
+    for index, cells in enumerate(rows):
+        drawing.add_row(*cells, style=styles[index] if styles else None)
+        note = notes[index] if notes else ""
+        if note:
+            drawing.add_row(*(note if n == min(3, len(columns) - 1) else "" for n in range(len(columns))), style="dim")
+    out.print(drawing)
 
 
 # ANSI styles of the hand-drawn grid, as rich writes them.
@@ -330,8 +308,10 @@ def grid(
     styles: Sequence[str] | None = None,
     notes: Sequence[str] | None = None,
 ) -> str | None:
-    """The table as rich draws it (box, header, title), laid out here: ~1 s of rich's measuring
-    for the 900 rows of `ppo today` at 100 000 trips becomes a few ms, in a terminal too.
+    """The table in rich's box style (box, header, title), laid out here: ~1 s of rich's
+    measuring for the 900 rows of `ppo today` at 100 000 trips becomes a few ms, in a terminal
+    too. When every cell fits on one line it is, character for character, what rich draws
+    (tests/test_tables.py holds it); when not, it wraps its own way, cutting nothing.
 
     Nothing is ever cut: when the columns do not fit in `width`, the widest give way and their
     cells wrap on word boundaries (a word longer than its column folds). A row's note (a step's
@@ -508,72 +488,54 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
             )
         )
         styles.append(style)
-    if plain_table(out, columns, rows):
-        return
-    from rich.table import Table  # only where rich draws: a terminal, or an unusual cell
-
-    table = Table()
-    for column in columns:
-        table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
-    for cells, style in zip(rows, styles):
-        table.add_row(*cells, style=style)
-    out.print(table)
+    table(out, columns, rows, styles=styles)
 
 
 def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
-    from rich.table import Table
-
     out = console()
     if not summaries:
         out.print(_("No trips."))
         return
-    table = Table()
     columns = (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"), _("Status"), _("Done"), _("Overdue"))
-    for column in (*columns, _("Next step")):
-        table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
+    rows, styles = [], []
     for s in summaries:
         nxt = f"{s['next_step']} {dt.date.fromisoformat(s['next_due']).strftime(date_format)}" if s["next_due"] else ""
-        style = "red" if s["overdue"] else ("yellow" if s["due"] else "")
-        table.add_row(
-            str(s["trip_id"]),
-            s["client"],
-            s["phone"],
-            s["manager"],
-            s["playbook"],
-            status_name(s["status"]),
-            f"{s['done']}/{s['steps']}",
-            str(s["overdue"] or ""),
-            nxt,
-            style=style,
+        styles.append("red" if s["overdue"] else ("yellow" if s["due"] else ""))
+        rows.append(
+            (
+                str(s["trip_id"]),
+                s["client"],
+                s["phone"],
+                s["manager"],
+                s["playbook"],
+                status_name(s["status"]),
+                f"{s['done']}/{s['steps']}",
+                str(s["overdue"] or ""),
+                nxt,
+            )
         )
-    out.print(table)
+    table(out, (*columns, _("Next step")), rows, styles=styles)
     out.print(ngettext("{n} trip", "{n} trips", len(summaries)).format(n=len(summaries)))
 
 
 def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
-    from rich.table import Table
-
     out = console()
+    columns = (_("No"), _("Id"), _("Step"), _("Channel"), _("When"))
     for playbook in playbooks.values():
-        anchors = playbook.dates + playbook.optional_dates
-        table = Table(
-            title=f"{playbook.id} · {playbook.title}",
-            title_justify="left",
-            title_style="bold",
-            caption=_("dates: {dates}").format(dates=", ".join(map(anchor_word, anchors))) + f"\n{playbook.source}",
-            caption_justify="left",
-        )
-        for column in (_("No"), _("Id"), _("Step"), _("Channel"), _("When")):
-            table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
-        for step in playbook.steps:
-            table.add_row(
+        rows = [
+            (
                 str(step.no),
                 step.id,
                 step.title,
                 channel_name(step.channel),
                 f"{anchor_word(step.anchor)} {step.offset.text}",
             )
-        out.print(table)
+            for step in playbook.steps
+        ]
+        table(out, columns, rows, f"{playbook.id} · {playbook.title}")
+        anchors = playbook.dates + playbook.optional_dates
+        out.print(_("dates: {dates}").format(dates=", ".join(map(anchor_word, anchors))))
+        out.print(str(playbook.source))
 
 
 def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
@@ -775,16 +737,7 @@ def messages_table(messages: Sequence[Message], date_format: str = DAY_FORMAT) -
         )
         for m in messages
     ]
-    if plain_table(out, columns, rows):
-        return
-    from rich.table import Table
-
-    table = Table()
-    for column in columns:
-        table.add_column(column)
-    for cells in rows:
-        table.add_row(*cells)
-    out.print(table)
+    table(out, columns, rows)
 
 
 def send_report_record(report: SendReport) -> dict[str, Any]:

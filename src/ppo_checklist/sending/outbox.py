@@ -31,6 +31,7 @@ from ppo_checklist.core.model import (
     SendStep,
 )
 from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due, stored_step
+from ppo_checklist.core.words import sent_note
 from ppo_checklist.errors import BadInput, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
@@ -385,17 +386,9 @@ def _answer(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date
     with store.write():
         store.set_message(message.id, handover.state, error=handover.error, gateway_id=handover.gateway_id)  # type: ignore[arg-type]
         if handover.state == SENT:
-            store.mark_done(message.trip_id, message.step_no, today, _done_note(message))
+            store.mark_done(message.trip_id, message.step_no, today, sent_note(message.channel, message.id))
     state = replace(message, state=handover.state, error=handover.error, gateway_id=handover.gateway_id)
     return replace(outgoing, message=state)
-
-
-def _done_note(message: Message) -> str:
-    if message.channel == "email":
-        return _("sent by ppo: e-mail «{s}» to {to} (message {id})").format(
-            s=message.subject, to=message.address, id=message.id
-        )
-    return _("sent by ppo: SMS to {to} (message {id})").format(to=message.address, id=message.id)
 
 
 def retry(
