@@ -112,7 +112,10 @@ class Gateway:
         self.provider = provider
         self.delay = delay
         self.requests: list[dict] = []
+        self.status_requests: list[dict] = []
         self.behaviour: dict[str, str] = {}
+        # The status API: what became of each sent SMS by its id ("delivered", "failed", "waiting").
+        self.delivery: dict[str, str] = {}
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -122,6 +125,13 @@ class Gateway:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(self.rfile.read(length).decode()).items()}
+                if self.path in ("/sms/status", "/sys/status.php"):
+                    gateway.status_requests.append({"path": self.path, **form})
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(json.dumps(gateway.status_answer(form)).encode())
+                    return
                 gateway.requests.append({"path": self.path, **form})
                 phone = (form.get("to") or form.get("phones") or "").lstrip("+")
                 kind = gateway.behaviour.get(phone, "ok")
@@ -157,13 +167,27 @@ class Gateway:
             return {"error": "invalid number", "error_code": 7}
         return {"id": n, "cnt": 1}
 
+    def status_answer(self, form: dict) -> dict:
+        """The status API's answer, as sms.ru (`sms/status`) and smsc.ru (`status.php`) document it."""
+        if self.provider == "smsru":
+            codes = {"delivered": (103, "Сообщение доставлено"), "failed": (104, "Не может быть доставлено")}
+            result = {}
+            for sms_id in form.get("sms_id", "").split(","):
+                code, text = codes.get(self.delivery.get(sms_id, "waiting"), (102, "Сообщение в пути"))
+                result[sms_id] = {"status": "OK", "status_code": code, "status_text": text}
+            return {"status": "OK", "status_code": 100, "sms": result}
+        codes = {"delivered": 1, "failed": 20, "waiting": 0}
+        return {"status": codes[self.delivery.get(form.get("id", ""), "waiting")], "last_date": "", "err": 0}
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
 
-def write_config(path: Path, email_table: dict | None = None, sms_table: dict | None = None) -> Path:
-    lines = ['agency = "Турагентство «Солнце»"', 'director = "Елена Смирнова"', 'default_manager = "Ольга"']
+def write_config(path: Path, email_table: dict | None = None, sms_table: dict | None = None, **top) -> Path:
+    """A config file; `top` adds (or replaces) top-level settings."""
+    settings = {"agency": "Турагентство «Солнце»", "director": "Елена Смирнова", "default_manager": "Ольга", **top}
+    lines = [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in settings.items()]
     for name, table in (("email", email_table), ("sms", sms_table)):
         if table is None:
             continue

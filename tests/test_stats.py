@@ -214,8 +214,9 @@ def test_record_has_the_documented_shape():
     assert record["period"] == {"from": "2026-11-01", "to": "2026-11-30"}
     assert record["as_of"] == "2026-11-20"
     figures = ["due", "on_time", "late", "overdue", "pending", "on_time_rate"]
-    assert list(record["managers"][0]) == ["manager", *figures]
-    assert list(record["total"]) == figures
+    assert list(record["managers"][0]) == ["manager", *figures, "satisfaction"]
+    assert list(record["total"]) == [*figures, "satisfaction"]
+    assert list(record["total"]["satisfaction"]) == ["answers", "tour", "service"]
     assert list(record["steps"][0]) == ["playbook", "step_no", "step_id", *figures]
     assert list(record["outcomes"]) == [
         "trips_sold", "returning_clients", "declined", "declined_came_back", "came_back_rate",

@@ -65,6 +65,11 @@ def stats_json(ppo, *args: str) -> dict:
     return ppo("stats", "--date", AS_OF, "--format", "json", *args).json()
 
 
+def counted(*values):
+    """A manager's or the total's figures: the steps', and the (empty) verdict."""
+    return {**figures(*values), **NO_ANSWERS}
+
+
 def figures(due, on_time, late, overdue, pending, rate):
     return {
         "due": due,
@@ -76,6 +81,14 @@ def figures(due, on_time, late, overdue, pending, rate):
     }
 
 
+# No client answered `ppo feedback` in these stores: the verdict's figures are all zero.
+NO_ANSWERS = {
+    "satisfaction": {
+        "answers": 0,
+        "tour": {"levels": {"1": 0, "2": 0, "3": 0, "4": 0}, "satisfied_share": None},
+        "service": {"levels": {"1": 0, "2": 0, "3": 0, "4": 0}, "satisfied_share": None},
+    }
+}
 OLGA = figures(10, 2, 2, 4, 2, 0.2)
 IVAN = figures(10, 5, 2, 3, 0, 0.5)
 TOTAL = figures(20, 7, 4, 7, 2, 0.35)
@@ -96,8 +109,8 @@ def test_json_has_every_figure_per_manager_step_and_outcome(store):
     assert stats_json(store) == {
         "period": {"from": "2026-11-01", "to": "2026-11-30"},
         "as_of": "2026-11-20",
-        "managers": [{"manager": "Ivan", **IVAN}, {"manager": "Olga", **OLGA}],
-        "total": TOTAL,
+        "managers": [{"manager": "Ivan", **IVAN, **NO_ANSWERS}, {"manager": "Olga", **OLGA, **NO_ANSWERS}],
+        "total": {**TOTAL, **NO_ANSWERS},
         "steps": [{"playbook": pb, "step_no": no, "step_id": sid, **f} for pb, no, sid, f in STEPS],
         "outcomes": {
             "trips_sold": 4,
@@ -111,8 +124,8 @@ def test_json_has_every_figure_per_manager_step_and_outcome(store):
 
 def test_manager_filter_narrows_steps_and_outcomes(store):
     ivan = stats_json(store, "--manager", "Ivan")
-    assert ivan["managers"] == [{"manager": "Ivan", **IVAN}]
-    assert ivan["total"] == IVAN
+    assert ivan["managers"] == [{"manager": "Ivan", **IVAN, **NO_ANSWERS}]
+    assert ivan["total"] == {**IVAN, **NO_ANSWERS}
     assert ivan["outcomes"] == {
         "trips_sold": 2,
         "returning_clients": 1,
@@ -121,7 +134,7 @@ def test_manager_filter_narrows_steps_and_outcomes(store):
         "came_back_rate": 1.0,
     }
     olga = stats_json(store, "-m", "Olga")
-    assert olga["total"] == OLGA
+    assert olga["total"] == {**OLGA, **NO_ANSWERS}
     assert olga["outcomes"] == {
         "trips_sold": 2,
         "returning_clients": 1,
@@ -130,13 +143,13 @@ def test_manager_filter_narrows_steps_and_outcomes(store):
         "came_back_rate": 0.0,
     }
     both = stats_json(store, "-m", "Olga", "-m", "Ivan")
-    assert both["total"] == TOTAL
+    assert both["total"] == {**TOTAL, **NO_ANSWERS}
 
 
 def test_manager_with_no_trips_gets_zeros_and_no_rate(store):
     result = stats_json(store, "--manager", "Zoya")
-    assert result["managers"] == [{"manager": "Zoya", **figures(0, 0, 0, 0, 0, None)}]
-    assert result["total"] == figures(0, 0, 0, 0, 0, None)
+    assert result["managers"] == [{"manager": "Zoya", **figures(0, 0, 0, 0, 0, None), **NO_ANSWERS}]
+    assert result["total"] == counted(0, 0, 0, 0, 0, None)
     assert result["steps"] == []
     assert result["outcomes"] == {
         "trips_sold": 0,
@@ -151,7 +164,7 @@ def test_period_with_nothing_due_has_null_rates(store):
     result = stats_json(store, "--from", "01.03.2027", "--to", "31.03.2027")
     assert result["period"] == {"from": "2027-03-01", "to": "2027-03-31"}
     assert result["managers"] == []
-    assert result["total"] == figures(0, 0, 0, 0, 0, None)
+    assert result["total"] == counted(0, 0, 0, 0, 0, None)
     assert result["outcomes"]["came_back_rate"] is None
     table = store("stats", "--date", AS_OF, "--from", "01.03.2027", "--to", "31.03.2027").out
     assert "Nothing due in the period." in table
@@ -162,9 +175,9 @@ def test_period_boundaries_are_inclusive_and_move_the_figures(store):
     assert result["managers"] == [
         {
             "manager": "Ivan",
-            **figures(2, 1, 0, 1, 0, 0.5),
+            **counted(2, 1, 0, 1, 0, 0.5),
         },  # Hanna 0 on time, Boris 6 overdue (19th)
-        {"manager": "Olga", **figures(4, 0, 1, 3, 0, 0.0)},  # Anna 3 late, 4 and 5 overdue; Fedor 1
+        {"manager": "Olga", **counted(4, 0, 1, 3, 0, 0.0)},  # Anna 3 late, 4 and 5 overdue; Fedor 1
     ]
     assert result["outcomes"]["trips_sold"] == 1  # Hanna on the 19th
 
@@ -173,7 +186,7 @@ def test_as_of_decides_overdue_against_pending(store):
     # As of the 1st nothing open in November is late yet: every open step is pending.
     early = stats_json(store, "--from", "01.11.2026", "--to", "30.11.2026", "--date", "01.11.2026")
     assert early["as_of"] == "2026-11-01"
-    assert early["total"] == figures(20, 7, 4, 0, 9, 0.35)
+    assert early["total"] == counted(20, 7, 4, 0, 9, 0.35)
     assert early["outcomes"]["declined_came_back"] == 0  # Egor bought on the 15th, after that day
 
 
@@ -186,7 +199,7 @@ def test_default_period_is_the_month_of_the_date(store):
 
 def test_today_comes_from_ppo_today(store):
     out = store("stats", "-f", "json", env={"PPO_TODAY": "2026-11-20"}).json()
-    assert out["total"] == TOTAL
+    assert out["total"] == {**TOTAL, **NO_ANSWERS}
 
 
 def table_rows(text: str) -> dict[str, list[str]]:
@@ -223,10 +236,11 @@ def test_table_for_a_manager_with_no_trips_shows_a_dash(store):
 def test_csv_has_a_row_per_manager_and_a_total(store):
     out = store("stats", "--date", AS_OF, "--format", "csv").out.splitlines()
     assert out == [
-        "period_from,period_to,as_of,scope,manager,due,on_time,late,overdue,pending,on_time_rate",
-        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,10,5,2,3,0,0.5",
-        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,10,2,2,4,2,0.2",
-        "2026-11-01,2026-11-30,2026-11-20,total,,20,7,4,7,2,0.35",
+        "period_from,period_to,as_of,scope,manager,due,on_time,late,overdue,pending,on_time_rate,"
+        "answers,tour_satisfied_share,service_satisfied_share",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,10,5,2,3,0,0.5,0,,",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,10,2,2,4,2,0.2,0,,",
+        "2026-11-01,2026-11-30,2026-11-20,total,,20,7,4,7,2,0.35,0,,",
     ]
 
 

@@ -49,6 +49,19 @@ class SmsConfig:
 
 
 @dataclass(frozen=True)
+class ImapConfig:
+    """[imap]: the agency's mailbox, where replies («Отписаться») and bounces arrive."""
+
+    server: str = ""  # imaps://host:993 (TLS) or imap://host:143 (STARTTLS unless tls = false)
+    user: str = ""
+    password: str = field(default="", repr=False)  # PPO_IMAP_PASSWORD wins
+    folder: str = "INBOX"
+    tls: bool = True  # false only for a server on this machine
+    cafile: str = ""
+    timeout: int = 30  # seconds
+
+
+@dataclass(frozen=True)
 class Config:
     agency: str = ""
     director: str = ""
@@ -60,6 +73,8 @@ class Config:
     store: str = ""  # an SQLite path or a postgresql:// URL; default: ppo.sqlite3 in the data folder
     shared_file_mode: str = ""  # workbooks and reports: "" is owner-only (0600); e.g. "0640"
     language: str = ""  # "ru" or "en"; "" follows the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    review_url: str = ""  # where a client leaves a review: put into the after-trip letter
+    complaint_hours: str = ""  # "2, 4, 8": a complaint taken, answered, resolved within (hours)
 
     @property
     def file_mode(self) -> int:
@@ -70,6 +85,12 @@ class Config:
 
     email: Optional[EmailConfig] = None  # ppo sends letters only when [email] is set
     sms: Optional[SmsConfig] = None  # and SMS only when [sms] is set
+    imap: Optional[ImapConfig] = None  # replies and bounces are read only when [imap] is set
+
+    @property
+    def complaint_deadlines(self) -> tuple[int, int, int]:
+        """Hours after a complaint opens by which it is taken, answered, resolved (the method's 2, 4, 8)."""
+        return parse_hours(self.complaint_hours) if self.complaint_hours else (2, 4, 8)
 
     def sends(self, channel: str) -> bool:
         """ppo sends this channel's steps itself (its server is configured)."""
@@ -163,11 +184,23 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
         if key == "sms":
             values[key] = _table(SmsConfig, value, source, key)
             continue
+        if key == "imap":
+            values[key] = _table(ImapConfig, value, source, key)
+            continue
         expected = bool if key == "dayfirst" else str
         if not isinstance(value, expected):
             raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=_TYPE_NAMES[expected]()))
         values[key] = value
     config = Config(**values)
+    if config.complaint_hours:
+        try:
+            parse_hours(config.complaint_hours)
+        except ValueError:
+            raise ConfigError(
+                _("{src}: 'complaint_hours' must be three growing numbers of hours, like \"2, 4, 8\"").format(
+                    src=source
+                )
+            ) from None
     if config.language not in ("", *LANGUAGES):
         raise ConfigError(_('{src}: \'language\' must be "ru" or "en"').format(src=source))
     if config.shared_file_mode:
@@ -229,9 +262,24 @@ def _table_problem(config: Any) -> str | None:
                 parse_quiet_hours(config.quiet_hours)
             except ValueError:
                 return _("'quiet_hours' must look like 21:00-09:00")
+    if isinstance(config, ImapConfig):
+        if not config.server.startswith(("imap://", "imaps://")):
+            return _("'server' must start with imaps:// (TLS) or imap:// (STARTTLS)")
+        if not config.user:
+            return _("needs 'user' (the mailbox's login)")
+        if not config.folder:
+            return _("'folder' is empty")
     if config.timeout <= 0 or config.timeout > 600:
         return _("'timeout' must be from 1 to 600 seconds")
     return None
+
+
+def parse_hours(text: str) -> tuple[int, int, int]:
+    """`complaint_hours = "2, 4, 8"`: taken, answered, resolved, growing; ValueError if not."""
+    parts = [int(part) for part in text.replace(";", ",").split(",")]
+    if len(parts) != 3 or not 0 < parts[0] <= parts[1] <= parts[2] <= 24 * 30:
+        raise ValueError(text)
+    return parts[0], parts[1], parts[2]
 
 
 def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:

@@ -38,6 +38,10 @@ class StoreError(PpoError):
     """The store cannot be opened, read or written (locked, unreadable, too new)."""
 
 
+class Busy(PpoError):
+    """Another run holds what this one needs (the sender's lease, the write lock) too long."""
+
+
 class WorkbookError(PpoError):
     """A workbook cannot be written or read."""
 

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
+from ppo_checklist.core.consent import ADS, CONSENT_CHANNELS, ConsentEntry
 from ppo_checklist.core.dates import parse_date
 from ppo_checklist.core.model import (
     ANCHORS,
+    NO_WORDS,
     TICK_WORDS,
     email_key,
     name_problem,
@@ -48,10 +50,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "declined": ("declined", "дата отказа"),
     "playbook": ("playbook", "сценарий"),
     "note": ("note", "примечание", "комментарий"),
+    # yes/да/1/+: the client signed consent to advertising (both channels, dated the purchase)
+    "consent": ("consent", "согласие", "согласие на рекламу", "согласие на рассылку"),
 }
 REQUIRED = ("name",)  # and the default playbook's dates when there is no playbook column
 DATE_FIELDS = ANCHORS  # purchase, departure, return, declined
-TEXT_FIELDS = ("name", "phone", "email", "manager", "playbook", "note")
+TEXT_FIELDS = ("name", "phone", "email", "manager", "playbook", "note", "consent")
 DEFAULT_PLAYBOOK = "tour"
 ENCODINGS = ("utf-8-sig", "cp1251")
 
@@ -92,6 +96,7 @@ class Checked(NamedTuple):
     note: str | None
     dues: tuple[dt.date, ...]  # the playbook's steps' due dates, in step order
     done: tuple[tuple[int, dt.date], ...] = ()  # (step index, done on) from the file's step columns
+    consent: bool = False  # the `consent` column said yes: consent to advertising on both channels
 
 
 class BadRow(NamedTuple):
@@ -450,7 +455,7 @@ def check_rows(
         elif size < width:
             cells.extend([""] * (width - size))
         cells.append("")
-        name, phone, email, manager, playbook_id, note = [
+        name, phone, email, manager, playbook_id, note, consent_cell = [
             v.strip() if v.__class__ is str else _cell_text(v) for v in text_cells(cells)
         ]
         if not name:
@@ -467,6 +472,9 @@ def check_rows(
             problem = text_problem(field_name, value)
             if problem:
                 reasons.append(problem)
+        consent = consent_cell.casefold() in TICK_WORDS if consent_cell else False
+        if consent_cell and not consent and consent_cell.casefold() not in NO_WORDS:
+            reasons.append(_("consent: '{v}' is neither yes nor no").format(v=consent_cell))
         values = date_cells(cells)
         dates = tuple([seen_get(v, _UNSEEN) if v.__class__ is str else _UNSEEN for v in values])
         if _UNSEEN in dates:
@@ -528,6 +536,7 @@ def check_rows(
                 note or None,
                 dues,
                 done,
+                consent,
             )
         )
     if progress:
@@ -745,7 +754,7 @@ def import_file(
         decided = _plan_against(store, checked, bad, result)
         if result.bad and not skip_bad:
             return result
-        result.marked = _write(store, decided, playbooks, progress, done_before)
+        result.marked = _write(store, decided, playbooks, progress, done_before, today)
         result.written = True
     return result
 
@@ -769,12 +778,25 @@ def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], resul
     return decided
 
 
+def _consents(part: Sequence[tuple[_Client, Checked]], today: dt.date | None) -> list[ConsentEntry]:
+    """The ledger's lines for the rows whose `consent` said yes: advertising on both channels,
+    dated the purchase (else the decline, else the day of the import), via import."""
+    entries: list[ConsentEntry] = []
+    for client, row in part:
+        if not row.consent:
+            continue
+        day = next((d for d in (row.dates[0], row.dates[3]) if d is not None), None) or today or dt.date.today()
+        entries += [ConsentEntry(client.id, ch, ADS, True, day, "import") for ch in CONSENT_CHANNELS]  # type: ignore[arg-type]
+    return entries
+
+
 def _write(
     store: Store,
     decided: Plan,
     playbooks: dict[str, Playbook],
     progress: Progress | None,
     done_before: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> int:
     ids = store.add_clients_bulk([(c.name, c.phone, c.email, c.phone_key, c.email_key) for c in decided.clients])
     for client, client_id in zip(decided.clients, ids):
@@ -804,6 +826,7 @@ def _write(
         if marks:
             store.mark_done_bulk(marks)
             marked += len(marks)
+        store.add_consents(_consents(part, today))
     if progress:
         progress("write", total, total)
     return marked

@@ -10,12 +10,13 @@ import calendar
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
 from ppo_checklist.core.model import StepTally, TripDates
+from ppo_checklist.core.verdict import Feedback, Satisfaction, latest
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
 
@@ -120,14 +121,23 @@ class KpiReport:
     total: Figures
     steps: tuple[StepFigures, ...]
     outcomes: Outcomes
+    # The clients' verdict on trips answered in the period, per manager (their trips), and all.
+    satisfaction: tuple[tuple[str, Satisfaction], ...] = ()
+    satisfaction_total: Satisfaction = field(default_factory=lambda: Satisfaction.of(()))
+
+    def satisfaction_of(self, manager: str) -> Satisfaction:
+        return dict(self.satisfaction).get(manager) or Satisfaction.of(())
 
     def record(self) -> dict[str, Any]:
         """The stable json shape (README: "Director's figures")."""
         return {
             "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
             "as_of": self.as_of.isoformat(),
-            "managers": [{"manager": name, **figures.record()} for name, figures in self.managers],
-            "total": self.total.record(),
+            "managers": [
+                {"manager": name, **figures.record(), "satisfaction": self.satisfaction_of(name).record()}
+                for name, figures in self.managers
+            ],
+            "total": {**self.total.record(), "satisfaction": self.satisfaction_total.record()},
             "steps": [
                 {
                     "playbook": s.playbook,
@@ -228,10 +238,28 @@ def outcomes(
     return Outcomes(len(sold), len(returning), len(declined), came_back)
 
 
+def satisfaction(
+    answers: Iterable[tuple[str, Feedback]], managers: Iterable[str]
+) -> tuple[tuple[tuple[str, Satisfaction], ...], Satisfaction]:
+    """Per manager (each of `managers` listed, and any other with answers), each trip's standing
+    answer (a correction replaces the answer it corrects), and the total."""
+    answers = list(answers)
+    manager_of = {f.trip_id: name for name, f in answers}
+    standing = latest(f for _name, f in answers)
+    by_manager: dict[str, list[Feedback]] = {name: [] for name in managers}
+    for trip_id, answer in standing.items():
+        by_manager.setdefault(manager_of[trip_id], []).append(answer)
+    per = tuple((name, Satisfaction.of(by_manager[name])) for name in sorted(by_manager, key=_manager_order))
+    return per, Satisfaction.of(standing.values())
+
+
 def compute(store, within: Period, as_of: dt.date, managers: Collection[str] | None = None) -> KpiReport:
     """The report for a period, as of a day, read from the store (the one entry point for the
     `stats` command and the workbook's Summary sheet)."""
     wanted = sorted(set(managers)) if managers else None
     tallies = store.step_tallies(within.start, within.end, wanted)
     trips = store.outcome_trips(within.start, within.end)
-    return summarise(tallies, trips, within, as_of, wanted)
+    report = summarise(tallies, trips, within, as_of, wanted)
+    answers = store.feedback_by_manager(within.start, within.end, wanted)
+    per, total = satisfaction(answers, [name for name, _f in report.managers])
+    return replace(report, satisfaction=per, satisfaction_total=total)

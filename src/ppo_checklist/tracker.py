@@ -141,6 +141,10 @@ def agenda(
     """Every step due today or overdue and not done: overdue first (oldest first), then today.
     Given the playbooks and a config that sends, the steps ppo will send today are left out."""
     actions = [Action.of(row, today) for row in store.agenda(until=today, manager=manager)]
+    if playbooks is not None:
+        from ppo_checklist.sending.consent import without_unconsented
+
+        actions = without_unconsented(store, playbooks, actions)
     if playbooks is None or config is None or not (config.email or config.sms):
         return actions
     from ppo_checklist.sending.outbox import will_send

@@ -56,6 +56,16 @@ def figures(ws, row: int, col: int) -> dict:
     return {key: ws.cell(row, col + i).value for i, key in enumerate(FIGURES)}
 
 
+def satisfaction(ws, row: int) -> dict:
+    """A row of the satisfaction table in the shape of `ppo stats`' `satisfaction`."""
+
+    def aspect(col: int) -> dict:
+        levels = {str(level): ws.cell(row, col + i).value for i, level in enumerate((4, 3, 2, 1))}
+        return {"levels": dict(sorted(levels.items())), "satisfied_share": ws.cell(row, col + 4).value}
+
+    return {"answers": ws.cell(row, 2).value, "tour": aspect(3), "service": aspect(8)}
+
+
 def rows_until_blank(ws, row: int):
     while ws.cell(row, 1).value is not None:
         yield row
@@ -97,6 +107,14 @@ def kpis(ws) -> dict:
     outcomes = {
         OUTCOMES[ws.cell(r, 1).value]: ws.cell(r, 2).value for r in rows_until_blank(ws, column_a.index("Outcomes") + 2)
     }
+    verdict_head = column_a.index("Clients' satisfaction, per manager") + 2
+    assert [c.value for c in ws[verdict_head]][:12] == [
+        "Manager", "Answers", "4", "3", "2", "1", "Tour satisfied", "4", "3", "2", "1", "Service satisfied",
+    ]  # fmt: skip
+    verdicts = {ws.cell(r, 1).value: satisfaction(ws, r) for r in rows_until_blank(ws, verdict_head + 1)}
+    for manager in managers:
+        manager["satisfaction"] = verdicts[manager["manager"] or "(no manager)"]
+    total["satisfaction"] = verdicts["Total"]
     return {
         "title": ws.cell(title, 1).value,
         "note": ws.cell(title + 1, 1).value,
@@ -176,7 +194,9 @@ def test_a_period_with_nothing_due_has_blank_rates_and_no_chart(agency):
     ws = openpyxl.load_workbook(path)["Summary"]
     block = kpis(ws)
     assert block["managers"] == []
-    assert block["total"] == dict.fromkeys(FIGURES, 0) | {"on_time_rate": None}
+    no_answers = {"levels": {"1": 0, "2": 0, "3": 0, "4": 0}, "satisfied_share": None}
+    verdict = {"answers": 0, "tour": no_answers, "service": no_answers}
+    assert block["total"] == dict.fromkeys(FIGURES, 0) | {"on_time_rate": None, "satisfaction": verdict}
     assert block["outcomes"]["came_back_rate"] is None
     assert ws._charts == []
     assert "Nothing due in the period: no chart." in [c.value for c in ws["A"]]

@@ -26,6 +26,9 @@ MESSAGE_STATES = (PENDING_MSG, SENDING, SENT, FAILED, UNKNOWN)
 
 # A step's status as of a day, and a trip's.
 DONE, OVERDUE, DUE, PENDING, CANCELLED = "done", "overdue", "due", "pending", "cancelled"
+# A letter or SMS step whose message is advertising the client has not consented to: never
+# sent, never anyone's task, counted apart.
+NO_CONSENT = "no_consent"
 ACTIVE, FINISHED = "active", "finished"
 
 MAX_NAME = 200  # characters: a longer "name" is a paste gone wrong
@@ -34,8 +37,11 @@ MAX_NAME = 200  # characters: a longer "name" is a paste gone wrong
 # --- the one status rule ------------------------------------------------------------------
 
 
-def step_status(due: dt.date, done_on: dt.date | None, today: dt.date, cancelled: bool = False) -> str:
-    """done, then (for a cancelled trip) cancelled, then overdue / due / pending by the date.
+def step_status(
+    due: dt.date, done_on: dt.date | None, today: dt.date, cancelled: bool = False, no_consent: bool = False
+) -> str:
+    """done, then (for a cancelled trip) cancelled, then no_consent (an ads message without the
+    client's consent), then overdue / due / pending by the date.
 
     The workbook's TODAY() formulas are generated beside this rule (`workbook.status_conditions`)
     and tested on the same cases.
@@ -44,6 +50,8 @@ def step_status(due: dt.date, done_on: dt.date | None, today: dt.date, cancelled
         return DONE
     if cancelled:
         return CANCELLED
+    if no_consent:
+        return NO_CONSENT
     if due < today:
         return OVERDUE
     if due == today:
@@ -111,8 +119,8 @@ class Trip(NamedTuple):
         """Something is still to be done: not cancelled, a step not done."""
         return self.status == ACTIVE
 
-    def step_status(self, step: TripStep, today: dt.date) -> str:
-        return step_status(step.due, step.done_on, today, self.cancelled)
+    def step_status(self, step: TripStep, today: dt.date, no_consent: bool = False) -> str:
+        return step_status(step.due, step.done_on, today, self.cancelled, no_consent)
 
 
 class AgendaRow(NamedTuple):

@@ -40,14 +40,18 @@ _OFFSET = re.compile(r"^([+-]?)((?:\d+[dwmy])+)$")
 _OFFSET_TERM = re.compile(r"(\d+)([dwmy])")
 MAX_OFFSET_DAYS = 10 * 366  # a follow-up ten years away is a typo
 _STEP_FIELDS = ("no", "id", "title", "channel", "anchor", "offset", "text")
-_LETTER_FIELDS = ("id", "subject", "body", "anchor", "offset")
+_LETTER_FIELDS = ("id", "subject", "body", "anchor", "offset", "purpose")
+# What a letter or SMS is for (core.consent): "service" goes unless the client withdrew;
+# "ads" needs the client's consent on record. A message that does not say is advertising.
+PURPOSES = ("service", "ads")
+DEFAULT_PURPOSE = "ads"
 # How late ppo may still send a step's message when no `send_late` is given: a letter a
 # couple of days late still reads well; "have a good trip" the day after the flight does not.
 DEFAULT_SEND_LATE = {"email": "2d", "sms": "0d"}
 SMS_LETTER = "sms"  # the one message of an SMS step, as the outbox names it
 # `pulled_text`: the text for the day the step is pulled onto the start date because its own day
 # comes before it (a reminder "your flight is tomorrow" for a tour bought on the day it leaves).
-_OPTIONAL_STEP_FIELDS = ("letters", "send_late", "pulled_text")
+_OPTIONAL_STEP_FIELDS = ("letters", "send_late", "pulled_text", "purpose")
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class Letter:
     body: str
     anchor: str | None = None
     offset: Offset = Offset()
+    purpose: str = DEFAULT_PURPOSE
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ class Step:
     letters: tuple[Letter, ...] = ()
     send_late: Offset | None = None
     pulled_text: str = ""  # empty: the step says its usual text even when pulled
+    purpose: str = DEFAULT_PURPOSE  # an SMS step's; an e-mail step's letters' unless they say
 
     @property
     def sendable(self) -> bool:
@@ -244,15 +250,40 @@ def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:
         if send_late is None or send_late.sign < 0 or send_late.months or send_late.years:
             message = _("bad send_late '{o}' (days or weeks after the step's day, e.g. 0d, 2d)")
             raise fail(message.format(o=raw["send_late"]), where)
-    letters = _parse_letters(raw.get("letters", []), channel, dates, lambda reason: fail(reason, where))
+    purpose = _purpose(raw, channel, lambda reason: fail(reason, where))
+    letters = _parse_letters(raw.get("letters", []), channel, dates, lambda reason: fail(reason, where), purpose)
     pulled_text = _text(raw.get("pulled_text", ""))
     _check_placeholders(pulled_text, lambda reason: fail(reason, where))
     return Step(
-        raw["no"], _text(raw["id"]), _text(raw["title"]), channel, anchor, offset, text, letters, send_late, pulled_text
+        raw["no"],
+        _text(raw["id"]),
+        _text(raw["title"]),
+        channel,
+        anchor,
+        offset,
+        text,
+        letters,
+        send_late,
+        pulled_text,
+        purpose,
     )
 
 
-def _parse_letters(raw: Any, channel: str, dates: tuple[str, ...], fail) -> tuple[Letter, ...]:
+def _purpose(raw: dict, channel: str | None, fail, default: str = DEFAULT_PURPOSE) -> str:
+    """A message's declared purpose: service or ads; only letters and SMS have one."""
+    if "purpose" not in raw:
+        return default
+    if channel not in (None, "email", "sms"):
+        raise fail(_("only a letter or an SMS has a purpose"))
+    value = raw["purpose"]
+    if value not in PURPOSES:
+        raise fail(_('\'purpose\' must be "service" or "ads", not {v!r}').format(v=value))
+    return value
+
+
+def _parse_letters(
+    raw: Any, channel: str, dates: tuple[str, ...], fail, purpose: str = DEFAULT_PURPOSE
+) -> tuple[Letter, ...]:
     """A step's letters, each with an id, a subject and a body whose placeholders are known."""
     if not isinstance(raw, list):
         raise fail(_("'letters' must be a list of tables ([[steps.letters]])"))
@@ -291,8 +322,14 @@ def _parse_letters(raw: Any, channel: str, dates: tuple[str, ...], fail) -> tupl
             raise fail(_("{letter}: a letter cannot go before its step").format(letter=label))
         if any(letter.id == item["id"].strip() for letter in letters) or item["id"].strip() == SMS_LETTER:
             raise fail(_("{letter}: duplicate letter id").format(letter=label))
-        letters.append(Letter(item["id"].strip(), item["subject"].strip(), item["body"].strip(), anchor, offset))
+        own = _purpose(item, None, lambda reason, label=label: fail(f"{label}: {reason}"), purpose)
+        letters.append(Letter(item["id"].strip(), item["subject"].strip(), item["body"].strip(), anchor, offset, own))
     return tuple(letters)
+
+
+def message_purposes(step: Step) -> tuple[str, ...]:
+    """The purpose of each message ppo sends of a step: its SMS, or each of its letters."""
+    return (step.purpose,) if step.channel == "sms" else tuple(letter.purpose for letter in step.letters)
 
 
 def letter_due(letter: Letter, step_due: dt.date, dates: dict[str, dt.date]) -> dt.date:

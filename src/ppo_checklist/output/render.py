@@ -574,7 +574,9 @@ def playbook_step_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 # --- the director's figures (ppo stats) ---------------------------------------------------
 
 STATS_COLUMNS = ["due", "on_time", "late", "overdue", "pending", "on_time_rate"]
-STATS_CSV_COLUMNS = ["period_from", "period_to", "as_of", "scope", "manager", *STATS_COLUMNS]
+# The clients' verdict (`ppo feedback`) per manager: answers, and the share satisfied per aspect.
+SATISFACTION_COLUMNS = ["answers", "tour_satisfied_share", "service_satisfied_share"]
+STATS_CSV_COLUMNS = ["period_from", "period_to", "as_of", "scope", "manager", *STATS_COLUMNS, *SATISFACTION_COLUMNS]
 
 
 def percent(rate: float | None) -> str:
@@ -598,9 +600,43 @@ def stats_csv_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "period_to": record["period"]["to"],
         "as_of": record["as_of"],
     }
-    rows = [{**common, "scope": "manager", **row} for row in record["managers"]]
-    rows.append({**common, "scope": "total", "manager": "", **record["total"]})
+    rows = [{**common, "scope": "manager", **row, **_satisfaction_flat(row)} for row in record["managers"]]
+    rows.append({**common, "scope": "total", "manager": "", **record["total"], **_satisfaction_flat(record["total"])})
     return rows
+
+
+def _satisfaction_flat(row: dict[str, Any]) -> dict[str, Any]:
+    answers = row["satisfaction"]
+    return {
+        "answers": answers["answers"],
+        "tour_satisfied_share": answers["tour"]["satisfied_share"],
+        "service_satisfied_share": answers["service"]["satisfied_share"],
+    }
+
+
+def _satisfaction_headers() -> list[str]:
+    return [
+        _("Answers"),
+        _("Tour 4/3/2/1"),
+        _("Tour satisfied"),
+        _("Service 4/3/2/1"),
+        _("Service satisfied"),
+    ]
+
+
+def _satisfaction_cells(row: dict[str, Any]) -> list[str]:
+    answers = row["satisfaction"]
+
+    def levels(aspect: str) -> str:
+        return "/".join(str(answers[aspect]["levels"][n]) for n in ("4", "3", "2", "1"))
+
+    return [
+        str(answers["answers"]),
+        levels("tour"),
+        percent(answers["tour"]["satisfied_share"]),
+        levels("service"),
+        percent(answers["service"]["satisfied_share"]),
+    ]
 
 
 def _figure_headers() -> list[str]:
@@ -649,6 +685,15 @@ def stats_table(record: dict[str, Any], date_format: str) -> None:
         managers.add_row(name, *_figure_cells(row), style=style, end_section=last)
     managers.add_row(_("Total"), *_figure_cells(record["total"]), style="bold")
     out.print(managers)
+    verdict = Table(title=_("Clients' satisfaction, per manager"), title_justify="left", title_style="bold")
+    verdict.add_column(_("Manager"))
+    for column in _satisfaction_headers():
+        verdict.add_column(column, justify="right")
+    for index, row in enumerate(record["managers"]):
+        last = index == len(record["managers"]) - 1
+        verdict.add_row(row["manager"] or _("(no manager)"), *_satisfaction_cells(row), end_section=last)
+    verdict.add_row(_("Total"), *_satisfaction_cells(record["total"]), style="bold")
+    out.print(verdict)
     if record["steps"]:
         steps = table(_("Per step"), [_("Playbook"), _("Step")])
         for row in record["steps"]:
@@ -674,6 +719,11 @@ def stats_markdown(record: dict[str, Any], date_format: str) -> str:
     for row in record["managers"]:
         lines.append(_md_row([_md(row["manager"] or _("(no manager)")), *_figure_cells(row)]))
     lines.append(_md_row(["**" + _("Total") + "**", *_figure_cells(record["total"])]))
+    lines += ["", "## " + _("Clients' satisfaction, per manager"), ""]
+    lines += [_md_row([_("Manager"), *_satisfaction_headers()]), "|---" * 6 + "|"]
+    for row in record["managers"]:
+        lines.append(_md_row([_md(row["manager"] or _("(no manager)")), *_satisfaction_cells(row)]))
+    lines.append(_md_row(["**" + _("Total") + "**", *_satisfaction_cells(record["total"])]))
     lines += ["", "## " + _("Per step"), ""]
     if record["steps"]:
         lines += [_md_row([_("Playbook"), _("Step"), *_figure_headers()]), "|---" * 8 + "|"]

@@ -14,6 +14,8 @@ the rule `today` uses to leave out what ppo will send is here too (`will_send`).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,6 +24,7 @@ from ppo_checklist.config import Config
 from ppo_checklist.core import texts
 from ppo_checklist.core.model import (
     FAILED,
+    NO_CONSENT,
     PENDING_MSG,
     SENDING,
     SENT,
@@ -30,10 +33,11 @@ from ppo_checklist.core.model import (
     Message,
     SendStep,
 )
-from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due, stored_step
+from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due, message_purposes, stored_step
 from ppo_checklist.core.words import sent_note
 from ppo_checklist.errors import BadInput, PpoError
 from ppo_checklist.i18n import _
+from ppo_checklist.sending.consent import Gate
 from ppo_checklist.store import Store
 
 # The line under every letter telling how to stop them (the List-Unsubscribe header says the
@@ -62,6 +66,7 @@ class Plan:
     expired: list[Message] = field(default_factory=list)  # pending, now past its window
     held: list[tuple[SendStep, str]] = field(default_factory=list)  # for a person: why ppo does not send
     quiet: int = 0  # SMS waiting for the quiet hours to end
+    no_consent: list[tuple[SendStep, str]] = field(default_factory=list)  # ads without consent: never sent
 
 
 def sendable_letters(step: Step) -> list[tuple[str, str | None, str]]:
@@ -124,6 +129,7 @@ def plan(
     since = today - dt.timedelta(days=late)
     steps = store.send_steps(since, since, today, manager)
     outbox = store.messages({s.trip_id for s in steps}) if steps else {}
+    gate = Gate.load(store, {s.client.id for s in steps})
     result = Plan()
     for s in steps:
         if channel and s.channel != channel or not config.sends(s.channel):
@@ -132,6 +138,7 @@ def plan(
         if step is None or not step.sendable or step.channel != s.channel:
             continue
         letters = sendable_letters(step)
+        purposes = message_purposes(step)
         existing = {m.letter: m for m in outbox.get(s.trip_id, ()) if m.step_no == s.step_no}
         first_id = letters[0][0]
         dues = [s.due if n == 0 else _later_due(step, n, s) for n in range(len(letters))]
@@ -158,6 +165,16 @@ def plan(
             if s.client.opted_out:
                 if n == 0:
                     result.held.append((s, _("the client opted out of letters and SMS")))
+                break
+            refusal = gate.refusal(s.client, s.channel, purposes[n])
+            if refusal == NO_CONSENT:  # advertising the client has not agreed to: never sent
+                if n == 0:
+                    result.no_consent.append((s, letter_id))
+                    break
+                continue
+            if refusal is not None:  # the address bounced: a person checks it first
+                if n == 0:
+                    result.held.append((s, refusal))
                 break
             if s.channel == "sms" and quiet:
                 result.quiet += 1
@@ -239,6 +256,7 @@ class SendReport:
     unknown: list[Message] = field(default_factory=list)  # in the store, fate unknown (a person decides)
     interrupted: int = 0  # found "sending" from a run that stopped: now unknown
     quiet: int = 0
+    no_consent: list[tuple[SendStep, str]] = field(default_factory=list)  # ads not sent: no consent
 
     @property
     def sent(self) -> int:
@@ -326,15 +344,23 @@ def run(
     if channel and not config.sends(channel):
         raise BadInput(_("the config has no [{c}] to send with").format(c=channel))
     report = SendReport(today, dry_run)
-    if not dry_run:
-        with store.write():
-            report.interrupted = store.settle_interrupted()
-    planned = plan(store, playbooks, config, today, channel, manager, quiet)
-    report.held, report.quiet = planned.held, planned.quiet
     if dry_run:
+        planned = plan(store, playbooks, config, today, channel, manager, quiet)
+        report.held, report.quiet, report.no_consent = planned.held, planned.quiet, planned.no_consent
         report.done = planned.outgoing + planned.refused
         report.unknown = store.messages_in((SENDING, UNKNOWN))
         return report
+    with store.send_lease(socket.gethostname(), os.getpid()) as report.interrupted:
+        planned = plan(store, playbooks, config, today, channel, manager, quiet)
+        report.held, report.quiet, report.no_consent = planned.held, planned.quiet, planned.no_consent
+        _hand_over_all(store, planned, config, today, environ, report)
+        report.unknown = store.messages_in((SENDING, UNKNOWN))
+    return report
+
+
+def _hand_over_all(
+    store: Store, planned: Plan, config: Config, today: dt.date, environ: dict[str, str] | None, report: SendReport
+) -> None:
     channels = Channels(config, environ)
     for used in {o.message.channel for o in planned.outgoing}:
         channels.check(used)
@@ -342,7 +368,7 @@ def run(
     if planned.expired:
         with store.write():
             for message in planned.expired:
-                store.set_message(message.id, FAILED, error=too_late)  # type: ignore[arg-type]
+                store.set_message(message.id, PENDING_MSG, FAILED, error=too_late)  # type: ignore[arg-type]
     try:
         for outgoing in planned.refused:
             with store.write():
@@ -355,12 +381,11 @@ def run(
                 report.done.append(done)
     finally:
         channels.close()
-    report.unknown = store.messages_in((SENDING, UNKNOWN))
-    return report
 
 
 def _send_one(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date) -> Outgoing | None:
-    """Record, hand over, write the answer: three steps, each committed before the next."""
+    """Record, hand over, write the answer: three steps, each committed before the next; each
+    change of state a compare-and-set, so a message is claimed by one run only."""
     message = outgoing.message
     down = channels.unavailable(message.channel)
     with store.write():
@@ -369,14 +394,14 @@ def _send_one(store: Store, channels: Channels, outgoing: Outgoing, today: dt.da
             if new_id is None:
                 return None  # another run recorded it first
             message = replace(message, id=new_id)
-        elif store.message_state(message.id) != PENDING_MSG:
-            return None  # another run took it meanwhile
         elif down:
-            store.set_message(message.id, PENDING_MSG, error=down)
+            if not store.set_message(message.id, PENDING_MSG, PENDING_MSG, error=down):
+                return None  # another run took it meanwhile
         if down:
             return replace(outgoing, message=replace(message, state=PENDING_MSG, error=down))
         assert message.id is not None
-        store.set_message(message.id, SENDING, handed=True)
+        if not store.set_message(message.id, PENDING_MSG, SENDING, handed=True):
+            return None  # another run took it meanwhile
     return _answer(store, channels, replace(outgoing, message=message), today)
 
 
@@ -384,7 +409,7 @@ def _answer(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date
     message = outgoing.message
     handover = channels.hand_over(outgoing)
     with store.write():
-        store.set_message(message.id, handover.state, error=handover.error, gateway_id=handover.gateway_id)  # type: ignore[arg-type]
+        store.set_message(message.id, SENDING, handover.state, error=handover.error, gateway_id=handover.gateway_id)  # type: ignore[arg-type]
         if handover.state == SENT:
             store.mark_done(message.trip_id, message.step_no, today, sent_note(message.channel, message.id))
     state = replace(message, state=handover.state, error=handover.error, gateway_id=handover.gateway_id)
@@ -394,30 +419,45 @@ def _answer(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date
 def retry(
     store: Store, config: Config, message_id: int, today: dt.date, environ: dict[str, str] | None = None
 ) -> Outgoing:
-    """Send again, on a person's word, a message whose fate is unknown (or that failed)."""
+    """Send again, on a person's word, a message whose fate is unknown: claimed under the
+    sender's lease and the write lock (unknown -> sending), so two retries never both send."""
     message = store.message(message_id)
-    if message.state == SENT:
-        raise BadInput(
-            _("message {id} was sent at {at}; nothing resent").format(id=message_id, at=message.sent_at or "?")
-        )
     if not config.sends(message.channel):
         raise BadInput(_("the config has no [{c}] to send with").format(c=message.channel))
     trip = store.trip(message.trip_id)
     step = next((s for s in trip.steps if s.no == message.step_no), None)
-    outgoing = Outgoing(
-        message, trip.client.name, trip.manager, step.title if step else "", message.letter == SMS_LETTER
-    )
     channels = Channels(config, environ)
     channels.check(message.channel)
-    try:
-        down = channels.unavailable(message.channel)
-        if down:
-            raise ServerDown(down)
-        with store.write():
-            store.set_message(message_id, SENDING, handed=True)
-        return _answer(store, channels, outgoing, today)
-    finally:
-        channels.close()
+    with store.send_lease(socket.gethostname(), os.getpid()):
+        message = store.message(message_id)
+        _retryable(message)
+        outgoing = Outgoing(
+            message, trip.client.name, trip.manager, step.title if step else "", message.letter == SMS_LETTER
+        )
+        try:
+            down = channels.unavailable(message.channel)
+            if down:
+                raise ServerDown(down)
+            with store.write():
+                if not store.set_message(message_id, UNKNOWN, SENDING, handed=True):
+                    _retryable(store.message(message_id))
+            return _answer(store, channels, outgoing, today)
+        finally:
+            channels.close()
+
+
+def _retryable(message: Message) -> None:
+    """Only a message whose fate is unknown is resent on a person's word."""
+    if message.state == SENT:
+        raise BadInput(
+            _("message {id} was sent at {at}; nothing resent").format(id=message.id, at=message.sent_at or "?")
+        )
+    if message.state != UNKNOWN:
+        raise BadInput(
+            _("message {id} is {state}, not unknown: only a message whose fate is unknown is resent").format(
+                id=message.id, state=message.state
+            )
+        )
 
 
 class ServerDown(PpoError):

@@ -26,6 +26,8 @@ DEFAULT_URLS = {"smsru": "https://sms.ru", "smsc": "https://smsc.ru"}
 # 8 a number the message cannot be delivered to. The others (login, money, IP, too many
 # requests, a forbidden sender or text) are for a person to fix; the message waits.
 SMSC_NUMBER_ERRORS = {7, 8}
+# What a gateway's status API says became of a sent SMS.
+DELIVERED, NOT_DELIVERED, WAITING = "delivered", "not_delivered", "waiting"
 
 
 class Handover(NamedTuple):
@@ -96,6 +98,39 @@ class Gateway:
         if isinstance(answer, Handover):
             return answer
         return self._read_smsru(answer, phone) if self.provider == "smsru" else self._read_smsc(answer)
+
+    def status(self, gateway_id: str, phone: str) -> tuple[str, str | None]:
+        """What the gateway's status API says of a sent SMS: (delivered | not_delivered | waiting,
+        the gateway's words). Not reached or not understood: waiting (asked again next run)."""
+        if self.provider == "smsru":
+            fields = {"api_id": self.key, "sms_id": gateway_id, "json": "1"}
+            answer = self._post(self.url + "/sms/status", fields)
+            item = (answer.get("sms") or {}).get(gateway_id) if isinstance(answer, dict) else None
+            if not isinstance(item, dict) or item.get("status") != "OK":
+                return WAITING, None
+            code, text = item.get("status_code"), item.get("status_text")
+            if code == 103:
+                return DELIVERED, self._clean(text or "")
+            if code in (100, 101, 102):
+                return WAITING, None
+            return NOT_DELIVERED, self._clean(f"{code}: {text or '—'}")
+        fields = {
+            "login": self.config.login,
+            "psw": self.password,
+            "phone": phone,
+            "id": gateway_id,
+            "fmt": "3",
+            "charset": "utf-8",
+        }
+        answer = self._post(self.url + "/sys/status.php", fields)
+        if not isinstance(answer, dict) or "status" not in answer:
+            return WAITING, None
+        code = answer.get("status")
+        if code in (1, 2, 4):
+            return DELIVERED, None
+        if code in (3, 20, 22, 23, 24, 25):
+            return NOT_DELIVERED, self._clean(f"{code}: {answer.get('err') or answer.get('status_name') or '—'}")
+        return WAITING, None
 
     def _post(self, address: str, fields: dict[str, str]) -> dict | Handover:
         """POST (the secrets travel in the body, never in a URL a proxy logs); the answer as

@@ -21,7 +21,7 @@ from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
 from ppo_checklist.core.model import AgendaRow
-from ppo_checklist.errors import StoreError
+from ppo_checklist.errors import Busy, StoreError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Location
 from ppo_checklist.store.migrations import POSTGRESQL
@@ -39,6 +39,7 @@ LATEST = len(POSTGRESQL)
 CONNECT_TIMEOUT_S = 10
 WRITE_LOCK = 0x70706F  # "ppo": the key of the advisory lock writers take turns on
 MIGRATE_LOCK = WRITE_LOCK + 1
+SEND_LOCK = WRITE_LOCK + 2  # with the schema's hash: the one `ppo send` of this store
 
 _edge = at_the_edge(psycopg.Error)  # psycopg's errors become the project's own here
 
@@ -56,7 +57,7 @@ class PostgresStore(SqlStore):
     # --- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, location: Location) -> PostgresStore:
+    def open(cls, location: Location, wait: int = 30) -> PostgresStore:
         """Connect (within the connect timeout) and create or migrate the schema on first use."""
         secret = _password(location.target)
         try:
@@ -66,7 +67,11 @@ class PostgresStore(SqlStore):
                 _("cannot connect to the store {url}: {e}").format(url=location.shown, e=_clean(exc, secret))
             ) from None
         store = cls(connection, location)
+        store.wait = wait
         try:
+            # A writer that stalls (an import stopped mid-COPY) holds the write lock: the others
+            # wait `wait` seconds for it, then give up with one line, as on SQLite.
+            connection.execute(f"SET lock_timeout = '{int(wait)}s'")
             store._prepare()
         except BaseException:
             connection.close()
@@ -108,7 +113,20 @@ class PostgresStore(SqlStore):
         return int(row[0]) if row else 0
 
     def close(self) -> None:
-        self.db.close()
+        self.db.close()  # a session's advisory locks (the sender's) end with it
+
+    # --- the sender's lock: a session advisory lock, per schema (one store each) ---------
+
+    @_edge
+    def _lock_sender(self) -> bool:
+        row = self.db.execute("SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (SEND_LOCK,)).fetchone()
+        return bool(row and row[0])
+
+    def _unlock_sender(self) -> None:
+        try:
+            self.db.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (SEND_LOCK,))
+        except psycopg.Error:
+            pass  # the connection is gone, and the lock with it
 
     # --- transactions --------------------------------------------------------------------
 
@@ -119,8 +137,16 @@ class PostgresStore(SqlStore):
             with self.db.transaction():
                 self.db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 yield
+        except pg_errors.LockNotAvailable:
+            raise Busy(
+                _("the store {url} is busy: another command has been writing for {s} s; nothing written").format(
+                    url=self.location.shown, s=self.wait
+                )
+            ) from None
         except psycopg.Error as exc:
             raise self._failure(exc) from None
+
+    wait = 30
 
     def _failure(self, exc: psycopg.Error) -> StoreError:
         where = self.location.shown
@@ -190,7 +216,7 @@ class PostgresStore(SqlStore):
 
     @_edge
     def _after_load(self) -> None:
-        for table in ("clients", "trips", "outbox"):
+        for table in ("clients", "trips", "outbox", "consents", "contact_problems", "feedback", "complaints"):
             self.db.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
             )

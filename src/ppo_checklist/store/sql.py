@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 from ppo_checklist.core.model import (
@@ -31,9 +31,10 @@ from ppo_checklist.core.model import (
     phone_key,
     utc_stamp,
 )
-from ppo_checklist.errors import BadInput, NotFound
+from ppo_checklist.errors import BadInput, Busy, NotFound, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Location
+from ppo_checklist.store.word import WordStore
 
 # The column of each anchor date in `trips` ("return" is a reserved word in SQL).
 DATE_COLUMNS = {"purchase": "purchase", "departure": "departure", "return": "return_on", "declined": "declined"}
@@ -80,9 +81,48 @@ TABLES: dict[str, tuple[str, ...]] = {
         "attempts",
         "series_end",
     ),
+    "consents": (
+        "id",
+        "client_id",
+        "channel",
+        "purpose",
+        "given",
+        "given_on",
+        "via",
+        "text_version",
+        "recorded_at",
+    ),
+    "contact_problems": ("id", "client_id", "channel", "address", "kind", "found_on", "detail", "cleared_on"),
+    "inbox": ("mail_id", "kind", "sender", "taken_at"),
+    "deliveries": ("message_id", "state", "detail", "checked_at"),
+    "feedback": ("id", "trip_id", "tour", "service", "via", "note", "given_on", "recorded_at"),
+    "complaints": (
+        "id",
+        "trip_id",
+        "feedback_id",
+        "opened_at",
+        "take_by",
+        "answer_by",
+        "resolve_by",
+        "taken_at",
+        "answered_at",
+        "resolved_at",
+    ),
 }
 _MESSAGE_COLUMNS = ", ".join(TABLES["outbox"])
-DATE_FIELDS = {"purchase", "departure", "return_on", "declined", "cancelled_on", "due", "done_on", "series_end"}
+DATE_FIELDS = {
+    "purchase",
+    "departure",
+    "return_on",
+    "declined",
+    "cancelled_on",
+    "due",
+    "done_on",
+    "series_end",
+    "given_on",
+    "found_on",
+    "cleared_on",
+}
 
 # The state of a step's first message in the outbox (None: ppo recorded none).
 FIRST_MESSAGE_STATE = (
@@ -154,7 +194,7 @@ class IsoDays(dict):
         return text
 
 
-class SqlStore:
+class SqlStore(WordStore):
     """Everything a command asks of a store, over a backend's primitives."""
 
     backend = ""
@@ -555,41 +595,71 @@ class SqlStore:
             ),
         )
 
-    def message_state(self, message_id: int) -> str | None:
-        row = self._one("SELECT state FROM outbox WHERE id = ?", (message_id,))
-        return row[0] if row else None
-
     def set_message(
         self,
         message_id: int,
+        expected: str | Sequence[str],
         state: str,
         error: str | None = None,
         gateway_id: str | None = None,
         handed: bool = False,
-    ) -> None:
-        """A message's new state (inside `write()`): handed over (one more attempt), sent (when,
-        and the server's id), or back to pending / failed with the reason."""
+    ) -> bool:
+        """Compare and set (inside `write()`): the message moves to `state` only if it is in the
+        `expected` state now; False (nothing changed) if another run moved it first. Handed over:
+        one more attempt; sent: when, and the server's id; pending / failed / unknown: the reason."""
+        expected = (expected,) if isinstance(expected, str) else tuple(expected)
+        marks = ", ".join("?" * len(expected))
         stamp = now()
         if handed:
-            self._rows(
-                "UPDATE outbox SET state = ?, handed_at = ?, attempts = attempts + 1, error = NULL WHERE id = ?",
-                (state, stamp, message_id),
+            rows = self._rows(
+                "UPDATE outbox SET state = ?, handed_at = ?, attempts = attempts + 1, error = NULL"
+                f" WHERE id = ? AND state IN ({marks}) RETURNING id",
+                (state, stamp, message_id, *expected),
             )
         else:
-            self._rows(
+            rows = self._rows(
                 "UPDATE outbox SET state = ?, error = ?, gateway_id = COALESCE(?, gateway_id),"
-                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
-                (state, error, gateway_id, state, stamp, message_id),
+                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+                f" WHERE id = ? AND state IN ({marks}) RETURNING id",
+                (state, error, gateway_id, state, stamp, message_id, *expected),
             )
+        return bool(rows)
 
-    def settle_interrupted(self) -> int:
-        """Messages left "sending" by a run that stopped before the server's answer was written
-        become "unknown" (inside `write()`); how many."""
-        row = self._one("SELECT COUNT(*) FROM outbox WHERE state = 'sending'")
-        count = row[0] if row else 0
-        if count:
-            self._rows("UPDATE outbox SET state = 'unknown' WHERE state = 'sending'")
-        return count
+    # --- the one sender: a lease ----------------------------------------------------------
+
+    @contextmanager
+    def send_lease(self, host: str, pid: int) -> Iterator[int]:
+        """Hold the lease of the one run that hands messages over, for the block: `Busy`
+        (naming the holder: host, pid, since) when another run holds it. What a run whose lease
+        died left "sending" becomes "unknown" first; the block gets how many."""
+        if not self._lock_sender():
+            row = self._one("SELECT host, pid, started_at FROM send_lease")
+            if row is None:
+                raise Busy(_("another ppo send is running on this store; nothing done"))
+            line = _("another ppo send is running on this store (host {host}, pid {pid}, since {since}); nothing done")
+            raise Busy(line.format(host=row[0], pid=row[1], since=row[2]))
+        try:
+            with self.write():
+                self._rows("DELETE FROM send_lease")
+                self._rows("INSERT INTO send_lease (id, host, pid, started_at) VALUES (1, ?, ?, ?)", (host, pid, now()))
+                settled = len(self._rows("UPDATE outbox SET state = 'unknown' WHERE state = 'sending' RETURNING id"))
+            yield settled
+        finally:
+            try:
+                with self.write():
+                    self._rows("DELETE FROM send_lease")
+            except PpoError:  # the store is gone: the lock goes with the connection or process
+                pass
+            finally:
+                self._unlock_sender()
+
+    def _lock_sender(self) -> bool:
+        """Take the sender's lock without waiting (held until `_unlock_sender` or the end of
+        the connection or process); False if another holds it."""
+        raise NotImplementedError
+
+    def _unlock_sender(self) -> None:
+        raise NotImplementedError
 
     # --- the director's figures (stats) --------------------------------------------------
 

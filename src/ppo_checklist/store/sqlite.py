@@ -7,6 +7,7 @@ succeed. Every `sqlite3` error leaves this module as a `StoreError`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,13 +38,13 @@ class SQLiteStore(SqlStore):
     # --- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, location: Location, create_folder: bool = False) -> SQLiteStore:
+    def open(cls, location: Location, create_folder: bool = False, wait: int = BUSY_TIMEOUT_MS // 1000) -> SQLiteStore:
         """Open (creating it owner-only on first use) and bring the schema up to date."""
         path = Path(location.target)
         try:
             created = _create_private(path, create_folder)
-            connection = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            connection = sqlite3.connect(str(path), isolation_level=None, timeout=wait)
+            connection.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
             store = cls(connection, location)
             store.created = created
             store._prepare()
@@ -83,7 +84,31 @@ class SQLiteStore(SqlStore):
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
 
     def close(self) -> None:
+        self._unlock_sender()
         self.db.close()
+
+    # --- the sender's lock: a file lock beside the store, gone with the process ----------
+
+    _sender_lock: int | None = None
+
+    def _lock_sender(self) -> bool:
+        lock_path = Path(f"{self.path}.send-lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreError(_("cannot open {path}: {e}").format(path=lock_path, e=exc.strerror)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._sender_lock = fd
+        return True
+
+    def _unlock_sender(self) -> None:
+        if self._sender_lock is not None:
+            os.close(self._sender_lock)  # closing the descriptor releases its lock
+            self._sender_lock = None
 
     # --- transactions --------------------------------------------------------------------
 

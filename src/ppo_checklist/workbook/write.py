@@ -856,6 +856,24 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
         _write_figures(ws, formats, row, 3, step.figures)
 
     row += 2
+    ws.write_string(row, 0, _("Clients' satisfaction, per manager"), formats["bold"])
+    row += 1
+    headers = [_("Manager"), _("Answers"), "4", "3", "2", "1", _("Tour satisfied")]
+    headers += ["4", "3", "2", "1", _("Service satisfied")]
+    for col, header in enumerate(headers):
+        ws.write_string(row, col, header, formats["header"])
+    verdicts = [(name or _("(no manager)"), kpis.satisfaction_of(name)) for name, _f in kpis.managers]
+    for name, answers in [*verdicts, (_("Total"), kpis.satisfaction_total)]:
+        row += 1
+        write_text(ws, row, 0, name)
+        ws.write_number(row, 1, answers.answers)
+        for offset, aspect in ((2, "tour"), (7, "service")):
+            counts = answers.tour if aspect == "tour" else answers.service
+            for n, level in enumerate((4, 3, 2, 1)):
+                ws.write_number(row, offset + n, counts.get(level, 0))
+            _write_rate(ws, formats, row, offset + 4, answers.share(aspect))
+
+    row += 2
     ws.write_string(row, 0, _("Outcomes"), formats["bold"])
     outcomes = kpis.outcomes
     for label, value in (

@@ -1,0 +1,97 @@
+"""The client's word on being written to: the consent ledger's records and the rule that reads
+them. Pure: no store, no network.
+
+Every letter and SMS declares its purpose in its playbook: `service` (what the trip needs: the
+thank-you, the packing letter, the departure reminder, welcome home) or `ads` (offers, the
+challenge, the declined chain). Russian law (38-ФЗ art. 18) lets an advertising message go only
+with the client's prior consent, which the sender must prove: so an `ads` message goes only when
+the newest record for that client, channel and purpose says *given*; a `service` message goes
+unless the newest record says *withdrawn* (the client unsubscribed or opted out).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from ppo_checklist.core.model import TICK_WORDS
+from ppo_checklist.i18n import N_
+
+SERVICE, ADS = "service", "ads"
+PURPOSES = (SERVICE, ADS)
+CONSENT_CHANNELS = ("email", "sms")
+# How the client said it: in the office (a signed form), a web form, a call, a reply to a
+# letter («Отписаться»), a file imported from another system.
+VIA = ("office", "form", "call", "reply", "import")
+VIA_NAMES = {
+    "office": N_("in the office"),
+    "form": N_("by a form"),
+    "call": N_("by phone"),
+    "reply": N_("by a reply"),
+    "import": N_("by import"),
+}
+
+# A contact that does not deliver: a bounced e-mail (no more letters to it), an SMS the
+# gateway could not deliver (the manager checks the phone).
+BOUNCED, NOT_DELIVERED = "bounced", "not_delivered"
+
+# The words that say yes in an import's `consent` column (the tick words a person writes).
+YES_WORDS = TICK_WORDS
+
+
+class ConsentEntry(NamedTuple):
+    """One line of the ledger: what the client said, about which channel and purpose, when, how."""
+
+    client_id: int
+    channel: str
+    purpose: str
+    given: bool
+    on: dt.date
+    via: str
+    text_version: str | None = None
+    recorded_at: str = ""
+    id: int = 0
+
+
+class ContactProblem(NamedTuple):
+    """An address found not to work: a bounced e-mail, an undelivered SMS."""
+
+    id: int
+    client_id: int
+    channel: str
+    address: str  # the address's key (e-mail lower-cased, phone digits)
+    kind: str  # bounced, not_delivered
+    found_on: dt.date
+    detail: str | None = None
+
+
+def newest(entries: Iterable[ConsentEntry], channel: str, purpose: str) -> ConsentEntry | None:
+    """The record that stands for this channel and purpose: the latest day, then the latest written."""
+    matching = [e for e in entries if e.channel == channel and e.purpose == purpose]
+    return max(matching, key=lambda e: (e.on, e.id), default=None)
+
+
+def permitted(entries: Iterable[ConsentEntry], channel: str, purpose: str) -> bool:
+    """May a message of this purpose go to the client on this channel, by the ledger?"""
+    entries = list(entries)
+    record = newest(entries, channel, purpose)
+    if purpose == ADS:
+        return record is not None and record.given
+    return record is None or record.given
+
+
+def everything(
+    client_id: int, given: bool, on: dt.date, via: str, text_version: str | None = None
+) -> list[ConsentEntry]:
+    """A record for every channel and purpose: `ppo optout` (all withdrawn), `ppo optin`."""
+    return [
+        ConsentEntry(client_id, channel, purpose, given, on, via, text_version)
+        for channel in CONSENT_CHANNELS
+        for purpose in PURPOSES
+    ]
+
+
+def is_yes(text: str | None) -> bool:
+    """An import's `consent` cell says yes (yes, да, 1, +, ✓ …)."""
+    return (text or "").strip().casefold() in YES_WORDS
