@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule, sms_segments, words
+from ppo_checklist.core.consent import VIA_NAMES
 from ppo_checklist.core.model import Action, Message, Trip
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.schedule import anchor_word, when_words
@@ -985,3 +986,46 @@ def send_report_text(report: SendReport) -> str:
     else:
         lines.append(_("{sent} sent, {not_sent} not sent").format(sent=report.sent, not_sent=report.not_sent))
     return "\n".join(lines) + "\n"
+
+
+# --- the client's word (ppo show) -------------------------------------------------------------
+
+
+def word_lines(word: Mapping[str, Any], date_format: str = DAY_FORMAT) -> None:
+    """The consent ledger, the addresses that do not deliver, the verdicts and complaints."""
+    out = console()
+
+    def shown(iso: str) -> str:
+        return dt.date.fromisoformat(iso).strftime(date_format)
+
+    if word.get("consent"):
+        out.print(_("Consent"), style="bold")
+        for e in word["consent"]:
+            line = _("{day}: {channel}, {purpose}: {what} {via}").format(
+                day=shown(e["on"]),
+                channel=channel_name(e["channel"]),
+                purpose=e["purpose"],
+                what=_("given") if e["given"] else _("withdrawn"),
+                via=_(VIA_NAMES.get(e["via"], e["via"])),
+            )
+            out.print(line + (f" ({e['text_version']})" if e["text_version"] else ""), markup=False)
+    for problem in word.get("contact_problems", ()):
+        what = _("letters bounce") if problem["kind"] == "bounced" else _("SMS not delivered")
+        line = _("{channel} {address}: {what} since {day} ({why})").format(
+            channel=channel_name(problem["channel"]),
+            address=problem["address"],
+            what=what,
+            day=shown(problem["found_on"]),
+            why=problem["detail"] or "—",
+        )
+        out.print(line, style="red", markup=False)
+    for answer in word.get("feedback", ()):
+        line = _("Verdict {day}: tour {tour}, service {service} ({via})").format(
+            day=shown(answer["on"]), tour=answer["tour"], service=answer["service"], via=answer["via"]
+        )
+        out.print(line + (f": {answer['note']}" if answer["note"] else ""), markup=False)
+    for complaint in word.get("complaints", ()):
+        state = _("resolved") if complaint["resolved_at"] else _("open")
+        out.print(
+            _("Complaint opened {at}: {state}").format(at=local_time(complaint["opened_at"], date_format), state=state)
+        )
