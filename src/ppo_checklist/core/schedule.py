@@ -155,9 +155,12 @@ def moves(
     if calendar is None:
         return {}
     try:
-        planned = derive(playbook, dates, calendar)
+        plain = derive(playbook, dates)
     except DateError:
         return {}
+    if all(dues.get(item.step.no, item.due) == item.due for item in plain):
+        return {}  # nothing moved: the calendar (and its ~0.1 s package) is not even loaded
+    planned = derive(playbook, dates, calendar)
     result = {}
     for item in planned:
         if item.moved_from is not None and dues.get(item.step.no) == item.due:
