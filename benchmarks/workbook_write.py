@@ -57,7 +57,7 @@ def bare_xlsxwriter(n: int, out: Path) -> None:
 
     book = xlsxwriter.Workbook(str(out), {"constant_memory": True})
     date = book.add_format({"num_format": "dd.mm.yyyy"})
-    checklist, actions = book.add_worksheet("Checklist tour"), book.add_worksheet("Actions")
+    checklist, actions = book.add_worksheet("Checklist Туры"), book.add_worksheet("Actions")
     for c in range(24):
         checklist.write_string(0, c, f"h{c}")
     for c in range(8):
@@ -74,7 +74,7 @@ def bare_xlsxwriter(n: int, out: Path) -> None:
             checklist.write_number(r, c, 46000 + i % 300, date)
         for s in range(STEPS):
             checklist.write_formula(r, 8 + 2 * s, f"=MAX(G{r + 1}-1,F{r + 1})", date, 46010)
-            ref = f"'Checklist tour'!$I${r + 1}"
+            ref = f"'Checklist Туры'!$I${r + 1}"
             actions.write_number(a, 0, i + 1)
             actions.write_string(a, 1, f"Client {i}")
             actions.write_string(a, 2, f"Manager {i % 12}")
@@ -98,7 +98,7 @@ def openpyxl_write_only(n: int, out: Path) -> None:
     from openpyxl.cell import WriteOnlyCell
 
     book = openpyxl.Workbook(write_only=True)
-    checklist, actions = book.create_sheet("Checklist tour"), book.create_sheet("Actions")
+    checklist, actions = book.create_sheet("Checklist Туры"), book.create_sheet("Actions")
     checklist.append([f"h{c}" for c in range(24)])
     actions.append([f"h{c}" for c in range(8)])
 
@@ -116,7 +116,7 @@ def openpyxl_write_only(n: int, out: Path) -> None:
         action_rows = []
         for s in range(STEPS):
             row += [dated(checklist, f"=MAX(G{r + 1}-1,F{r + 1})"), None]
-            ref = f"'Checklist tour'!$I${r + 1}"
+            ref = f"'Checklist Туры'!$I${r + 1}"
             action_rows.append(
                 [
                     i + 1,

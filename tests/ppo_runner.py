@@ -20,6 +20,18 @@ from pathlib import Path
 from typing import Any, Optional
 
 PPO = str(Path(sys.executable).parent / "ppo")
+# A config line for stores whose tests work out each step's day by hand and are not about the
+# working calendar: no production calendar, an office open every day (calls stay on their days).
+EVERY_DAY = 'holidays = ""\nworking_week = "mon-sun"\n'
+
+
+def every_day_config(folder: Path, extra: str = "") -> Path:
+    """A config file in `folder` with EVERY_DAY (and `extra` lines)."""
+    path = Path(folder) / "every-day.toml"
+    path.write_text(EVERY_DAY + extra, encoding="utf-8")
+    return path
+
+
 TIMEOUT = 600
 
 

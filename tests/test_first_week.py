@@ -326,6 +326,22 @@ def test_import_step_columns_take_a_date_or_a_tick_by_id_number_or_title(ppo, tm
     assert [(s["id"], s["done_on"]) for s in boris["steps"] if s["done_on"]] == [("sms-departure", "2026-12-01")]
 
 
+def test_import_step_columns_read_the_director_s_words_as_the_workbook_does(ppo, tmp_path):
+    sheet = write(
+        tmp_path / "marks.csv",
+        HEADER + ",ppo-do,1",
+        "Анна,,,Ольга,20.11.2026,01.12.2026,10.12.2026,Сделано,выполнено.",
+        "Борис,,,Ольга,20.11.2026,01.12.2026,10.12.2026,нет,-",
+    )
+    ppo("import", str(sheet), env=LATE)
+    anna, boris = (ppo.show(t["trip_id"]) for t in ppo.json("list", "--all"))
+    assert [(s["id"], s["done_on"]) for s in anna["steps"] if s["done_on"]] == [
+        ("ppo-do", "2026-11-20"),
+        ("reminder", "2026-11-30"),
+    ]
+    assert not [s for s in boris["steps"] if s["done_on"]]
+
+
 def test_import_step_columns_refuse_a_future_or_early_date_and_a_non_tick(ppo, tmp_path):
     sheet = write(
         tmp_path / "marks.csv",

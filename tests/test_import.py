@@ -58,7 +58,7 @@ def test_excel_semicolon_csv_in_cp1251_imports_every_trip(ppo, tmp_path):
         "sms-departure": "2026-12-01",
         "sms-return": "2026-12-10",
         "ppo-posle": "2026-12-11",
-        "invite-call": "2026-12-12",
+        "invite-call": "2026-12-14",  # R+2d is Saturday 12.12: the call moves to Monday
         "office-visit": "2026-12-17",
     }
     assert trips["Борис Орлов"]["client"]["phone"] == "+7 903 111-22-33"
@@ -286,7 +286,14 @@ def test_same_phone_or_email_is_the_same_client_with_another_trip(ppo, tmp_path)
     assert len(trips) == 3
     assert {t["client"]["id"] for t in trips} == {ppo("show", str(existing), "-f", "json").json()["client"]["id"]}
     # the known client gains the e-mail it lacked, and keeps its name and phone
-    assert trips[0]["client"] == {"id": 1, "name": "Анна", "phone": "+7 912 345-67-89", "email": "anna@example.ru"}
+    assert trips[0]["client"] == {
+        "id": 1,
+        "name": "Анна",
+        "phone": "+7 912 345-67-89",
+        "email": "anna@example.ru",
+        "birthday": None,
+        "passport_expires": None,
+    }
 
 
 def test_phone_and_email_of_two_different_clients_is_a_bad_row(ppo, tmp_path):

@@ -87,7 +87,7 @@ def test_text_option_fills_in_the_ready_to_send_text(ppo, tmp_path):
     ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "--manager", "Ольга")
     actions = ppo("--config", str(config), "today", "--date", "01.12.2026", "--text", "--format", "json").json()
     sms = next(a for a in actions if a["step_id"] == "sms-departure")
-    assert sms["text"] == "Анна, счастливого пути! Хорошего отдыха, мы на связи. Ольга, Солнце Тур"
+    assert sms["text"] == "Анна, счастливого пути! Мы на связи. Ольга, Солнце Тур"
     reminder = next(a for a in actions if a["step_id"] == "reminder")
     assert "01.12.2026" in reminder["text"] and "{" not in reminder["text"]
     table = ppo("--config", str(config), "today", "--date", "01.12.2026", "--text").out
@@ -227,7 +227,7 @@ def test_csv_output_never_runs_as_a_formula(ppo):
 
 def test_playbooks_lists_steps_and_offsets(ppo):
     out = ppo("playbooks").out
-    assert "tour" in out and "declined" in out and "departure -1d" in out and "return +7d" in out
+    assert "tour" in out and "declined" in out and "1 day before departure" in out and "7 days after return" in out
     data = {p["id"]: p for p in ppo("playbooks", "--format", "json").json()}
     assert [(s["id"], s["anchor"], s["offset"]) for s in data["declined"]["steps"]] == [
         ("decline-chain", "declined", "0d"),
@@ -480,3 +480,10 @@ def test_list_show_and_playbooks_speak_markdown_and_csv(ppo):
 def test_emoji_codes_in_names_print_as_typed(ppo):
     ppo.add(":smile: Anna", "25.11.2026", "26.11.2026", "30.11.2026")
     assert ":smile: Anna" in ppo("today", "--date", "25.11.2026").out
+
+
+def test_list_names_the_next_step_by_its_number_and_title_not_its_id(ppo):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    out = ppo("list", env={"COLUMNS": "250", "PPO_TODAY": "2026-11-25"}).out
+    assert "0. Подписать на серию ППО-ДО, 20.11.2026" in out and "ppo-do" not in out
+    assert ppo("list", "--format", "json").json()[0]["next_step"] == "ppo-do"  # json keeps the id

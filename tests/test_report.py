@@ -4,17 +4,20 @@
 command in a child process, for what only a process shows (its encoding, exit code, umask).
 """
 
+import datetime as dt
 import os
 import re
 import stat
 
+import openpyxl
 import pytest
-from director import tick
+from director import set_input, tick
 from ppo_runner import without_created
 
 ANSI = re.compile(r"\x1b\[")
 
-REPORT_FILES = ["ppo-2026-11-30.md", "ppo-2026-11-30.xlsx"]
+# the day's list and workbook, and each manager's phone calendar (the same names every day)
+REPORT_FILES = ["ppo-2026-11-30.md", "ppo-2026-11-30.xlsx", "ppo-calendar-Игорь.ics", "ppo-calendar-Ольга.ics"]
 
 
 def assert_done(result):
@@ -135,15 +138,30 @@ def test_report_takes_the_ticks_of_the_days_workbook_before_replacing_it(agency,
     assert "4 actions: 2 overdue" in again.out  # the Markdown counts it
 
 
-def test_report_keeps_a_days_workbook_holding_entries_it_could_not_take(agency, tmp_path):
+def test_report_takes_a_director_s_word_for_done_and_goes_on_over_a_word_it_cannot_read(agency, tmp_path):
     agency.cron("report", "--out", str(tmp_path), "--date", "30.11.2026")
     book = tmp_path / "ppo-2026-11-30.xlsx"
     tick(book, 1, 0, "сделано")
+    tick(book, 2, 0, "позже")
+    again = agency.cron("report", "--out", str(tmp_path), "--date", "30.11.2026")
+    assert again.code == 0, again.err
+    assert "'позже' is not a tick" in again.err and "took 1 ticks" in again.err
+    shown = agency("show", "1", "--format", "json", "--date", "30.11.2026").json()
+    assert shown["steps"][0]["done_on"] == "2026-11-30"
+    ws = openpyxl.load_workbook(book)["Checklist Туры"]
+    heads = {str(c.value): c.column for c in ws[1] if c.value}
+    assert ws.cell(3, heads["✓ 0"]).value == "позже"  # cron's book goes on, the word kept
+
+
+def test_report_keeps_a_days_workbook_holding_entries_it_could_not_take(agency, tmp_path):
+    agency.cron("report", "--out", str(tmp_path), "--date", "30.11.2026")
+    book = tmp_path / "ppo-2026-11-30.xlsx"
+    set_input(book, 1, "Departure", dt.datetime(2026, 12, 9))
     before = book.read_bytes()
     again = agency.cron("report", "--out", str(tmp_path), "--date", "30.11.2026")
     assert again.code == 1
     err = again.err.strip().splitlines()
-    assert err[-1].startswith("ppo: ") and "'сделано' is not a tick" in err[-1] and "--force" not in err[-1]
+    assert err[-1].startswith("ppo: ") and "differs" in err[-1] and "--force" not in err[-1]
     assert "move it away" in err[-1]
     assert book.read_bytes() == before
     assert again.out.startswith("# ppo: actions for 30.11.2026")  # cron's mail

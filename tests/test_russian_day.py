@@ -11,6 +11,7 @@ json, csv and exit codes are the same in both languages.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -35,6 +36,10 @@ TECHNICAL = {
     "url", "smtp", "smtps", "starttls", "tls", "http", "ascii", "utf", "xml", "zip", "cron",
     "tmpdir", "pg_dump", "dump", "defusedxml", "openpyxl", "today", "kpis", "yyyy",
     "markdown", "yes",  # "yes": a tick ppo accepts
+    "ics", "icalendar",  # the phone calendars' file format
+    "imap", "imaps",  # the mailbox protocol
+    # the values a person types after --via, --ads and --consent (the same in any language)
+    "office", "form", "call", "reply", "import", "email", "visit", "messenger", "ads",
 }  # fmt: skip
 
 
@@ -293,7 +298,7 @@ def _texts_of(path: Path) -> tuple[list[str], str]:
 
 def _tick(path: Path, trip: int, no: int, value: str) -> None:
     book = openpyxl.load_workbook(path)
-    ws = next(ws for ws in book.worksheets if ws.title.endswith(" tour"))  # Checklist / Чек-лист
+    ws = next(ws for ws in book.worksheets if ws.title.endswith(" Туры"))  # Checklist / Чек-лист · Туры
     header = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == trip)
     row[header.index(f"✓ {no}")].value = value
@@ -304,10 +309,16 @@ def test_the_directors_workbook_in_russian_opens_and_syncs_back(russian: Ppo, tm
     manager_day(russian, tmp_path)
     book = tmp_path / "book.xlsx"
     names, texts = _texts_of(book)
-    assert sorted(names) == sorted(["Чек-лист tour", "Чек-лист declined", "Действия", "Сводка", "Пояснения", "_ppo"])
+    assert sorted(names) == sorted(
+        ["Чек-лист · Туры", "Чек-лист · Отказники", "Действия", "Сводка", "Пояснения", "_ppo"]
+    )
     assert not english_of_ppo(texts, russian), english_of_ppo(texts, russian)
-    header = [c.value for c in openpyxl.load_workbook(book)["Чек-лист tour"][1]]
-    assert header[:7] == ["Тур", "Клиент", "Телефон", "Менеджер", "Сценарий", "Покупка", "Вылет"]
+    assert not ids_shown(names, texts, russian), ids_shown(names, texts, russian)
+    header = [c.value for c in openpyxl.load_workbook(book)["Чек-лист · Туры"][1]]
+    assert header[:7] == ["Тур", "Клиент", "Телефон", "Менеджер", "Покупка", "Вылет", "Возвращение"]
+    assert header[7] == "0. Подписать на серию ППО-ДО\nв день покупки"
+    assert header[9] == "1. Напомнить о вылете завтра\nза 1 день до вылета"  # the moment in words
+    assert "через 1 день после возвращения" in texts
     assert "Чек-лист ППО: что означают цвета" in texts and "просрочено" in texts
     assert "Выберите ✓, когда шаг выполнен" in texts  # the dropdown's hint
     _tick(book, 1, 3, "да")
@@ -324,10 +335,17 @@ def test_a_workbook_syncs_back_whatever_language_wrote_it(ppo: Ppo, tmp_path: Pa
     _tick(book, 1, 1, "✓")
     assert "trip 1 step 1 (reminder) done on 30.11.2026" in ppo("sync", str(book), "--date", TODAY).out
     ppo("export", str(book), "--date", TODAY, "--language", "en", env=RUSSIAN_LOCALE)  # over it: takes ticks first
-    assert {"Checklist tour", "Actions", "Summary", "Legend"} <= set(openpyxl.load_workbook(book).sheetnames)
+    assert {"Checklist Туры", "Actions", "Summary", "Legend"} <= set(openpyxl.load_workbook(book).sheetnames)
     _tick(book, 1, 2, "yes")
     out = ppo("sync", str(book), "--date", "01.12.2026", env=RUSSIAN_LOCALE).out
     assert "тур 1, шаг 2 (sms-departure) выполнен 01.12.2026" in out
+
+
+def ids_shown(names: list[str], texts: str, ppo: Ppo) -> set[str]:
+    """The step and playbook ids found in what a director reads (sheet names, cells)."""
+    visible = " ".join(name for name in names if name != "_ppo") + "\n" + texts
+    words = set(re.findall(r"[\w-]+", visible))
+    return {word for word in _ids(ppo) - {"SMS", "e-mail"} if word in words}
 
 
 def test_export_language_russian_under_an_english_locale(ppo: Ppo, tmp_path: Path):
@@ -335,4 +353,96 @@ def test_export_language_russian_under_an_english_locale(ppo: Ppo, tmp_path: Pat
     book = tmp_path / "book.xlsx"
     said = ppo("export", str(book), "--date", TODAY, "--language", "ru").out
     assert said.startswith("wrote ")  # the run's language; the workbook's is asked for
-    assert {"Чек-лист tour", "Действия", "Сводка", "Пояснения"} <= set(openpyxl.load_workbook(book).sheetnames)
+    assert {"Чек-лист · Туры", "Действия", "Сводка", "Пояснения"} <= set(openpyxl.load_workbook(book).sheetnames)
+
+
+# --- every mistake a manager makes, in Russian: click's words, typer's, ours, the libraries' ---
+
+MISTAKES = [
+    (("tody",), "Нет такой команды 'tody'."),
+    (("add", "Анна"), "Не указан параметр '--purchase' / '-p'."),
+    (("show", "Попов"), "Неверное значение 'TRIP': 'Попов' — не число."),
+    (("today", "--bogus"), "Нет такого параметра '--bogus'."),
+    (("show", "1", "2"), "Лишний аргумент (2)"),
+    (("today", "--format", "xml"), "— не одно из: 'table', 'json', 'csv', 'md'."),
+    (("show",), "Не указан аргумент 'TRIP'."),
+    (("done", "1"), "какой шаг?"),
+    (("done", "1", "9"), ""),
+    (("today", "--date", "31.02.2026"), ""),
+    (("add", "Анна", "-p", "01.12.2026", "-d", "05.12.2026", "-r", "10.12.2026", "--email", "a@@b"), "символы"),
+    (("add", "Анна", "-p", "01.12.2026", "-d", "05.12.2026", "-r", "10.12.2026", "--email", "anna@example"), "точки"),
+    (("add", "Анна", "-p", "01.12.2026", "-d", "05.12.2026", "-r", "10.12.2026", "--email", "anna"), "нет @"),
+    (("add", "Анна", "-p", "01.12.2026", "-d", "05.12.2026", "-r", "10.12.2026", "--phone", "123"), ""),
+    (("export", "book.csv"), ""),
+    (("sync", "nosuch.xlsx"), ""),
+    (("store", "copy"), "Не указан аргумент"),
+]
+HELP_PAGES = [("--help",), ("add", "--help"), ("store", "--help"), ("store", "copy", "--help"), ("store",)]
+
+
+@pytest.mark.parametrize("args, shown", MISTAKES)
+def test_a_managers_mistakes_are_told_in_russian_with_no_english_word(ppo: Ppo, args, shown):
+    ppo.add("Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026")
+    result = ppo(*args, check=False, env=RUSSIAN_LOCALE)
+    assert result.code == 2, result
+    assert result.err.startswith("ppo: ") and result.err.count("\n") == 1 and shown in result.err
+    said = _typed_removed(result.err, args)
+    assert not english_of_ppo(said, ppo), result.err
+    assert not set(re.findall(r"[A-Za-z]{3,}", _data_removed(said, ppo))) - TECHNICAL, result.err
+
+
+def _typed_removed(text: str, args: tuple[str, ...]) -> str:
+    """What ppo said without what the manager typed: the command's path ("ppo: store copy: ")
+    and the values quoted back."""
+    text = re.sub(r"^ppo: (?:(?:[a-z]+ )*[a-z]+: )?", "", text)
+    for arg in sorted(args, key=len, reverse=True):
+        text = text.replace(arg, " ")
+    return re.sub(r"\S*\.[a-z]{2,4}\b", " ", text)  # a file's or a domain's name given as an example
+
+
+@pytest.mark.parametrize("args", HELP_PAGES)
+def test_click_s_and_typer_s_words_in_the_help_are_russian(ppo: Ppo, args):
+    result = ppo(*args, check=False, env=RUSSIAN_LOCALE)
+    text = result.out + result.err
+    assert "Использование:" in text and ("Параметры:" in text or "Команды:" in text)
+    assert not english_of_ppo(text, ppo), text
+    for word in ("Usage", "Options", "Commands", "Arguments", "Show this message", "Install completion"):
+        assert word not in text, (word, text)
+
+
+def test_a_store_that_refuses_the_connection_is_told_in_russian(ppo: Ppo):
+    result = ppo("today", check=False, env={**RUSSIAN_LOCALE, "PPO_DB": "postgresql://ppo:x@127.0.0.1:1/ppo"})
+    assert result.code == 1
+    assert "в подключении отказано (сервер запущен, на этом ли порту?)" in result.err
+    assert "Connection refused" not in result.err and not english_of_ppo(result.err, ppo)
+
+
+def test_a_wrong_database_password_is_told_in_russian(ppo: Ppo):
+    url = os.environ.get("PPO_TEST_POSTGRES")
+    if not url:
+        pytest.skip("no PostgreSQL server for the tests: set PPO_TEST_POSTGRES")
+    user, rest = url.split("://", 1)[1].split(":", 1)
+    wrong = f"postgresql://{user}:not-the-password@{rest.split('@', 1)[1]}"
+    result = ppo("today", check=False, env={**RUSSIAN_LOCALE, "PPO_DB": wrong})
+    assert result.code == 1 and "неверное имя пользователя или пароль" in result.err
+    assert "password authentication" not in result.err and "not-the-password" not in result.err
+
+
+def test_a_mail_server_and_gateway_that_refuse_are_told_in_russian(ppo: Ppo, tmp_path: Path):
+    config = tmp_path / "send.toml"
+    config.write_text(
+        'agency = "Солнце"\ndirector = "Ирина"\n'
+        '[email]\nserver = "smtp://127.0.0.1:1"\nfrom = "office@example.ru"\n'
+        '[sms]\nprovider = "smsru"\napi_id = "x"\nurl = "http://127.0.0.1:1"\n',
+        encoding="utf-8",
+    )
+    sender = Ppo(tmp_path, config, store=ppo.store)
+    env = {**RUSSIAN_LOCALE, "PPO_TODAY": "2026-12-05"}
+    sender("add", "Анна Иванова", "-p", "05.12.2026", "-d", "05.12.2026", "-r", "10.12.2026",
+           "--email", "anna@yandex.ru", "--phone", "+7 912 345-67-89", "-m", "Ольга", env=env)  # fmt: skip
+    result = sender("send", check=False, env=env)
+    assert result.code == 1
+    text = result.out + result.err
+    assert text.count("в подключении отказано (сервер запущен, на этом ли порту?)") == 2
+    assert "Errno" not in text and "Connection refused" not in text
+    assert not english_of_ppo(text.replace("anna@yandex.ru", " "), sender), text

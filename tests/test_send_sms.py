@@ -46,7 +46,7 @@ def test_each_answer_of_the_gateway_decides_the_message_s_fate(ppo, tmp_path, pr
         assert sms_states(ppo) == {"ok:2": "sent", "refuse:2": "failed", "500:2": "pending", "timeout:2": "unknown"}
         assert "KEY-123" not in result.out + result.err and "PSW-456" not in result.out + result.err
         first = gateway.requests[0]
-        text = "ok, счастливого пути! Хорошего отдыха, мы на связи. Ольга, Турагентство «Солнце»"
+        text = "ok, счастливого пути! Мы на связи. Ольга, Турагентство «Солнце»"
         if provider == "smsru":
             assert first == {
                 "path": "/sms/send",

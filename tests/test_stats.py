@@ -100,7 +100,8 @@ def test_due_is_the_sum_of_on_time_late_overdue_and_pending():
     olga = dict(report.managers)["Olga"]
     assert (olga.on_time, olga.late, olga.overdue, olga.pending) == (3, 1, 1, 3)
     assert olga.due == 8
-    assert olga.on_time_rate == 0.375
+    assert olga.came_due == 5  # the steps ahead (due today or later, not done) apart
+    assert olga.on_time_rate == 0.6
 
 
 def test_steps_due_outside_the_period_do_not_count():
@@ -130,7 +131,7 @@ def test_managers_are_listed_alphabetically_whatever_the_case():
 
 
 def test_rates_are_rounded_to_four_places():
-    tallies = [tally(D(2026, 11, 2), D(2026, 11, 2)), tally(D(2026, 11, 3), count=2)]
+    tallies = [tally(D(2026, 11, 2), D(2026, 11, 2)), tally(D(2026, 11, 3), count=2), tally(D(2026, 11, 25))]
     assert stats.summarise(tallies, [], NOV, AS_OF).total.on_time_rate == 0.3333
 
 
@@ -213,11 +214,11 @@ def test_record_has_the_documented_shape():
     assert list(record) == ["period", "as_of", "managers", "total", "steps", "outcomes"]
     assert record["period"] == {"from": "2026-11-01", "to": "2026-11-30"}
     assert record["as_of"] == "2026-11-20"
-    figures = ["due", "on_time", "late", "overdue", "pending", "on_time_rate"]
+    figures = ["due", "on_time", "late", "overdue", "pending", "on_time_rate", "came_due"]
     assert list(record["managers"][0]) == ["manager", *figures, "satisfaction"]
     assert list(record["total"]) == [*figures, "satisfaction"]
     assert list(record["total"]["satisfaction"]) == ["answers", "tour", "service"]
-    assert list(record["steps"][0]) == ["playbook", "step_no", "step_id", *figures]
+    assert list(record["steps"][0]) == ["playbook", "step_no", "step_id", *figures, "title", "playbook_name"]
     assert list(record["outcomes"]) == [
         "trips_sold", "returning_clients", "declined", "declined_came_back", "came_back_rate",
     ]  # fmt: skip

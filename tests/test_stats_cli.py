@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ppo_runner import every_day_config
 
 AS_OF = "20.11.2026"
 
@@ -27,7 +28,8 @@ def done(ppo, trip: int, step: str, day: str) -> None:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, make_ppo, backend):
     """November 2026 as of the 20th, two managers; the expected figures are in the tests."""
-    ppo = make_ppo(tmp_path_factory.mktemp("stats"), backend=backend)
+    home = tmp_path_factory.mktemp("stats")
+    ppo = make_ppo(home, every_day_config(home), backend=backend)  # the figures count days by hand
     # Olga. Anna: steps due 02, 09, 10, 17, 18, 19, 24 Nov.
     anna = add(ppo, "Anna", "02.11.2026", "10.11.2026", "17.11.2026", "Olga", "+7 900 000-01-00")
     done(ppo, anna, "0", "02.11.2026")  # on time
@@ -71,6 +73,7 @@ def counted(*values):
 
 
 def figures(due, on_time, late, overdue, pending, rate):
+    """The rate is over the steps whose day has come (came_due); those ahead (pending) apart."""
     return {
         "due": due,
         "on_time": on_time,
@@ -78,6 +81,7 @@ def figures(due, on_time, late, overdue, pending, rate):
         "overdue": overdue,
         "pending": pending,
         "on_time_rate": rate,
+        "came_due": on_time + late + overdue,
     }
 
 
@@ -89,13 +93,13 @@ NO_ANSWERS = {
         "service": {"levels": {"1": 0, "2": 0, "3": 0, "4": 0}, "satisfied_share": None},
     }
 }
-OLGA = figures(10, 2, 2, 4, 2, 0.2)
+OLGA = figures(10, 2, 2, 4, 2, 0.25)
 IVAN = figures(10, 5, 2, 3, 0, 0.5)
-TOTAL = figures(20, 7, 4, 7, 2, 0.35)
+TOTAL = figures(20, 7, 4, 7, 2, 0.3889)
 STEPS = [
     ("declined", 0, "decline-chain", figures(2, 1, 0, 1, 0, 0.5)),
     ("declined", 1, "decline-feedback", figures(2, 0, 0, 2, 0, 0.0)),
-    ("tour", 0, "ppo-do", figures(4, 3, 0, 0, 1, 0.75)),
+    ("tour", 0, "ppo-do", figures(4, 3, 0, 0, 1, 1.0)),
     ("tour", 1, "reminder", figures(2, 2, 0, 0, 0, 1.0)),
     ("tour", 2, "sms-departure", figures(2, 0, 2, 0, 0, 0.0)),
     ("tour", 3, "sms-return", figures(2, 1, 1, 0, 0, 0.5)),
@@ -103,6 +107,22 @@ STEPS = [
     ("tour", 5, "invite-call", figures(2, 0, 0, 2, 0, 0.0)),
     ("tour", 6, "office-visit", figures(2, 0, 0, 1, 1, 0.0)),
 ]
+TITLES = {
+    "decline-chain": "Подписать на цепочку «Отказники»",
+    "decline-feedback": "Прочитать ответ «Чем мы вас обидели?»",
+    "ppo-do": "Подписать на серию ППО-ДО",
+    "reminder": "Напомнить о вылете завтра",
+    "sms-departure": "SMS «Счастливого пути»",
+    "sms-return": "SMS «Добро пожаловать домой»",
+    "ppo-posle": "Подписать на серию ППО-ПОСЛЕ",
+    "invite-call": "Звонок: пригласить в офис",
+    "office-visit": "Встреча в офисе (или по телефону)",
+}
+NAMES = {"tour": "Туры", "declined": "Отказники"}
+
+
+def step_record(pb, no, sid, f):
+    return {"playbook": pb, "step_no": no, "step_id": sid, **f, "title": TITLES[sid], "playbook_name": NAMES[pb]}
 
 
 def test_json_has_every_figure_per_manager_step_and_outcome(store):
@@ -111,7 +131,7 @@ def test_json_has_every_figure_per_manager_step_and_outcome(store):
         "as_of": "2026-11-20",
         "managers": [{"manager": "Ivan", **IVAN, **NO_ANSWERS}, {"manager": "Olga", **OLGA, **NO_ANSWERS}],
         "total": {**TOTAL, **NO_ANSWERS},
-        "steps": [{"playbook": pb, "step_no": no, "step_id": sid, **f} for pb, no, sid, f in STEPS],
+        "steps": [step_record(*step) for step in STEPS],
         "outcomes": {
             "trips_sold": 4,
             "returning_clients": 2,
@@ -186,7 +206,7 @@ def test_as_of_decides_overdue_against_pending(store):
     # As of the 1st nothing open in November is late yet: every open step is pending.
     early = stats_json(store, "--from", "01.11.2026", "--to", "30.11.2026", "--date", "01.11.2026")
     assert early["as_of"] == "2026-11-01"
-    assert early["total"] == counted(20, 7, 4, 0, 9, 0.35)
+    assert early["total"] == counted(20, 7, 4, 0, 9, 0.6364)  # 7 of the 11 whose day had come
     assert early["outcomes"]["declined_came_back"] == 0  # Egor bought on the 15th, after that day
 
 
@@ -215,14 +235,16 @@ def table_rows(text: str) -> dict[str, list[str]]:
 
 
 def test_table_shows_the_same_figures(store):
-    out = store("stats", "--date", AS_OF).out
+    out = store("stats", "--date", AS_OF, env={"COLUMNS": "200"}).out
     assert "01.11.2026 – 30.11.2026 (as of 20.11.2026)" in out
     rows = table_rows(out)
-    assert rows["Olga"] == ["10", "2", "2", "4", "2", "20.0%"]
-    assert rows["Ivan"] == ["10", "5", "2", "3", "0", "50.0%"]
-    assert rows["Total"] == ["20", "7", "4", "7", "2", "35.0%"]
-    assert rows["tour 4 · ppo-posle"] == ["2", "0", "1", "1", "0", "0.0%"]
-    assert rows["declined 1 · decline-feedback"] == ["2", "0", "0", "2", "0", "0.0%"]
+    # came due, on time, late, overdue, the rate over them; then the steps ahead
+    assert rows["Olga"] == ["8", "2", "2", "4", "25.0%", "2"]
+    assert rows["Ivan"] == ["10", "5", "2", "3", "50.0%", "0"]
+    assert rows["Total"] == ["18", "7", "4", "7", "38.9%", "2"]
+    assert rows["Туры 4. Подписать на серию ППО-ПОСЛЕ"] == ["2", "0", "1", "1", "0.0%", "0"]
+    assert rows["Отказники 1. Прочитать ответ «Чем мы вас обидели?»"] == ["2", "0", "0", "2", "0.0%", "0"]
+    assert "ppo-posle" not in out and "decline-feedback" not in out  # no step id for people
     assert "trips sold: 4" in out
     assert "returning clients: 2" in out
     assert "declined clients: 2, came back: 1 (50.0%)" in out
@@ -230,17 +252,17 @@ def test_table_shows_the_same_figures(store):
 
 def test_table_for_a_manager_with_no_trips_shows_a_dash(store):
     rows = table_rows(store("stats", "--date", AS_OF, "-m", "Zoya").out)
-    assert rows["Zoya"] == ["0", "0", "0", "0", "0", "—"]
+    assert rows["Zoya"] == ["0", "0", "0", "0", "—", "0"]
 
 
 def test_csv_has_a_row_per_manager_and_a_total(store):
     out = store("stats", "--date", AS_OF, "--format", "csv").out.splitlines()
     assert out == [
         "period_from,period_to,as_of,scope,manager,due,on_time,late,overdue,pending,on_time_rate,"
-        "answers,tour_satisfied_share,service_satisfied_share",
-        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,10,5,2,3,0,0.5,0,,",
-        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,10,2,2,4,2,0.2,0,,",
-        "2026-11-01,2026-11-30,2026-11-20,total,,20,7,4,7,2,0.35,0,,",
+        "answers,tour_satisfied_share,service_satisfied_share,came_due",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,10,5,2,3,0,0.5,0,,,10",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,10,2,2,4,2,0.25,0,,,8",
+        "2026-11-01,2026-11-30,2026-11-20,total,,20,7,4,7,2,0.3889,0,,,18",
     ]
 
 
@@ -253,9 +275,9 @@ def test_csv_manager_name_never_runs_as_a_formula(ppo):
 def test_md_has_tables_for_mail(store):
     out = store("stats", "--date", AS_OF, "--format", "md").out
     assert out.startswith("# ppo: figures for 01.11.2026 – 30.11.2026 (as of 20.11.2026)\n")
-    assert "| Olga | 10 | 2 | 2 | 4 | 2 | 20.0% |" in out
-    assert "| **Total** | 20 | 7 | 4 | 7 | 2 | 35.0% |" in out
-    assert "| tour | 2 · sms-departure | 2 | 0 | 2 | 0 | 0 | 0.0% |" in out
+    assert "| Olga | 8 | 2 | 2 | 4 | 25.0% | 2 |" in out
+    assert "| **Total** | 18 | 7 | 4 | 7 | 38.9% | 2 |" in out
+    assert "| Туры | 2. SMS «Счастливого пути» | 2 | 0 | 2 | 0 | 0.0% | 0 |" in out
     assert "- declined clients: 2, came back: 1 (50.0%)" in out
 
 
@@ -271,6 +293,24 @@ def test_impossible_date_is_bad_input(store):
     assert result.code == 2
     assert result.err.startswith("ppo: --from: impossible date")
     assert len(result.err.splitlines()) == 1
+
+
+def test_a_day_when_most_steps_are_ahead_rates_only_those_whose_day_has_come(ppo):
+    """The issue's day: 33 of 46 steps ahead must not read as a failing team."""
+    day = {"PPO_TODAY": "2026-12-12"}
+    for n in range(5):  # sold on the 1st, flying on the 10th: steps 0, 1 and 2 have come, 3-6 ahead
+        trip = add(ppo, f"Client {n}", "01.12.2026", "10.12.2026", "20.12.2026", "Olga", str(900 + n))
+        ppo("done", str(trip), "0", "--date", "01.12.2026", env=day)  # on time
+        if n < 4:
+            ppo("done", str(trip), "1", "--date", "09.12.2026", env=day)  # on time; the fifth's: overdue
+    result = ppo("stats", "--date", "12.12.2026", "--format", "json").json()
+    total = result["total"]
+    assert total["due"] == 35 and total["pending"] == 20
+    assert (total["on_time"], total["late"], total["overdue"]) == (9, 0, 6)  # 5 SMS of the 10th: overdue
+    assert total["came_due"] == 15
+    assert total["on_time_rate"] == 0.6  # 9 of 15, not 9 of 35
+    table = ppo("stats", "--date", "12.12.2026", env={"COLUMNS": "200"}).out
+    assert table_rows(table)["Total"] == ["15", "9", "0", "6", "60.0%", "20"]
 
 
 @pytest.mark.sqlite_only  # compares the SQLite file's bytes

@@ -49,7 +49,7 @@ def test_a_server_that_cannot_be_reached_is_one_line_exit_1_without_the_password
 def test_a_wrong_password_is_one_line_exit_1_and_never_shown(tmp_path, make_ppo):
     url = server().replace("ppo-test-secret", "not-the-password-42")
     result = make_ppo(tmp_path)("list", check=False, env={"PPO_DB": url})
-    assert result.code == 1 and result.err.count("\n") == 1 and "password authentication failed" in result.err
+    assert result.code == 1 and result.err.count("\n") == 1 and "the user name or password is wrong" in result.err
     assert "not-the-password-42" not in result.err
 
 

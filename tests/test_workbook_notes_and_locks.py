@@ -22,7 +22,7 @@ def book(ppo, tmp_path) -> Path:
 
 def edit_notes(path: Path, notes: dict[int, str | None]) -> None:
     workbook = openpyxl.load_workbook(path)
-    ws = workbook["Checklist tour"]
+    ws = workbook["Checklist Туры"]
     col = [c.value for c in ws[1]].index("Note") + 1
     for r in range(2, ws.max_row + 1):
         if ws.cell(r, 1).value in notes:
@@ -49,7 +49,7 @@ def test_export_over_the_workbook_keeps_a_typed_note(ppo, book):
     edit_notes(book, {2: "перезвонить в 18:00"})
     ppo("export", str(book), "--date", TODAY)
     assert note_of(ppo, 2) == "перезвонить в 18:00"
-    ws = openpyxl.load_workbook(book)["Checklist tour"]
+    ws = openpyxl.load_workbook(book)["Checklist Туры"]
     col = [c.value for c in ws[1]].index("Note") + 1
     assert [ws.cell(r, col).value for r in (2, 3)] == ["VIP", "перезвонить в 18:00"]
 
@@ -59,7 +59,7 @@ def test_only_ticks_input_dates_and_notes_are_open_for_typing(book):
     for name in workbook.sheetnames:
         assert workbook[name].protection.sheet, name
         assert not workbook[name].protection.password, name  # a signpost, not a safe
-    ws = workbook["Checklist tour"]
+    ws = workbook["Checklist Туры"]
     heads = [c.value for c in ws[1]]
     open_heads = {"Purchase", "Departure", "Return", "Note"} | {h for h in heads if h.startswith("✓ ")}
     for col, head in enumerate(heads, start=1):

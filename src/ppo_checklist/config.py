@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from dataclasses import MISSING as dataclass_missing
 from dataclasses import dataclass, field, fields
@@ -17,6 +18,8 @@ APP = "ppo"
 
 
 SMS_PROVIDERS = ("smsru", "smsc")
+WORKING_WEEKS = ("mon-fri", "mon-sat", "mon-sun")
+_MARGIN = re.compile(r"^\d{1,3}[dwmy]$")
 DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
 
 
@@ -73,6 +76,12 @@ class Config:
     store: str = ""  # an SQLite path or a postgresql:// URL; default: ppo.sqlite3 in the data folder
     shared_file_mode: str = ""  # workbooks and reports: "" is owner-only (0600); e.g. "0640"
     language: str = ""  # "ru" or "en"; "" follows the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    # Calls and visits move off days off: a country's production calendar ("RU"; "" for none)
+    # and the office's working week ("mon-fri", "mon-sat", or "mon-sun": open every day).
+    holidays: str = "RU"
+    working_week: str = "mon-fri"
+    # A passport that expires before the return plus this is checked by a call after the sale.
+    passport_margin: str = "6m"
     review_url: str = ""  # where a client leaves a review: put into the after-trip letter
     complaint_hours: str = ""  # "2, 4, 8": a complaint taken, answered, resolved within (hours)
 
@@ -203,6 +212,15 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
             ) from None
     if config.language not in ("", *LANGUAGES):
         raise ConfigError(_('{src}: \'language\' must be "ru" or "en"').format(src=source))
+    if config.working_week not in WORKING_WEEKS:
+        message = _("{src}: 'working_week' must be one of: {k}")
+        raise ConfigError(message.format(src=source, k=", ".join(WORKING_WEEKS)))
+    if config.holidays and not (len(config.holidays) in (2, 3) and config.holidays.isalpha()):
+        message = _('{src}: \'holidays\' must be a country code such as "RU", or "" for none')
+        raise ConfigError(message.format(src=source))
+    if not _MARGIN.match(config.passport_margin.strip()):
+        message = _('{src}: \'passport_margin\' must be a time such as "6m" (months), "180d" or "1y"')
+        raise ConfigError(message.format(src=source))
     if config.shared_file_mode:
         from ppo_checklist.files import parse_mode
 
@@ -334,8 +352,6 @@ def updated_toml(text: str, values: dict[str, str]) -> str:
     """The config text with these top-level settings set: a setting's line is replaced where it
     is, a new one goes at the end of the top-level part (before the first [table]); comments,
     tables such as [email] or [sms] and settings this ppo does not know stay as they were."""
-    import re
-
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += "\n"

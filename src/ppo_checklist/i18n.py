@@ -99,3 +99,25 @@ def use(code: str | None) -> Iterator[None]:
         yield
     finally:
         activate(before)
+
+
+@contextmanager
+def frameworks(code: str) -> Iterator[None]:
+    """click translates its own words (a usage error, "Usage:", "Options:") with the standard
+    gettext module: its global text domain, in the language the locale variables name. For the
+    block that domain is ppo's catalogue and that language the run's (the config's `language`
+    as much as the locale's); both are set back after. The words are in the catalogue through
+    cli/click_words.py."""
+    gettext.bindtextdomain(DOMAIN, _LOCALE_DIR)
+    domain = gettext.textdomain()
+    language_variable = os.environ.get("LANGUAGE")
+    gettext.textdomain(DOMAIN)
+    os.environ["LANGUAGE"] = code
+    try:
+        yield
+    finally:
+        gettext.textdomain(domain)
+        if language_variable is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = language_variable

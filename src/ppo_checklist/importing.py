@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
+from ppo_checklist.core import passport
 from ppo_checklist.core.consent import ADS, CONSENT_CHANNELS, ConsentEntry
 from ppo_checklist.core.dates import parse_date
 from ppo_checklist.core.model import (
@@ -30,10 +31,12 @@ from ppo_checklist.core.model import (
     normal_phone,
     phone_key,
     text_problem,
+    tick_word,
 )
-from ppo_checklist.core.playbooks import Playbook
+from ppo_checklist.core.playbooks import Offset, Playbook
 from ppo_checklist.core.schedule import Deriver, anchor_word
 from ppo_checklist.core.words import IMPORTED_NOTE
+from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
@@ -50,9 +53,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "declined": ("declined", "дата отказа"),
     "playbook": ("playbook", "сценарий"),
     "note": ("note", "примечание", "комментарий"),
+    "birthday": ("birthday", "день рождения", "дата рождения"),
+    "passport_expires": ("passport_expires", "passport expires", "паспорт до", "паспорт действителен до"),
     # yes/да/1/+: the client signed consent to advertising (both channels, dated the purchase)
     "consent": ("consent", "согласие", "согласие на рекламу", "согласие на рассылку"),
 }
+CLIENT_DATE_FIELDS = ("birthday", "passport_expires")  # the client's own dates, each optional
 REQUIRED = ("name",)  # and the default playbook's dates when there is no playbook column
 DATE_FIELDS = ANCHORS  # purchase, departure, return, declined
 TEXT_FIELDS = ("name", "phone", "email", "manager", "playbook", "note", "consent")
@@ -97,6 +103,8 @@ class Checked(NamedTuple):
     dues: tuple[dt.date, ...]  # the playbook's steps' due dates, in step order
     done: tuple[tuple[int, dt.date], ...] = ()  # (step index, done on) from the file's step columns
     consent: bool = False  # the `consent` column said yes: consent to advertising on both channels
+    birthday: dt.date | None = None
+    passport_expires: dt.date | None = None
 
 
 class BadRow(NamedTuple):
@@ -339,10 +347,6 @@ def _step_index(playbook: Playbook, key: str) -> int | None:
     return None
 
 
-# What a cell says to mark a step done on its due day: the words a workbook's tick cell takes.
-TICKS = TICK_WORDS
-
-
 def _missing_columns(source: str, missing: list[str]) -> BadInput:
     example = " / ".join(f"'{a}'" for a in COLUMNS[missing[0]][:3])
     return BadInput(_("{src}: missing column {c} (e.g. {a})").format(src=source, c=", ".join(missing), a=example))
@@ -421,6 +425,7 @@ def check_rows(
     default_manager: str,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> CheckedFile:
     """Every row checked on its own: a name, readable dates in order, a known playbook, a real
     phone and e-mail, and each step column's done date (not in the future, not before the trip)."""
@@ -432,6 +437,7 @@ def check_rows(
     at = {column: table.columns.get(column, width) for column in TEXT_FIELDS + DATE_FIELDS}
     text_cells = itemgetter(*(at[column] for column in TEXT_FIELDS))
     date_cells = itemgetter(*(at[column] for column in DATE_FIELDS))
+    client_date_at = [(column, table.columns[column]) for column in CLIENT_DATE_FIELDS if column in table.columns]
     seen: dict[str, dt.date | None] = {}
     seen_get = seen.get
     days: dict[dt.date, dt.date] = {}  # one object per day: due dates repeat across rows
@@ -488,9 +494,12 @@ def check_rows(
                         day = None
                 read.append(day)  # type: ignore[arg-type]
             dates = tuple(read)
+        client_dates = _client_dates(cells, client_date_at, dayfirst, seen, reasons) if client_date_at else {}
         deriver = derivers.get(playbook_id or DEFAULT_PLAYBOOK)
         if deriver is None and (playbook_id or DEFAULT_PLAYBOOK) in playbooks:
-            deriver = derivers[playbook_id or DEFAULT_PLAYBOOK] = Deriver(playbooks[playbook_id or DEFAULT_PLAYBOOK])
+            deriver = derivers[playbook_id or DEFAULT_PLAYBOOK] = Deriver(
+                playbooks[playbook_id or DEFAULT_PLAYBOOK], calendar
+            )
         dues: tuple[dt.date, ...] = ()
         if deriver is None:
             reasons.append(
@@ -537,6 +546,7 @@ def check_rows(
                 dues,
                 done,
                 consent,
+                **client_dates,
             )
         )
     if progress:
@@ -570,7 +580,10 @@ def _done_marks(
         if index is None:
             reasons.append(_("column '{c}': the {pb} playbook has no such step").format(c=key, pb=playbook.id))
             continue
-        if value is True or text.casefold() in TICKS:
+        said = True if value is True else tick_word(text)
+        if said is False:
+            continue  # "нет", "-": not done
+        if said:
             day = dues[index] if dues else None
         else:
             try:
@@ -598,6 +611,25 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _client_dates(
+    cells: list[Any], at: list[tuple[str, int]], dayfirst: bool, seen: dict, reasons: list[str]
+) -> dict[str, dt.date | None]:
+    """The row's birthday and passport date where given; an unreadable one is noted as the row's problem."""
+    found: dict[str, dt.date | None] = {}
+    for column, position in at:
+        value = cells[position]
+        if not _cell_text(value):
+            continue
+        try:
+            found[column] = _cell_date(value, dayfirst, seen)
+        except DateError as exc:
+            reasons.append(f"{CLIENT_DATE_WORDS[column]()}: {exc}")
+    return found
+
+
+CLIENT_DATE_WORDS = {"birthday": lambda: _("birthday"), "passport_expires": lambda: _("passport expires")}
+
+
 def _stored_dates(days: Sequence[str | None]) -> tuple[dt.date | None, ...]:
     return tuple(dt.date.fromisoformat(day) if day else None for day in days)
 
@@ -605,7 +637,7 @@ def _stored_dates(days: Sequence[str | None]) -> tuple[dt.date | None, ...]:
 class _Client:
     """A client as the import sees it: one from the store (`id`) or a new one (`id` None)."""
 
-    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled")
+    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled", "trip_id")
 
     def __init__(
         self,
@@ -619,6 +651,7 @@ class _Client:
         self.phone_key, self.email_key = keys  # phone_key(phone), email_key(email)
         self.id = id
         self.filled = False  # a store client gains a phone or e-mail it lacked
+        self.trip_id: int | None = None
 
 
 @dataclass
@@ -735,6 +768,8 @@ def import_file(
     progress: Progress | None = None,
     today: dt.date | None = None,
     done_before: dt.date | None = None,
+    calendar: WorkCalendar | None = None,
+    passport_margin: Offset | None = None,
 ) -> ImportResult:
     """Adds the file's trips: all of them or (with bad rows) none, unless `skip_bad`.
 
@@ -744,7 +779,7 @@ def import_file(
         raise DateError(_("--done-before {d} is in the future").format(d=done_before.strftime(DAY_FORMAT)))
     table = read_table(path, step_keys(playbooks))
     require_dates(table, playbooks, str(path))
-    checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress, today)
+    checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress, today, calendar)
     result = ImportResult(str(path), rows=rows, dry_run=dry_run, skip_bad=skip_bad)
     if dry_run:
         decided = _plan_against(store, checked, bad, result)
@@ -755,6 +790,7 @@ def import_file(
         if result.bad and not skip_bad:
             return result
         result.marked = _write(store, decided, playbooks, progress, done_before, today)
+        _write_client_dates(store, decided, passport_margin or passport.margin(), calendar)
         result.written = True
     return result
 
@@ -776,6 +812,21 @@ def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], resul
     result.clients_added = len(decided.clients)
     result.already, result.repeated = decided.already, decided.repeated
     return decided
+
+
+def _write_client_dates(store: Store, decided: Plan, within: Offset, calendar: WorkCalendar | None) -> None:
+    """The rows' birthdays and passport dates onto their clients, and the passport check onto
+    each new trip whose client's passport expires too soon (due on its purchase day)."""
+    for client, row in decided.trips:
+        if row.birthday is None and row.passport_expires is None:
+            continue
+        assert client.id is not None
+        store.update_client(client.id, birthday=row.birthday, passport_expires=row.passport_expires)
+        dates = dict(zip(DATE_FIELDS, row.dates))
+        if row.passport_expires is not None and passport.too_soon(row.passport_expires, dates, within):
+            start = dates["purchase"]
+            assert start is not None and client.trip_id is not None  # too_soon: a sold tour
+            store.add_steps(client.trip_id, [passport.check_step(dates, start, calendar, row.passport_expires)])
 
 
 def _consents(part: Sequence[tuple[_Client, Checked]], today: dt.date | None) -> list[ConsentEntry]:
@@ -818,6 +869,8 @@ def _write(
             ],
             steps,
         )
+        for trip_id, (client, _row) in zip(trip_ids, part):
+            client.trip_id = trip_id  # the client's newest trip of this file
         marks = [
             (trip_id, steps[row.playbook][index][0], day, imported)
             for trip_id, (_client, row) in zip(trip_ids, part)

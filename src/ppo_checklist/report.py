@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,6 +101,31 @@ def write_workbook(
 
     _result, taken = exporting.write(store, playbooks, report.workbook_path, day, False, within, mode, taken)
     return taken
+
+
+CALENDAR_DAYS = 30  # the managers' phone calendars look this far ahead
+
+
+def write_calendars(
+    store: Store, out_dir: Path, day: dt.date, playbooks: dict[str, Playbook], config: Config, calendar=None
+) -> list[Path]:
+    """One `.ics` per manager beside the workbook (`ppo-calendar-NAME.ics`, the same name every
+    day: a phone subscribed to the file, or a synced folder, always has the current one)."""
+    from ppo_checklist.output import ical
+
+    now = dt.datetime.now(dt.timezone.utc)
+    written = []
+    for manager in store.managers():
+        found = ical.events(store, playbooks, config, day, CALENDAR_DAYS, [manager], calendar)
+        data = ical.to_ics(found, ical.calendar_name(manager), now)
+        path = out_dir / ical.file_name(manager)
+        files.write_atomically(path, _writer(data), config.file_mode, ".ics")
+        written.append(path)
+    return written
+
+
+def _writer(data: bytes) -> Callable[[Path], int]:
+    return lambda tmp: tmp.write_bytes(data)
 
 
 def prepare_dir(out_dir: Path) -> None:

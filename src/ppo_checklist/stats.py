@@ -9,13 +9,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
 from ppo_checklist.core.model import StepTally, TripDates
+from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.verdict import Feedback, Satisfaction, latest
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
@@ -54,7 +55,13 @@ def period(as_of: dt.date, start: dt.date | None = None, end: dt.date | None = N
 
 @dataclass(frozen=True)
 class Figures:
-    """Steps due in the period: due = on_time + late + overdue + pending."""
+    """Steps due in the period: due = on_time + late + overdue + pending.
+
+    The on-time rate is over the steps whose day has come (`came_due`: done, on time or late,
+    or missed); the steps ahead (`pending`: not done, due on as_of or later) are counted apart,
+    since nobody could have done them late yet. A day when most steps are ahead must not read
+    as a failing team.
+    """
 
     on_time: int = 0
     late: int = 0
@@ -70,8 +77,13 @@ class Figures:
         return self.on_time + self.late + self.overdue + self.pending
 
     @property
+    def came_due(self) -> int:
+        """The steps the rate is over: done (on time or late) or missed."""
+        return self.on_time + self.late + self.overdue
+
+    @property
     def on_time_rate(self) -> float | None:
-        return _rate(self.on_time, self.due)
+        return _rate(self.on_time, self.came_due)
 
     def record(self) -> dict[str, Any]:
         return {
@@ -81,6 +93,7 @@ class Figures:
             "overdue": self.overdue,
             "pending": self.pending,
             "on_time_rate": self.on_time_rate,
+            "came_due": self.came_due,
         }
 
 
@@ -90,6 +103,8 @@ class StepFigures:
     step_no: int
     step_id: str
     figures: Figures
+    title: str = ""  # as people read it (the playbook's); the step id when unknown
+    playbook_title: str = ""  # the playbook's short name; its id when unknown
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,8 @@ class KpiReport:
                     "step_no": s.step_no,
                     "step_id": s.step_id,
                     **s.figures.record(),
+                    "title": s.title or s.step_id,
+                    "playbook_name": s.playbook_title or s.playbook,
                 }
                 for s in self.steps
             ],
@@ -173,9 +190,11 @@ def summarise(
     within: Period,
     as_of: dt.date,
     managers: Collection[str] | None = None,
+    names: Names | None = None,
 ) -> KpiReport:
     """Every figure of the report from plain records (steps and trips of cancelled trips left out
-    by the caller). With `managers`, only theirs, and each of them listed even with nothing due."""
+    by the caller). With `managers`, only theirs, and each of them listed even with nothing due.
+    `names`: how people read the playbooks and steps (`names_of`)."""
     wanted = set(managers) if managers else None
     by_manager: dict[str, Counter] = defaultdict(Counter)
     by_step: dict[tuple[str, int, str], Counter] = defaultdict(Counter)
@@ -195,7 +214,10 @@ def summarise(
         as_of=as_of,
         managers=tuple((name, Figures.of(by_manager[name])) for name in sorted(by_manager, key=_manager_order)),
         total=Figures.of(total),
-        steps=tuple(StepFigures(pb, no, sid, Figures.of(by_step[(pb, no, sid)])) for pb, no, sid in sorted(by_step)),
+        steps=tuple(
+            StepFigures(pb, no, sid, Figures.of(by_step[(pb, no, sid)]), *(names or {}).get((pb, no), ("", "")))
+            for pb, no, sid in sorted(by_step)
+        ),
         outcomes=outcomes(trips, within, as_of, wanted),
     )
 
@@ -253,13 +275,28 @@ def satisfaction(
     return per, Satisfaction.of(standing.values())
 
 
-def compute(store, within: Period, as_of: dt.date, managers: Collection[str] | None = None) -> KpiReport:
+# (playbook id, step no) -> (the step's title, the playbook's short name)
+Names = Mapping[tuple[str, int], tuple[str, str]]
+
+
+def names_of(playbooks: Mapping[str, Playbook]) -> dict[tuple[str, int], tuple[str, str]]:
+    """How people read each step of the installed playbooks: its title, its playbook's name."""
+    return {(pb.id, step.no): (step.title, pb.name) for pb in playbooks.values() for step in pb.steps}
+
+
+def compute(
+    store,
+    within: Period,
+    as_of: dt.date,
+    managers: Collection[str] | None = None,
+    playbooks: Mapping[str, Playbook] | None = None,
+) -> KpiReport:
     """The report for a period, as of a day, read from the store (the one entry point for the
-    `stats` command and the workbook's Summary sheet)."""
+    `stats` command and the workbook's Summary sheet); `playbooks` name the steps."""
     wanted = sorted(set(managers)) if managers else None
     tallies = store.step_tallies(within.start, within.end, wanted)
     trips = store.outcome_trips(within.start, within.end)
-    report = summarise(tallies, trips, within, as_of, wanted)
+    report = summarise(tallies, trips, within, as_of, wanted, names_of(playbooks) if playbooks else None)
     answers = store.feedback_by_manager(within.start, within.end, wanted)
     per, total = satisfaction(answers, [name for name, _f in report.managers])
     return replace(report, satisfaction=per, satisfaction_total=total)

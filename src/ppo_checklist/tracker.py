@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT, Config
-from ppo_checklist.core import schedule
+from ppo_checklist.core import passport, schedule
 from ppo_checklist.core.model import (
     Action,
     Client,
@@ -31,7 +31,8 @@ from ppo_checklist.core.model import (
     same_name,
     utc_stamp,
 )
-from ppo_checklist.core.playbooks import Playbook, get, stored_step
+from ppo_checklist.core.playbooks import Offset, Playbook, get, stored_step
+from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError, NotFound
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
@@ -46,10 +47,12 @@ class Outcome:
     message: str
 
 
-def new_steps(playbook: Playbook, dates: dict[str, dt.date | None]) -> list[NewStep]:
+def new_steps(
+    playbook: Playbook, dates: dict[str, dt.date | None], calendar: WorkCalendar | None = None
+) -> list[NewStep]:
     return [
         NewStep(item.step.no, item.step.id, item.step.title, item.step.channel, item.due)
-        for item in schedule.derive(playbook, dates)
+        for item in schedule.derive(playbook, dates, calendar)
     ]
 
 
@@ -71,16 +74,21 @@ def add_trip(
     note: str | None = None,
     no_messages: bool = False,
     again: bool = False,
+    calendar: WorkCalendar | None = None,
+    birthday: dt.date | None = None,
+    passport_expires: dt.date | None = None,
+    passport_margin: Offset | None = None,
 ) -> Added:
     """A sold tour (or a decline): the client found or created, every step scheduled.
 
     The same sale typed twice (the same client, playbook and dates) is refused unless `again`.
-    `no_messages`: the client wants no letters or SMS (as `ppo optout` records it).
+    `no_messages`: the client wants no letters or SMS (as `ppo optout` records it). A passport
+    (given now or known) that expires too soon after the return adds the passport check.
     """
     name = check_name(name)
     check_texts(manager=manager, note=note)
     phone, email = check_contact(phone, email)
-    steps = new_steps(playbook, dates)
+    steps = new_steps(playbook, dates, calendar)
     warnings: list[str] = []
     with store.write():
         known = store.find_client(phone, email)
@@ -98,6 +106,13 @@ def add_trip(
             )
             warnings.append(message.format(p=phone if by_phone else email, c=known.id, known=known.name, name=name))
         client = store.client_for(name, phone, email)
+        if birthday is not None or passport_expires is not None:
+            client = store.update_client(client.id, birthday=birthday, passport_expires=passport_expires)
+        expires = passport_expires or client.passport_expires
+        if expires is not None and passport.too_soon(expires, dates, passport_margin or passport.margin()):
+            start = dates[playbook.start]
+            assert start is not None  # derive checked the dates
+            steps = [passport.check_step(dates, start, calendar, expires), *steps]
         if no_messages:
             store.set_opted_out([client.id], utc_stamp())
         trip_id = store.add_trip(client, stored_manager(store, manager), playbook.id, dates, steps, note)
@@ -277,8 +292,15 @@ def edit(
     email: str | None = None,
     manager: str | None = None,
     dates: dict[str, dt.date] | None = None,
+    calendar: WorkCalendar | None = None,
+    birthday: dt.date | None = None,
+    passport_expires: dt.date | None = None,
+    passport_margin: Offset | None = None,
+    today: dt.date | None = None,
 ) -> Trip:
-    """Correct the client or the trip; new dates move the steps not yet done."""
+    """Correct the client or the trip; new dates move the steps not yet done (calls and visits
+    off the days off of `calendar`). A passport date that is now too soon for one of the
+    client's trips adds the passport check to it, due `today`."""
     if name is not None:
         name = check_name(name)
     check_texts(manager=manager)
@@ -294,14 +316,45 @@ def edit(
             if unknown:
                 raise DateError(_("the {pb} playbook has no {a} date").format(pb=playbook.id, a=sorted(unknown)[0]))
             merged: dict[str, dt.date | None] = {**trip.dates, **dates}
-            steps = {step.no: step.due for step in new_steps(playbook, merged)}
+            steps = {step.no: step.due for step in new_steps(playbook, merged, calendar)}
             store.set_trip(trip_id, dates=dict(dates))
             store.move_pending(trip_id, steps)
         if manager is not None:
             store.set_trip(trip_id, manager=stored_manager(store, manager))
         if name is not None or phone is not None or email is not None:
             store.update_client(trip.client.id, name=name, phone=phone, email=email)
+        if birthday is not None or passport_expires is not None:
+            store.update_client(trip.client.id, birthday=birthday, passport_expires=passport_expires)
+        if passport_expires is not None or dates:
+            changed = store.client_trip_ids(trip.client.id) if passport_expires is not None else [trip_id]
+            within = passport_margin or passport.margin()
+            add_passport_checks(store, changed, within, today or dt.date.today(), calendar)
         return store.trip(trip_id)
+
+
+def add_passport_checks(
+    store: Store, trip_ids: list[int], within: Offset, today: dt.date, calendar: WorkCalendar | None
+) -> list[int]:
+    """The passport check added, due `today`, to each open trip that needs one and has none;
+    returns the trips it was added to."""
+    added = []
+    for trip_id in trip_ids:
+        trip = store.trip(trip_id)
+        expires = trip.client.passport_expires
+        if not trip.is_open or any(s.id == passport.PASSPORT_STEP for s in trip.steps):
+            continue
+        if expires is not None and passport.too_soon(expires, trip.dates, within):
+            store.add_steps(trip_id, [passport.check_step(trip.dates, today, calendar, expires)])
+            added.append(trip_id)
+    return added
+
+
+def step_moves(trip: Trip, playbooks: dict[str, Playbook], calendar: WorkCalendar | None) -> dict[int, schedule.Move]:
+    """The trip's steps that sit on a working day instead of their playbook day, and why."""
+    playbook = playbooks.get(trip.playbook)
+    if playbook is None or calendar is None:
+        return {}
+    return schedule.moves(playbook, trip.dates, {s.no: s.due for s in trip.steps}, calendar)
 
 
 def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None, date_format: str = DAY_FORMAT) -> Outcome:

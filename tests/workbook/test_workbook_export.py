@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from director import MONTHS_PLAYBOOK
-from ppo_runner import Result
+from ppo_runner import EVERY_DAY, Result
 
 TODAY = "2026-11-30"
 
@@ -22,7 +22,7 @@ def columns(ws) -> dict[str, int]:
 
 
 def step_col(ws, no: int) -> int:
-    return next(col for head, col in columns(ws).items() if head.startswith(f"{no} · "))
+    return next(col for head, col in columns(ws).items() if head.startswith(f"{no}. "))
 
 
 def row_of(ws, trip_id: int) -> int:
@@ -76,15 +76,15 @@ def test_export_writes_one_sheet_per_playbook_with_one_row_per_active_trip(agenc
     assert "wrote" in result.out and "3 trips" in result.out
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == [
-        "Checklist tour",
-        "Checklist declined",
+        "Checklist Туры",
+        "Checklist Отказники",
         "Actions",
         "Summary",
         "Legend",
         "_ppo",
     ]
     assert book["_ppo"].sheet_state == "hidden"
-    tour = book["Checklist tour"]
+    tour = book["Checklist Туры"]
     assert [tour.cell(r, 1).value for r in range(2, tour.max_row + 1)] == [1, 2]
     head = columns(tour)
     assert list(head)[:8] == [
@@ -92,42 +92,43 @@ def test_export_writes_one_sheet_per_playbook_with_one_row_per_active_trip(agenc
         "Client",
         "Phone",
         "Manager",
-        "Playbook",
         "Purchase",
         "Departure",
         "Return",
+        "0. Подписать на серию ППО-ДО",
     ]
-    assert "1 · reminder · D-1d" in head and "✓ 1" in head
-    assert head["✓ 1"] == head["1 · reminder · D-1d"] + 1  # the tick beside its date
-    assert tour.cell(1, head["1 · reminder · D-1d"]).value.endswith("\nНапомнить о вылете завтра")
+    reminder = "1. Напомнить о вылете завтра"
+    assert reminder in head and "✓ 1" in head
+    assert head["✓ 1"] == head[reminder] + 1  # the tick beside its date
+    assert tour.cell(1, head[reminder]).value == reminder + "\n1 day before departure"  # and its moment
     assert tour["B2"].value == "Анна Петрова" and tour["C2"].value == "+7 900 111-22-33"
-    assert [c.value for c in book["Checklist declined"]["A"][1:]] == [3]
+    assert [c.value for c in book["Checklist Отказники"]["A"][1:]] == [3]
 
 
 def test_input_dates_are_tinted_light_yellow_and_shown_day_first(agency):
     path, _ = written(agency)
-    tour = openpyxl.load_workbook(path)["Checklist tour"]
-    for col in "FGH":
+    tour = openpyxl.load_workbook(path)["Checklist Туры"]
+    for col in "EFG":
         cell = tour[f"{col}2"]
         assert cell.fill.fgColor.rgb.endswith("FFF6CC")
         assert cell.number_format == "dd.mm.yyyy"
-    assert tour["F2"].value == dt.datetime(2026, 11, 20)
+    assert tour["E2"].value == dt.datetime(2026, 11, 20)
 
 
 def test_step_dates_are_formulas_of_their_anchor_clamped_to_the_purchase(agency):
     path, _ = written(agency)
-    tour = openpyxl.load_workbook(path)["Checklist tour"]
-    assert tour.cell(2, step_col(tour, 0)).value == "=F2"
-    assert tour.cell(2, step_col(tour, 1)).value == "=MAX(G2-1,F2)"
-    assert tour.cell(3, step_col(tour, 4)).value == "=MAX(H3+1,F3)"
-    assert tour.cell(2, step_col(tour, 6)).value == "=MAX(H2+7,F2)"
+    tour = openpyxl.load_workbook(path)["Checklist Туры"]
+    assert tour.cell(2, step_col(tour, 0)).value == "=E2"
+    assert tour.cell(2, step_col(tour, 1)).value == "=MAX(F2-1,E2)"
+    assert tour.cell(3, step_col(tour, 4)).value == "=MAX(G3+1,E3)"
+    assert tour.cell(2, step_col(tour, 6)).value == "=MAX(G2+7,E2)"
     assert tour.cell(2, step_col(tour, 1)).number_format == "dd.mm.yyyy"
 
 
 def test_readers_that_do_not_recalculate_see_ppo_s_own_dates(agency):
     path, _ = written(agency)
     values = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    for sheet, trip_id in (("Checklist tour", 1), ("Checklist tour", 2), ("Checklist declined", 3)):
+    for sheet, trip_id in (("Checklist Туры", 1), ("Checklist Туры", 2), ("Checklist Отказники", 3)):
         ws = openpyxl.load_workbook(path)[sheet]
         r = row_of(ws, trip_id)
         cached = list(values[sheet].iter_rows(min_row=r, max_row=r, values_only=True))[0]
@@ -139,7 +140,7 @@ def test_readers_that_do_not_recalculate_see_ppo_s_own_dates(agency):
 def test_a_step_before_the_purchase_is_moved_to_the_purchase_day(ppo):
     trip = ppo.add("Жанна", "30.11.2026", "30.11.2026", "05.12.2026")  # reminder would be 29.11
     path, _ = export(ppo)
-    ws = openpyxl.load_workbook(path, data_only=True)["Checklist tour"]
+    ws = openpyxl.load_workbook(path, data_only=True)["Checklist Туры"]
     assert ppo.show(trip)["steps"][1]["due"] == "2026-11-30"
     assert ws.cell(2, step_col(ws, 1)).value == dt.datetime(2026, 11, 30)
 
@@ -149,7 +150,7 @@ def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path
     playbooks.mkdir()
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
     config = tmp_path / "config.toml"
-    config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    config.write_text(f'playbooks_dir = "{playbooks}"\n' + EVERY_DAY, encoding="utf-8")  # days by hand
     ppo = make_ppo(tmp_path, config)
     trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
     dues = [s["due"] for s in ppo.show(trip)["steps"]]
@@ -157,9 +158,9 @@ def test_month_offsets_use_edate_which_clamps_the_end_of_month_like_ppo(tmp_path
     path, _ = export(ppo)
     ws = openpyxl.load_workbook(path)["Checklist anniversary"]
     assert [ws.cell(2, step_col(ws, no)).value for no in range(3)] == [
-        "=EDATE(F2,1)",
-        "=EDATE(F2,12)",
-        "=MAX(EDATE(G2,-1)-15,F2)",
+        "=EDATE(E2,1)",
+        "=EDATE(E2,12)",
+        "=MAX(EDATE(F2,-1)-15,E2)",
     ]
     cached = openpyxl.load_workbook(path, data_only=True)["Checklist anniversary"]
     assert [cached.cell(2, step_col(ws, no)).value.date().isoformat() for no in range(3)] == dues
@@ -170,20 +171,20 @@ def test_a_step_whose_playbook_changed_is_written_as_ppo_s_stored_date(tmp_path,
     playbooks.mkdir()
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
     config = tmp_path / "config.toml"
-    config.write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    config.write_text(f'playbooks_dir = "{playbooks}"\n' + EVERY_DAY, encoding="utf-8")  # days by hand
     ppo = make_ppo(tmp_path, config)
     trip = ppo.add("Зоя", "31.01.2026", "01.03.2026", "08.03.2026", "--playbook", "anniversary")
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK.replace('"+1m"', '"+2m"'), encoding="utf-8")
     path, _ = export(ppo)
     ws = openpyxl.load_workbook(path)["Checklist anniversary"]
     assert ws.cell(2, step_col(ws, 0)).value == dt.datetime(2026, 2, 28)  # the store's, not a formula
-    assert ws.cell(2, step_col(ws, 1)).value == "=EDATE(F2,12)"
+    assert ws.cell(2, step_col(ws, 1)).value == "=EDATE(E2,12)"
     assert ppo.show(trip)["steps"][0]["due"] == "2026-02-28"
 
 
 def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
     path, _ = written(agency)
-    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    tour = openpyxl.load_workbook(path)["Checklist Туры"]
     reminder = step_col(tour, 1)
     letter, tick = (
         openpyxl.utils.get_column_letter(reminder),
@@ -201,13 +202,13 @@ def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
     ]
     on_names = rules["B2:B3"]
     assert [fill for _f, fill, _s in on_names] == ["FFF26B6B", "FFFFE033"]
-    assert on_names[0][0].startswith('OR(AND($J2="",ISNUMBER($I2),$I2<TODAY())')
+    assert on_names[0][0].startswith('OR(AND($I2="",ISNUMBER($H2),$H2<TODAY())')
     assert on_names[0][0].count("TODAY()") == 7
 
 
 def test_ticks_are_chosen_from_a_dropdown(agency):
     path, _ = written(agency)
-    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    tour = openpyxl.load_workbook(path)["Checklist Туры"]
     lists = {str(dv.sqref): dv for dv in tour.data_validations.dataValidation}
     tick = openpyxl.utils.get_column_letter(step_col(tour, 1) + 1)
     assert lists[f"{tick}2:{tick}3"].type == "list"
@@ -218,7 +219,7 @@ def test_ticks_are_chosen_from_a_dropdown(agency):
 
 def test_header_and_name_columns_are_frozen_with_an_autofilter(agency):
     path, _ = written(agency)
-    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    tour = openpyxl.load_workbook(path)["Checklist Туры"]
     assert tour.freeze_panes == "C2"
     assert tour.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(tour.max_column)}3"
     assert tour.column_dimensions["B"].width > 20
@@ -238,7 +239,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(ppo):
             "=cmd|' /C calc'!A0",
         )
     path, _ = export(ppo)
-    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    tour = openpyxl.load_workbook(path)["Checklist Туры"]
     note = columns(tour)["Note"]
     for r, name in enumerate(names, start=2):
         for cell, text in (
@@ -269,9 +270,9 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
     rows = list(actions.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 7 + 7 + 2  # trips 1, 2 and the declined client; not the cancelled or finished
     first = rows[0]
-    assert first[:5] == (1, "Анна Петрова", "Olga", "0 · Подписать на серию ППО-ДО", "e-mail")
-    assert first[5] == "='Checklist tour'!$I$2"
-    assert first[6] == "=IF('Checklist tour'!$J$2=\"\",\"\",'Checklist tour'!$J$2)"
+    assert first[:5] == (1, "Анна Петрова", "Olga", "0. Подписать на серию ППО-ДО", "e-mail")
+    assert first[5] == "='Checklist Туры'!$H$2"
+    assert first[6] == "=IF('Checklist Туры'!$I$2=\"\",\"\",'Checklist Туры'!$I$2)"
     assert first[7].startswith('=IF(G2<>"","done",IF(AND(G2="",ISNUMBER(F2),F2<TODAY()),"overdue"')
     cached = list(openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(min_row=2, values_only=True))
     assert cached[0][5:] == (dt.datetime(2026, 11, 20), "✓", "done")
@@ -310,7 +311,7 @@ def test_summary_counts_steps_per_manager_with_live_formulas(agency):
 def test_export_all_adds_finished_and_cancelled_trips_greyed(agency):
     path, result = written(agency, "--all")
     assert "5 trips" in result.out
-    tour = openpyxl.load_workbook(path)["Checklist tour"]
+    tour = openpyxl.load_workbook(path)["Checklist Туры"]
     head = columns(tour)
     assert [tour.cell(r, 1).value for r in range(2, tour.max_row + 1)] == [1, 2, 4, 5]
     assert tour.cell(row_of(tour, 4), head["Cancelled"]).value is not None
@@ -326,14 +327,16 @@ def test_legend_explains_the_colours_and_each_playbook(agency):
     legend = [c for row in openpyxl.load_workbook(path)["Legend"].iter_rows(values_only=True) for c in row if c]
     text = "\n".join(map(str, legend))
     assert "due today" in text and "overdue" in text and "ppo sync" in text
-    assert "tour · " in text and "declined · " in text and "reminder" in text
+    assert "Туры — Тур продан" in text and "Отказники — " in text
+    assert "Напомнить о вылете завтра" in text and "1 day before departure" in text
+    assert "reminder" not in text and "tour" not in text  # no id a person does not use
 
 
 def test_an_empty_store_still_writes_a_workbook(ppo):
     path, result = export(ppo)
     assert "0 trips" in result.out
     book = openpyxl.load_workbook(path)
-    assert book["Checklist tour"].max_row == 1
+    assert book["Checklist Туры"].max_row == 1
 
 
 def test_today_does_not_import_the_spreadsheet_libraries(ppo):

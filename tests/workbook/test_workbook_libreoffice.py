@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import re
 import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
-from calc import CSV_ALL_SHEETS, PDFTOPPM, RECALC_ALWAYS, require_calc, soffice
+from calc import CSV_ALL_SHEETS, PDFTOPPM, RECALC_ALWAYS, profile, require_calc, soffice
 from director import MONTHS_PLAYBOOK
+from ppo_runner import EVERY_DAY
 
 require_calc()
 
@@ -34,7 +37,7 @@ def calc(tmp_path_factory, make_ppo):
     playbooks = home / "playbooks"
     playbooks.mkdir()
     (playbooks / "anniversary.toml").write_text(MONTHS_PLAYBOOK, encoding="utf-8")
-    (home / "config.toml").write_text(f'playbooks_dir = "{playbooks}"\n', encoding="utf-8")
+    (home / "config.toml").write_text(f'playbooks_dir = "{playbooks}"\n' + EVERY_DAY, encoding="utf-8")  # days by hand
     ppo = make_ppo(home, home / "config.toml")
     today = dt.date.today()
     day = lambda n: iso(today + dt.timedelta(days=n))  # noqa: E731
@@ -52,9 +55,9 @@ def calc(tmp_path_factory, make_ppo):
     # Calc has to compute every date itself.
     edited = home / "edited.xlsx"
     wb = openpyxl.load_workbook(book)
-    ws = wb["Checklist tour"]
+    ws = wb["Checklist Туры"]
     row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == trips["overdue"])
-    ws.cell(row, 7).value = today + dt.timedelta(days=12)  # G: Departure
+    ws.cell(row, 6).value = today + dt.timedelta(days=12)  # F: Departure
     wb.save(edited)
     profile = home / "profile"
     (profile / "user").mkdir(parents=True)
@@ -77,14 +80,15 @@ def sheet(out: Path, book: str, name: str) -> list[list[str]]:
 
 
 def step_columns(header: list[str]) -> dict[int, int]:
-    return {int(h.split(" · ")[0]): i for i, h in enumerate(header) if " · " in h and h[0].isdigit()}
+    """A step's number -> its date column: the headers read «1. Напомнить о вылете завтра…»."""
+    return {int(h.split(". ")[0]): i for i, h in enumerate(header) if re.match(r"\d+\. ", h)}
 
 
 def test_calc_opens_every_sheet_without_errors(calc):
     _ppo, _trips, out, _today = calc
     for name in (
-        "Checklist tour",
-        "Checklist declined",
+        "Checklist Туры",
+        "Checklist Отказники",
         "Checklist anniversary",
         "Actions",
         "Summary",
@@ -98,7 +102,7 @@ def test_calc_opens_every_sheet_without_errors(calc):
 def test_calc_computes_the_step_dates_ppo_scheduled_even_after_a_departure_is_moved(calc):
     ppo, trips, out, _today = calc
     checked = 0
-    for name in ("Checklist tour", "Checklist declined", "Checklist anniversary"):
+    for name in ("Checklist Туры", "Checklist Отказники", "Checklist anniversary"):
         rows = sheet(out, "edited", name)
         cols = step_columns(rows[0])
         for row in rows[1:]:
@@ -120,7 +124,7 @@ def test_calc_clamps_month_ends_like_ppo(calc):
 def test_calc_shows_the_statuses_ppo_computes_for_today(calc):
     ppo, trips, out, today = calc
     rows = sheet(out, "book", "Actions")
-    seen = {(int(r[0]), int(r[3].split(" · ")[0])): r[7] for r in rows[1:]}
+    seen = {(int(r[0]), int(r[3].split(". ")[0])): r[7] for r in rows[1:]}
     for key, trip_id in trips.items():
         if key == "overdue":
             continue  # moved after the export
@@ -193,3 +197,32 @@ def test_calc_counts_managers_whose_names_look_like_wildcards_apart(ppo, tmp_pat
     steps = {row[0]: row[5] for row in live}
     one_trip = openpyxl.load_workbook(book, data_only=True)["Summary"]["F5"].value
     assert steps == {manager: str(one_trip) for manager in managers}
+
+
+def test_calc_shows_a_russian_book_in_the_director_s_words_with_no_id(ppo, tmp_path):
+    """Rendered by Calc as a director sees it: no step or playbook id on any sheet a person
+    opens, the moments in words, percentages as Russians write them (4,8 %)."""
+    today = dt.date.today()
+    day = lambda n: iso(today + dt.timedelta(days=n))  # noqa: E731
+    russian = {"LANG": "ru_RU.UTF-8"}
+    done = ppo.add("Анна Иванова", day(-10), day(-3), day(5), "-m", "Ольга")
+    ppo.add("Борис Орлов", day(-20), day(-12), day(-2), "-m", "Ольга")
+    ppo("done", str(done), "0", "--date", day(-10))
+    ppo.json("decline", "Вера Соколова", "--date", day(-1), "-m", "Ольга")
+    book = tmp_path / "book.xlsx"
+    ppo("export", str(book), env=russian)
+    soffice(profile(tmp_path), tmp_path / "out", CSV_ALL_SHEETS, book)
+    playbooks = json.loads(ppo("playbooks", "--format", "json").out)
+    ids = {pb["id"] for pb in playbooks} | {s["id"] for pb in playbooks for s in pb["steps"]}
+    shown = {p.name.removeprefix("book-").removesuffix(".csv"): p for p in (tmp_path / "out").glob("book-*.csv")}
+    assert set(shown) == {"Чек-лист · Туры", "Чек-лист · Отказники", "Действия", "Сводка", "Пояснения", "_ppo"}
+    for name, path in shown.items():
+        if name == "_ppo":
+            continue  # hidden: where sync finds the ids
+        words = set(re.findall(r"[\w-]+", name + " " + path.read_text(encoding="utf-8")))
+        assert not ids & words, (name, ids & words)
+    checklist = sheet(tmp_path / "out", "book", "Чек-лист · Туры")
+    assert "1. Напомнить о вылете завтра\nза 1 день до вылета" in checklist[0]
+    summary = [c for row in sheet(tmp_path / "out", "book", "Сводка") for c in row]
+    rates = [c for c in summary if re.fullmatch(r"\d+,\d %", c)]
+    assert rates and not [c for c in summary if re.fullmatch(r"\d+\.\d ?%", c)]

@@ -8,9 +8,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from director import tick
+from ppo_runner import every_day_config
 
 AS_OF = "25.11.2026"
-FIGURES = ("due", "on_time", "late", "overdue", "pending", "on_time_rate")
+# As `ppo stats` shows them: the steps whose day has come, how they went, the rate; those ahead.
+FIGURES = ("came_due", "on_time", "late", "overdue", "on_time_rate", "pending")
 OUTCOMES = {
     "Trips sold": "trips_sold",
     "Returning clients": "returning_clients",
@@ -24,7 +26,8 @@ OUTCOMES = {
 def agency(tmp_path_factory, make_ppo, backend):
     """November 2026: steps done on time and late, never done, a cancelled trip, a declined
     client who came back, and a manager whose steps all fall in December."""
-    ppo = make_ppo(tmp_path_factory.mktemp("kpis"), backend=backend)
+    home = tmp_path_factory.mktemp("kpis")
+    ppo = make_ppo(home, every_day_config(home), backend=backend)  # the figures count days by hand
     anna = ppo.add("Anna", "02.11.2026", "10.11.2026", "17.11.2026", "-m", "Olga", "--phone", "+79000000100")
     ppo("done", str(anna), "0", "--date", "02.11.2026")  # on time
     ppo("done", str(anna), "reminder", "--date", "09.11.2026")  # on time
@@ -79,12 +82,12 @@ def kpis(ws) -> dict:
     head = title + 3
     assert [c.value for c in ws[head]][:7] == [
         "Manager",
-        "Due",
+        "Came due",
         "On time",
         "Late",
         "Overdue",
-        "Pending",
         "On-time rate",
+        "Ahead",
     ]
     managers = []
     for r in rows_until_blank(ws, head + 1):
@@ -94,16 +97,13 @@ def kpis(ws) -> dict:
             break
         managers.append({"manager": "" if name == "(no manager)" else name, **figures(ws, r, 2)})
     steps_head = column_a.index("By step") + 2
-    assert [c.value for c in ws[steps_head]][:3] == ["Playbook", "No", "Step"]
-    steps = [
-        {
-            "playbook": ws.cell(r, 1).value,
-            "step_no": ws.cell(r, 2).value,
-            "step_id": ws.cell(r, 3).value,
-            **figures(ws, r, 4),
-        }
-        for r in rows_until_blank(ws, steps_head + 1)
-    ]
+    assert [c.value for c in ws[steps_head]][:2] == ["Step", "Came due"]
+    steps, playbook = [], None
+    for r in rows_until_blank(ws, steps_head + 1):
+        if ws.cell(r, 2).value is None:  # a playbook's name over its steps
+            playbook = ws.cell(r, 1).value
+            continue
+        steps.append({"playbook_name": playbook, "step": ws.cell(r, 1).value, **figures(ws, r, 2)})
     outcomes = {
         OUTCOMES[ws.cell(r, 1).value]: ws.cell(r, 2).value for r in rows_until_blank(ws, column_a.index("Outcomes") + 2)
     }
@@ -126,7 +126,22 @@ def kpis(ws) -> dict:
 
 
 def comparable(record: dict) -> dict:
-    return {key: record[key] for key in ("managers", "total", "steps", "outcomes")}
+    """`ppo stats --format json` (or the block read back) in the block's shape."""
+
+    def shown(row: dict) -> dict:
+        return {key: row[key] for key in FIGURES}
+
+    steps = record["steps"]
+    if steps and "step_no" in steps[0]:  # ppo stats: as people read a step
+        steps = [
+            {"playbook_name": s["playbook_name"], "step": f"{s['step_no']}. {s['title']}", **shown(s)} for s in steps
+        ]
+    return {
+        "managers": [{"manager": m["manager"], **shown(m)} for m in record["managers"]],
+        "total": shown(record["total"]),
+        "steps": steps,
+        "outcomes": record["outcomes"],
+    }
 
 
 def test_summary_has_ppo_stats_figures_for_the_month_of_the_export(agency):
@@ -142,6 +157,16 @@ def test_summary_has_ppo_stats_figures_for_the_month_of_the_export(agency):
     # Ivan's Boris 1 on time, 2 late, 3-6 overdue; Egor's chain 0 on time, 1 overdue.
     assert [m["manager"] for m in block["managers"]] == ["Ivan", "Olga"]
     assert block["total"]["on_time"] == 4 and block["total"]["late"] == 2
+    assert block["steps"][0] == {  # no step id: the playbook's name, the step's number and title
+        "playbook_name": "Отказники",
+        "step": "0. Подписать на цепочку «Отказники»",
+        "came_due": 1,
+        "on_time": 1,
+        "late": 0,
+        "overdue": 0,
+        "on_time_rate": 1.0,
+        "pending": 0,
+    }
     assert block["outcomes"]["declined_came_back"] == 1
 
 
@@ -156,9 +181,10 @@ def test_rates_are_percentages_and_counts_are_plain_values(agency):
     path = export(agency, "formats.xlsx")
     ws = openpyxl.load_workbook(path)["Summary"]
     column_a = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
-    olga = len(column_a) - column_a[::-1].index("Olga")  # the block's row, below the live table
+    figures_at = next(r for r, v in enumerate(column_a, 1) if str(v).startswith("On time, "))
+    olga = column_a.index("Olga", figures_at) + 1  # the figures' row, below the live table
     assert ws.cell(olga, 2).data_type == "n" and not str(ws.cell(olga, 2).value).startswith("=")
-    assert ws.cell(olga, 7).number_format == "0.0%"
+    assert ws.cell(olga, 6).number_format == "0.0%"
 
 
 def test_a_bar_chart_shows_the_on_time_rate_of_each_manager(agency):
@@ -168,7 +194,7 @@ def test_a_bar_chart_shows_the_on_time_rate_of_each_manager(agency):
     assert chart.tagname == "barChart" and chart.barDir == "bar"
     [series] = chart.series
     categories, values = series.cat.strRef.f, series.val.numRef.f
-    assert categories.startswith("'Summary'!$A$") and values.startswith("'Summary'!$G$")
+    assert categories.startswith("'Summary'!$A$") and values.startswith("'Summary'!$F$")
     cells = values.split("!")[1].replace("$", "")
     names = categories.split("!")[1].replace("$", "")
     rates = [row[0].value for row in ws[cells]]
@@ -248,4 +274,5 @@ def test_ticks_taken_from_the_replaced_workbook_count_in_the_figures(ppo):
     tick(path, trip, 3, "18.11.2026")  # sms-return, a day late
     export(ppo, "ticked.xlsx")
     total = kpis(openpyxl.load_workbook(path)["Summary"])["total"]
-    assert total["late"] == 1 and total == stats(ppo)["total"]
+    assert total["late"] == 1
+    assert {key: total[key] for key in FIGURES} == comparable(stats(ppo))["total"]

@@ -55,7 +55,10 @@ def test_a_date_in_the_tick_cell_is_the_day_it_was_done(trips):
     assert status(trips, 1, 0) == ("done", "2026-11-26")
 
 
-@pytest.mark.parametrize("value", ["x", "+", "да", "yes", "TRUE", True, 1, "✔"])
+@pytest.mark.parametrize(
+    "value",
+    ["сделано", "Сделано.", "выполнено", "готово", "Да", "+", "✓", "x", "х", "yes", "TRUE", True, 1, "✔", " ок "],
+)
 def test_the_usual_ways_of_ticking_are_understood(trips, value):
     path, _ = export(trips)
     tick(path, 1, 2, value)
@@ -69,7 +72,7 @@ def test_export_over_a_ticked_workbook_takes_its_ticks_first(trips):
     result = trips("export", str(path), "--date", TODAY)
     assert "took 1 ticks from" in result.err
     assert status(trips, 1, 0) == ("done", "2026-11-30")
-    ws = openpyxl.load_workbook(path)["Checklist tour"]
+    ws = openpyxl.load_workbook(path)["Checklist Туры"]
     heads = {str(c.value): c.column for c in ws[1] if c.value}
     assert ws.cell(2, heads["✓ 0"]).value == "✓"  # the new workbook still shows the tick
 
@@ -273,7 +276,7 @@ def test_sync_takes_all_ticks_or_none(trips, monkeypatch):
 def test_sync_finds_ticks_after_the_director_sorted_the_sheet(trips):
     path, _ = export(trips)
     book = openpyxl.load_workbook(path)
-    ws = book["Checklist tour"]
+    ws = book["Checklist Туры"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     for r, values in enumerate(reversed(rows), start=2):  # trip 2 now first
         for c, value in enumerate(values, start=1):
@@ -287,49 +290,74 @@ def test_sync_finds_ticks_after_the_director_sorted_the_sheet(trips):
 # --- nothing the director typed is lost: export refuses what sync could not take ------------
 
 
-def test_export_refuses_to_replace_a_workbook_holding_ticks_sync_could_not_take(trips):
+def test_export_goes_on_over_a_workbook_holding_cells_it_cannot_read_as_ticks_and_keeps_them(trips):
     path, _ = export(trips)
+    tick(path, 1, 1, "завтра")  # no tick word
+    tick(path, 1, 2, "05.12.2026")  # a day to come
+    tick(path, 2, 0, "✓")  # a good one: taken
+    result = trips("export", str(path), "--date", TODAY)
+    assert result.code == 0, result
+    assert "Checklist Туры!K2: 'завтра' is not a tick" in result.err
+    assert "05.12.2026 is in the future" in result.err
+    assert "2 cells not read as ticks, left as typed" in result.err
+    assert status(trips, 2, 0) == ("done", "2026-11-30")
+    assert status(trips, 1, 1)[0] != "done" and status(trips, 1, 2)[0] != "done"
+    ws = openpyxl.load_workbook(path)["Checklist Туры"]
+    heads = {str(c.value): c.column for c in ws[1] if c.value}
+    assert ws.cell(2, heads["✓ 1"]).value == "завтра"  # the new book keeps the cells as typed
+    assert ws.cell(2, heads["✓ 2"]).value == "05.12.2026"
+    assert ws.cell(3, heads["✓ 0"]).value == "✓"
+
+
+def test_a_kept_cell_is_taken_once_it_says_a_tick_and_the_book_is_never_frozen(trips):
+    path, _ = export(trips)
+    tick(path, 1, 1, "завтра")
+    tick(path, 1, 2, "05.12.2026")
+    for _day in range(2):  # export after export goes on
+        assert trips("export", str(path), "--date", TODAY).code == 0
+    trips("export", str(path), "--date", "2026-12-06")  # the typed day has come: taken
+    assert status(trips, 1, 2) == ("done", "2026-12-05")
     tick(path, 1, 1, "сделано")
-    tick(path, 1, 2, "05.12.2026")  # in the future
-    tick(path, 2, 0, "✓")  # a good one: taken all the same
+    trips("sync", str(path), "--date", "2026-12-06")
+    assert status(trips, 1, 1) == ("done", "2026-12-06")
+
+
+def test_sync_reports_a_cell_it_cannot_read_as_a_tick_with_exit_1(trips):
+    path, _ = export(trips)
+    tick(path, 1, 1, "завтра")
+    result = trips("sync", str(path), "--date", TODAY, check=False)
+    assert result.code == 1, result  # cron's mail says something is left
+    assert "left as typed: Checklist Туры!K2: 'завтра' is not a tick" in result.out
+
+
+def test_export_still_refuses_to_replace_a_workbook_whose_input_dates_were_edited(trips):
+    path, _ = export(trips)
+    set_input(path, 2, "Departure", dt.datetime(2026, 12, 7))
     before = path.read_bytes()
     result = trips("export", str(path), "--date", TODAY, check=False)
     assert result.code == 1, result
-    line = result.err.strip()
-    assert "\n" not in line
-    assert "holds 2 entries ppo could not take" in line
-    assert "'сделано' is not a tick" in line and "05.12.2026 is in the future" in line
-    assert "--force" in line and "took 1 ticks" in line
-    assert path.read_bytes() == before  # the director's entries are still there
-    assert status(trips, 2, 0) == ("done", "2026-11-30")
-
-
-def test_sync_then_export_still_refuses_what_sync_skipped(trips):
-    path, _ = export(trips)
-    tick(path, 1, 1, "сделано")
-    assert trips("sync", str(path), "--date", TODAY, check=False).code == 1
-    before = path.read_bytes()
-    assert trips("export", str(path), "--date", TODAY, check=False).code == 1
+    assert "holds 1 entries ppo could not take" in result.err and "--force" in result.err
     assert path.read_bytes() == before
 
 
 def test_export_with_force_overwrites_entries_it_could_not_take(trips):
     path, _ = export(trips)
-    tick(path, 1, 1, "сделано")
+    set_input(path, 2, "Departure", dt.datetime(2026, 12, 7))
     trips("export", str(path), "--date", TODAY, "--force")
-    ws = openpyxl.load_workbook(path)["Checklist tour"]
+    ws = openpyxl.load_workbook(path)["Checklist Туры"]
     heads = {str(c.value): c.column for c in ws[1] if c.value}
-    assert ws.cell(2, heads["✓ 1"]).value is None
+    assert ws.cell(3, heads["Departure"]).value == dt.datetime(2026, 12, 5)
 
 
-def test_back_filled_export_refuses_a_workbook_ticked_after_its_day(trips):
+def test_back_filled_export_keeps_a_tick_dated_after_its_day_as_typed(trips):
     path, _ = export(trips)
     tick(path, 1, 0, dt.datetime(2026, 11, 30))
-    before = path.read_bytes()
-    result = trips("export", str(path), "--date", "2026-11-28", check=False)
-    assert result.code == 1, result
-    assert "in the future" in result.err
-    assert path.read_bytes() == before
+    result = trips("export", str(path), "--date", "2026-11-28")
+    assert "30.11.2026 is in the future" in result.err
+    assert status(trips, 1, 0)[0] != "done"
+    ws = openpyxl.load_workbook(path)["Checklist Туры"]
+    heads = {str(c.value): c.column for c in ws[1] if c.value}
+    assert ws.cell(2, heads["✓ 0"]).value == dt.datetime(2026, 11, 30)  # still a date cell
 
 
 def test_sync_reports_an_input_date_edited_in_the_workbook_with_the_edit_command(trips):
@@ -386,7 +414,7 @@ def test_export_and_sync_accept_an_upper_case_xlsx_suffix(trips):
     path, result = export(trips, "BOOK.XLSX")
     assert "wrote" in result.out and "2 trips" in result.out
     assert [p.name for p in trips.home.iterdir() if p.suffix.lower() == ".xlsx"] == ["BOOK.XLSX"]
-    assert openpyxl.load_workbook(path).sheetnames[0] == "Checklist tour"
+    assert openpyxl.load_workbook(path).sheetnames[0] == "Checklist Туры"
     tick(path, 1, 1, "✓")
     synced = trips("sync", str(path), "--date", TODAY)
     assert "trip 1 step 1 (reminder) done on 30.11.2026" in synced.out and "took 1 ticks from" in synced.out

@@ -66,8 +66,11 @@ def playbooks_(
     ctx: typer.Context,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
+    from ppo_checklist.core import sms_segments
     from ppo_checklist.output import formatters
 
     session = session_of(ctx)
     out = formatters.formatter(fmt, session)
     out.playbooks(session.playbooks)
+    for line in sms_segments.warnings(session.playbooks):  # each extra SMS is billed
+        typer.echo(_("warning: {w}").format(w=line), err=True)

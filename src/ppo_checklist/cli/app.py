@@ -18,7 +18,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from ppo_checklist import __version__
+from ppo_checklist import __version__, i18n
 from ppo_checklist.cli.session import Session, choose_language, is_text
 from ppo_checklist.errors import EXIT_BAD_INPUT, EXIT_FAILURE, PpoError
 from ppo_checklist.i18n import N_, _
@@ -40,12 +40,16 @@ COMMANDS = {
     "send": ("send", "send"),
     "optout": ("send", "optout"),
     "optin": ("send", "optin"),
+    "consent": ("word", "consent"),
+    "inbox": ("word", "inbox"),
+    "feedback": ("word", "feedback"),
     "init": ("agency", "init"),
     "stats": ("figures", "stats"),
     "import": ("intake", "import"),
     "report": ("figures", "report"),
     "export": ("workbook", "export"),
     "sync": ("workbook", "sync"),
+    "calendar": ("calendar", "calendar"),
     "store": ("store", None),
 }
 
@@ -149,6 +153,11 @@ def _invoke(argv: list[str]) -> Any:
 def run(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     choose_language(argv)
+    with i18n.frameworks(i18n.language()):  # click's own words in the run's language too
+        return _run(argv)
+
+
+def _run(argv: list[str]) -> int:
     undecodable = next((arg for arg in argv if not is_text(arg)), None)
     if undecodable is not None:
         shown = undecodable.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

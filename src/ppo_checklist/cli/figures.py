@@ -59,13 +59,16 @@ def stats_(
     as_of = session.today(date)
     within = period(session, as_of, from_, to)
     names = [name for given in manager for name in session.managers(given) or ()]
-    record = stats.compute(session.store, within, as_of, names).record()
+    record = stats.compute(session.store, within, as_of, names, session.playbooks).record()
     out = formatters.formatter(fmt, session)
     out.stats(record)
 
 
 @app.command(
-    help=N_("For cron: writes ppo-YYYY-MM-DD.xlsx and .md into a folder, prints the Markdown."),
+    help=N_(
+        "For cron: writes ppo-YYYY-MM-DD.xlsx and .md into a folder, prints the Markdown; and each manager's"
+        " calls and visits as ppo-calendar-NAME.ics."
+    ),
 )
 def report(
     ctx: typer.Context,
@@ -99,5 +102,7 @@ def report(
         again = daily.write_workbook(session.store, written, day, session.playbooks, within, taken, mode)
     if again is not None and len(again.taken) > before:
         echo_taken(again)  # the workbook was saved meanwhile: its new ticks were taken too
+    with i18n.use(language.value if language else None):
+        daily.write_calendars(session.store, out, day, session.playbooks, session.config, session.calendar)
     if warning:
         raise StoreError(warning)

@@ -65,6 +65,7 @@ def import_(
     fmt: Format = TABLE_OR_JSON_OPTION,
 ) -> None:
     from ppo_checklist import importing
+    from ppo_checklist.core import passport
     from ppo_checklist.output import formatters
 
     session = session_of(ctx)
@@ -83,6 +84,8 @@ def import_(
             progress=progress,
             today=session.today(date),
             done_before=session.date(done_before, "--done-before"),
+            calendar=session.calendar,
+            passport_margin=passport.margin(config.passport_margin),
         )
     finally:
         progress.close()

@@ -81,6 +81,14 @@ class Session:
         return self._playbooks
 
     @property
+    def calendar(self):
+        """The office's working days (config `holidays`, `working_week`); the holidays package
+        loads when a day is first looked up."""
+        from ppo_checklist.core.workdays import for_config
+
+        return for_config(self.config)
+
+    @property
     def date_format(self) -> str:
         """For a formatter: the config is read when a date is first shown, not before."""
         return self.config.date_format

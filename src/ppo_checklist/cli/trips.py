@@ -4,6 +4,7 @@ looks at (`show`, `list`)."""
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import TYPE_CHECKING, Optional
 
 import typer
@@ -17,6 +18,11 @@ if TYPE_CHECKING:
 
 # The parts each command uses load inside it: `ppo --help` imports every command module.
 app = commands()
+
+BIRTHDAY_OPTION = typer.Option(None, "--birthday", help=N_("The client's birthday (a greeting each year)."))
+PASSPORT_OPTION = typer.Option(
+    None, "--passport-expires", help=N_("The day the client's passport expires (checked against the return).")
+)
 
 
 @app.command(
@@ -37,6 +43,11 @@ def add(
         False, "--no-messages", help=N_("The client wants no letters or SMS (as ppo optout).")
     ),
     again: bool = typer.Option(False, "--again", help=N_("The same sale a second time, on purpose.")),
+    birthday: Optional[str] = BIRTHDAY_OPTION,
+    passport_expires: Optional[str] = PASSPORT_OPTION,
+    consent: Optional[ConsentKind] = typer.Option(
+        None, "--consent", help=N_("ads: the client signed consent to advertising (e-mail and SMS).")
+    ),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
@@ -55,23 +66,66 @@ def add(
         "manager": session.manager(manager),
         "note": note,
         "no_messages": no_messages,
+        **_client_dates(session, birthday, passport_expires),
     }
     message = _("Trip {id} added for {name} (client {c}).")
-    _start_trip(session, playbook, name, dates, {**contact, "again": again}, session.today(date), out, message)
+    on = dates["purchase"] or session.today(date)
+    _start_trip(
+        session,
+        playbook,
+        name,
+        dates,
+        {**contact, "again": again},
+        session.today(date),
+        out,
+        message,
+        consent_on=on if consent else None,
+    )
+
+
+def _client_dates(session: Session, birthday: Optional[str], passport_expires: Optional[str]) -> dict:
+    """--birthday and --passport-expires as the tracker takes them, with the config's margin."""
+    from ppo_checklist.core import passport
+
+    return {
+        "birthday": session.date(birthday, "--birthday"),
+        "passport_expires": session.date(passport_expires, "--passport-expires"),
+        "passport_margin": passport.margin(session.config.passport_margin),
+    }
+
+
+class ConsentKind(str, Enum):
+    ads = "ads"
 
 
 def _start_trip(
-    session: Session, playbook: str, name: str, dates, contact, today: dt.date, out: Formatter, message: str
+    session: Session,
+    playbook: str,
+    name: str,
+    dates,
+    contact,
+    today: dt.date,
+    out: Formatter,
+    message: str,
+    consent_on: Optional[dt.date] = None,
 ) -> None:
     """Schedule a new trip (a sale or a decline) and print it, under `message` for people."""
     from ppo_checklist import tracker
     from ppo_checklist.core.playbooks import get
 
-    trip_id, warnings = tracker.add_trip(session.store, get(session.playbooks, playbook), name, dates, **contact)
+    trip_id, warnings = tracker.add_trip(
+        session.store, get(session.playbooks, playbook), name, dates, **contact, calendar=session.calendar
+    )
     for warning in warnings:
         session.warn(warning)
     trip = session.store.trip(trip_id)
-    out.trip(trip, today, headline=message.format(id=trip_id, name=trip.client.name, c=trip.client.id))
+    if consent_on is not None:  # `add --consent ads`: signed in the office on the day of the sale
+        from ppo_checklist import client_word
+
+        with session.store.write():
+            client_word.ads_consent_given(session.store, trip.client.id, consent_on)
+    moves = tracker.step_moves(trip, session.playbooks, session.calendar)
+    out.trip(trip, today, headline=message.format(id=trip_id, name=trip.client.name, c=trip.client.id), moves=moves)
 
 
 @app.command(
@@ -111,6 +165,7 @@ def show(
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
+    from ppo_checklist import tracker
     from ppo_checklist.output import formatters
 
     session = session_of(ctx)
@@ -119,7 +174,10 @@ def show(
     messages = store.messages([found.id]).get(found.id, [])
     day = session.today(date)
     out = formatters.formatter(fmt, session)
-    out.trip(found, day, messages)
+    from ppo_checklist import client_word
+
+    word = client_word.word_record(store, found.id, found.client.id)
+    out.trip(found, day, messages, moves=tracker.step_moves(found, session.playbooks, session.calendar), word=word)
 
 
 @app.command(
@@ -156,6 +214,8 @@ def edit(
     departure: Optional[str] = typer.Option(None, "--departure", "-d"),
     return_: Optional[str] = typer.Option(None, "--return", "-r"),
     declined: Optional[str] = typer.Option(None, "--declined"),
+    birthday: Optional[str] = BIRTHDAY_OPTION,
+    passport_expires: Optional[str] = PASSPORT_OPTION,
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
@@ -165,11 +225,28 @@ def edit(
     session = session_of(ctx)
     given = {"purchase": purchase, "departure": departure, "return": return_, "declined": declined}
     dates = {name_: session.day(value, f"--{name_}") for name_, value in given.items() if value is not None}
-    if not dates and all(v is None for v in (name, phone, email, manager)):
-        raise BadInput(_("nothing to change: give --name, --phone, --email, --manager or a date"))
-    updated = tracker.edit(session.store, session.playbooks if dates else {}, trip, name, phone, email, manager, dates)
+    if not dates and all(v is None for v in (name, phone, email, manager, birthday, passport_expires)):
+        raise BadInput(
+            _("nothing to change: give --name, --phone, --email, --manager, --birthday, --passport-expires or a date")
+        )
+    calendar = session.calendar
+    today = session.today(date)
+    client_dates = _client_dates(session, birthday, passport_expires)
+    updated = tracker.edit(
+        session.store,
+        session.playbooks if dates else {},
+        trip,
+        name,
+        phone,
+        email,
+        manager,
+        dates,
+        calendar,
+        **client_dates,
+        today=today,
+    )
     out = formatters.formatter(fmt, session)
-    out.trip(updated, session.today(date))
+    out.trip(updated, today, moves=tracker.step_moves(updated, session.playbooks, calendar))
 
 
 @app.command(

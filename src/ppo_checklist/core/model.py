@@ -81,6 +81,8 @@ class Client(NamedTuple):
     phone: str | None = None
     email: str | None = None
     opted_out: str | None = None  # when the client asked for no letters or SMS
+    birthday: dt.date | None = None  # a greeting each year
+    passport_expires: dt.date | None = None  # checked against each trip's return
 
 
 class TripStep(NamedTuple):
@@ -249,29 +251,61 @@ class StoreInfo(NamedTuple):
 
 
 # --- ticks: what a person writes to say a step is done (a workbook cell, an imported column) ---
+# One vocabulary for `sync` (a workbook's tick cell) and `import` (a step column): the words a
+# Russian director types for "done" first. A cell is read by `tick_word`: case, ё, spaces and
+# a closing full stop or exclamation mark aside.
 
 TICK_WORDS = frozenset(
     {
-        "✓",
-        "✔",
-        "☑",
-        "v",
-        "x",
-        "х",
-        "+",
+        # Russian: what a director types
+        "сделано",
+        "сделан",
+        "сделана",
+        "сделал",
+        "сделала",
+        "выполнено",
+        "выполнен",
+        "выполнена",
+        "выполнил",
+        "выполнила",
+        "готово",
+        "готов",
         "да",
         "д",
+        "ок",
+        "есть",
+        "истина",
+        # marks
+        "✓",
+        "✔",
+        "✔️",
+        "☑",
+        "☑️",
+        "✅",
+        "v",
+        "x",
+        "х",  # Cyrillic
+        "+",
+        "1",
+        # English
         "yes",
         "y",
-        "1",
         "true",
-        "истина",
         "done",
         "ok",
-        "готово",
     }
 )
-NO_WORDS = frozenset({"-", "—", "нет", "no", "n", "0", "false", "ложь"})
+NO_WORDS = frozenset({"-", "—", "–", "нет", "не сделано", "не выполнено", "no", "n", "0", "false", "ложь"})
+
+
+def tick_word(text: str) -> bool | None:
+    """What a typed word says of a step: True done, False not done, None not a tick word."""
+    word = " ".join(text.split()).casefold().replace("ё", "е").rstrip(".!")
+    if word in TICK_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    return None
 
 
 # --- client identity ------------------------------------------------------------------------
@@ -393,7 +427,27 @@ def normal_email(email: str | None) -> tuple[str | None, str | None]:
     try:
         return validate_email(text, check_deliverability=False).normalized, None
     except EmailNotValidError as exc:
-        return None, _("e-mail '{e}' is not an e-mail address: {why}").format(e=text, why=exc)
+        return None, _("e-mail '{e}' is not an e-mail address: {why}").format(e=text, why=email_reason(str(exc)))
+
+
+def email_reason(text: str) -> str:
+    """email-validator's reason, in the run's language (its English only when unknown)."""
+    if "must have an @-sign" in text:
+        return _("it has no @")
+    if "after the @-sign is not valid" in text and "period" in text:
+        return _("the part after @ has no dot (like yandex.ru)")
+    if "invalid character" in text:
+        after = text.rsplit(":", 1)[-1].strip().rstrip(".") if ":" in text else ""
+        return _("it has characters an address cannot have {chars}").format(chars=after).strip()
+    if "too long" in text:
+        return _("it is too long")
+    if "before the @-sign" in text:
+        return _("the part before @ is not valid")
+    if "after the @-sign" in text:
+        return _("the part after @ is not valid")
+    if "period" in text or "dot" in text:
+        return _("a dot is out of place")
+    return text
 
 
 def checked(normalised: tuple[str | None, str | None]) -> str | None:

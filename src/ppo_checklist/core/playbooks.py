@@ -98,12 +98,6 @@ class Offset:
     def is_zero(self) -> bool:
         return not (self.days or self.weeks or self.months or self.years)
 
-    def label(self, anchor_letter: str) -> str:
-        """A short label for headers: `D-1`, `R+2`, `P`."""
-        if self.is_zero():
-            return anchor_letter
-        return f"{anchor_letter}{'-' if self.sign < 0 else '+'}{self.text.lstrip('+-')}"
-
 
 @dataclass(frozen=True)
 class Letter:
@@ -154,6 +148,12 @@ class Playbook:
     signer: str
     steps: tuple[Step, ...]
     source: str = ""
+    short_name: str = ""  # `name` in its file: a workbook's sheet, a column (default: the title)
+
+    @property
+    def name(self) -> str:
+        """The playbook as people read it in a sheet's tab or a cell: its short name."""
+        return self.short_name or self.title
 
     def pulled(self, step: Step, dates: dict[str, dt.date]) -> bool:
         """The step falls on the start date only because its own day comes before it."""
@@ -211,7 +211,18 @@ def parse_playbook(data: dict[str, Any], source: str) -> Playbook:
         signer=signer,
         steps=tuple(sorted(steps, key=lambda s: s.no)),
         source=source,
+        short_name=_short_name(data.get("name", ""), fail),
     )
+
+
+MAX_SHORT_NAME = 20  # a sheet's tab holds 31 characters, "Чек-лист · " among them
+
+
+def _short_name(value: Any, fail) -> str:
+    name = _text(value)
+    if len(name) > MAX_SHORT_NAME or any(ch in name for ch in "[]:*?/\\"):
+        raise fail(_("'name' must be at most {n} characters, none of []:*?/\\").format(n=MAX_SHORT_NAME))
+    return name
 
 
 def _parse_step(raw: Any, index: int, dates: tuple[str, ...], fail) -> Step:

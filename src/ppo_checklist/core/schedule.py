@@ -12,14 +12,35 @@ from typing import NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core.model import DONE, DUE, OVERDUE, PENDING, days_late, step_status  # noqa: F401 (the one rule)
-from ppo_checklist.core.playbooks import ANCHORS, Playbook, Step
+from ppo_checklist.core.playbooks import ANCHORS, Offset, Playbook, Step
+from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import DateError
-from ppo_checklist.i18n import N_, _
+from ppo_checklist.i18n import N_, _, ngettext
 
 
 class Scheduled(NamedTuple):  # a tuple: cheap to make 700 000 of in a bulk import
     step: Step
     due: dt.date
+    moved_from: dt.date | None = None  # a call or visit's own day, a day off
+
+
+# The steps people do: they move off days off; letters and SMS keep their days.
+WORKING_CHANNELS = frozenset({"call", "visit"})
+
+
+def moves_earlier(step: Step) -> bool:
+    """A step before its anchor (and one on the day of departure) moves earlier to a working
+    day, to stay before what it prepares; any other moves later."""
+    if step.offset.is_zero():
+        return step.anchor == "departure"
+    return step.offset.sign < 0
+
+
+def on_working_day(step: Step, due: dt.date, start: dt.date, calendar: WorkCalendar | None) -> dt.date:
+    """A call or visit's day moved off a day off, never before the start date; others as given."""
+    if calendar is None or step.channel not in WORKING_CHANNELS:
+        return due
+    return calendar.shift(due, moves_earlier(step), start)
 
 
 ANCHOR_WORDS = {  # the dates as people name them (json and csv keep the codes)
@@ -32,6 +53,52 @@ ANCHOR_WORDS = {  # the dates as people name them (json and csv keep the codes)
 
 def anchor_word(code: str) -> str:
     return _(ANCHOR_WORDS[code]) if code in ANCHOR_WORDS else code
+
+
+# A step's moment in words («за 1 день до вылета»): one message per anchor and side, since
+# Russian declines the date's name differently in each.
+_ON_THE_DAY = {
+    "purchase": N_("on the day of purchase"),
+    "departure": N_("on the day of departure"),
+    "return": N_("on the day of return"),
+    "declined": N_("on the day of the decline"),
+}
+_BEFORE = {
+    "purchase": N_("{span} before purchase"),
+    "departure": N_("{span} before departure"),
+    "return": N_("{span} before return"),
+    "declined": N_("{span} before the decline"),
+}
+_AFTER = {
+    "purchase": N_("{span} after purchase"),
+    "departure": N_("{span} after departure"),
+    "return": N_("{span} after return"),
+    "declined": N_("{span} after the decline"),
+}
+
+
+def span_words(offset: Offset) -> str:
+    """An offset's length in words: «1 месяц 2 недели», «3 дня»."""
+    parts = []
+    if offset.years:
+        parts.append(ngettext("{n} year", "{n} years", offset.years).format(n=offset.years))
+    if offset.months:
+        parts.append(ngettext("{n} month", "{n} months", offset.months).format(n=offset.months))
+    if offset.weeks:
+        parts.append(ngettext("{n} week", "{n} weeks", offset.weeks).format(n=offset.weeks))
+    if offset.days:
+        parts.append(ngettext("{n} day", "{n} days", offset.days).format(n=offset.days))
+    return " ".join(parts)
+
+
+def when_words(anchor: str, offset: Offset) -> str:
+    """When a step falls, as people say it: «за 1 день до вылета», «в день покупки»."""
+    if anchor not in _ON_THE_DAY:
+        return f"{anchor} {offset.text}"
+    if offset.is_zero():
+        return _(_ON_THE_DAY[anchor])
+    table = _BEFORE if offset.sign < 0 else _AFTER
+    return _(table[anchor]).format(span=span_words(offset))
 
 
 def check_dates(playbook: Playbook, dates: Mapping[str, dt.date | None]) -> None:
@@ -53,8 +120,12 @@ def check_dates(playbook: Playbook, dates: Mapping[str, dt.date | None]) -> None
             )
 
 
-def derive(playbook: Playbook, dates: Mapping[str, dt.date | None]) -> list[Scheduled]:
-    """Each step's due date: its anchor moved by its offset, never before the start date."""
+def derive(
+    playbook: Playbook, dates: Mapping[str, dt.date | None], calendar: WorkCalendar | None = None
+) -> list[Scheduled]:
+    """Each step's due date: its anchor moved by its offset, never before the start date; with
+    a calendar, a call or visit that falls on a day off moves to the nearest working day on its
+    side of its anchor (`moved_from` keeps the day it left)."""
     check_dates(playbook, dates)
     start = dates[playbook.start]
     assert start is not None
@@ -62,7 +133,42 @@ def derive(playbook: Playbook, dates: Mapping[str, dt.date | None]) -> list[Sche
     for step in playbook.steps:
         anchor_day = dates[step.anchor]
         assert anchor_day is not None
-        result.append(Scheduled(step, max(step.offset.apply(anchor_day), start)))
+        due = max(step.offset.apply(anchor_day), start)
+        moved = on_working_day(step, due, start, calendar)
+        result.append(Scheduled(step, moved, due if moved != due else None))
+    return result
+
+
+class Move(NamedTuple):
+    """Why a stored step is not on its playbook day: the day it left and what that day is (in
+    the run's language, and in English for json)."""
+
+    planned: dt.date
+    why: str
+    why_en: str = ""
+
+
+def moves(
+    playbook: Playbook, dates: Mapping[str, dt.date | None], dues: Mapping[int, dt.date], calendar: WorkCalendar | None
+) -> dict[int, Move]:
+    """The steps (by number) whose stored due date is their playbook day moved off a day off."""
+    if calendar is None:
+        return {}
+    try:
+        plain = derive(playbook, dates)
+    except DateError:
+        return {}
+    if all(dues.get(item.step.no, item.due) == item.due for item in plain):
+        return {}  # nothing moved: the calendar (and its ~0.1 s package) is not even loaded
+    planned = derive(playbook, dates, calendar)
+    result = {}
+    for item in planned:
+        if item.moved_from is not None and dues.get(item.step.no) == item.due:
+            why = calendar.why_off(item.moved_from)
+            if why is not None:
+                result[item.step.no] = Move(
+                    item.moved_from, why, calendar.why_off(item.moved_from, english=True) or why
+                )
     return result
 
 
@@ -72,8 +178,13 @@ class Deriver:
     `ANCHORS` order. Same result and same errors as `derive` (a property test holds it to that).
     """
 
-    def __init__(self, playbook: Playbook):
+    def __init__(self, playbook: Playbook, calendar: WorkCalendar | None = None):
         self.playbook = playbook
+        self.calendar = calendar
+        # the steps a calendar may move: (index, step)
+        self._working = tuple(
+            (i, s) for i, s in enumerate(playbook.steps) if calendar is not None and s.channel in WORKING_CHANNELS
+        )
         self._required = tuple(ANCHORS.index(anchor) for anchor in playbook.dates)
         self._start = ANCHORS.index(playbook.start)
         self._rules = tuple((ANCHORS.index(s.anchor), s.offset.fixed, s.offset) for s in playbook.steps)
@@ -81,6 +192,16 @@ class Deriver:
 
     def dues(self, dates: Sequence[dt.date | None]) -> tuple[dt.date, ...]:
         """Each step's due date, in the playbook's step order."""
+        dues = self._dues(dates)
+        if not self._working:
+            return dues
+        start = dates[self._start]
+        moved = list(dues)
+        for i, step in self._working:
+            moved[i] = on_working_day(step, dues[i], start, self.calendar)  # type: ignore[arg-type]
+        return tuple(moved)
+
+    def _dues(self, dates: Sequence[dt.date | None]) -> tuple[dt.date, ...]:
         purchase, departure, ret = dates[0], dates[1], dates[2]
         if departure is None:
             in_order = purchase is None or ret is None or purchase <= ret

@@ -3,7 +3,7 @@ message states; and which cell texts a spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
-from ppo_checklist.i18n import N_, _
+from ppo_checklist.i18n import N_, _, language
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHANNEL_NAMES = {"email": N_("e-mail"), "sms": N_("SMS"), "call": N_("call"), "visit": N_("visit")}
@@ -54,3 +54,12 @@ def note_shown(note: str | None) -> str:
     if len(parts) == 4 and parts[:2] == ["ppo", "sent"] and parts[3].isdigit():
         return _("sent by ppo: {channel}, message {id}").format(channel=channel_name(parts[2]), id=parts[3])
     return note
+
+
+def percent(rate: float | None) -> str:
+    """A rate as people of the run's language write it: `4.8%`, in Russian `4,8 %` (a no-break
+    space before the sign); a dash when there is no rate."""
+    if rate is None:
+        return "—"
+    text = f"{rate * 100:.1f}"
+    return text.replace(".", ",") + "\u00a0%" if language() == "ru" else text + "%"

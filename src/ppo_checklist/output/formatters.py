@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from ppo_checklist.core.model import Action, Message, Trip
     from ppo_checklist.core.playbooks import Playbook
+    from ppo_checklist.core.schedule import Move
     from ppo_checklist.importing import ImportResult
     from ppo_checklist.sending.outbox import SendReport
 
@@ -60,9 +61,18 @@ class Formatter:
     def date_format(self) -> str:
         return self._settings.date_format if self._settings is not None else DAY_FORMAT
 
-    def trip(self, trip: Trip, today: dt.date, messages: Sequence[Message] | None = None, headline: str = "") -> None:
+    def trip(
+        self,
+        trip: Trip,
+        today: dt.date,
+        messages: Sequence[Message] | None = None,
+        headline: str = "",
+        moves: Mapping[int, Move] | None = None,
+        word: Mapping[str, Any] | None = None,
+    ) -> None:
         """A trip and its steps (add, decline, edit, show); `messages`: the ones ppo sent or
-        tried (show); `headline`: a line for people above it (what was just done)."""
+        tried (show); `headline`: a line for people above it (what was just done); `moves`: the
+        steps moved off a day off, and why."""
         raise NotImplementedError
 
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
@@ -98,12 +108,22 @@ class Formatter:
 class TableFormatter(Formatter):
     """For people: tables (drawn by hand when plain, by rich otherwise) and lines of text."""
 
-    def trip(self, trip: Trip, today: dt.date, messages: Sequence[Message] | None = None, headline: str = "") -> None:
+    def trip(
+        self,
+        trip: Trip,
+        today: dt.date,
+        messages: Sequence[Message] | None = None,
+        headline: str = "",
+        moves: Mapping[int, Move] | None = None,
+        word: Mapping[str, Any] | None = None,
+    ) -> None:
         if headline:
             render.console().print(headline)
-        render.trip_table(trip, today, self.date_format)
+        render.trip_table(trip, today, self.date_format, moves)
         if messages:
             render.messages_table(messages, self.date_format)
+        if word:
+            render.word_lines(word, self.date_format)
 
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
         render.actions_table(actions, self.date_format, texts, heading)
@@ -132,10 +152,20 @@ class TableFormatter(Formatter):
 class JsonFormatter(Formatter):
     """For programs: one json document, keys in English whatever the run's language."""
 
-    def trip(self, trip: Trip, today: dt.date, messages: Sequence[Message] | None = None, headline: str = "") -> None:
-        record = render.trip_record(trip, today)
+    def trip(
+        self,
+        trip: Trip,
+        today: dt.date,
+        messages: Sequence[Message] | None = None,
+        headline: str = "",
+        moves: Mapping[int, Move] | None = None,
+        word: Mapping[str, Any] | None = None,
+    ) -> None:
+        record = render.trip_record(trip, today, moves)
         if messages is not None:
             record["messages"] = [render.message_record(m) for m in messages]
+        if word is not None:
+            record.update(word)
         render.emit_json(record)
 
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
@@ -166,8 +196,16 @@ class RowsFormatter(Formatter):
     def rows(self, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
         raise NotImplementedError
 
-    def trip(self, trip: Trip, today: dt.date, messages: Sequence[Message] | None = None, headline: str = "") -> None:
-        self.rows(render.trip_step_rows(trip, today), render.TRIP_STEP_COLUMNS)
+    def trip(
+        self,
+        trip: Trip,
+        today: dt.date,
+        messages: Sequence[Message] | None = None,
+        headline: str = "",
+        moves: Mapping[int, Move] | None = None,
+        word: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.rows(render.trip_step_rows(trip, today, moves), render.TRIP_STEP_COLUMNS)
 
     def trips(self, summaries: Sequence[dict[str, Any]]) -> None:
         self.rows(summaries, list(summaries[0]) if summaries else ["trip_id"])

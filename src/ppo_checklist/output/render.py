@@ -17,10 +17,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ppo_checklist.config import DAY_FORMAT
-from ppo_checklist.core import schedule
+from ppo_checklist.core import schedule, sms_segments, words
+from ppo_checklist.core.consent import VIA_NAMES
 from ppo_checklist.core.model import Action, Message, Trip
 from ppo_checklist.core.playbooks import Playbook
-from ppo_checklist.core.schedule import anchor_word
+from ppo_checklist.core.schedule import anchor_word, when_words
 from ppo_checklist.core.words import (  # noqa: F401 (the names render prints with)
     CHANNEL_NAMES,
     FORMULA_STARTS,
@@ -30,7 +31,7 @@ from ppo_checklist.core.words import (  # noqa: F401 (the names render prints wi
     note_shown,
     status_name,
 )
-from ppo_checklist.i18n import _, ngettext, pgettext
+from ppo_checklist.i18n import _, ngettext
 
 if TYPE_CHECKING:  # `ppo today` never loads the outbox
     from ppo_checklist.sending.outbox import SendReport
@@ -81,7 +82,9 @@ def action_record(action: Action, text: str | None = None) -> dict[str, Any]:
     return record
 
 
-def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
+def trip_record(trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None) -> dict[str, Any]:
+    """A trip as json has it; `moves`: the steps moved off a day off (`schedule.moves`)."""
+    moves = moves or {}
     return {
         "trip_id": trip.id,
         "client": {
@@ -89,6 +92,8 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
             "name": trip.client.name,
             "phone": trip.client.phone or "",
             "email": trip.client.email or "",
+            "birthday": trip.client.birthday.isoformat() if trip.client.birthday else None,
+            "passport_expires": trip.client.passport_expires.isoformat() if trip.client.passport_expires else None,
         },
         "manager": trip.manager,
         "playbook": trip.playbook,
@@ -107,18 +112,36 @@ def trip_record(trip: Trip, today: dt.date) -> dict[str, Any]:
                 "status": trip.step_status(step, today),
                 "done_on": step.done_on.isoformat() if step.done_on else None,
                 "note": note_shown(step.note),
+                "moved_from": moves[step.no].planned.isoformat() if step.no in moves else None,
+                "day_off": moves[step.no].why_en if step.no in moves else "",  # json: one language
             }
             for step in trip.steps
         ],
     }
 
 
-TRIP_STEP_COLUMNS = ["trip_id", "client", "no", "id", "title", "channel", "due", "status", "done_on", "note"]
+TRIP_STEP_COLUMNS = [
+    "trip_id",
+    "client",
+    "no",
+    "id",
+    "title",
+    "channel",
+    "due",
+    "status",
+    "done_on",
+    "note",
+    "moved_from",
+    "day_off",
+]
 
 
-def trip_step_rows(trip: Trip, today: dt.date) -> list[dict[str, Any]]:
+def trip_step_rows(
+    trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None
+) -> list[dict[str, Any]]:
     """A trip's steps as rows (csv, md), each naming its trip and client."""
-    return [{"trip_id": trip.id, "client": trip.client.name, **step} for step in trip_record(trip, today)["steps"]]
+    steps = trip_record(trip, today, moves)["steps"]
+    return [{"trip_id": trip.id, "client": trip.client.name, **step} for step in steps]
 
 
 def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
@@ -138,6 +161,7 @@ def trip_summary(trip: Trip, today: dt.date) -> dict[str, Any]:
         "due": statuses.count(schedule.DUE),
         "next_step": nxt.id if nxt and trip.is_open else "",
         "next_due": nxt.due.isoformat() if nxt and trip.is_open else "",
+        "next_title": f"{nxt.no}. {nxt.title}" if nxt and trip.is_open else "",  # as people read it
     }
 
 
@@ -457,9 +481,10 @@ def _md(text: str, line_start: bool = False) -> str:
 md_text = _md  # for the report's own lines
 
 
-def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
+def trip_table(trip: Trip, today: dt.date, date_format: str, moves: Mapping[int, schedule.Move] | None = None) -> None:
     out = console()
-    record = trip_record(trip, today)
+    moves_ = moves or {}
+    record = trip_record(trip, today, moves)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
     head = _("Trip {id} · {name}").format(id=trip.id, name=trip.client.name)
     out.print(head + (f" · {contact}" if contact else ""), style="bold")
@@ -472,6 +497,13 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
         out.print(_("cancelled on {day}").format(day=trip.cancelled_on.strftime(date_format)) + reason)
     if trip.note:
         out.print(_("note: {note}").format(note=trip.note))
+    personal = []
+    if trip.client.birthday:
+        personal.append(_("birthday {day}").format(day=trip.client.birthday.strftime(date_format)))
+    if trip.client.passport_expires:
+        personal.append(_("passport valid until {day}").format(day=trip.client.passport_expires.strftime(date_format)))
+    if personal:
+        out.print(" · ".join(personal))
     columns = (_("No"), _("Step"), _("Channel"), _("Due"), _("Status"), _("Done on"), _("Note"))
     rows, styles = [], []
     for step in record["steps"]:
@@ -489,6 +521,17 @@ def trip_table(trip: Trip, today: dt.date, date_format: str) -> None:
         )
         styles.append(style)
     table(out, columns, rows, styles=styles)
+    for step in trip.steps:
+        if step.no in moves_ and step.done_on is None:
+            out.print(moved_line(step.no, step.id, step.due, moves_[step.no], date_format))
+
+
+def moved_line(no: int, step_id: str, due: dt.date, move: schedule.Move, date_format: str) -> str:
+    """ "step 1 (reminder) moved from 01.01.2027 to 30.12.2026: New Year holidays" """
+    message = _("step {no} ({sid}) moved from {planned} to {due}: {why}")
+    return message.format(
+        no=no, sid=step_id, planned=move.planned.strftime(date_format), due=due.strftime(date_format), why=move.why
+    )
 
 
 def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
@@ -499,7 +542,8 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
     columns = (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"), _("Status"), _("Done"), _("Overdue"))
     rows, styles = [], []
     for s in summaries:
-        nxt = f"{s['next_step']} {dt.date.fromisoformat(s['next_due']).strftime(date_format)}" if s["next_due"] else ""
+        when = dt.date.fromisoformat(s["next_due"]).strftime(date_format) if s["next_due"] else ""
+        nxt = f"{s.get('next_title') or s['next_step']}, {when}" if when else ""
         styles.append("red" if s["overdue"] else ("yellow" if s["due"] else ""))
         rows.append(
             (
@@ -519,23 +563,36 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
 
 
 def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
+    from rich.table import Table
+
     out = console()
-    columns = (_("No"), _("Id"), _("Step"), _("Channel"), _("When"))
     for playbook in playbooks.values():
-        rows = [
-            (
+        anchors = playbook.dates + playbook.optional_dates
+        table = Table(
+            title=f"{playbook.id} · {playbook.title}",
+            title_justify="left",
+            title_style="bold",
+            caption=_("dates: {dates}").format(dates=", ".join(map(anchor_word, anchors))) + f"\n{playbook.source}",
+            caption_justify="left",
+        )
+        for column in (_("No"), _("Id"), _("Step"), _("Channel"), _("When"), _("SMS")):
+            table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
+        for step in playbook.steps:
+            segments = sms_segments.of_step(step)
+            cost = ""
+            if segments is not None:
+                alone = sms_segments.LIMITS[segments.encoding][0]
+                cost = _("{n} × SMS ({length}/{alone})").format(n=segments.sms, length=segments.length, alone=alone)
+            table.add_row(
                 str(step.no),
                 step.id,
                 step.title,
                 channel_name(step.channel),
-                f"{anchor_word(step.anchor)} {step.offset.text}",
+                when_words(step.anchor, step.offset),
+                cost,
+                style="red" if segments is not None and segments.sms > 1 else "",
             )
-            for step in playbook.steps
-        ]
-        table(out, columns, rows, f"{playbook.id} · {playbook.title}")
-        anchors = playbook.dates + playbook.optional_dates
-        out.print(_("dates: {dates}").format(dates=", ".join(map(anchor_word, anchors))))
-        out.print(str(playbook.source))
+        out.print(table)
 
 
 def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
@@ -543,6 +600,7 @@ def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
         {
             "id": pb.id,
             "title": pb.title,
+            "name": pb.name,
             "dates": list(pb.dates),
             "optional_dates": list(pb.optional_dates),
             "source": pb.source,
@@ -555,6 +613,7 @@ def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
                     "anchor": s.anchor,
                     "offset": s.offset.text,
                     "text": s.text,
+                    **_segments_record(s),
                 }
                 for s in pb.steps
             ],
@@ -563,7 +622,18 @@ def playbook_records(playbooks: Mapping[str, Playbook]) -> list[dict[str, Any]]:
     ]
 
 
-PLAYBOOK_STEP_COLUMNS = ["playbook", "no", "id", "title", "channel", "anchor", "offset", "text"]
+PLAYBOOK_STEP_COLUMNS = [
+    "playbook", "no", "id", "title", "channel", "anchor", "offset", "text", "sms_segments", "sms_length",
+]  # fmt: skip
+
+
+def _segments_record(step) -> dict[str, Any]:
+    """An SMS step's cost: how many SMS its text goes as, and its length (typical names)."""
+    segments = sms_segments.of_step(step)
+    return {
+        "sms_segments": segments.sms if segments else None,
+        "sms_length": segments.length if segments else None,
+    }
 
 
 def playbook_step_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -576,11 +646,14 @@ def playbook_step_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 STATS_COLUMNS = ["due", "on_time", "late", "overdue", "pending", "on_time_rate"]
 # The clients' verdict (`ppo feedback`) per manager: answers, and the share satisfied per aspect.
 SATISFACTION_COLUMNS = ["answers", "tour_satisfied_share", "service_satisfied_share"]
-STATS_CSV_COLUMNS = ["period_from", "period_to", "as_of", "scope", "manager", *STATS_COLUMNS, *SATISFACTION_COLUMNS]
+# came_due (the steps whose day has come: what the rate is over) came last: columns are only added.
+STATS_CSV_COLUMNS = [
+    "period_from", "period_to", "as_of", "scope", "manager", *STATS_COLUMNS, *SATISFACTION_COLUMNS, "came_due",
+]  # fmt: skip
 
 
 def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    return words.percent(rate)
 
 
 def stats_heading(record: dict[str, Any], date_format: str) -> str:
@@ -640,15 +713,17 @@ def _satisfaction_cells(row: dict[str, Any]) -> list[str]:
 
 
 def _figure_headers() -> list[str]:
-    return [pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On time %")]
+    """The steps whose day has come and how they went, the rate over them, then those ahead."""
+    return [_("Came due"), _("On time"), _("Late"), _("Overdue"), _("On time %"), _("Ahead")]
 
 
 def _figure_cells(row: dict[str, Any]) -> list[str]:
-    return [str(row[column]) for column in STATS_COLUMNS[:-1]] + [percent(row["on_time_rate"])]
+    counts = [str(row[column]) for column in ("came_due", "on_time", "late", "overdue")]
+    return [*counts, percent(row["on_time_rate"]), str(row["pending"])]
 
 
 def _step_name(row: dict[str, Any]) -> str:
-    return f"{row['step_no']} · {row['step_id']}"
+    return f"{row['step_no']}. {row.get('title') or row['step_id']}"
 
 
 def _outcome_lines(outcomes: dict[str, Any]) -> list[str]:
@@ -698,7 +773,8 @@ def stats_table(record: dict[str, Any], date_format: str) -> None:
         steps = table(_("Per step"), [_("Playbook"), _("Step")])
         for row in record["steps"]:
             style = "red" if row["overdue"] else ""
-            steps.add_row(row["playbook"], _step_name(row), *_figure_cells(row), style=style)
+            name = row.get("playbook_name") or row["playbook"]
+            steps.add_row(name, _step_name(row), *_figure_cells(row), style=style)
         out.print(steps)
     else:
         out.print(_("Nothing due in the period."))
@@ -728,7 +804,8 @@ def stats_markdown(record: dict[str, Any], date_format: str) -> str:
     if record["steps"]:
         lines += [_md_row([_("Playbook"), _("Step"), *_figure_headers()]), "|---" * 8 + "|"]
         for row in record["steps"]:
-            lines.append(_md_row([_md(row["playbook"]), _md(_step_name(row)), *_figure_cells(row)]))
+            name = row.get("playbook_name") or row["playbook"]
+            lines.append(_md_row([_md(name), _md(_step_name(row)), *_figure_cells(row)]))
     else:
         lines.append(_("Nothing due in the period."))
     lines += ["", "## " + _("Outcomes"), ""]
@@ -869,3 +946,46 @@ def send_report_text(report: SendReport) -> str:
     else:
         lines.append(_("{sent} sent, {not_sent} not sent").format(sent=report.sent, not_sent=report.not_sent))
     return "\n".join(lines) + "\n"
+
+
+# --- the client's word (ppo show) -------------------------------------------------------------
+
+
+def word_lines(word: Mapping[str, Any], date_format: str = DAY_FORMAT) -> None:
+    """The consent ledger, the addresses that do not deliver, the verdicts and complaints."""
+    out = console()
+
+    def shown(iso: str) -> str:
+        return dt.date.fromisoformat(iso).strftime(date_format)
+
+    if word.get("consent"):
+        out.print(_("Consent"), style="bold")
+        for e in word["consent"]:
+            line = _("{day}: {channel}, {purpose}: {what} {via}").format(
+                day=shown(e["on"]),
+                channel=channel_name(e["channel"]),
+                purpose=e["purpose"],
+                what=_("given") if e["given"] else _("withdrawn"),
+                via=_(VIA_NAMES.get(e["via"], e["via"])),
+            )
+            out.print(line + (f" ({e['text_version']})" if e["text_version"] else ""), markup=False)
+    for problem in word.get("contact_problems", ()):
+        what = _("letters bounce") if problem["kind"] == "bounced" else _("SMS not delivered")
+        line = _("{channel} {address}: {what} since {day} ({why})").format(
+            channel=channel_name(problem["channel"]),
+            address=problem["address"],
+            what=what,
+            day=shown(problem["found_on"]),
+            why=problem["detail"] or "—",
+        )
+        out.print(line, style="red", markup=False)
+    for answer in word.get("feedback", ()):
+        line = _("Verdict {day}: tour {tour}, service {service} ({via})").format(
+            day=shown(answer["on"]), tour=answer["tour"], service=answer["service"], via=answer["via"]
+        )
+        out.print(line + (f": {answer['note']}" if answer["note"] else ""), markup=False)
+    for complaint in word.get("complaints", ()):
+        state = _("resolved") if complaint["resolved_at"] else _("open")
+        out.print(
+            _("Complaint opened {at}: {state}").format(at=local_time(complaint["opened_at"], date_format), state=state)
+        )

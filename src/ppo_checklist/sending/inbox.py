@@ -32,6 +32,7 @@ from email.utils import parseaddr
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from ppo_checklist import reasons
 from ppo_checklist.config import ImapConfig
 from ppo_checklist.core.consent import BOUNCED, PURPOSES, ConsentEntry
 from ppo_checklist.core.model import Client, email_key
@@ -214,7 +215,9 @@ class Mailbox:
         except (OSError, ssl.SSLError, socket.timeout) as exc:
             self.close()
             raise MailboxError(
-                _("cannot reach the mailbox {h}:{p}: {e}").format(h=self.host, p=self.port, e=self._clean(exc))
+                _("cannot reach the mailbox {h}:{p}: {e}").format(
+                    h=self.host, p=self.port, e=self._clean(reasons.said(exc))
+                )
             ) from None
 
     def new_mails(self, today: dt.date, known) -> list[tuple[bytes, Mail]]:

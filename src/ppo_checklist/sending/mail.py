@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, localtime, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
+from ppo_checklist import reasons
 from ppo_checklist.config import EmailConfig
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
 from ppo_checklist.errors import ConfigError, PpoError
@@ -129,7 +130,9 @@ class Mailer:
             raise MailServerError(_("[email] the user and password must be ASCII for SMTP login")) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             self.close()
-            message = _("cannot reach the mail server {where}: {e}").format(where=where, e=self._clean(exc))
+            message = _("cannot reach the mail server {where}: {e}").format(
+                where=where, e=self._clean(reasons.said(exc))
+            )
             raise MailServerError(message) from None
 
     def send(self, letter: EmailMessage, to: str) -> Handover:
@@ -149,7 +152,7 @@ class Mailer:
                 smtp.rset()
                 return Handover(FAILED if 500 <= code < 600 else PENDING_MSG, error=self._refused(code, answer))
         except (smtplib.SMTPException, OSError) as exc:
-            self.broken = _("lost the mail server: {e}").format(e=self._clean(exc))
+            self.broken = _("lost the mail server: {e}").format(e=self._clean(reasons.said(exc)))
             return Handover(PENDING_MSG, error=self.broken)
         try:
             # smtplib fixes line ends only in text: the bytes must carry CRLF already
@@ -157,7 +160,7 @@ class Mailer:
         except smtplib.SMTPDataError as exc:  # DATA itself refused: the letter did not go
             code, answer = exc.smtp_code, exc.smtp_error  # type: ignore[assignment]
         except (smtplib.SMTPException, OSError) as exc:
-            self.broken = _("lost the mail server: {e}").format(e=self._clean(exc))
+            self.broken = _("lost the mail server: {e}").format(e=self._clean(reasons.said(exc)))
             return Handover(UNKNOWN, error=self.broken)
         if code != 250:  # smtplib returns the answer to the letter's end, it does not raise
             state = FAILED if 500 <= code < 600 else PENDING_MSG

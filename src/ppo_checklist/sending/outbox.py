@@ -37,6 +37,7 @@ from ppo_checklist.core.playbooks import SMS_LETTER, Playbook, Step, letter_due,
 from ppo_checklist.core.words import sent_note
 from ppo_checklist.errors import BadInput, PpoError
 from ppo_checklist.i18n import _
+from ppo_checklist.sending import greetings
 from ppo_checklist.sending.consent import Gate
 from ppo_checklist.store import Store
 
@@ -346,12 +347,14 @@ def run(
     report = SendReport(today, dry_run)
     if dry_run:
         planned = plan(store, playbooks, config, today, channel, manager, quiet)
+        _add_greetings(planned, store, config, today, channel, manager, quiet)
         report.held, report.quiet, report.no_consent = planned.held, planned.quiet, planned.no_consent
         report.done = planned.outgoing + planned.refused
         report.unknown = store.messages_in((SENDING, UNKNOWN))
         return report
     with store.send_lease(socket.gethostname(), os.getpid()) as report.interrupted:
         planned = plan(store, playbooks, config, today, channel, manager, quiet)
+        _add_greetings(planned, store, config, today, channel, manager, quiet)
         report.held, report.quiet, report.no_consent = planned.held, planned.quiet, planned.no_consent
         _hand_over_all(store, planned, config, today, environ, report)
         report.unknown = store.messages_in((SENDING, UNKNOWN))
@@ -381,6 +384,20 @@ def _hand_over_all(
                 report.done.append(done)
     finally:
         channels.close()
+
+
+def _add_greetings(planned: Plan, store: Store, config: Config, today: dt.date, channel, manager, quiet: bool) -> None:
+    """The yearly birthday greetings (greetings.py) join the run's messages."""
+    managers = [manager] if isinstance(manager, str) else manager
+    found = greetings.plan(store, config, today, channel, managers, quiet)
+    gate = Gate.load(store, {client.id for _m, client, _n in found.outgoing})
+    for message, client, manager_name in found.outgoing:
+        if message.id is None and gate.refusal(client, message.channel, greetings.PURPOSE) is not None:
+            continue  # advertising without consent on record (or an address that bounced): never sent
+        if message.id is None and message.channel == "email":
+            message = replace(message, body=message.body + UNSUBSCRIBE_LINE)
+        planned.outgoing.append(Outgoing(message, client.name, manager_name, greetings.title(), True))
+    planned.expired.extend(found.expired)
 
 
 def _send_one(store: Store, channels: Channels, outgoing: Outgoing, today: dt.date) -> Outgoing | None:

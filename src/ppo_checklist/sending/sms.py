@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 from typing import NamedTuple
 
+from ppo_checklist import reasons
 from ppo_checklist.config import SmsConfig, in_quiet_hours, parse_quiet_hours  # noqa: F401
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN
 from ppo_checklist.errors import ConfigError
@@ -145,9 +146,14 @@ class Gateway:
         except urllib.error.HTTPError as exc:  # the gateway answered with an error: nothing went
             return Handover(PENDING_MSG, error=_("the SMS gateway answered HTTP {code}").format(code=exc.code))
         except urllib.error.URLError as exc:  # not reached: the request never went
-            return Handover(PENDING_MSG, error=_("cannot reach the SMS gateway: {e}").format(e=self._clean(exc.reason)))
+            return Handover(
+                PENDING_MSG,
+                error=_("cannot reach the SMS gateway: {e}").format(e=self._clean(reasons.said(exc.reason))),
+            )
         except (socket.timeout, TimeoutError, OSError) as exc:  # the request went, no answer came
-            return Handover(UNKNOWN, error=_("no answer from the SMS gateway: {e}").format(e=self._clean(exc)))
+            return Handover(
+                UNKNOWN, error=_("no answer from the SMS gateway: {e}").format(e=self._clean(reasons.said(exc)))
+            )
         try:
             answer = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):

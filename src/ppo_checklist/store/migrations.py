@@ -147,6 +147,14 @@ SQLITE: list[str] = [
     );
     CREATE INDEX complaints_open ON complaints(resolved_at);
     """,
+    # 5: a client's birthday (a yearly greeting) and the day their passport expires.
+    """
+    ALTER TABLE clients ADD COLUMN birthday TEXT;
+    ALTER TABLE clients ADD COLUMN passport_expires TEXT;
+    CREATE INDEX clients_birthday
+        ON clients((CAST(substr(birthday, 6, 2) AS INTEGER) * 100 + CAST(substr(birthday, 9, 2) AS INTEGER)))
+        WHERE birthday IS NOT NULL;
+    """,
 ]
 
 POSTGRESQL: list[str] = [
@@ -290,6 +298,14 @@ POSTGRESQL: list[str] = [
         resolved_at TEXT
     );
     CREATE INDEX complaints_open ON complaints(resolved_at);
+    """,
+    # 5: a client's birthday (a yearly greeting) and the day their passport expires.
+    """
+    ALTER TABLE clients ADD COLUMN birthday DATE;
+    ALTER TABLE clients ADD COLUMN passport_expires DATE;
+    CREATE INDEX clients_birthday
+        ON clients((EXTRACT(MONTH FROM birthday) * 100 + EXTRACT(DAY FROM birthday)))
+        WHERE birthday IS NOT NULL;
     """,
 ]
 

@@ -20,6 +20,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
+from ppo_checklist import reasons
 from ppo_checklist.core.model import AgendaRow
 from ppo_checklist.errors import Busy, StoreError
 from ppo_checklist.i18n import _
@@ -48,6 +49,7 @@ class PostgresStore(SqlStore):
     backend = "postgresql"
     SAME = "IS NOT DISTINCT FROM"
     ORDER = ' COLLATE "C"'  # text sorts by code point, as SQLite's does
+    MONTH_DAY = "(EXTRACT(MONTH FROM {column}) * 100 + EXTRACT(DAY FROM {column}))"
 
     def __init__(self, connection: psycopg.Connection, location: Location):
         super().__init__(location)
@@ -64,7 +66,9 @@ class PostgresStore(SqlStore):
             connection = psycopg.connect(location.target, autocommit=True, **_timeout(location.target))
         except psycopg.Error as exc:
             raise StoreError(
-                _("cannot connect to the store {url}: {e}").format(url=location.shown, e=_clean(exc, secret))
+                _("cannot connect to the store {url}: {e}").format(
+                    url=location.shown, e=reasons.database_said(_clean(exc, secret))
+                )
             ) from None
         store = cls(connection, location)
         store.wait = wait

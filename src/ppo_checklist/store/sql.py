@@ -46,7 +46,18 @@ OPEN_TRIP = NOT_CANCELLED + " AND EXISTS (SELECT 1 FROM steps o WHERE o.trip_id 
 
 # Every table's columns in the order `ppo store copy` moves them.
 TABLES: dict[str, tuple[str, ...]] = {
-    "clients": ("id", "name", "phone", "email", "phone_key", "email_key", "created_at", "opted_out"),
+    "clients": (
+        "id",
+        "name",
+        "phone",
+        "email",
+        "phone_key",
+        "email_key",
+        "created_at",
+        "opted_out",
+        "birthday",
+        "passport_expires",
+    ),
     "trips": (
         "id",
         "client_id",
@@ -110,6 +121,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
 }
 _MESSAGE_COLUMNS = ", ".join(TABLES["outbox"])
+_OUTBOX_COLUMNS = ", ".join("o." + column for column in TABLES["outbox"])
 DATE_FIELDS = {
     "purchase",
     "departure",
@@ -119,6 +131,8 @@ DATE_FIELDS = {
     "due",
     "done_on",
     "series_end",
+    "birthday",
+    "passport_expires",
     "given_on",
     "found_on",
     "cleared_on",
@@ -131,9 +145,11 @@ FIRST_MESSAGE_STATE = (
 
 _TRIP_SELECT = (
     "SELECT t.id, c.id, c.name, c.phone, c.email, t.manager, t.playbook,"
-    " t.purchase, t.departure, t.return_on, t.declined, t.note, t.created_at, t.cancelled_on, t.cancel_reason"
+    " t.purchase, t.departure, t.return_on, t.declined, t.note, t.created_at, t.cancelled_on, t.cancel_reason,"
+    " c.birthday, c.passport_expires"
     " FROM trips t JOIN clients c ON c.id = t.client_id"
 )
+TRIP_WIDTH = 17  # the columns of _TRIP_SELECT
 _STEP_COLUMNS = "s.no, s.step_id, s.title, s.channel, s.due, s.done_on, s.done_at, s.done_note"
 
 
@@ -200,6 +216,8 @@ class SqlStore(WordStore):
     backend = ""
     SAME = "IS"  # null-safe equality
     ORDER = ""  # the collation that sorts text by code point (SQLite's default)
+    # a date column's month * 100 + day (1205 for 5 December), as the index of migration 3 has it
+    MONTH_DAY = "(CAST(substr({column}, 6, 2) AS INTEGER) * 100 + CAST(substr({column}, 9, 2) AS INTEGER))"
 
     def __init__(self, location: Location):
         self.location = location
@@ -299,9 +317,19 @@ class SqlStore(WordStore):
         return client
 
     def update_client(
-        self, client_id: int, name: str | None = None, phone: str | None = None, email: str | None = None
+        self,
+        client_id: int,
+        name: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        birthday: dt.date | None = None,
+        passport_expires: dt.date | None = None,
     ) -> Client:
         changes: dict[str, str | None] = {}
+        if birthday is not None:
+            changes["birthday"] = birthday.isoformat()
+        if passport_expires is not None:
+            changes["passport_expires"] = passport_expires.isoformat()
         if name is not None:
             changes["name"] = name
         if phone is not None:
@@ -311,8 +339,51 @@ class SqlStore(WordStore):
         if changes:
             assignments = ", ".join(f"{column} = ?" for column in changes)
             self._update_unique(f"UPDATE clients SET {assignments} WHERE id = ?", (*changes.values(), client_id))
-        row = self._one("SELECT id, name, phone, email FROM clients WHERE id = ?", (client_id,))
-        return Client(*row)  # type: ignore[misc]
+        row = self._one(
+            "SELECT id, name, phone, email, opted_out, birthday, passport_expires FROM clients WHERE id = ?",
+            (client_id,),
+        )
+        assert row is not None
+        return _client(row)
+
+    def birthdays(self, month_days: Sequence[int]) -> list[tuple[Client, int, str]]:
+        """The clients born on these days (month * 100 + day), each with their latest trip and its manager
+        (the trip a greeting is filed under)."""
+        if not month_days:
+            return []
+        marks = ", ".join("?" * len(month_days))
+        sql = (
+            "SELECT c.id, c.name, c.phone, c.email, c.opted_out, c.birthday, c.passport_expires, t.id, t.manager"
+            " FROM (SELECT * FROM clients"
+            f" WHERE birthday IS NOT NULL AND {self.MONTH_DAY.format(column='birthday')} IN ({marks})) c"
+            " JOIN trips t ON t.id = (SELECT MAX(l.id) FROM trips l WHERE l.client_id = c.id)"
+            " ORDER BY c.id"
+        )
+        return [(_client(row), row[7], row[8]) for row in self._rows(sql, list(month_days))]
+
+    def client_messages(self, client_ids: Iterable[int], letter: str) -> dict[int, list[Message]]:
+        """The messages named `letter` in the outbox for any trip of these clients, by client."""
+        result: dict[int, list[Message]] = {}
+        for part in chunks(sorted(set(client_ids))):
+            sql = (
+                f"SELECT t.client_id, {_OUTBOX_COLUMNS} FROM outbox o JOIN trips t ON t.id = o.trip_id"
+                f" WHERE o.letter = ? AND t.client_id IN ({', '.join('?' * len(part))}) ORDER BY o.id"
+            )
+            for client_id, *rest in self._rows(sql, (letter, *part)):
+                result.setdefault(client_id, []).append(_message(rest))
+        return result
+
+    def add_steps(self, trip_id: int, steps: Sequence[NewStep]) -> None:
+        """Steps added to a trip after it was scheduled (the passport check)."""
+        self._many(
+            "INSERT INTO steps (trip_id, no, step_id, title, channel, due) VALUES (?, ?, ?, ?, ?, ?)",
+            [(trip_id, s.no, s.id, s.title, s.channel, s.due.isoformat()) for s in steps],
+        )
+
+    def client_trip_ids(self, client_id: int) -> list[int]:
+        """The client's trips not cancelled, oldest first."""
+        sql = f"SELECT t.id FROM trips t WHERE t.client_id = ? AND {NOT_CANCELLED} ORDER BY t.id"
+        return [row[0] for row in self._rows(sql, (client_id,))]
 
     def _update_unique(self, sql: str, params: Sequence[Any]) -> None:
         """An UPDATE that may hit a unique key: that is the user's mistake, not a store failure."""
@@ -410,8 +481,8 @@ class SqlStore(WordStore):
                 if current is not None:
                     yield _trip_from_row(current, tuple(steps))
                 current, steps = row, []
-            if row[15] is not None:
-                steps.append(_step(row[15:]))
+            if row[TRIP_WIDTH] is not None:
+                steps.append(_step(row[TRIP_WIDTH:]))
         if current is not None:
             yield _trip_from_row(current, tuple(steps))
 
@@ -876,11 +947,16 @@ def _message(row: Sequence[Any]) -> Message:
     return Message(*values)
 
 
+def _client(row: Sequence[Any]) -> Client:
+    """A client from id, name, phone, email, opted_out, birthday, passport_expires."""
+    return Client(row[0], row[1], row[2], row[3], row[4], day(row[5]), day(row[6]))
+
+
 def _trip_from_row(row: Sequence, steps: tuple[TripStep, ...]) -> Trip:
     dates = {name: day(value) for name, value in zip(DATE_COLUMNS, row[7:11]) if value}
     return Trip(
         id=row[0],
-        client=Client(row[1], row[2], row[3], row[4]),
+        client=Client(row[1], row[2], row[3], row[4], None, day(row[15]), day(row[16])),
         manager=row[5],
         playbook=row[6],
         dates=dates,  # type: ignore[arg-type]

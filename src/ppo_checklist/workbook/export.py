@@ -31,7 +31,7 @@ class UntakenEntries(PpoError):
 
 def refusal(report: SyncReport, shown: int = 3, way_out: str | None = None) -> str:
     """One line: how many entries, the first few, and the way out."""
-    entries = report.untaken
+    entries = report.blocking
     listed = "; ".join(entries[:shown])
     if len(entries) > shown:
         listed += _("; and {n} more (ppo sync lists them)").format(n=len(entries) - shown)
@@ -101,7 +101,7 @@ def take_before_replacing(
         ) from None
     taken = sync(store, path, today, dayfirst)
     taken.seen = seen
-    if taken.untaken and not force:
+    if taken.blocking and not force:
         raise UntakenEntries(refusal(taken, way_out=way_out[1] if way_out else None))
     return taken
 
@@ -142,7 +142,9 @@ def write(
     try:
         for _attempt in range(ATTEMPTS):
             try:
-                return _write_once(store, playbooks, path, today, include_all, within, mode, expected), taken
+                carried = taken.carried if taken is not None else {}
+                result = _write_once(store, playbooks, path, today, include_all, within, mode, expected, carried)
+                return result, taken
             except _SavedMeanwhile:
                 again = take_before_replacing(store, path, today, force, dayfirst)
                 if again is None:
@@ -165,17 +167,17 @@ def write(
         raise
 
 
-def _write_once(store, playbooks, path, today, include_all, within, mode, expected):
+def _write_once(store, playbooks, path, today, include_all, within, mode, expected, carried=None):
     from ppo_checklist.workbook import write as workbook
 
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
     # After the ticks are taken, so that the figures count them.
-    kpis = stats.compute(store, within or stats.period(today), today)
+    kpis = stats.compute(store, within or stats.period(today), today, playbooks=playbooks)
 
     def build(temp: Path):
         trips = store.iter_trips(include_all)
         with files.scratch_dir(path) as scratch:
-            return workbook.write_book(temp, trips, layouts, playbooks, today, kpis, tmpdir=scratch)
+            return workbook.write_book(temp, trips, layouts, playbooks, today, kpis, tmpdir=scratch, carried=carried)
 
     def unchanged() -> None:
         if files.fingerprint(path) != expected:

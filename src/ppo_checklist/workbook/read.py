@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ppo_checklist.core.model import NO_WORDS, TICK_WORDS
+from ppo_checklist.core.model import tick_word
 from ppo_checklist.errors import BadWorkbook, WorkbookError
 from ppo_checklist.i18n import _
 from ppo_checklist.workbook.write import (
@@ -310,10 +310,9 @@ def tick_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
     text = str(value).strip()
     if not text:
         return "none", None
-    if text.casefold() in TICK_WORDS:
-        return "tick", None
-    if text.casefold() in NO_WORDS:
-        return "none", None
+    said = tick_word(text)
+    if said is not None:
+        return ("tick", None) if said else ("none", None)
     from ppo_checklist.core.dates import parse_date
     from ppo_checklist.errors import DateError
 

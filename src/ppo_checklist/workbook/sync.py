@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ppo_checklist import files
 from ppo_checklist.config import DAY_FORMAT
@@ -34,6 +35,10 @@ class SyncReport:
     taken: list[Taken] = field(default_factory=list)
     already: int = 0
     skipped: list[str] = field(default_factory=list)  # one line each: why a tick was not taken
+    # Tick cells that say no tick ppo can take yet (a word it does not know, a day to come):
+    # one line each, and the cell as typed, which the next workbook keeps in its place.
+    unread: list[str] = field(default_factory=list)
+    carried: dict[tuple[int, int], Any] = field(default_factory=dict)  # (trip, step no) -> value
     differs: list[str] = field(default_factory=list)  # input dates edited in the file, not in ppo
     untouched: list[str] = field(default_factory=list)  # done in ppo, not ticked in the file
     notes: list[tuple[int, str, str]] = field(default_factory=list)  # trip, note before, note taken
@@ -45,11 +50,18 @@ class SyncReport:
         self.already += later.already
         self.notes += later.notes
         self.skipped, self.differs, self.untouched = later.skipped, later.differs, later.untouched
+        self.unread, self.carried = later.unread, later.carried
         self.seen = later.seen
 
     @property
     def untaken(self) -> list[str]:
-        """What the director typed that ppo could not take: replacing the file would lose it."""
+        """What the director typed that ppo could not take."""
+        return self.skipped + self.unread + self.differs
+
+    @property
+    def blocking(self) -> list[str]:
+        """What replacing the file would lose: ticks that fit no row or step, edited input
+        dates. Unread tick cells are not: the next workbook keeps them as typed."""
         return self.skipped + self.differs
 
     def lines(self, date_format: str = DAY_FORMAT) -> list[str]:
@@ -60,6 +72,7 @@ class SyncReport:
             for t in self.taken
         ]
         out += [_("skipped: {why}").format(why=why) for why in self.skipped]
+        out += [_("left as typed: {why}").format(why=why) for why in self.unread]
         out += [_("not taken: {what}").format(what=what) for what in self.differs]
         out += [_("kept: {what}").format(what=what) for what in self.untouched]
         out += [_("trip {t} note: {note}").format(t=t, note=note or _("(cleared)")) for t, _b, note in self.notes]
@@ -74,6 +87,8 @@ class SyncReport:
             extras.append(_("{n} already done").format(n=self.already))
         if self.skipped:
             extras.append(_("{n} skipped").format(n=len(self.skipped)))
+        if self.unread:
+            extras.append(_("{n} cells not read as ticks, left as typed").format(n=len(self.unread)))
         if self.differs:
             extras.append(_("{n} input dates differ from ppo's").format(n=len(self.differs)))
         if self.untouched:
@@ -118,18 +133,20 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
         for no, (cell, value) in row.ticks.items():
             kind, day = workbook_read.tick_day(value, dayfirst)
             if kind == "bad":
-                report.skipped.append(
-                    _("{sheet}!{cell}: '{v}' is not a tick (use ✓ or a date)").format(
+                report.unread.append(
+                    _("{sheet}!{cell}: '{v}' is not a tick (use ✓, «сделано» or a date)").format(
                         sheet=row.sheet, cell=cell, v=value
                     )
                 )
+                report.carried[(row.trip_id, no)] = value
             elif kind == "tick":
                 if day is not None and day > today:
-                    report.skipped.append(
+                    report.unread.append(
                         _("{sheet}!{cell}: {day} is in the future").format(
                             sheet=row.sheet, cell=cell, day=day.strftime(DAY_FORMAT)
                         )
                     )
+                    report.carried[(row.trip_id, no)] = value
                 else:
                     ticks[(row.trip_id, no)] = (f"{row.sheet}!{cell}", day or today)
     _take(store, report, ticks, seen, edited, notes)

@@ -28,7 +28,7 @@ from ppo_checklist.core.model import ANCHORS, CANCELLED, PlaybookUse, Trip, Trip
 from ppo_checklist.core.playbooks import Playbook, Step
 from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
-from ppo_checklist.i18n import N_, _, pgettext
+from ppo_checklist.i18n import N_, _, language
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -47,7 +47,7 @@ MAX_ROWS = 1_048_576  # Excel's limit per sheet
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 DATE_FORMAT = "dd.mm.yyyy"
 RATE_FORMAT = "0.0%"
-ANCHOR_LETTERS = {"purchase": "P", "departure": "D", "return": "R", "declined": "X"}
+RATE_FORMAT_RU = "[$-419]0.0\\ %"  # 4,8 %: a Russian reader's comma and space, whatever the office's locale
 ANCHOR_NAMES = {  # English as written before _ppo recorded headers: sync's legacy files
     "purchase": N_("Purchase"),
     "departure": N_("Departure"),
@@ -175,12 +175,49 @@ class SheetLayout:
         return len(self.headers) - 1
 
 
-FIXED_HEADERS = (N_("Trip"), N_("Client"), N_("Phone"), N_("Manager"), N_("Playbook"))
+FIXED_HEADERS = (N_("Trip"), N_("Client"), N_("Phone"), N_("Manager"))
 CLIENT_COL = 1
+FIXED_WIDTHS = (5, 22, 16, 12)
+STEP_WIDTH = 12  # a step's date column at least: a date, and a header of a few short lines
 
 
-def sheet_name(playbook_id: str, taken: set[str]) -> str:
-    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in playbook_id).strip("'")
+def rate_format() -> str:
+    """The percentage format in the workbook's language."""
+    return RATE_FORMAT_RU if language() == "ru" else RATE_FORMAT
+
+
+def step_header(no: int, title: str, step: Step | None) -> str:
+    """A step's date column: its number and title, and when it falls in words."""
+    when = schedule.when_words(step.anchor, step.offset) if step is not None else "?"
+    return f"{no}. {title}\n{when}"
+
+
+BOLD = 1.1  # a bold character's width, in a column's units (a normal digit's)
+
+
+def fitting_width(text: str, least: float = 0) -> float:
+    """A column as wide as the longest word of its header (bold, wrapped): no word broken."""
+    longest = max((len(word) for word in text.split()), default=0)
+    return max(least, round(longest * BOLD + 1.5, 1))
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines a bold header takes wrapped in a column `width` wide (word by word)."""
+    room = max(int(width - 1), 1)  # Calc and Excel fit about a character a unit, bold or not
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in paragraph.split():
+            if used and used + 1 + len(word) > room:
+                lines += 1
+                used = 0
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
+def sheet_name(label: str, taken: set[str]) -> str:
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in label).strip("'")
     base = _("Checklist {playbook}").format(playbook=clean)[:31]
     name, n = base, 2
     while name.casefold() in taken:
@@ -224,8 +261,7 @@ def plan_sheets(
             headers.append(_(ANCHOR_NAMES[anchor]))
         steps = []
         for no, sid, title, channel, step in (by_no[k] for k in sorted(by_no)):
-            when = step.offset.label(ANCHOR_LETTERS[step.anchor]) if step else "?"
-            header = f"{no} · {sid} · {when}\n{title}"
+            header = step_header(no, title, step)
             tick_header = f"{TICK} {no}"
             steps.append(
                 StepColumn(
@@ -249,7 +285,7 @@ def plan_sheets(
             headers.append(_("Cancelled"))
         layouts.append(
             SheetLayout(
-                sheet_name(pb_id, taken),
+                sheet_name(playbook.name if playbook is not None else pb_id, taken),
                 pb_id,
                 playbook,
                 anchors,
@@ -288,8 +324,9 @@ class ExportResult:
 class _SheetWriter:
     """Writes one checklist sheet's trip rows, the formulas and cached values of each."""
 
-    def __init__(self, sheet, layout: SheetLayout, formats):
+    def __init__(self, sheet, layout: SheetLayout, formats, carried: Mapping[tuple[int, int], Any] | None = None):
         self.sheet = sheet
+        self.carried = carried or {}
         self.layout = layout
         self.f = formats
         self.row = 1
@@ -323,7 +360,6 @@ class _SheetWriter:
         write_text(ws, r, CLIENT_COL, trip.client.name)
         write_text(ws, r, 2, trip.client.phone or "")
         write_text(ws, r, 3, trip.manager)
-        write_text(ws, r, 4, trip.playbook)
         for anchor, col in layout.anchor_cols.items():
             day = trip.dates.get(anchor)
             if day is None:
@@ -347,6 +383,8 @@ class _SheetWriter:
                 ws.write_number(r, sc.date_col, serial(step.due), f["date"])
             if step.done_on is not None:
                 ws.write_string(r, sc.tick_col, TICK, f["tick"])
+            elif (trip.id, sc.no) in self.carried:
+                self.write_carried(r, sc.tick_col, self.carried[(trip.id, sc.no)])
             date_ref = f"{self.quoted}!${col_name(sc.date_col)}${excel_row}"
             tick_ref = f"{self.quoted}!${col_name(sc.tick_col)}${excel_row}"
             refs.append((step, date_ref, tick_ref, sc.title))
@@ -357,20 +395,31 @@ class _SheetWriter:
         self.row += 1
         return refs
 
+    def write_carried(self, r: int, col: int, value: Any) -> None:
+        """A tick cell of the replaced book that ppo could not take yet, as it was typed."""
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            self.sheet.write_number(r, col, serial(value), self.f["tick_date"])
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.sheet.write_number(r, col, value, self.f["tick"])
+        elif str(value):
+            text = str(value)
+            self.sheet.write_string(r, col, text, self.f["tick_quoted" if text.startswith(FORMULA_STARTS) else "tick"])
+
     def finish(self, formats) -> None:
         ws, layout = self.sheet, self.layout
         last = max(self.row - 1, 1)
-        widths = {0: 6, 1: 26, 2: 17, 3: 13, 4: 10}
-        for col, width in widths.items():
-            ws.set_column(col, col, width)
+        for col, width in enumerate(FIXED_WIDTHS):
+            ws.set_column(col, col, fitting_width(layout.headers[col], width))
         for col in layout.anchor_cols.values():
-            ws.set_column(col, col, 11.5, formats["input"])
+            ws.set_column(col, col, fitting_width(layout.headers[col], 11), formats["input"])
         for sc in layout.steps:
-            ws.set_column(sc.date_col, sc.date_col, 17)
-            ws.set_column(sc.tick_col, sc.tick_col, 4.5, formats["tick"])  # empty tick cells: open
-        ws.set_column(layout.note_col, layout.note_col, 30, formats["note"])
+            ws.set_column(sc.date_col, sc.date_col, fitting_width(sc.header, STEP_WIDTH))
+            ws.set_column(sc.tick_col, sc.tick_col, 4, formats["tick"])  # empty tick cells: open
+        ws.set_column(layout.note_col, layout.note_col, 20, formats["note"])
         if layout.cancelled_col is not None:
-            ws.set_column(layout.cancelled_col, layout.cancelled_col, 11.5)
+            ws.set_column(layout.cancelled_col, layout.cancelled_col, fitting_width(layout.headers[-1], 11))
         _print_setup(ws)
         _protect(ws)
         ws.freeze_panes(1, 2)
@@ -431,7 +480,7 @@ class _SheetWriter:
                     "input_title": _("Done?"),
                     "input_message": _("Choose ✓ when the step is done, or type the day it was done (DD.MM.YYYY)."),
                     "error_title": _("Not a tick"),
-                    "error_message": _("ppo sync reads ✓ (or x, +, да, yes) or a date. Keep this value?"),
+                    "error_message": _("ppo sync reads ✓, «сделано», да, + or x, or a date. Keep this value?"),
                 },
             )
         if not layout.steps:
@@ -456,6 +505,12 @@ class _SheetWriter:
             )
 
 
+def header_height(layout: SheetLayout) -> float:
+    """The header row tall enough for its longest step header, wrapped in its column."""
+    lines = max((wrapped_lines(sc.header, fitting_width(sc.header, STEP_WIDTH)) for sc in layout.steps), default=2)
+    return 14 * max(lines, 2) + 4
+
+
 def _protect(ws) -> None:
     """Lock what ppo does not read back, so a spreadsheet says so when someone types there
     instead of the next export silently dropping it. No password: it is a signpost, not a
@@ -473,13 +528,16 @@ def _protect(ws) -> None:
     )
 
 
-def _print_setup(ws) -> None:
-    """On paper (or PDF): landscape A4, as wide as one page, the header on every page."""
+def _print_setup(ws, header_rows: int = 1) -> None:
+    """On paper (or PDF): landscape A4 pages as wide as the sheet, as many as its rows need,
+    the header rows on every page, the page number at the foot."""
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if header_rows:
+        ws.repeat_rows(0, header_rows - 1)
+    ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.5)
+    ws.set_footer("&C&P / &N")
 
 
 def _formats(book) -> dict:
@@ -495,13 +553,15 @@ def _formats(book) -> dict:
         "input": fill("input", num_format=DATE_FORMAT, border=1, border_color="#E0D9A8", locked=False),
         "date": book.add_format({"num_format": DATE_FORMAT}),
         "tick": book.add_format({"align": "center", "locked": False}),
+        "tick_date": book.add_format({"align": "center", "locked": False, "num_format": DATE_FORMAT}),
+        "tick_quoted": book.add_format({"align": "center", "locked": False, "quote_prefix": True}),
         "note": book.add_format({"locked": False, "quote_prefix": True}),  # text, even "=…"
         "text": None,
         "text_quoted": book.add_format({"quote_prefix": True}),
         "bold": book.add_format({"bold": True}),
         "title": book.add_format({"bold": True, "font_size": 13}),
-        "rate": book.add_format({"num_format": RATE_FORMAT}),
-        "rate_bold": book.add_format({"num_format": RATE_FORMAT, "bold": True}),
+        "rate": book.add_format({"num_format": rate_format()}),
+        "rate_bold": book.add_format({"num_format": rate_format(), "bold": True}),
         "cf_due": book.add_format({"bg_color": COLOURS["due"][0], "font_color": COLOURS["due"][1]}),
         "cf_overdue": book.add_format(
             {"bg_color": COLOURS["overdue"][0], "font_color": COLOURS["overdue"][1], "bold": True}
@@ -537,10 +597,12 @@ def write_book(
     today: dt.date,
     kpis: KpiReport | None = None,
     tmpdir: Path | None = None,
+    carried: Mapping[tuple[int, int], Any] | None = None,
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
     for the period of the export) go below the Summary's live table. XlsxWriter keeps its
-    temporary files in `tmpdir` (default: the system's)."""
+    temporary files in `tmpdir` (default: the system's). `carried`: tick cells of the book
+    replaced that ppo could not read as ticks, (trip, step no) -> value, kept as typed."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
@@ -554,7 +616,7 @@ def write_book(
         },
     )
     try:
-        result = _fill(book, trips, layouts, playbooks, today, kpis)
+        result = _fill(book, trips, layouts, playbooks, today, kpis, carried or {})
     except BaseException:
         _discard(book)
         raise
@@ -602,16 +664,16 @@ def _discard(book) -> None:
             os.unlink(name)
 
 
-def _fill(book, trips, layouts, playbooks, today, kpis=None) -> ExportResult:
+def _fill(book, trips, layouts, playbooks, today, kpis=None, carried=None) -> ExportResult:
     formats = _formats(book)
     write_text = _text_writer(formats)
     sheets = {}
     for layout in layouts:
         ws = book.add_worksheet(layout.name, worksheet_class=_sheet_class())
-        ws.set_row(0, 62)  # before the row is written: constant_memory streams rows out
+        ws.set_row(0, header_height(layout))  # before the row: constant_memory streams rows out
         for col, header in enumerate(layout.headers):
             ws.write_string(0, col, header, formats["header"])
-        sheets[layout.playbook_id] = _SheetWriter(ws, layout, formats)
+        sheets[layout.playbook_id] = _SheetWriter(ws, layout, formats, carried or {})
     actions = _ActionsWriter(book, formats, write_text)
     summary = book.add_worksheet(_(SUMMARY_SHEET), worksheet_class=_sheet_class())
     legend = book.add_worksheet(_(LEGEND_SHEET), worksheet_class=_sheet_class())
@@ -689,7 +751,7 @@ class _ActionsWriter:
         ws.write_number(r, 0, trip.id)
         self.write_text(ws, r, 1, trip.client.name)
         self.write_text(ws, r, 2, trip.manager)
-        self.write_text(ws, r, 3, f"{step.no} · {title}")
+        self.write_text(ws, r, 3, f"{step.no}. {title}")
         ws.write_string(r, 4, channel_name(step.channel))
         ws.write_formula(r, self.DUE_COL, "=" + date_ref, f["date"], serial(step.due))
         ws.write_formula(
@@ -750,7 +812,8 @@ def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, t
     ws.write_string(0, 0, _("ППО: steps per manager"), formats["title"])
     ws.write_string(1, 0, _("As of"))
     ws.write_formula(1, 1, "=TODAY()", formats["date"], serial(today))
-    headers = (_("Manager"), _("Due today"), _("Overdue"), _("Done"), _("Later"), _("Steps"))
+    headers = live_headers()
+    ws.set_row(3, 32)  # two lines of a wrapped header
     for col, header in enumerate(headers):
         ws.write_string(3, col, header, formats["header"])
     managers = actions.column_ranges(actions.MANAGER_COL)
@@ -778,8 +841,8 @@ def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, t
         letter = col_name(col)
         ws.write_formula(row, col, f"=SUM({letter}5:{letter}{max(row, 5)})", formats["bold"], value)
     ws.write_formula(row, 5, f"=SUM(B{row + 1}:E{row + 1})", formats["bold"], result.steps)
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 5, 11)
+    _summary_widths(ws)
+    _print_setup(ws, header_rows=0)
     for col, colour in ((1, "due"), (2, "overdue")):
         ws.conditional_format(
             4,
@@ -796,11 +859,29 @@ def _write_summary(ws, formats, actions: _ActionsWriter, result: ExportResult, t
     return row
 
 
+def live_headers() -> tuple[str, ...]:
+    return (_("Manager"), _("Due today"), _("Overdue"), _("Done"), _("Later"), _("Steps"))
+
+
+def _summary_widths(ws) -> None:
+    """Each column as wide as the longest word of any header in it (the live table's, the
+    figures'), so that no header runs over its numbers; the names' column wider."""
+    columns: dict[int, float] = {0: 34}
+    for headers in (live_headers(), ("", *kpi_headers())):
+        for col, header in enumerate(headers[1:], start=1):
+            columns[col] = max(columns.get(col, 0), fitting_width(header, 10))
+    for col, width in columns.items():
+        ws.set_column(col, col, width)
+
+
 def kpi_headers() -> tuple[str, ...]:
-    return (pgettext("figures", "Due"), _("On time"), _("Late"), _("Overdue"), _("Pending"), _("On-time rate"))
+    """As `ppo stats` shows them: the steps whose day has come, how they went, the rate over
+    them; then the steps ahead, apart."""
+    return (_("Came due"), _("On time"), _("Late"), _("Overdue"), _("On-time rate"), _("Ahead"))
 
 
-CHART_COL = 10  # K: right of the widest block (the steps', A to I)
+RATE_AT = 4  # the rate's place among the figures
+CHART_COL = 9  # J: right of the widest block (the steps', A to H)
 
 
 def period_text(kpis: KpiReport) -> str:
@@ -823,6 +904,7 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
         ),
     )
     row += 3
+    ws.set_row(row, 32)
     for col, header in enumerate((_("Manager"), *kpi_headers())):
         ws.write_string(row, col, header, formats["header"])
     first = row + 1
@@ -846,14 +928,19 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
     row += 2
     ws.write_string(row, 0, _("By step"), formats["bold"])
     row += 1
-    for col, header in enumerate((_("Playbook"), _("No"), _("Step"), *kpi_headers())):
+    ws.set_row(row, 32)
+    for col, header in enumerate((_("Step"), *kpi_headers())):
         ws.write_string(row, col, header, formats["header"])
+    playbook = None
     for step in kpis.steps:
+        if step.playbook != playbook:  # each playbook's steps under its name
+            playbook = step.playbook
+            row += 1
+            name = step.playbook_title or step.playbook
+            ws.write_string(row, 0, name, formats["text_quoted" if name.startswith(FORMULA_STARTS) else "bold"])
         row += 1
-        write_text(ws, row, 0, step.playbook)
-        ws.write_number(row, 1, step.step_no)
-        write_text(ws, row, 2, step.step_id)
-        _write_figures(ws, formats, row, 3, step.figures)
+        write_text(ws, row, 0, f"{step.step_no}. {step.title or step.step_id}")
+        _write_figures(ws, formats, row, 1, step.figures)
 
     row += 2
     ws.write_string(row, 0, _("Clients' satisfaction, per manager"), formats["bold"])
@@ -888,16 +975,15 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
     row += 1
     ws.write_string(row, 0, _("Came-back rate"))
     _write_rate(ws, formats, row, 1, outcomes.came_back_rate)
-    ws.set_column(1, 8, 11)
-    ws.set_column(2, 2, 16)  # step ids
 
 
 def _write_figures(ws, formats, row: int, col: int, figures: Figures, fmt=None) -> None:
-    """due, on time, late, overdue, pending, on-time rate from `col` on."""
-    counts = (figures.due, figures.on_time, figures.late, figures.overdue, figures.pending)
+    """came due, on time, late, overdue, the on-time rate, ahead from `col` on."""
+    counts = (figures.came_due, figures.on_time, figures.late, figures.overdue)
     for offset, value in enumerate(counts):
         ws.write_number(row, col + offset, value, fmt)
-    _write_rate(ws, formats, row, col + len(counts), figures.on_time_rate, bold=fmt is not None)
+    _write_rate(ws, formats, row, col + RATE_AT, figures.on_time_rate, bold=fmt is not None)
+    ws.write_number(row, col + RATE_AT + 1, figures.pending, fmt)
 
 
 def _write_rate(ws, formats, row: int, col: int, rate: float | None, bold: bool = False) -> None:
@@ -913,7 +999,7 @@ def _insert_rate_chart(book, ws, kpis: KpiReport, first: int, last: int) -> None
     """A bar per manager, from the rate cells; the cached points are given too, since in
     constant_memory mode XlsxWriter cannot read them back for readers that do not recalculate."""
     sheet = quoted_sheet(ws.name)
-    rate_col = len(kpi_headers())
+    rate_col = 1 + RATE_AT
     chart = book.add_chart({"type": "bar"})
     chart.add_series(
         {
@@ -923,7 +1009,7 @@ def _insert_rate_chart(book, ws, kpis: KpiReport, first: int, last: int) -> None
             "categories_data": [name or _("(no manager)") for name, _f in kpis.managers],
             "values_data": [figures.on_time_rate for _name, figures in kpis.managers],
             "fill": {"color": COLOURS["done"][1]},
-            "data_labels": {"value": True, "num_format": RATE_FORMAT},
+            "data_labels": {"value": True, "num_format": rate_format()},
         }
     )
     chart.set_title({"name": _("On time, {period}").format(period=period_text(kpis))})
@@ -963,39 +1049,29 @@ def _write_legend(ws, formats, playbooks: Mapping[str, Playbook], layouts: Seque
         _("To tick a step choose ✓ in the narrow column beside its date, or type the day it was done (DD.MM.YYYY)."),
         _("Then run: ppo sync FILE.xlsx (ppo export over this file takes the ticks first, too)."),
         _("Filter freely; do not sort the Checklist sheets: the Actions sheet points at their cells by position."),
-        _("Offsets: P purchase, D departure, R return, X declined; d days, w weeks, m months, y years."),
     ]
     for text in notes:
         ws.write_string(row, 0, text)
         row += 1
     for playbook in playbooks.values():
         row += 1
-        ws.write_string(row, 0, f"{playbook.id} · {playbook.title}", formats["title"])
+        heading = playbook.title if playbook.name == playbook.title else f"{playbook.name} — {playbook.title}"
+        ws.write_string(row, 0, heading, formats["title"])
         row += 1
-        for col, header in enumerate((_("No"), _("Id"), _("Step"), _("Channel"), _("When"))):
+        for col, header in enumerate((_("No"), _("Step"), _("Channel"), _("When"))):
             ws.write_string(row, col, header, formats["header"])
         row += 1
         for step in playbook.steps:
             ws.write_number(row, 0, step.no)
-            ws.write_string(row, 1, step.id)
-            ws.write_string(row, 2, step.title)
-            ws.write_string(row, 3, channel_name(step.channel))
-            ws.write_string(
-                row,
-                4,
-                " ".join(
-                    (
-                        _(ANCHOR_NAMES[step.anchor]),
-                        step.offset.text,
-                        f"({step.offset.label(ANCHOR_LETTERS[step.anchor])})",
-                    )
-                ),
-            )
+            ws.write_string(row, 1, step.title)
+            ws.write_string(row, 2, channel_name(step.channel))
+            ws.write_string(row, 3, schedule.when_words(step.anchor, step.offset))
             row += 1
     ws.set_column(0, 0, 8)
-    ws.set_column(1, 1, 16)
-    ws.set_column(2, 2, 40)
-    ws.set_column(3, 4, 14)
+    ws.set_column(1, 1, 40)
+    ws.set_column(2, 2, 12)
+    ws.set_column(3, 3, 34)
+    _print_setup(ws, header_rows=0)
 
 
 def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date, exported: Sequence[tuple] = ()) -> None:
