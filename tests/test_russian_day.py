@@ -37,6 +37,9 @@ TECHNICAL = {
     "tmpdir", "pg_dump", "dump", "defusedxml", "openpyxl", "today", "kpis", "yyyy",
     "markdown", "yes",  # "yes": a tick ppo accepts
     "ics", "icalendar",  # the phone calendars' file format
+    "imap", "imaps",  # the mailbox protocol
+    # the values a person types after --via, --ads and --consent (the same in any language)
+    "office", "form", "call", "reply", "import", "email", "visit", "messenger", "ads",
 }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from enum import Enum
 from typing import Optional
@@ -61,6 +62,8 @@ def send(
         done = outbox.retry(session.store, config, retry, day)
         report = outbox.SendReport(day, False, [done])
     else:
+        if not dry_run:
+            _clients_word(session, day)
         report = outbox.run(
             session.store, session.playbooks, config, day, channel.value if channel else None, manager, dry_run
         )
@@ -72,16 +75,42 @@ def send(
         raise typer.Exit(EXIT_FAILURE)
 
 
+def _clients_word(session, day: dt.date) -> None:
+    """Before sending: the mailbox's replies and bounces ([imap]) and the SMS gateway's word on
+    delivery ([sms]); what they changed goes to stderr. A mailbox that cannot be read is said
+    in one line and the run goes on (yesterday's word stands)."""
+    from ppo_checklist.cli.word import read_mail
+    from ppo_checklist.sending import delivery
+    from ppo_checklist.sending.inbox import MailboxError
+
+    config = session.config
+    if config.imap is not None:
+        try:
+            for line in read_mail(session, day)[1:]:
+                session.warn(line)
+        except MailboxError as exc:
+            session.warn(str(exc))
+    if config.sms is not None:
+        checked = delivery.check(session.store, config.sms, day)
+        for _message_id, phone, why in checked.not_delivered:
+            session.warn(
+                _("SMS to {p} not delivered ({why}): the manager checks the phone.").format(p=phone, why=why or "—")
+            )
+
+
 @app.command(
     help=N_("The client wants no letters or SMS: ppo never sends them any; today lists those steps."),
 )
 def optout(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
+    via: str = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import.")),
+    date: Optional[str] = typer.Option(None, "--date", help=N_("The day the client said it (default: today).")),
 ) -> None:
-    from ppo_checklist import tracker
+    from ppo_checklist import client_word
 
-    for client in tracker.set_consent(session_of(ctx).store, contact, False):
+    session = session_of(ctx)
+    for client in client_word.opt(session.store, contact, False, session.today(date), via):
         typer.echo(_("Client {id} ({name}) gets no letters or SMS from ppo.").format(id=client.id, name=client.name))
 
 
@@ -91,8 +120,11 @@ def optout(
 def optin(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
+    via: str = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import.")),
+    date: Optional[str] = typer.Option(None, "--date", help=N_("The day the client said it (default: today).")),
 ) -> None:
-    from ppo_checklist import tracker
+    from ppo_checklist import client_word
 
-    for client in tracker.set_consent(session_of(ctx).store, contact, True):
+    session = session_of(ctx)
+    for client in client_word.opt(session.store, contact, True, session.today(date), via):
         typer.echo(_("Client {id} ({name}) gets letters and SMS again.").format(id=client.id, name=client.name))

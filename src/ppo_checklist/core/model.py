@@ -17,7 +17,6 @@ from ppo_checklist.i18n import N_, _
 ANCHORS = ("purchase", "departure", "return", "declined")
 # How a step reaches the client; ppo itself can send the first two.
 CHANNELS = ("email", "sms", "call", "visit")
-SENT_CHANNELS = ("email", "sms")
 
 # A message's fate in the outbox: recorded (pending), handed to the server (sending), then
 # sent or failed; a run that died while handing over leaves "sending", which the next run

@@ -45,6 +45,7 @@ from ppo_checklist.core.model import (
     SendStep,
 )
 from ppo_checklist.core.playbooks import Playbook, Step, letter_due, message_purposes, stored_step
+from ppo_checklist.core.words import sent_note
 from ppo_checklist.errors import BadInput, ConfigError, PpoError
 from ppo_checklist.i18n import _, ngettext
 from ppo_checklist.sending import channel as base
@@ -509,7 +510,7 @@ def _settle_unknown(store: Store, senders: Senders, today: dt.date) -> list[Outg
                 if not store.set_message(message.id, UNKNOWN, handover.state, error=handover.error):  # type: ignore[arg-type]
                     continue
                 if handover.state == SENT:
-                    store.mark_done(message.trip_id, message.step_no, today, _done_note(message))
+                    store.mark_done(message.trip_id, message.step_no, today, sent_note(message.channel, message.id))
             settled.append(Outgoing(replace(message, state=handover.state, error=handover.error), "", "", ""))
     return settled
 
@@ -612,23 +613,13 @@ def _answer(store: Store, senders: Senders, outgoing: Outgoing, prepared: object
     with store.write():
         store.set_message(message.id, SENDING, handover.state, error=handover.error, gateway_id=handover.gateway_id)  # type: ignore[arg-type]
         if handover.state == SENT:
-            store.mark_done(message.trip_id, message.step_no, today, _done_note(message))
+            store.mark_done(message.trip_id, message.step_no, today, sent_note(message.channel, message.id))
     state = replace(message, state=handover.state, error=handover.error, gateway_id=handover.gateway_id)
     return replace(outgoing, message=state)
 
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {exc}".split())
-
-
-def _done_note(message: Message) -> str:
-    if message.channel == "email":
-        return _("sent by ppo: e-mail «{s}» to {to} (message {id})").format(
-            s=message.subject, to=message.address, id=message.id
-        )
-    if message.channel == "sms":
-        return _("sent by ppo: SMS to {to} (message {id})").format(to=message.address, id=message.id)
-    return _("sent by ppo: {c} to {to} (message {id})").format(c=message.channel, to=message.address, id=message.id)
 
 
 def retry(
