@@ -306,7 +306,7 @@ def test_import_done_before_marks_history_done_on_the_due_day(ppo, tmp_path):
     assert ppo("today", "--date", "25.11.2026", "--format", "json").json() == []
     anna, boris = (ppo.show(t["trip_id"]) for t in ppo.json("list", "--all"))
     assert anna["status"] == "finished" and all(s["done_on"] == s["due"] for s in anna["steps"])
-    assert {s["note"] for s in anna["steps"]} == {"imported"}
+    assert {s["note"] for s in anna["steps"]} == {"imported"}  # stored as a code, said in the run's words
     assert [s["id"] for s in boris["steps"] if s["done_on"]] == ["ppo-do"]
 
 

@@ -37,6 +37,9 @@ TECHNICAL = {
     "tmpdir", "pg_dump", "dump", "defusedxml", "openpyxl", "today", "kpis", "yyyy",
     "markdown", "yes",  # "yes": a tick ppo accepts
     "ics", "icalendar",  # the phone calendars' file format
+    "imap", "imaps",  # the mailbox protocol
+    # the values a person types after --via, --ads and --consent (the same in any language)
+    "office", "form", "call", "reply", "import", "email", "visit", "messenger", "ads",
 }  # fmt: skip
 
 
@@ -433,6 +436,7 @@ def test_a_mail_server_and_gateway_that_refuse_are_told_in_russian(ppo: Ppo, tmp
         '[sms]\nprovider = "smsru"\napi_id = "x"\nurl = "http://127.0.0.1:1"\n',
         encoding="utf-8",
     )
+    config.chmod(0o600)  # it holds a password: ppo send refuses one others may read
     sender = Ppo(tmp_path, config, store=ppo.store)
     env = {**RUSSIAN_LOCALE, "PPO_TODAY": "2026-12-05"}
     sender("add", "Анна Иванова", "-p", "05.12.2026", "-d", "05.12.2026", "-r", "10.12.2026",

@@ -11,7 +11,7 @@ from send_servers import Gateway, write_config
 PHONES = {
     "ok": ("+7 916 111-11-11", "79161111111"),
     "refuse": ("8 (916) 222-22-22", "79162222222"),
-    "500": ("9163333333", "79163333333"),
+    "429": ("9163333333", "79163333333"),
     "timeout": ("+79164444444", "79164444444"),
 }
 
@@ -42,8 +42,10 @@ def test_each_answer_of_the_gateway_decides_the_message_s_fate(ppo, tmp_path, pr
             gateway.behaviour[digits] = kind
             ppo.add(kind, "01.11.2026", "05.12.2026", "15.12.2026", "--phone", typed)
         result = ppo("send", "--date", "05.12.2026", check=False)
-        assert result.code == 1 and result.err == "ppo: 1 message sent, 3 not sent\n"
-        assert sms_states(ppo) == {"ok:2": "sent", "refuse:2": "failed", "500:2": "pending", "timeout:2": "unknown"}
+        assert (
+            result.code == 1 and result.err == "ppo: 1 message sent, 3 not sent (1 failed, 1 to try again, 1 unknown)\n"
+        )
+        assert sms_states(ppo) == {"ok:2": "sent", "refuse:2": "failed", "429:2": "pending", "timeout:2": "unknown"}
         assert "KEY-123" not in result.out + result.err and "PSW-456" not in result.out + result.err
         first = gateway.requests[0]
         text = "ok, счастливого пути! Мы на связи. Ольга, Турагентство «Солнце»"
@@ -65,13 +67,14 @@ def test_each_answer_of_the_gateway_decides_the_message_s_fate(ppo, tmp_path, pr
                 "mes": text,
                 "fmt": "3",
                 "charset": "utf-8",
+                "id": "1",
                 "sender": "Solnce",
             }
         # the next run: only the pending one is tried again; sent, failed and unknown are not
         gateway.behaviour["79163333333"] = "ok"
         again = ppo("send", "--date", "05.12.2026")
         assert [r.get("to") or r.get("phones") for r in gateway.requests[4:]] in (["79163333333"], ["+79163333333"])
-        assert sms_states(ppo) == {"ok:2": "sent", "refuse:2": "failed", "500:2": "sent", "timeout:2": "unknown"}
+        assert sms_states(ppo) == {"ok:2": "sent", "refuse:2": "failed", "429:2": "sent", "timeout:2": "unknown"}
         assert "may or may not have gone" in again.out and "ppo send --retry" in again.out
         today = ppo("today", "--date", "05.12.2026", "--format", "json").json()
         assert sorted((a["client"], a["step_id"]) for a in today if a["channel"] == "sms") == [
@@ -102,10 +105,11 @@ def test_sms_goes_on_its_day_only_and_waits_in_quiet_hours(ppo, tmp_path):
         configure(tmp_path, {"provider": "smsru", "api_id": "K", "url": gateway.url, "quiet_hours": around})
         ppo.add("Анна", "01.11.2026", "05.12.2026", "15.12.2026", "--phone", "+79161111111")
         quiet = ppo("send", "--date", "05.12.2026")
-        assert "1 SMS wait: quiet hours" in quiet.out and gateway.requests == []
+        assert "quiet hours" in quiet.out and "1 wait for a later run" in quiet.out and gateway.requests == []
         configure(tmp_path, {"provider": "smsru", "api_id": "K", "url": gateway.url})
-        ppo("send", "--date", "06.12.2026")  # "have a good trip" the day after: never
-        assert gateway.requests == [] and sms_states(ppo) == {}
+        later = ppo("send", "--date", "06.12.2026", check=False)  # "have a good trip" the day after: never
+        assert later.code == 1 and "lapsed, never sent" in later.out and "1 lapsed" in later.err
+        assert gateway.requests == [] and sms_states(ppo) == {"Анна:2": "failed"}
         today = ppo("today", "--date", "06.12.2026", "--format", "json").json()
         assert ("sms-departure", "overdue") in [(a["step_id"], a["status"]) for a in today]
     finally:

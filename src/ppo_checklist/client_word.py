@@ -224,3 +224,47 @@ def _problem_action(task: PersonTask, today: dt.date) -> Action:
         step_id = CHECK_PHONE
     row = _row(task, task.manager, step_id, title, "call", problem.found_on)
     return Action(row, "overdue" if problem.found_on < today else "due", max((today - problem.found_on).days, 0))
+
+
+def word_record(store: Store, trip_id: int, client_id: int) -> dict:
+    """What `ppo show` adds about the client's word: the ledger, the addresses that do not
+    deliver, the trip's verdicts (history kept) and complaints; json keys never translated."""
+    ledger = store.consents([client_id]).get(client_id, [])
+    problems = store.contact_problems([client_id]).get(client_id, [])
+    return {
+        "consent": [
+            {
+                "channel": e.channel,
+                "purpose": e.purpose,
+                "given": e.given,
+                "on": e.on.isoformat(),
+                "via": e.via,
+                "text_version": e.text_version,
+            }
+            for e in ledger
+        ],
+        "contact_problems": [
+            {
+                "channel": p.channel,
+                "address": p.address,
+                "kind": p.kind,
+                "found_on": p.found_on.isoformat(),
+                "detail": p.detail,
+            }
+            for p in problems
+        ],
+        "feedback": [
+            {"tour": f.tour, "service": f.service, "via": f.via, "note": f.note, "on": f.on.isoformat()}
+            for f in store.feedback([trip_id])
+        ],
+        "complaints": [
+            {
+                "opened_at": c.opened_at,
+                "deadlines": dict(zip(verdict.STAGES, c.deadlines)),
+                "taken_at": c.done[0],
+                "answered_at": c.done[1],
+                "resolved_at": c.done[2],
+            }
+            for c in store.complaints([trip_id])
+        ],
+    }

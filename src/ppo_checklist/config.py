@@ -18,6 +18,7 @@ APP = "ppo"
 
 
 SMS_PROVIDERS = ("smsru", "smsc")
+INT_SETTINGS = ("send_budget", "store_wait")
 WORKING_WEEKS = ("mon-fri", "mon-sat", "mon-sun")
 _MARGIN = re.compile(r"^\d{1,3}[dwmy]$")
 DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
@@ -76,6 +77,8 @@ class Config:
     store: str = ""  # an SQLite path or a postgresql:// URL; default: ppo.sqlite3 in the data folder
     shared_file_mode: str = ""  # workbooks and reports: "" is owner-only (0600); e.g. "0640"
     language: str = ""  # "ru" or "en"; "" follows the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    send_budget: int = 300  # seconds a `ppo send` run may hand messages over; the rest wait
+    store_wait: int = 30  # seconds a writer waits for another's write before giving up
     # Calls and visits move off days off: a country's production calendar ("RU"; "" for none)
     # and the office's working week ("mon-fri", "mon-sat", or "mon-sun": open every day).
     holidays: str = "RU"
@@ -196,11 +199,19 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
         if key == "imap":
             values[key] = _table(ImapConfig, value, source, key)
             continue
-        expected = bool if key == "dayfirst" else str
-        if not isinstance(value, expected):
+        expected = bool if key == "dayfirst" else int if key in INT_SETTINGS else str
+        if not isinstance(value, expected) or expected is int and isinstance(value, bool):
             raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=_TYPE_NAMES[expected]()))
         values[key] = value
     config = Config(**values)
+    for key in INT_SETTINGS:
+        if not 1 <= getattr(config, key) <= 86400:
+            raise ConfigError(_("{src}: '{key}' must be from 1 to 86400 seconds").format(src=source, key=key))
+    for key in ("agency", "director", "service_director", "default_manager"):
+        if any(ord(char) < 32 or ord(char) == 127 for char in getattr(config, key)):
+            raise ConfigError(
+                _("{src}: '{key}' must be one line of text (it goes into letters' headers)").format(src=source, key=key)
+            )
     if config.complaint_hours:
         try:
             parse_hours(config.complaint_hours)

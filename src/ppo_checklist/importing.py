@@ -35,6 +35,7 @@ from ppo_checklist.core.model import (
 )
 from ppo_checklist.core.playbooks import Offset, Playbook
 from ppo_checklist.core.schedule import Deriver, anchor_word
+from ppo_checklist.core.words import IMPORTED_NOTE
 from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
@@ -858,7 +859,7 @@ def _write(
     }
     total = len(decided.trips)
     chunk = 5000
-    imported = _("imported")
+    imported = IMPORTED_NOTE
     marked = 0
     for start in range(0, total, chunk):
         if progress:

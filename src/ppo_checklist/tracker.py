@@ -160,9 +160,12 @@ def agenda(
         from ppo_checklist.sending.consent import without_unconsented
 
         actions = without_unconsented(store, playbooks, actions)
-    if playbooks is None or config is None or not (config.email or config.sms):
+    if playbooks is None or config is None:
         return actions
-    from ppo_checklist.sending.outbox import will_send
+    from ppo_checklist.sending.outbox import sends_any, will_send  # `today` without a config that sends: not loaded
+
+    if not sends_any(config):
+        return actions
 
     def step(row):
         return stored_step(playbooks, row.playbook, row.step_id)

@@ -18,9 +18,8 @@ from ppo_checklist.cli.session import (
     commands,
     session_of,
 )
-from ppo_checklist.config import in_quiet_hours
 from ppo_checklist.errors import EXIT_FAILURE, BadInput
-from ppo_checklist.i18n import N_, _, ngettext
+from ppo_checklist.i18n import N_, _
 
 # The parts each command uses load inside it: `ppo --help` imports every command module.
 app = commands()
@@ -55,40 +54,48 @@ def send(
     out = formatters.formatter(fmt, session, only=TABLE_OR_JSON, refusal=_("send: --format must be table or json"))
     day = session.today(date)
     config = session.config
+    if not dry_run:
+        outbox.refuse_readable_secrets(session.config_file, config)
     if retry is not None:
         if dry_run:
             raise BadInput(_("--retry and --dry-run do not go together"))
         done = outbox.retry(session.store, config, retry, day)
-        out.send_report(outbox.SendReport(day, False, [done]))
-        _send_exit(outbox.SendReport(day, False, [done]))
-        return
-    quiet = bool(config.sms and in_quiet_hours(config.sms.quiet_hours, dt.datetime.now().time()))
-    report = outbox.run(
-        session.store,
-        session.playbooks,
-        config,
-        day,
-        channel.value if channel else None,
-        manager,
-        dry_run,
-        quiet,
-    )
+        report = outbox.SendReport(day, False, [done])
+    else:
+        if not dry_run:
+            _clients_word(session, day)
+        report = outbox.run(
+            session.store, session.playbooks, config, day, channel.value if channel else None, manager, dry_run
+        )
     out.send_report(report)
-    _send_exit(report)
+    for warning in report.warnings:
+        sys.stderr.write(f"ppo: {warning}\n")
+    if report.failing:
+        sys.stderr.write(f"ppo: {report.summary(for_cron=True)}\n")
+        raise typer.Exit(EXIT_FAILURE)
 
 
-def _send_exit(report) -> None:
-    """Exit 1 with one line on stderr when a message of this run did not go."""
-    if report.dry_run or not (report.not_sent or report.interrupted):
-        return
-    line = _("{sent} sent, {not_sent} not sent").format(
-        sent=ngettext("{n} message", "{n} messages", report.sent).format(n=report.sent),
-        not_sent=report.not_sent + report.interrupted,
-    )
-    if report.interrupted:
-        line += ", " + _("{n} of an interrupted run may or may not have gone").format(n=report.interrupted)
-    sys.stderr.write(f"ppo: {line}\n")
-    raise typer.Exit(EXIT_FAILURE)
+def _clients_word(session, day: dt.date) -> None:
+    """Before sending: the mailbox's replies and bounces ([imap]) and the SMS gateway's word on
+    delivery ([sms]); what they changed goes to stderr. A mailbox that cannot be read is said
+    in one line and the run goes on (yesterday's word stands)."""
+    from ppo_checklist.cli.word import read_mail
+    from ppo_checklist.sending import delivery
+    from ppo_checklist.sending.inbox import MailboxError
+
+    config = session.config
+    if config.imap is not None:
+        try:
+            for line in read_mail(session, day)[1:]:
+                session.warn(line)
+        except MailboxError as exc:
+            session.warn(str(exc))
+    if config.sms is not None:
+        checked = delivery.check(session.store, config.sms, day)
+        for _message_id, phone, why in checked.not_delivered:
+            session.warn(
+                _("SMS to {p} not delivered ({why}): the manager checks the phone.").format(p=phone, why=why or "—")
+            )
 
 
 @app.command(
@@ -97,10 +104,13 @@ def _send_exit(report) -> None:
 def optout(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
+    via: str = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import.")),
+    date: Optional[str] = typer.Option(None, "--date", help=N_("The day the client said it (default: today).")),
 ) -> None:
-    from ppo_checklist import tracker
+    from ppo_checklist import client_word
 
-    for client in tracker.set_consent(session_of(ctx).store, contact, False):
+    session = session_of(ctx)
+    for client in client_word.opt(session.store, contact, False, session.today(date), via):
         typer.echo(_("Client {id} ({name}) gets no letters or SMS from ppo.").format(id=client.id, name=client.name))
 
 
@@ -110,8 +120,11 @@ def optout(
 def optin(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
+    via: str = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import.")),
+    date: Optional[str] = typer.Option(None, "--date", help=N_("The day the client said it (default: today).")),
 ) -> None:
-    from ppo_checklist import tracker
+    from ppo_checklist import client_word
 
-    for client in tracker.set_consent(session_of(ctx).store, contact, True):
+    session = session_of(ctx)
+    for client in client_word.opt(session.store, contact, True, session.today(date), via):
         typer.echo(_("Client {id} ({name}) gets letters and SMS again.").format(id=client.id, name=client.name))

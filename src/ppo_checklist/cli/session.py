@@ -52,6 +52,12 @@ class Session:
             self._config = _early_config.get(path) or load(path, required)
         return self._config
 
+    @property
+    def config_file(self) -> Path:
+        """The config file read (or that would be: it may not exist)."""
+        _config = self.config
+        return self._config_path
+
     # The store, the playbooks and the tracker load when a command first asks for them: every
     # command module imports this one, and `ppo --help` imports every command module.
 
@@ -68,7 +74,7 @@ class Session:
             from ppo_checklist.store import open_store
 
             default = not self._db_option and not self.config.store  # ppo's own folder may be made
-            self._store = open_store(self.location, create_folder=default)
+            self._store = open_store(self.location, create_folder=default, wait=self.config.store_wait)
         return self._store
 
     @property

@@ -23,11 +23,10 @@ app = commands(
 )
 def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
     from ppo_checklist.output import formatters
-    from ppo_checklist.store import admin as store_admin
 
     session = session_of(ctx)
     out = formatters.formatter(fmt, session)
-    out.store_info(store_admin.info(session.store)._asdict())
+    out.store_info(session.store.info()._asdict())
 
 
 @app.command(

@@ -4,6 +4,7 @@ looks at (`show`, `list`)."""
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import TYPE_CHECKING, Optional
 
 import typer
@@ -44,6 +45,9 @@ def add(
     again: bool = typer.Option(False, "--again", help=N_("The same sale a second time, on purpose.")),
     birthday: Optional[str] = BIRTHDAY_OPTION,
     passport_expires: Optional[str] = PASSPORT_OPTION,
+    consent: Optional[ConsentKind] = typer.Option(
+        None, "--consent", help=N_("ads: the client signed consent to advertising (e-mail and SMS).")
+    ),
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
@@ -65,7 +69,18 @@ def add(
         **_client_dates(session, birthday, passport_expires),
     }
     message = _("Trip {id} added for {name} (client {c}).")
-    _start_trip(session, playbook, name, dates, {**contact, "again": again}, session.today(date), out, message)
+    on = dates["purchase"] or session.today(date)
+    _start_trip(
+        session,
+        playbook,
+        name,
+        dates,
+        {**contact, "again": again},
+        session.today(date),
+        out,
+        message,
+        consent_on=on if consent else None,
+    )
 
 
 def _client_dates(session: Session, birthday: Optional[str], passport_expires: Optional[str]) -> dict:
@@ -79,8 +94,20 @@ def _client_dates(session: Session, birthday: Optional[str], passport_expires: O
     }
 
 
+class ConsentKind(str, Enum):
+    ads = "ads"
+
+
 def _start_trip(
-    session: Session, playbook: str, name: str, dates, contact, today: dt.date, out: Formatter, message: str
+    session: Session,
+    playbook: str,
+    name: str,
+    dates,
+    contact,
+    today: dt.date,
+    out: Formatter,
+    message: str,
+    consent_on: Optional[dt.date] = None,
 ) -> None:
     """Schedule a new trip (a sale or a decline) and print it, under `message` for people."""
     from ppo_checklist import tracker
@@ -92,6 +119,11 @@ def _start_trip(
     for warning in warnings:
         session.warn(warning)
     trip = session.store.trip(trip_id)
+    if consent_on is not None:  # `add --consent ads`: signed in the office on the day of the sale
+        from ppo_checklist import client_word
+
+        with session.store.write():
+            client_word.ads_consent_given(session.store, trip.client.id, consent_on)
     moves = tracker.step_moves(trip, session.playbooks, session.calendar)
     out.trip(trip, today, headline=message.format(id=trip_id, name=trip.client.name, c=trip.client.id), moves=moves)
 
@@ -142,7 +174,10 @@ def show(
     messages = store.messages([found.id]).get(found.id, [])
     day = session.today(date)
     out = formatters.formatter(fmt, session)
-    out.trip(found, day, messages, moves=tracker.step_moves(found, session.playbooks, session.calendar))
+    from ppo_checklist import client_word
+
+    word = client_word.word_record(store, found.id, found.client.id)
+    out.trip(found, day, messages, moves=tracker.step_moves(found, session.playbooks, session.calendar), word=word)
 
 
 @app.command(

@@ -12,8 +12,6 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})$")
 _YEAR_FIRST = re.compile(r"^(\d{4})([./])(\d{1,2})\2(\d{1,2})$")
 
-DEFAULT_DISPLAY = "%d.%m.%Y"
-
 
 def parse_date(text: str, dayfirst: bool = True) -> dt.date:
     """A date from what a user typed: `01.12.2026`, `1.12.26`, `01/12/2026`, `2026-12-01`.
@@ -73,7 +71,3 @@ def _parse_words(value: str, dayfirst: bool) -> dt.date:
     if results[0] != results[1]:
         raise DateError(_("incomplete date (give day, month and year): {text}").format(text=value))
     return _plausible(results[0], value)
-
-
-def format_date(day: dt.date | None, pattern: str = DEFAULT_DISPLAY) -> str:
-    return day.strftime(pattern) if day else ""

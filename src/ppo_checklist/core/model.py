@@ -17,7 +17,7 @@ from ppo_checklist.i18n import N_, _
 ANCHORS = ("purchase", "departure", "return", "declined")
 # How a step reaches the client; ppo itself can send the first two.
 CHANNELS = ("email", "sms", "call", "visit")
-SENT_CHANNELS = ("email", "sms")
+SENT_CHANNELS = ("email", "sms")  # the channels ppo sends by itself; calls and visits are people's
 
 # A message's fate in the outbox: recorded (pending), handed to the server (sending), then
 # sent or failed; a run that died while handing over leaves "sending", which the next run

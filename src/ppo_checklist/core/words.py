@@ -37,6 +37,28 @@ def status_name(code: str) -> str:
     return _(STATUS_NAMES[code]) if code in STATUS_NAMES else code
 
 
+# The notes ppo writes on a step itself are stored as codes, never in the language of the run
+# that wrote them (a Russian cron and an English manager share one store); `note_shown` puts
+# them in the reader's words. A note a person typed is shown as typed.
+IMPORTED_NOTE = "ppo:imported"
+SENT_NOTE = "ppo:sent:{channel}:{id}"  # the message that did the step
+
+
+def sent_note(channel: str, message_id: int | None) -> str:
+    return SENT_NOTE.format(channel=channel, id=message_id)
+
+
+def note_shown(note: str | None) -> str:
+    if not note:
+        return ""
+    if note == IMPORTED_NOTE:
+        return _("imported")
+    parts = note.split(":")
+    if len(parts) == 4 and parts[:2] == ["ppo", "sent"] and parts[3].isdigit():
+        return _("sent by ppo: {channel}, message {id}").format(channel=channel_name(parts[2]), id=parts[3])
+    return note
+
+
 def percent(rate: float | None) -> str:
     """A rate as people of the run's language write it: `4.8%`, in Russian `4,8 %` (a no-break
     space before the sign); a dash when there is no rate."""

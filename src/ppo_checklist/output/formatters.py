@@ -68,6 +68,7 @@ class Formatter:
         messages: Sequence[Message] | None = None,
         headline: str = "",
         moves: Mapping[int, Move] | None = None,
+        word: Mapping[str, Any] | None = None,
     ) -> None:
         """A trip and its steps (add, decline, edit, show); `messages`: the ones ppo sent or
         tried (show); `headline`: a line for people above it (what was just done); `moves`: the
@@ -114,12 +115,15 @@ class TableFormatter(Formatter):
         messages: Sequence[Message] | None = None,
         headline: str = "",
         moves: Mapping[int, Move] | None = None,
+        word: Mapping[str, Any] | None = None,
     ) -> None:
         if headline:
             render.console().print(headline)
         render.trip_table(trip, today, self.date_format, moves)
         if messages:
             render.messages_table(messages, self.date_format)
+        if word:
+            render.word_lines(word, self.date_format)
 
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
         render.actions_table(actions, self.date_format, texts, heading)
@@ -155,10 +159,13 @@ class JsonFormatter(Formatter):
         messages: Sequence[Message] | None = None,
         headline: str = "",
         moves: Mapping[int, Move] | None = None,
+        word: Mapping[str, Any] | None = None,
     ) -> None:
         record = render.trip_record(trip, today, moves)
         if messages is not None:
             record["messages"] = [render.message_record(m) for m in messages]
+        if word is not None:
+            record.update(word)
         render.emit_json(record)
 
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
@@ -196,6 +203,7 @@ class RowsFormatter(Formatter):
         messages: Sequence[Message] | None = None,
         headline: str = "",
         moves: Mapping[int, Move] | None = None,
+        word: Mapping[str, Any] | None = None,
     ) -> None:
         self.rows(render.trip_step_rows(trip, today, moves), render.TRIP_STEP_COLUMNS)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule, sms_segments, words
+from ppo_checklist.core.consent import VIA_NAMES
 from ppo_checklist.core.model import CLOSED_STATUSES, LAPSED, Action, Message, Trip
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.schedule import anchor_word, when_words
@@ -27,6 +28,7 @@ from ppo_checklist.core.words import (  # noqa: F401 (the names render prints wi
     MESSAGE_STATES,
     STATUS_NAMES,
     channel_name,
+    note_shown,
     status_name,
 )
 from ppo_checklist.i18n import _, ngettext
@@ -111,7 +113,7 @@ def trip_record(trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] |
                 "due": step.due.isoformat(),
                 "status": trip.step_status(step, today),
                 "done_on": step.done_on.isoformat() if step.done_on else None,
-                "note": step.note or "",
+                "note": note_shown(step.note),
                 "moved_from": moves[step.no].planned.isoformat() if step.no in moves else None,
                 "day_off": moves[step.no].why_en if step.no in moves else "",  # json: one language
                 "lapses_on": step.lapses_on.isoformat() if step.lapses_on else None,
@@ -240,43 +242,6 @@ ACTION_COLUMNS = [
 # --- for people ---------------------------------------------------------------------------
 
 
-def plain_table(out, columns: Sequence[str], rows: Sequence[Sequence[str]], title: str = "") -> bool:
-    """Write the table as rich draws it without colour (a pipe, cron, a file), character for
-    character, when every cell fits on one line; False (nothing written) otherwise.
-
-    rich measures and wraps every cell: ~1 s for the 900 rows of `ppo today` at 100 000
-    trips; the same table laid out here takes a few ms. Terminals keep rich's colours.
-    """
-    if out.color_system is not None:
-        return False
-    from rich.cells import cell_len
-
-    cells = [list(columns), *rows]
-    for row in cells:
-        for cell in row:
-            if cell != cell.strip() or "  " in cell or not cell.isprintable():
-                return False
-    widths = [max(cell_len(row[i]) for row in cells) for i in range(len(columns))]
-    width = sum(widths) + 3 * len(widths) + 1
-    if width > out.width or (title and (cell_len(title) > width or not title.isprintable())):
-        return False
-
-    def line(left: str, fill: str, middle: str, right: str) -> str:
-        return left + middle.join(fill * (w + 2) for w in widths) + right
-
-    def cells_line(row: Sequence[str], bar: str) -> str:
-        return bar + bar.join(f" {cell}{' ' * (w - cell_len(cell))} " for cell, w in zip(row, widths)) + bar
-
-    lines = [title + " " * (width - cell_len(title))] if title else []
-    lines.append(line("┏", "━", "┳", "┓"))
-    lines.append(cells_line(columns, "┃"))
-    lines.append(line("┡", "━", "╇", "┩"))
-    lines.extend(cells_line(row, "│") for row in rows)
-    lines.append(line("└", "─", "┴", "┘"))
-    out.file.write("\n".join(lines) + "\n")
-    return True
-
-
 def _late(action: Action) -> str:
     if action.status == schedule.OVERDUE:
         return _("overdue {n} d").format(n=action.days_late)
@@ -316,7 +281,6 @@ def actions_table(
         out.print(_("Nothing to do."))
         return
     columns = (_("Trip"), _("Client"), _("Phone"), _("Step"), _("Channel"), _("Due"), _("Status"))
-    colour = out.color_system is not None and not out.no_color
     for manager, group in by_manager(actions).items():
         rows, styles, notes = [], [], []
         for action in group:
@@ -334,22 +298,37 @@ def actions_table(
             )
             styles.append({"overdue": "red", "due": "yellow"}.get(action.status, ""))
             notes.append(texts.get(id(action), "") if texts else "")
-        name = manager or _("(no manager)")
-        drawn = grid(columns, rows, out.width, name, styles if colour else None, notes)
-        if drawn is not None:
-            out.file.write(drawn)
-            continue
-        from rich.table import Table  # wide characters (CJK, emoji): rich measures them
-
-        table = Table(title=name, title_justify="left", title_style="bold")
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for cells, style, note in zip(rows, styles, notes):
-            table.add_row(*cells, style=style)
-            if note:
-                table.add_row("", "", "", note, "", "", "", style="dim")
-        out.print(table)
+        table(out, columns, rows, manager or _("(no manager)"), styles, notes)
     out.print(count_line(actions))
+
+
+def table(
+    out,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    title: str = "",
+    styles: Sequence[str] | None = None,
+    notes: Sequence[str] | None = None,
+) -> None:
+    """The one table writer: `grid` draws it (colours only on a colour terminal); rich only
+    where a cell holds characters wider than one column, which rich measures."""
+    colour = out.color_system is not None and not out.no_color
+    painted = (styles or [""] * len(rows)) if colour else None
+    drawn = grid(columns, rows, out.width, title, painted, notes)
+    if drawn is not None:
+        out.file.write(drawn)
+        return
+    from rich.table import Table
+
+    drawing = Table(title=title or None, title_justify="left", title_style="bold")
+    for column in columns:
+        drawing.add_column(column, overflow="fold")  # wrapped, never cut with "…"
+    for index, cells in enumerate(rows):
+        drawing.add_row(*cells, style=styles[index] if styles else None)
+        note = notes[index] if notes else ""
+        if note:
+            drawing.add_row(*(note if n == min(3, len(columns) - 1) else "" for n in range(len(columns))), style="dim")
+    out.print(drawing)
 
 
 # ANSI styles of the hand-drawn grid, as rich writes them.
@@ -364,8 +343,10 @@ def grid(
     styles: Sequence[str] | None = None,
     notes: Sequence[str] | None = None,
 ) -> str | None:
-    """The table as rich draws it (box, header, title), laid out here: ~1 s of rich's measuring
-    for the 900 rows of `ppo today` at 100 000 trips becomes a few ms, in a terminal too.
+    """The table in rich's box style (box, header, title), laid out here: ~1 s of rich's
+    measuring for the 900 rows of `ppo today` at 100 000 trips becomes a few ms, in a terminal
+    too. When every cell fits on one line it is, character for character, what rich draws
+    (tests/test_tables.py holds it); when not, it wraps its own way, cutting nothing.
 
     Nothing is ever cut: when the columns do not fit in `width`, the widest give way and their
     cells wrap on word boundaries (a word longer than its column folds). A row's note (a step's
@@ -552,15 +533,7 @@ def trip_table(trip: Trip, today: dt.date, date_format: str, moves: Mapping[int,
             )
         )
         styles.append(style)
-    if not plain_table(out, columns, rows):
-        from rich.table import Table  # only where rich draws: a terminal, or an unusual cell
-
-        table = Table()
-        for column in columns:
-            table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
-        for cells, style in zip(rows, styles):
-            table.add_row(*cells, style=style)
-        out.print(table)
+    table(out, columns, rows, styles=styles)
     for step in trip.steps:
         if step.no in moves_ and step.done_on is None:
             out.print(moved_line(step.no, step.id, step.due, moves_[step.no], date_format))
@@ -575,33 +548,30 @@ def moved_line(no: int, step_id: str, due: dt.date, move: schedule.Move, date_fo
 
 
 def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
-    from rich.table import Table
-
     out = console()
     if not summaries:
         out.print(_("No trips."))
         return
-    table = Table()
     columns = (_("Trip"), _("Client"), _("Phone"), _("Manager"), _("Playbook"), _("Status"), _("Done"), _("Overdue"))
-    for column in (*columns, _("Next step")):
-        table.add_column(column, overflow="fold")  # wrapped, never cut with "…"
+    rows, styles = [], []
     for s in summaries:
         when = dt.date.fromisoformat(s["next_due"]).strftime(date_format) if s["next_due"] else ""
         nxt = f"{s.get('next_title') or s['next_step']}, {when}" if when else ""
-        style = "red" if s["overdue"] else ("yellow" if s["due"] else "")
-        table.add_row(
-            str(s["trip_id"]),
-            s["client"],
-            s["phone"],
-            s["manager"],
-            s["playbook"],
-            status_name(s["status"]),
-            f"{s['done']}/{s['steps']}",
-            str(s["overdue"] or ""),
-            nxt,
-            style=style,
+        styles.append("red" if s["overdue"] else ("yellow" if s["due"] else ""))
+        rows.append(
+            (
+                str(s["trip_id"]),
+                s["client"],
+                s["phone"],
+                s["manager"],
+                s["playbook"],
+                status_name(s["status"]),
+                f"{s['done']}/{s['steps']}",
+                str(s["overdue"] or ""),
+                nxt,
+            )
         )
-    out.print(table)
+    table(out, (*columns, _("Next step")), rows, styles=styles)
     out.print(ngettext("{n} trip", "{n} trips", len(summaries)).format(n=len(summaries)))
 
 
@@ -931,16 +901,7 @@ def messages_table(messages: Sequence[Message], date_format: str = DAY_FORMAT) -
         )
         for m in messages
     ]
-    if plain_table(out, columns, rows):
-        return
-    from rich.table import Table
-
-    table = Table()
-    for column in columns:
-        table.add_column(column)
-    for cells in rows:
-        table.add_row(*cells)
-    out.print(table)
+    table(out, columns, rows)
 
 
 def send_report_record(report: SendReport) -> dict[str, Any]:
@@ -968,6 +929,13 @@ def send_report_record(report: SendReport) -> dict[str, Any]:
             for s, reason in report.held
         ],
         "unknown": [message_record(m) for m in report.unknown],
+        "held": [
+            {**message_record(o.message), "client": o.client, "step": o.title, "kind": kind, "reason": why}
+            for o, why, kind in report.waiting
+        ],
+        "lapsed": [{**message_record(o.message), "client": o.client, "step": o.title} for o in report.lapsed],
+        "settled": [message_record(o.message) for o in report.settled],
+        "warnings": list(report.warnings),
     }
 
 
@@ -1010,8 +978,26 @@ def send_report_text(report: SendReport) -> str:
                 t=s.trip_id, n=s.step_no, sid=s.step_id, c=s.client.name, why=reason
             )
         )
-    if report.quiet:
-        lines.append(_("{n} SMS wait: quiet hours").format(n=report.quiet))
+    for o in report.settled:
+        m = o.message
+        state = _(MESSAGE_STATES.get(m.state, m.state))
+        lines.append(_("message {id} was unknown; the gateway says: {state}").format(id=m.id, state=state))
+    for o, why, _kind in report.waiting:
+        m = o.message
+        lines.append(
+            _("waits: trip {t}, step {n} ({title}), {channel} → {to}: {why}").format(
+                t=m.trip_id, n=m.step_no, title=o.title, channel=channel_name(m.channel), to=m.address, why=why
+            )
+        )
+    for o in report.lapsed:
+        m = o.message
+        lines.append(
+            _("lapsed, never sent: trip {t}, step {n} ({title}), {channel} → {to}, due {due}").format(
+                t=m.trip_id, n=m.step_no, title=o.title, channel=channel_name(m.channel), to=m.address, due=m.due
+            )
+        )
+    for warning in report.warnings:
+        lines.append(_("warning: {w}").format(w=warning))
     lines.extend(unknown_lines(report.unknown))
     if report.dry_run:
         lines.append(
@@ -1020,5 +1006,48 @@ def send_report_text(report: SendReport) -> str:
             )
         )
     else:
-        lines.append(_("{sent} sent, {not_sent} not sent").format(sent=report.sent, not_sent=report.not_sent))
+        lines.append(report.summary())
     return "\n".join(lines) + "\n"
+
+
+# --- the client's word (ppo show) -------------------------------------------------------------
+
+
+def word_lines(word: Mapping[str, Any], date_format: str = DAY_FORMAT) -> None:
+    """The consent ledger, the addresses that do not deliver, the verdicts and complaints."""
+    out = console()
+
+    def shown(iso: str) -> str:
+        return dt.date.fromisoformat(iso).strftime(date_format)
+
+    if word.get("consent"):
+        out.print(_("Consent"), style="bold")
+        for e in word["consent"]:
+            line = _("{day}: {channel}, {purpose}: {what} {via}").format(
+                day=shown(e["on"]),
+                channel=channel_name(e["channel"]),
+                purpose=e["purpose"],
+                what=_("given") if e["given"] else _("withdrawn"),
+                via=_(VIA_NAMES.get(e["via"], e["via"])),
+            )
+            out.print(line + (f" ({e['text_version']})" if e["text_version"] else ""), markup=False)
+    for problem in word.get("contact_problems", ()):
+        what = _("letters bounce") if problem["kind"] == "bounced" else _("SMS not delivered")
+        line = _("{channel} {address}: {what} since {day} ({why})").format(
+            channel=channel_name(problem["channel"]),
+            address=problem["address"],
+            what=what,
+            day=shown(problem["found_on"]),
+            why=problem["detail"] or "—",
+        )
+        out.print(line, style="red", markup=False)
+    for answer in word.get("feedback", ()):
+        line = _("Verdict {day}: tour {tour}, service {service} ({via})").format(
+            day=shown(answer["on"]), tour=answer["tour"], service=answer["service"], via=answer["via"]
+        )
+        out.print(line + (f": {answer['note']}" if answer["note"] else ""), markup=False)
+    for complaint in word.get("complaints", ()):
+        state = _("resolved") if complaint["resolved_at"] else _("open")
+        out.print(
+            _("Complaint opened {at}: {state}").format(at=local_time(complaint["opened_at"], date_format), state=state)
+        )

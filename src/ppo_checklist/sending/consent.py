@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ppo_checklist.core.consent import ADS, BOUNCED, ConsentEntry, ContactProblem, permitted
-from ppo_checklist.core.model import NO_CONSENT, SENT_CHANNELS, Action, Client, email_key
+from ppo_checklist.core.consent import ADS, BOUNCED, CONSENT_CHANNELS, ConsentEntry, ContactProblem, permitted
+from ppo_checklist.core.model import NO_CONSENT, Action, Client, email_key
 from ppo_checklist.core.playbooks import Playbook, Step, message_purposes, stored_step
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
@@ -61,7 +61,7 @@ class Gate:
 def without_unconsented(store: Store, playbooks: Mapping[str, Playbook], actions: Sequence[Action]) -> list[Action]:
     """`today` leaves out the steps whose message the client has not consented to (`no_consent`:
     nobody's task, not even by hand)."""
-    candidates = [a for a in actions if a.row.channel in SENT_CHANNELS]
+    candidates = [a for a in actions if a.row.channel in CONSENT_CHANNELS]
     if not candidates:
         return list(actions)
     steps = {id(a): stored_step(playbooks, a.row.playbook, a.row.step_id) for a in candidates}

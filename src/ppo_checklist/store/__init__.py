@@ -69,6 +69,15 @@ def parse_location(text: str | Path) -> Location:
     return Location("sqlite", str(Path(value).expanduser()))
 
 
+_USER_PART = re.compile(r"://[^\s\"'/]*@")
+
+
+def mask_urls(text: str) -> str:
+    """Any `scheme://user:password@` in a text (a URL we could not parse, quoted in a server's
+    message) with what lies between `://` and `@` masked."""
+    return _USER_PART.sub("://***@", text)
+
+
 def redact(url: str) -> str:
     """The URL with any password (in the user part or the query) replaced by ***."""
     try:
@@ -153,7 +162,12 @@ class Store(Protocol):
     def set_opted_out(self, client_ids: Sequence[int], stamp: str | None) -> None: ...
     def clients_by_contact(self, phone: str | None, email: str | None) -> list[Client]: ...
     def send_steps(
-        self, open_since: dt.date, series_since: dt.date, until: dt.date, manager: str | None = None
+        self,
+        open_since: dt.date,
+        series_since: dt.date,
+        until: dt.date,
+        manager: str | None = None,
+        channels: Sequence[str] = ("email", "sms"),
     ) -> list[SendStep]: ...
     def messages(self, trip_ids: Iterable[int]) -> dict[int, list[Message]]: ...
     def message(self, message_id: int) -> Message: ...

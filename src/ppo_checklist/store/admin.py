@@ -9,14 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ppo_checklist import files
-from ppo_checklist.core.model import StoreInfo
 from ppo_checklist.errors import BadInput, StoreError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Location, Store, open_store, parse_location
-
-
-def info(store: Store) -> StoreInfo:
-    return store.info()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ppo_checklist import reasons
 from ppo_checklist.core.model import AgendaRow, opts_out
 from ppo_checklist.errors import Busy, StoreError
 from ppo_checklist.i18n import _
-from ppo_checklist.store import Location
+from ppo_checklist.store import Location, mask_urls
 from ppo_checklist.store.migrations import POSTGRESQL
 from ppo_checklist.store.sql import (
     DATE_COLUMNS,
@@ -347,7 +347,7 @@ def _timeout(url: str) -> dict[str, Any]:
 
 def _clean(exc: BaseException, secret: str | None) -> str:
     """The server's message on one line, without the password even if it quoted it."""
-    text = " ".join(str(exc).split())
+    text = mask_urls(" ".join(str(exc).split()))
     if secret:
         text = text.replace(secret, "***")
     return text

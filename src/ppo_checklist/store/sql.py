@@ -637,7 +637,12 @@ class SqlStore(WordStore):
         return list(found.values())
 
     def send_steps(
-        self, open_since: dt.date, series_since: dt.date, until: dt.date, manager: str | None = None
+        self,
+        open_since: dt.date,
+        series_since: dt.date,
+        until: dt.date,
+        manager: str | None = None,
+        channels: Sequence[str] = ("email", "sms"),
     ) -> list[SendStep]:
         """E-mail and SMS steps of trips not cancelled that may have a message to send by `until`:
         those not done and due from `open_since`, and those whose series of letters in the
@@ -650,9 +655,10 @@ class SqlStore(WordStore):
             "  UNION SELECT o.trip_id, o.step_no FROM outbox o WHERE o.series_end >= ? AND o.due <= ?) w"
             " JOIN steps s ON s.trip_id = w.trip_id AND s.no = w.no"
             " JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id"
-            " WHERE s.channel IN ('email', 'sms') AND " + NOT_CANCELLED
+            f" WHERE s.channel IN ({', '.join('?' * len(channels))}) AND " + NOT_CANCELLED
         )
         params: list[Any] = [open_since.isoformat(), until.isoformat(), series_since.isoformat(), until.isoformat()]
+        params += list(channels)
         if manager:
             sql += " AND t.manager = ?"
             params.append(manager)

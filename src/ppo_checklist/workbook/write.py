@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar
 
 from ppo_checklist import __version__
+from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
 from ppo_checklist.core.model import (
     ANCHORS,
@@ -56,7 +57,6 @@ TICK = "✓"
 MAX_ROWS = 1_048_576  # Excel's limit per sheet
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 DATE_FORMAT = "dd.mm.yyyy"
-DAY_TEXT = "%d.%m.%Y"  # DATE_FORMAT, for a day written inside a text
 RATE_FORMAT = "0.0%"
 RATE_FORMAT_RU = "[$-419]0.0\\ %"  # 4,8 %: a Russian reader's comma and space, whatever the office's locale
 ANCHOR_NAMES = {  # English as written before _ppo recorded headers: sync's legacy files
@@ -1041,7 +1041,7 @@ CHART_COL = 13  # N: right of the widest block (the steps', A to L)
 
 
 def period_text(kpis: KpiReport) -> str:
-    return f"{kpis.period.start.strftime(DAY_TEXT)}–{kpis.period.end.strftime(DAY_TEXT)}"
+    return f"{kpis.period.start.strftime(DAY_FORMAT)}–{kpis.period.end.strftime(DAY_FORMAT)}"
 
 
 def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> None:
@@ -1050,7 +1050,7 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
     Values, not formulas: they are the figures as of the export's day, the same numbers
     `ppo stats --format json` gives for that period and day.
     """
-    as_of = kpis.as_of.strftime(DAY_TEXT)
+    as_of = kpis.as_of.strftime(DAY_FORMAT)
     ws.write_string(row, 0, _("On time, {period}").format(period=period_text(kpis)), formats["title"])
     ws.write_string(
         row + 1,
