@@ -133,8 +133,13 @@ def test_a_week_of_daily_runs_sends_each_message_once_on_its_day(ppo, tmp_path, 
             outage = day in (3, 4)
             configure(tmp_path, down if outage else email_config(mailbox.controller), sms)
             before_mail, before_sms = len(mailbox.envelopes), len(gateway.requests)
-            for _run in range(2):  # cron's run, and someone running it again by hand
-                ppo("send", "--date", date, check=not outage)
+            for run in range(2):  # cron's run, and someone running it again by hand
+                result = ppo("send", "--date", date, check=False)
+                # 05.12: Boris's packing letter, held by the outage, lapsed at his departure: cron's
+                # first run names it (exit 1, one line), and it is never named or sent again
+                named = date == "05.12.2026" and run == 0
+                assert outage or result.code == (1 if named else 0), (date, run, result.err)
+                assert ("lapsed" in result.err) == named, (date, run, result.err)
             mail = mailbox.letters()[before_mail:]
             letters = [letter["Subject"] for letter in mail if "anna@example.ru" in letter["To"]]
             to_boris[date[:2]] = [letter["Subject"] for letter in mail if "boris@example.ru" in letter["To"]]
