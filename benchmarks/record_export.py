@@ -113,7 +113,7 @@ def main() -> int:
     assert separator == "--", __doc__
     recorder = Recorder(calls_path)
     install(recorder)
-    from ppo_checklist.cli.commands import run
+    from ppo_checklist.cli import run
 
     code = run(argv)
     recorder.finish()
