@@ -162,10 +162,11 @@ def agenda(
         actions = without_unconsented(store, playbooks, actions)
     if playbooks is None or config is None:
         return actions
-    from ppo_checklist.sending.outbox import sends_any, will_send  # `today` without a config that sends: not loaded
+    from ppo_checklist.sending.senders import sends_any
 
     if not sends_any(config):
         return actions
+    from ppo_checklist.sending.outbox import will_send  # `today` without a config that sends: not loaded
 
     def step(row):
         return stored_step(playbooks, row.playbook, row.step_id)

@@ -62,7 +62,7 @@ def today(
 ) -> None:
     from ppo_checklist import client_word, tracker
     from ppo_checklist.output import formatters, render
-    from ppo_checklist.sending.outbox import sends_any
+    from ppo_checklist.sending.senders import sends_any  # the registry only: the outbox loads if it sends
 
     session = session_of(ctx)
     day = session.today(date)

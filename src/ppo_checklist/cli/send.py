@@ -98,20 +98,20 @@ def _clients_word(session, day: dt.date) -> None:
             )
 
 
+VIA_OPTION = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import."))
+SAID_ON_OPTION = typer.Option(None, "--date", help=N_("The day the client said it (default: today)."))
+
+
 @app.command(
     help=N_("The client wants no letters or SMS: ppo never sends them any; today lists those steps."),
 )
 def optout(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
-    via: str = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import.")),
-    date: Optional[str] = typer.Option(None, "--date", help=N_("The day the client said it (default: today).")),
+    via: str = VIA_OPTION,
+    date: Optional[str] = SAID_ON_OPTION,
 ) -> None:
-    from ppo_checklist import client_word
-
-    session = session_of(ctx)
-    for client in client_word.opt(session.store, contact, False, session.today(date), via):
-        typer.echo(_("Client {id} ({name}) gets no letters or SMS from ppo.").format(id=client.id, name=client.name))
+    _opt(ctx, contact, False, via, date, _("Client {id} ({name}) gets no letters or SMS from ppo."))
 
 
 @app.command(
@@ -120,11 +120,16 @@ def optout(
 def optin(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
-    via: str = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import.")),
-    date: Optional[str] = typer.Option(None, "--date", help=N_("The day the client said it (default: today).")),
+    via: str = VIA_OPTION,
+    date: Optional[str] = SAID_ON_OPTION,
 ) -> None:
+    _opt(ctx, contact, True, via, date, _("Client {id} ({name}) gets letters and SMS again."))
+
+
+def _opt(ctx: typer.Context, contact: str, agrees: bool, via: str, date: Optional[str], line: str) -> None:
+    """The client's word on letters and SMS, recorded in the consent ledger; one line a client."""
     from ppo_checklist import client_word
 
     session = session_of(ctx)
-    for client in client_word.opt(session.store, contact, True, session.today(date), via):
-        typer.echo(_("Client {id} ({name}) gets letters and SMS again.").format(id=client.id, name=client.name))
+    for client in client_word.opt(session.store, contact, agrees, session.today(date), via):
+        typer.echo(line.format(id=client.id, name=client.name))

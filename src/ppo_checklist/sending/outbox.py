@@ -107,11 +107,6 @@ def sendable_letters(step: Step) -> list[tuple[str, str | None, str]]:
     return sender.messages(step) if sender is not None else []
 
 
-def sends_any(config: Config) -> bool:
-    """The config sends through some channel: `today` then leaves out what ppo sends."""
-    return bool(configured(config))
-
-
 def window_days(playbooks: dict[str, Playbook]) -> int:
     """The most days late any message may still go."""
     return max((s.late_days for pb in playbooks.values() for s in pb.steps if sendable_letters(s)), default=0)

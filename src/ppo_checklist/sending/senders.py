@@ -21,3 +21,8 @@ def configured(config: Config, channel: str | None = None) -> dict[str, type[Sen
         for name, sender in SENDERS.items()
         if (channel is None or name == channel) and sender.configured(config)
     }
+
+
+def sends_any(config: Config) -> bool:
+    """The config sends through some channel: `today` then leaves out what ppo sends."""
+    return bool(configured(config))
