@@ -1,20 +1,19 @@
 """What each command does, over the store, the playbooks and the schedule.
 
 No terminal and no formatting here: functions take plain values (the day included)
-and return records; `cli.py` parses and prints.
+and return records, or the one line a command prints (what changed, or that nothing did);
+`cli/` parses and prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT, Config
 from ppo_checklist.core import passport, schedule
 from ppo_checklist.core.model import (
     Action,
-    Client,
     NewStep,
     Trip,
     TripStep,
@@ -22,29 +21,18 @@ from ppo_checklist.core.model import (
     check_name,
     check_texts,
     checked,
-    email_key,
     manager_key,
     match_managers,
     normal_email,
     normal_phone,
-    phone_key,
     same_name,
     utc_stamp,
 )
 from ppo_checklist.core.playbooks import Offset, Playbook, get, stored_step
 from ppo_checklist.core.workdays import WorkCalendar
-from ppo_checklist.errors import BadInput, DateError, NotFound
+from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a command changed (or that it changed nothing), for the one line it prints."""
-
-    trip_id: int
-    changed: bool
-    message: str
 
 
 def new_steps(
@@ -174,22 +162,6 @@ def agenda(
     return [a for a in actions if not will_send(a.row, step(a.row), config, today)]
 
 
-def set_consent(store: Store, contact: str, consent: bool) -> list[Client]:
-    """`ppo optout` / `ppo optin`: the client with this phone or e-mail (any spelling) gets no
-    letters or SMS from ppo, or gets them again."""
-    check_texts(contact=contact)
-    text = contact.strip()
-    phone, email = (None, text) if "@" in text else (text, None)
-    if not (email_key(email) if email else phone_key(phone)):
-        raise BadInput(_("give a phone or an e-mail, not '{c}'").format(c=text))
-    with store.write():
-        clients = store.clients_by_contact(phone, email)
-        if not clients:
-            raise NotFound(_("no client with the phone or e-mail {c}").format(c=text))
-        store.set_opted_out([c.id for c in clients], None if consent else utc_stamp())
-    return clients
-
-
 def upcoming(store: Store, today: dt.date, days: int, manager: str | list[str] | None = None) -> list[Action]:
     """Steps due from tomorrow through `days` days ahead, soonest first."""
     if not 0 <= days <= 3660:
@@ -227,7 +199,7 @@ def mark_done(
     note: str | None = None,
     today: dt.date | None = None,
     date_format: str = DAY_FORMAT,
-) -> Outcome:
+) -> str:
     check_texts(note=note)
     with store.write():
         trip = store.trip(trip_id)
@@ -236,15 +208,11 @@ def mark_done(
             raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
         if step.done_on is not None:
             message = _("trip {id} step {no} ({sid}) was already done on {day}; nothing changed")
-            return Outcome(
-                trip_id,
-                False,
-                message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.strftime(date_format)),
-            )
+            return message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.strftime(date_format))
         check_done_day(trip, day, today or day, date_format)
         store.mark_done(trip_id, step.no, day, note)
     message = _("trip {id} step {no} ({sid}) done on {day}")
-    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.strftime(date_format)))
+    return message.format(id=trip_id, no=step.no, sid=step.id, day=day.strftime(date_format))
 
 
 def mark_all_done(
@@ -254,7 +222,7 @@ def mark_all_done(
     today: dt.date,
     before: dt.date | None = None,
     note: str | None = None,
-) -> Outcome:
+) -> str:
     """Every open step of a trip done at once. With `before`: the steps due before that day,
     each on its due day (history caught up); without: every open step, on `day`."""
     check_texts(note=note)
@@ -271,14 +239,14 @@ def mark_all_done(
             marks = [(trip_id, s.no, s.due, note) for s in trip.steps if not s.closed and s.due < before]
         store.mark_done_bulk(marks)
     if not marks:
-        return Outcome(trip_id, False, _("trip {id}: no open step to mark; nothing changed").format(id=trip_id))
+        return _("trip {id}: no open step to mark; nothing changed").format(id=trip_id)
     steps = ", ".join(str(no) for _t, no, _d, _n in marks)
-    return Outcome(trip_id, True, _("trip {id}: steps {steps} done").format(id=trip_id, steps=steps))
+    return _("trip {id}: steps {steps} done").format(id=trip_id, steps=steps)
 
 
 def skip(
     store: Store, trip_id: int, key: str, day: dt.date, reason: str | None = None, date_format: str = DAY_FORMAT
-) -> Outcome:
+) -> str:
     """`ppo skip`: a person says the step is not to be done (a client who asked not to be
     called, a letter that does not fit): never sent, not in `today`, outside the on-time rate."""
     check_texts(reason=reason)
@@ -293,13 +261,13 @@ def skip(
         if step.skipped_on is not None:
             message = _("trip {id} step {no} ({sid}) was already skipped on {day}; nothing changed")
             day_text = step.skipped_on.strftime(date_format)
-            return Outcome(trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id, day=day_text))
+            return message.format(id=trip_id, no=step.no, sid=step.id, day=day_text)
         store.skip(trip_id, step.no, day, reason)
     message = _("trip {id} step {no} ({sid}) skipped; ppo will not send it")
-    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id))
+    return message.format(id=trip_id, no=step.no, sid=step.id)
 
 
-def undo(store: Store, trip_id: int, key: str) -> Outcome:
+def undo(store: Store, trip_id: int, key: str) -> str:
     """A done mark or a skip taken back: the step is open again."""
     with store.write():
         trip = store.trip(trip_id)
@@ -307,13 +275,13 @@ def undo(store: Store, trip_id: int, key: str) -> Outcome:
         if step.skipped_on is not None:
             store.unskip(trip_id, step.no)
             message = _("trip {id} step {no} ({sid}) is no longer skipped")
-            return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id))
+            return message.format(id=trip_id, no=step.no, sid=step.id)
         if step.done_on is None:
             message = _("trip {id} step {no} ({sid}) is not done; nothing changed")
-            return Outcome(trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id))
+            return message.format(id=trip_id, no=step.no, sid=step.id)
         store.unmark_done(trip_id, step.no)
     message = _("trip {id} step {no} ({sid}) is no longer done")
-    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id))
+    return message.format(id=trip_id, no=step.no, sid=step.id)
 
 
 def edit(
@@ -390,12 +358,12 @@ def step_moves(trip: Trip, playbooks: dict[str, Playbook], calendar: WorkCalenda
     return schedule.moves(playbook, trip.dates, {s.no: s.due for s in trip.steps}, calendar)
 
 
-def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None, date_format: str = DAY_FORMAT) -> Outcome:
+def cancel(store: Store, trip_id: int, day: dt.date, reason: str | None, date_format: str = DAY_FORMAT) -> str:
     check_texts(reason=reason)
     with store.write():
         trip = store.trip(trip_id)
         if trip.cancelled_on is not None:
             message = _("trip {id} was already cancelled on {day}; nothing changed")
-            return Outcome(trip_id, False, message.format(id=trip_id, day=trip.cancelled_on.strftime(date_format)))
+            return message.format(id=trip_id, day=trip.cancelled_on.strftime(date_format))
         store.cancel(trip_id, day, reason)
-    return Outcome(trip_id, True, _("trip {id} cancelled; no further steps").format(id=trip_id))
+    return _("trip {id} cancelled; no further steps").format(id=trip_id)

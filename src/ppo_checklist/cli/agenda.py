@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ppo_checklist.cli.session import DATE_HELP, FORMAT_OPTION, MANAGER_FILTER, Format, Session, commands, session_of
-from ppo_checklist.errors import BadInput, PpoError
+from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import N_, _
 
 # The parts each command uses load inside it: `ppo --help` imports every command module.
@@ -24,19 +24,18 @@ def _now_on(day: dt.date) -> dt.datetime:
 
 def _texts(session: Session, actions) -> dict[int, str]:
     from ppo_checklist.core import texts
+    from ppo_checklist.core.playbooks import stored_step
 
     filled_texts = {}
     missing: set[str] = set()
     for action in actions:
         row = action.row
-        try:
-            playbook = session.playbooks[row.playbook]
-            step = playbook.step(row.step_id)
-            text = playbook.step_text(step, row.dates)
-            filled = texts.fill_text(text, session.config, row.client, row.manager, row.dates, row.due)
-        except (KeyError, PpoError):  # the playbook or its step is gone: the action stays listed
+        step = stored_step(session.playbooks, row.playbook, row.step_id)
+        if step is None:  # the playbook or its step is gone: the action stays listed
             filled_texts[id(action)] = ""
             continue
+        text = session.playbooks[row.playbook].step_text(step, row.dates)
+        filled = texts.fill_text(text, session.config, row.client, row.manager, row.dates, row.due)
         filled_texts[id(action)] = filled.text
         missing |= filled.missing
     if missing:
@@ -130,14 +129,14 @@ def done(
         if step is not None:
             raise BadInput(_("done: give a STEP or --all, not both"))
         cutoff = session.date(before, "--before")
-        outcome = tracker.mark_all_done(session.store, trip, day, today, cutoff, note)
+        line = tracker.mark_all_done(session.store, trip, day, today, cutoff, note)
     else:
         if step is None:
             raise BadInput(_("done: which step? give its number or id, or --all"))
         if before is not None:
             raise BadInput(_("done: --before goes with --all"))
-        outcome = tracker.mark_done(session.store, trip, step, day, note, today, session.config.date_format)
-    typer.echo(outcome.message)
+        line = tracker.mark_done(session.store, trip, step, day, note, today, session.config.date_format)
+    typer.echo(line)
 
 
 @app.command(
@@ -150,8 +149,8 @@ def undo(
 ) -> None:
     from ppo_checklist import tracker
 
-    outcome = tracker.undo(session_of(ctx).store, trip, step)
-    typer.echo(outcome.message)
+    line = tracker.undo(session_of(ctx).store, trip, step)
+    typer.echo(line)
 
 
 @app.command(
@@ -170,5 +169,5 @@ def skip(
     from ppo_checklist import tracker
 
     session = session_of(ctx)
-    outcome = tracker.skip(session.store, trip, step, session.today(date), reason, session.config.date_format)
-    typer.echo(outcome.message)
+    line = tracker.skip(session.store, trip, step, session.today(date), reason, session.config.date_format)
+    typer.echo(line)

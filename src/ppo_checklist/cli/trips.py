@@ -261,5 +261,5 @@ def cancel(
     from ppo_checklist import tracker
 
     session = session_of(ctx)
-    outcome = tracker.cancel(session.store, trip, session.today(date), reason, session.config.date_format)
-    typer.echo(outcome.message)
+    line = tracker.cancel(session.store, trip, session.today(date), reason, session.config.date_format)
+    typer.echo(line)

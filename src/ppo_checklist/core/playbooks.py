@@ -203,14 +203,6 @@ class Playbook:
         """What the step says on its day: its `pulled_text` when pulled and it has one."""
         return step.pulled_text if step.pulled_text and self.pulled(step, dates) else step.text
 
-    def step(self, key: str | int) -> Step:
-        """A step by its number or id."""
-        text = str(key).strip()
-        for step in self.steps:
-            if step.id == text or str(step.no) == text:
-                return step
-        raise NotFound(_("playbook {pb} has no step {key}").format(pb=self.id, key=text))
-
 
 def parse_playbook(data: dict[str, Any], source: str) -> Playbook:
     """A checked playbook from parsed TOML; any problem names the file, step and reason."""

@@ -126,18 +126,8 @@ def derive(
 ) -> list[Scheduled]:
     """Each step's due date: its anchor moved by its offset, never before the start date; with
     a calendar, a call or visit that falls on a day off moves to the nearest working day on its
-    side of its anchor (`moved_from` keeps the day it left)."""
-    check_dates(playbook, dates)
-    start = dates[playbook.start]
-    assert start is not None
-    result = []
-    for step in playbook.steps:
-        anchor_day = dates[step.anchor]
-        assert anchor_day is not None
-        due = max(step.offset.apply(anchor_day), start)
-        moved = on_working_day(step, due, start, calendar)
-        result.append(Scheduled(step, moved, due if moved != due else None, last_day(step.lapses, dates)))
-    return result
+    side of its anchor (`moved_from` keeps the day it left). One trip's `Deriver`."""
+    return Deriver(playbook, calendar).scheduled(dates)
 
 
 class Move(NamedTuple):
@@ -174,9 +164,9 @@ def moves(
 
 
 class Deriver:
-    """`derive`'s due dates for many trips of one playbook (a bulk import's 700 000 steps):
-    the steps' anchors and day offsets looked up once, a trip's dates given as a tuple in
-    `ANCHORS` order. Same result and same errors as `derive` (a property test holds it to that).
+    """The derivation: a playbook's due dates for any number of trips (one for `derive`, a bulk
+    import's 700 000 steps), the steps' anchors and day offsets looked up once. A trip's dates
+    go in as a mapping (`scheduled`) or as a tuple in `ANCHORS` order (`dues`).
     """
 
     def __init__(self, playbook: Playbook, calendar: WorkCalendar | None = None):
@@ -199,25 +189,37 @@ class Deriver:
             for s in self.playbook.steps
         ]
 
+    def scheduled(self, dates: Mapping[str, dt.date | None]) -> list[Scheduled]:
+        """Each step with its due date, the day a calendar moved it from, and its last day."""
+        plain = self._dues([dates.get(anchor) for anchor in ANCHORS])
+        moved = self._moved(plain, dates[self.playbook.start]) if self._working else plain
+        return [
+            Scheduled(step, due, own if due != own else None, last_day(step.lapses, dates))
+            for step, due, own in zip(self.playbook.steps, moved, plain)
+        ]
+
     def dues(self, dates: Sequence[dt.date | None]) -> tuple[dt.date, ...]:
         """Each step's due date, in the playbook's step order."""
         dues = self._dues(dates)
-        if not self._working:
-            return dues
-        start = dates[self._start]
+        return self._moved(dues, dates[self._start]) if self._working else dues
+
+    def _moved(self, dues: tuple[dt.date, ...], start: dt.date | None) -> tuple[dt.date, ...]:
+        """The calls and visits moved off the calendar's days off."""
         moved = list(dues)
         for i, step in self._working:
             moved[i] = on_working_day(step, dues[i], start, self.calendar)  # type: ignore[arg-type]
         return tuple(moved)
 
     def _dues(self, dates: Sequence[dt.date | None]) -> tuple[dt.date, ...]:
+        """Each step's anchor moved by its offset, never before the start date; dates that are
+        missing or out of order are refused (`check_dates` says which)."""
         purchase, departure, ret = dates[0], dates[1], dates[2]
         if departure is None:
             in_order = purchase is None or ret is None or purchase <= ret
         else:
             in_order = (purchase is None or purchase <= departure) and (ret is None or departure <= ret)
         if not in_order or None in [dates[at] for at in self._required]:
-            check_dates(self.playbook, dict(zip(ANCHORS, dates)))  # raises, with derive's message
+            check_dates(self.playbook, dict(zip(ANCHORS, dates)))  # raises, naming the date
         start = dates[self._start]
         if self._fixed:
             # max() spelled out: a call per step is a tenth of a bulk import's checking

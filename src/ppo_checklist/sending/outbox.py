@@ -67,7 +67,7 @@ from ppo_checklist.store import Store
 NO_ANSWER_LIMIT = 3  # timeouts or connection errors in a row before a channel is no longer asked
 LAPSE_LOOKBACK_DAYS = 14  # how far back a run looks for messages whose moment passed unsent
 # Why a message waits for a later run (the report's `held`); the first two are no fault.
-QUIET, ONE_PER_RUN, NO_ANSWER, BUDGET, DOWN = "quiet_hours", "one_per_run", "no_answer", "time_budget", "down"
+QUIET, ONE_PER_RUN, NO_ANSWER, BUDGET = "quiet_hours", "one_per_run", "no_answer", "time_budget"
 NO_FAULT = (QUIET, ONE_PER_RUN)
 
 
