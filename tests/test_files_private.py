@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
 import time
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
+from backends import fresh_store
+from ppo_runner import Ppo
 
 TODAY = "2026-11-30"
 PPO = str(Path(sys.executable).parent / "ppo")
@@ -27,16 +31,61 @@ def agency(ppo):
     return ppo
 
 
-def test_export_and_report_files_are_created_owner_only(agency, tmp_path):
-    old = os.umask(0o022)  # the usual umask, under which they used to be 0644
+@contextmanager
+def umask(value: int):
+    old = os.umask(value)
     try:
-        agency("export", str(tmp_path / "book.xlsx"), "--date", TODAY)
-        agency("report", "--out", str(tmp_path / "reports"), "--date", TODAY)
+        yield
     finally:
         os.umask(old)
-    assert mode(tmp_path / "book.xlsx") == 0o600
-    assert mode(tmp_path / "reports" / "ppo-2026-11-30.md") == 0o600
-    assert mode(tmp_path / "reports" / "ppo-2026-11-30.xlsx") == 0o600
+
+
+def written(folder: Path) -> dict[str, int]:
+    """Every file below `folder`, by its path inside it, with its mode."""
+    return {str(p.relative_to(folder)): mode(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_file_ppo_writes_is_owner_only_on_either_backend(agency, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    with umask(0o022):  # the usual umask, under which they used to be 0644
+        agency("export", str(out / "book.xlsx"), "--date", TODAY)
+        agency("report", "--out", str(out / "reports"), "--date", TODAY)
+        agency("calendar", "--out", str(out / "calls.ics"), "--date", TODAY)
+    assert written(out) == {
+        "book.xlsx": 0o600,
+        "calls.ics": 0o600,
+        "reports/ppo-2026-11-30.md": 0o600,
+        "reports/ppo-2026-11-30.xlsx": 0o600,
+    }
+    store_files = {name for name in written(tmp_path) if name.startswith("ppo.sqlite3")}
+    if agency.backend == "postgresql":
+        assert store_files == set()  # the store is on the server: no file of it here
+    else:
+        assert "ppo.sqlite3" in store_files
+
+
+def test_a_postgresql_store_is_not_backed_up_into_a_file_by_ppo(tmp_path):
+    ppo = Ppo(tmp_path, store=fresh_store())  # the server's own tools back it up
+    ppo.add("Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026")
+    result = ppo("store", "backup", str(tmp_path / "copy.sqlite3"), check=False)
+    assert result.code == 2 and "pg_dump" in result.err
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+@pytest.mark.sqlite_only
+def test_the_sqlite_store_its_journal_and_its_backup_are_owner_only(ppo, tmp_path):
+    with umask(0o022):
+        ppo.add("Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026")
+        with closing(sqlite3.connect(ppo.db)) as reader:
+            reader.execute("BEGIN")
+            reader.execute("SELECT COUNT(*) FROM trips").fetchone()  # a reader keeps the journal in place
+            ppo.add("Борис Петров", "20.11.2026", "01.12.2026", "10.12.2026")
+            store = {name: m for name, m in written(tmp_path).items() if name.startswith("ppo.sqlite3")}
+            reader.rollback()
+        ppo("store", "backup", str(tmp_path / "copy.sqlite3"))
+    assert store == {"ppo.sqlite3": 0o600, "ppo.sqlite3-shm": 0o600, "ppo.sqlite3-wal": 0o600}
+    assert mode(tmp_path / "copy.sqlite3") == 0o600
 
 
 def test_an_office_that_shares_through_a_group_says_so_in_the_config(agency, tmp_path):

@@ -266,12 +266,6 @@ def test_config_switches_to_month_first_dates_and_a_default_manager(ppo, tmp_pat
     assert "11/30/2026" in ppo("--config", str(config), "today", "--date", "11/30/2026").out
 
 
-def test_store_file_is_readable_by_the_owner_only(ppo):
-    ppo.add("A", "20.11.2026", "01.12.2026", "10.12.2026")
-    for path in ppo.db.parent.glob("ppo.sqlite3*"):
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
-
-
 def test_default_store_lives_in_the_user_data_dir(ppo):
     ppo("add", "A", "-p", "20.11.2026", "-d", "01.12.2026", "-r", "10.12.2026", env={"PPO_DB": None})
     assert (ppo.home / "data" / "ppo" / "ppo.sqlite3").exists()

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from director import set_input, tick
 from ppo_runner import without_created
+from send_servers import write_config
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -70,6 +71,16 @@ def test_ppo_today_md_prints_the_same_markdown(agency, ppo_proc, tmp_path):
     report = ppo_proc.cron("report", "--out", str(tmp_path), "--date", "30.11.2026")
     today = ppo_proc.cron("today", "--format", "md", "--date", "30.11.2026")
     assert today.code == 0 and today.out == report.out
+
+
+def test_with_email_set_the_report_leaves_out_what_ppo_sends_as_today_does(agency, tmp_path):
+    config = write_config(tmp_path / "mail.toml", {"server": "smtp://127.0.0.1:1", "from": "info@solnce.example"})
+    letter = "Борис Орлов · boris@example.ru · trip 2, step 0"  # the ППО-ДО series, two days late: ppo sends it
+    plain = agency.cron("today", "--format", "md", "--date", "29.11.2026").out
+    report = agency("--config", str(config), "report", "--out", str(tmp_path / "r"), "--date", "29.11.2026").out
+    today = agency("--config", str(config), "today", "--format", "md", "--date", "29.11.2026").out
+    assert letter in plain and letter not in today
+    assert report == today
 
 
 def test_report_replaces_the_days_files_and_leaves_no_temporary_files(agency, tmp_path):

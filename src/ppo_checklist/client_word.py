@@ -165,6 +165,13 @@ def task_done(store: Store, trip_id: int, key: str, now: dt.datetime, on: dt.dat
 STAGE_WORDS = (N_("taken"), N_("answered"), N_("resolved"))
 
 
+def now_on(day: dt.date) -> dt.datetime:
+    """Now, on the day a command is about (`--date`, PPO_TODAY): the hour is the clock's (a
+    complaint's deadline is hours away)."""
+    now = dt.datetime.now().astimezone()
+    return now.replace(year=day.year, month=day.month, day=day.day)
+
+
 def person_actions(store: Store, config: Config, managers: Sequence[str] | None, now: dt.datetime) -> list[Action]:
     """The tasks the client's word gives people, as rows of `today`: each open complaint for the
     service director (its next deadline as the due day, hours late in the title), and each

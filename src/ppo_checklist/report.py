@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ppo_checklist import files, tracker
+from ppo_checklist import client_word, tracker
 from ppo_checklist.config import Config
+from ppo_checklist.core.model import Action
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.errors import PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.output import render
 from ppo_checklist.store import Store
 
-if TYPE_CHECKING:  # `ppo today --format md` imports this module for `heading`: keep it light
+if TYPE_CHECKING:  # `ppo today` imports this module for `day_actions`: keep it light
     from ppo_checklist import stats
 
 
@@ -30,9 +31,24 @@ class DailyReport:
     workbook_path: Path
 
 
-def markdown(store: Store, day: dt.date, config: Config, manager: str | None = None) -> str:
-    """The day's actions grouped by manager, overdue first, with counts."""
-    actions = tracker.agenda(store, day, manager)
+def day_actions(
+    store: Store,
+    config: Config,
+    playbooks: dict[str, Playbook],
+    day: dt.date,
+    managers: list[str] | None = None,
+    with_sent: bool = False,
+) -> list[Action]:
+    """The day's list as people work it, the same in `ppo today` and the report: the tasks the
+    client's word gives (complaints, addresses to check), then every step due or overdue and not
+    done, less the letters and SMS ppo sends by itself today (unless `with_sent`)."""
+    steps = tracker.agenda(store, day, managers, playbooks, None if with_sent else config)
+    return client_word.person_actions(store, config, managers, client_word.now_on(day)) + steps
+
+
+def markdown(store: Store, day: dt.date, config: Config, playbooks: dict[str, Playbook]) -> str:
+    """The day's actions (`ppo today --format md`) grouped by manager, overdue first, with counts."""
+    actions = day_actions(store, config, playbooks, day)
     return render.actions_markdown(actions, config.date_format, render.agenda_heading(day, config.date_format))
 
 
@@ -53,12 +69,19 @@ def store_warning(store: Store) -> str | None:
 
 
 def write_markdown(
-    store: Store, out_dir: Path, day: dt.date, config: Config, warning: str | None = None
+    store: Store,
+    out_dir: Path,
+    day: dt.date,
+    config: Config,
+    playbooks: dict[str, Playbook],
+    warning: str | None = None,
 ) -> DailyReport:
     """`ppo-YYYY-MM-DD.md` in `out_dir` (created if missing), opening with `warning` if any;
     the workbook follows."""
+    from ppo_checklist import files  # hashlib and socket: 5 ms `ppo today` (day_actions) does not need
+
     prepare_dir(out_dir)
-    body = markdown(store, day, config)
+    body = markdown(store, day, config, playbooks)
     if warning:
         body = f"> **⚠ {render.md_text(warning)}**\n\n{body}"
     stem = out_dir / file_stem(day)
@@ -89,9 +112,9 @@ def write_workbook(
     report: DailyReport,
     day: dt.date,
     playbooks: dict[str, Playbook],
-    within: stats.Period | None = None,
-    taken=None,
-    mode: int = files.PRIVATE_MODE,
+    within: stats.Period | None,
+    taken,
+    mode: int,
 ):
     """`ppo-YYYY-MM-DD.xlsx` beside the Markdown, as `ppo export` writes it (active trips),
     with the figures for `within` (default: the month of `day`) in its Summary; call
@@ -111,6 +134,7 @@ def write_calendars(
 ) -> list[Path]:
     """One `.ics` per manager beside the workbook (`ppo-calendar-NAME.ics`, the same name every
     day: a phone subscribed to the file, or a synced folder, always has the current one)."""
+    from ppo_checklist import files  # as in write_markdown
     from ppo_checklist.output import ical
 
     now = dt.datetime.now(dt.timezone.utc)

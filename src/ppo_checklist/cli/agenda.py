@@ -3,7 +3,6 @@ not to be done (`skip`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
 import typer
@@ -14,12 +13,6 @@ from ppo_checklist.i18n import N_, _
 
 # The parts each command uses load inside it: `ppo --help` imports every command module.
 app = commands()
-
-
-def _now_on(day: dt.date) -> dt.datetime:
-    """Now, on the day the command is asked about (`--date` or PPO_TODAY): the hour is the clock's."""
-    now = dt.datetime.now().astimezone()
-    return now.replace(year=day.year, month=day.month, day=day.day)
 
 
 def _texts(session: Session, actions) -> dict[int, str]:
@@ -59,22 +52,18 @@ def today(
     all_: bool = typer.Option(False, "--all", "-a", help=N_("The letters and SMS ppo sends by itself today too.")),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    from ppo_checklist import client_word, tracker
+    from ppo_checklist import report
     from ppo_checklist.output import formatters, render
-    from ppo_checklist.sending.senders import sends_any  # the registry only: the outbox loads if it sends
 
     session = session_of(ctx)
     day = session.today(date)
     config = session.config
-    sends = not all_ and sends_any(config)
     director = config.service_director.strip()
     if manager is not None and director and manager.strip().casefold() == director.casefold():
         names: Optional[list[str]] = [director]  # the service director: complaints, and their own trips
     else:
         names = session.managers(manager)
-    actions = tracker.agenda(session.store, day, names, session.playbooks, config if sends else None)
-    now = _now_on(day)
-    actions = client_word.person_actions(session.store, config, names, now) + actions
+    actions = report.day_actions(session.store, config, session.playbooks, day, names, with_sent=all_)
     heading = render.agenda_heading(day, session.config.date_format)  # the daily report's title too
     out = formatters.formatter(fmt, session)
     out.actions(actions, heading, _texts(session, actions) if text else None)
@@ -123,7 +112,7 @@ def done(
     today = session.today(None)
     day = session.today(date)
     if step is not None and not all_ and client_word.is_task(step):
-        typer.echo(client_word.task_done(session.store, trip, step, _now_on(day), day))
+        typer.echo(client_word.task_done(session.store, trip, step, client_word.now_on(day), day))
         return
     if all_:
         if step is not None:

@@ -91,7 +91,7 @@ def report(
         taken, refused = None, exc
     echo_taken(taken)
     with i18n.use(language.value if language else None):
-        written = daily.write_markdown(session.store, out, day, session.config, warning)
+        written = daily.write_markdown(session.store, out, day, session.config, session.playbooks, warning)
     sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
     sys.stdout.flush()
     if refused is not None:

@@ -88,7 +88,7 @@ def feedback(
     session = session_of(ctx)
     on = session.today(date)
     outcome = client_word.give_feedback(
-        session.store, session.config, trip, tour, service, via.value, note, on, _now_on(on)
+        session.store, session.config, trip, tour, service, via.value, note, on, client_word.now_on(on)
     )
     line = _("Trip {id}: the verdict is recorded (tour {tour}, service {service}).")
     if outcome.correction:
@@ -119,12 +119,6 @@ def inbox(
         raise BadInput(_("the config has no [imap] to read the mailbox with"))
     for line in read_mail(session, session.today(date)):
         typer.echo(line)
-
-
-def _now_on(day: dt.date) -> dt.datetime:
-    """Now, on the day the command is about (`--date`, PPO_TODAY): the hour is the clock's."""
-    now = dt.datetime.now().astimezone()
-    return now.replace(year=day.year, month=day.month, day=day.day)
 
 
 def read_mail(session, day: dt.date) -> list[str]:
