@@ -40,6 +40,7 @@ from ppo_checklist.core.playbooks import Playbook, Step, last_day
 from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
+from ppo_checklist.workbook import identity
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -710,11 +711,13 @@ def write_book(
     kpis: KpiReport | None = None,
     tmpdir: Path | None = None,
     carried: Mapping[tuple[int, int], Any] | None = None,
+    store_id: str = "",
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
     for the period of the export) go below the Summary's live table. XlsxWriter keeps its
     temporary files in `tmpdir` (default: the system's). `carried`: tick cells of the book
-    replaced that ppo could not read as ticks, (trip, step no) -> value, kept as typed."""
+    replaced that ppo could not read as ticks, (trip, step no) -> value, kept as typed.
+    `store_id`: the store's identity (`identity`), by which sync knows the book is its own."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
@@ -734,6 +737,7 @@ def write_book(
         raise
     book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
     book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
+    identity.write(book, store_id)
     try:
         book.close()
     except Exception as exc:  # XlsxWriter wraps an OSError (a full disk) in its FileCreateError
