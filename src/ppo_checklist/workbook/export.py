@@ -189,12 +189,22 @@ def _write_once(store, playbooks, path, today, include_all, within, mode, expect
     store_id = store.identity()
     # After the ticks are taken, so that the figures count them.
     kpis = stats.compute(store, within or stats.period(today), today, playbooks=playbooks)
+    consented = store.ads_consents()  # the ledger as `today` and `send` read it
 
     def build(temp: Path):
         trips = store.iter_trips(include_all)
         with files.scratch_dir(path) as scratch:
             return workbook.write_book(
-                temp, trips, layouts, playbooks, today, kpis, tmpdir=scratch, carried=carried, store_id=store_id
+                temp,
+                trips,
+                layouts,
+                playbooks,
+                today,
+                kpis,
+                tmpdir=scratch,
+                carried=carried,
+                ads_consent=consented,
+                store_id=store_id,
             )
 
     def unchanged() -> None:
