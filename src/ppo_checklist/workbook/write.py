@@ -60,6 +60,7 @@ ACTIONS_SHEET = N_("Actions")
 SUMMARY_SHEET = N_("Summary")
 LEGEND_SHEET = N_("Legend")
 TICK = "✓"
+NOTE_CELL = -1  # a trip's note among the cells carried from the book replaced: (trip, NOTE_CELL)
 MAX_ROWS = 1_048_576  # Excel's limit per sheet
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 DATE_FORMAT = "dd.mm.yyyy"
@@ -543,8 +544,10 @@ class _SheetWriter:
             opted_ref = f"{quoted}!${self.opted_letter}${excel_row}" if sc.sent else None
             unconsented = self.consent is not None and self.consent.lacks(trip, step)
             refs.append(StepRefs(step, date_ref, tick_ref, sc.title, lapse_formula, opted_ref, unconsented))
-        if trip.note:  # typed over in the workbook, `sync` takes it back
-            rows.string(layout.note_col, trip.note, s.note)
+        # Typed over in the workbook, `sync` takes it back; one it refused stays as typed.
+        note = self.carried.get((trip.id, NOTE_CELL), trip.note)
+        if note:
+            rows.string(layout.note_col, note, s.note)
         if trip.opted_out:
             rows.string(layout.opted_col, status_name(OPTED_OUT))
         lacking = self.lacking_channels(trip)
