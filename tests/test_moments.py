@@ -172,7 +172,10 @@ def test_a_skipped_step_is_nobody_s_task_outside_the_rate_and_undo_takes_it_back
     assert (figures["total"]["due"], figures["total"]["skipped"], figures["total"]["on_time_rate"]) == (0, 1, None)
     again = ppo("skip", str(trip), "1")
     assert again.out.endswith("was already skipped on 30.11.2026; nothing changed\n")
-    assert ppo("undo", str(trip), "reminder").out == f"trip {trip} step «1. Напомнить о вылете завтра» is no longer skipped\n"
+    assert (
+        ppo("undo", str(trip), "reminder").out
+        == f"trip {trip} step «1. Напомнить о вылете завтра» is no longer skipped\n"
+    )
     assert (trip, "reminder") in today(ppo, "30.11.2026")
 
 

@@ -333,7 +333,9 @@ def test_a_workbook_syncs_back_whatever_language_wrote_it(ppo: Ppo, tmp_path: Pa
     book = tmp_path / "book.xlsx"
     ppo("export", str(book), "--date", TODAY, env=RUSSIAN_LOCALE)
     _tick(book, 1, 1, "✓")
-    assert "trip 1 step «1. Напомнить о вылете завтра» done on 30.11.2026" in ppo("sync", str(book), "--date", TODAY).out
+    assert (
+        "trip 1 step «1. Напомнить о вылете завтра» done on 30.11.2026" in ppo("sync", str(book), "--date", TODAY).out
+    )
     ppo("export", str(book), "--date", TODAY, "--language", "en", env=RUSSIAN_LOCALE)  # over it: takes ticks first
     assert {"Checklist Туры", "Actions", "Summary", "Legend"} <= set(openpyxl.load_workbook(book).sheetnames)
     _tick(book, 1, 2, "yes")

@@ -418,7 +418,10 @@ def test_export_and_sync_accept_an_upper_case_xlsx_suffix(trips):
     assert openpyxl.load_workbook(path).sheetnames[0] == "Checklist Туры"
     tick(path, 1, 1, "✓")
     synced = trips("sync", str(path), "--date", TODAY)
-    assert "trip 1 step «1. Напомнить о вылете завтра» done on 30.11.2026" in synced.out and "took 1 ticks from" in synced.out
+    assert (
+        "trip 1 step «1. Напомнить о вылете завтра» done on 30.11.2026" in synced.out
+        and "took 1 ticks from" in synced.out
+    )
     assert status(trips, 1, 1) == ("done", "2026-11-30")
     tick(path, 2, 0, "✓")
     replaced = trips("export", str(path), "--date", TODAY)  # over the ticked file: its ticks taken first
