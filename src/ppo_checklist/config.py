@@ -100,6 +100,11 @@ class Config:
     imap: Optional[ImapConfig] = None  # replies and bounces are read only when [imap] is set
 
     @property
+    def service_director_name(self) -> str:
+        """Who signs the declined chain and takes complaints: the service director, else the director."""
+        return self.service_director.strip() or self.director.strip()
+
+    @property
     def complaint_deadlines(self) -> tuple[int, int, int]:
         """Hours after a complaint opens by which it is taken, answered, resolved (the method's 2, 4, 8)."""
         return parse_hours(self.complaint_hours) if self.complaint_hours else (2, 4, 8)

@@ -127,7 +127,8 @@ class Session:
         """A `--manager` filter: the stored spellings it names; exit 2 for a name nobody has."""
         from ppo_checklist import tracker
 
-        return tracker.managers_named(self.store, given, self.config.default_manager)
+        config = self.config
+        return tracker.managers_named(self.store, given, config.default_manager, config.service_director_name)
 
     def warn(self, message: str) -> None:
         """Said on stderr once the command has succeeded (so that a failure stays one line)."""
