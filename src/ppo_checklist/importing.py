@@ -19,12 +19,10 @@ from typing import Any, NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import passport
-from ppo_checklist.core.consent import ADS, CONSENT_CHANNELS, ConsentEntry
+from ppo_checklist.core.consent import ADS, CONSENT_CHANNELS, ConsentEntry, consent_word
 from ppo_checklist.core.dates import parse_date
 from ppo_checklist.core.model import (
     ANCHORS,
-    NO_WORDS,
-    TICK_WORDS,
     email_key,
     name_problem,
     normal_email,
@@ -418,6 +416,23 @@ def _normalised(
     return found[0] or ""
 
 
+def consent_refusal(cell: str, position: int) -> str:
+    """Why a `consent` cell is refused: its column, as a spreadsheet names it, and what it says."""
+    return _("column {col} (consent): '{v}' is neither yes nor no (yes, да, 1, +; or no, нет, 0, -)").format(
+        col=_column_letter(position), v=cell
+    )
+
+
+def _column_letter(position: int) -> str:
+    """A 0-based position as a spreadsheet's column letters: 0 is A, 26 is AA."""
+    name = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
 def check_rows(
     table: RawTable,
     playbooks: dict[str, Playbook],
@@ -478,9 +493,10 @@ def check_rows(
             problem = text_problem(field_name, value)
             if problem:
                 reasons.append(problem)
-        consent = consent_cell.casefold() in TICK_WORDS if consent_cell else False
-        if consent_cell and not consent and consent_cell.casefold() not in NO_WORDS:
-            reasons.append(_("consent: '{v}' is neither yes nor no").format(v=consent_cell))
+        said = consent_word(consent_cell)
+        consent = bool(said)
+        if said is None:
+            reasons.append(consent_refusal(consent_cell, table.columns["consent"]))
         values = date_cells(cells)
         dates = tuple([seen_get(v, _UNSEEN) if v.__class__ is str else _UNSEEN for v in values])
         if _UNSEEN in dates:
