@@ -44,6 +44,7 @@ from ppo_checklist.core.playbooks import Playbook, Step, last_day
 from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
+from ppo_checklist.workbook import identity
 from ppo_checklist.workbook.rows import SheetRows, assemble, formula_xml
 
 if TYPE_CHECKING:
@@ -800,6 +801,12 @@ def _sheet_class():
     return FastFormulaSheet
 
 
+def _book_class():
+    from ppo_checklist.workbook.xlsx_sheet import TextExactBook
+
+    return TextExactBook
+
+
 def write_book(
     target: Path,
     trips: Iterable[Trip],
@@ -810,6 +817,7 @@ def write_book(
     tmpdir: Path | None = None,
     carried: Mapping[tuple[int, int], Any] | None = None,
     ads_consent: Container[tuple[int, str]] | None = None,
+    store_id: str = "",
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
     for the period of the export) go below the Summary's live table. The big sheets' rows
@@ -817,16 +825,18 @@ def write_book(
     into the book XlsxWriter writes (`rows`). `carried`: tick cells of the book replaced
     that ppo could not read as ticks, (trip, step no) -> value, kept as typed.
     `ads_consent`: (client id, channel) whose ads consent stands (`store.ads_consents`); the
-    advertising steps of the others are `no_consent`. None: consent is not shown."""
+    advertising steps of the others are `no_consent`. None: consent is not shown.
+    `store_id`: the store's identity (`identity`), by which sync knows the book is its own."""
     import tempfile
 
     if tmpdir is None:
         with tempfile.TemporaryDirectory() as scratch:
-            return write_book(target, trips, layouts, playbooks, today, kpis, Path(scratch), carried, ads_consent)
-    import xlsxwriter
+            return write_book(
+                target, trips, layouts, playbooks, today, kpis, Path(scratch), carried, ads_consent, store_id
+            )
 
     frame = io.BytesIO()
-    book = xlsxwriter.Workbook(
+    book = _book_class()(
         frame,
         {
             "in_memory": True,
@@ -844,6 +854,7 @@ def write_book(
             rows.close()
     book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
     book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
+    identity.write(book, store_id)
     try:
         book.close()
     except Exception as exc:
