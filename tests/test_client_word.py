@@ -128,7 +128,7 @@ def test_a_consent_cell_that_is_no_yes_or_no_refuses_the_whole_file_naming_line_
     )
     refused = ppo("import", str(path), check=False)
     assert refused.code == 2 and refused.out == ""
-    assert f"line 3: column F (consent): '{word}' is neither yes nor no" in refused.err
+    assert f"line 3: column 'согласие': '{word}' is neither yes nor no" in refused.err
     assert "Traceback" not in refused.err
     assert ppo("list", "--all", "--format", "json").json() == []  # nothing imported, not even Анна
 
