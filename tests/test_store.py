@@ -377,7 +377,8 @@ def _statistics(url: str) -> dict[str, int]:
 def _many_trips_csv(path, trips: int):
     lines = ["name,phone,purchase,departure,return,manager"]
     for n in range(trips):
-        lines.append(f"Клиент {n},+7 900 {n // 10000:03d}-{n // 100 % 100:02d}-{n % 100:02d},01.11.2026,01.12.2026,10.12.2026,Ольга")
+        phone = f"+7 900 {n // 10000:03d}-{n // 100 % 100:02d}-{n % 100:02d}"
+        lines.append(f"Клиент {n},{phone},01.11.2026,01.12.2026,10.12.2026,Ольга")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
