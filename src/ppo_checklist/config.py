@@ -136,6 +136,15 @@ def default_db_path() -> Path:
     return Path(user_data_dir(APP)) / "ppo.sqlite3"
 
 
+def cache_dir() -> Path:
+    """ppo's cache folder: what can be made again (a country's days off), kept between runs."""
+    if sys.platform.startswith("linux"):
+        return _xdg("XDG_CACHE_HOME", "~/.cache")
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP))
+
+
 def config_path(option: str | None) -> tuple[Path, bool]:
     """The config file to read, and whether the user named it (then it must exist)."""
     named = option or os.environ.get("PPO_CONFIG")

@@ -345,7 +345,7 @@ def _password(url: str) -> str | None:
     return values[0] if values else None
 
 
-def _settings(url: str, settings: dict[str, str]) -> dict[str, str]:
+def _settings(url: str, settings: dict[str, str]) -> dict[str, Any]:
     """libpq's `options` with the server settings added (`-c name=value`), after any the URL
     gives (its search_path, say), which stay."""
     try:
