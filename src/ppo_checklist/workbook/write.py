@@ -8,18 +8,20 @@ conditional formats against TODAY(), so the file is right on whatever day it is 
 Below its live table the Summary holds the director's figures (`stats`) for a period, as
 values of the export's day, and a bar chart of the on-time rate per manager.
 
-Written with XlsxWriter in constant_memory mode: rows stream out in order, one sheet's
-row after another's, so 100 000 trips take a few tens of MB.
+Written with XlsxWriter, but for the big sheets' rows (a trip's, a step's), which ppo
+streams itself (`rows`): 100 000 trips take a few tens of MB, and a few times less time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar
+from xml.sax.saxutils import escape
 
 from ppo_checklist import __version__
 from ppo_checklist.config import DAY_FORMAT
@@ -40,6 +42,7 @@ from ppo_checklist.core.playbooks import Playbook, Step, last_day
 from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
+from ppo_checklist.workbook.rows import SheetRows, assemble, formula_xml
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -412,21 +415,34 @@ class StepRefs(NamedTuple):
 class _SheetWriter:
     """Writes one checklist sheet's trip rows, the formulas and cached values of each."""
 
-    def __init__(self, sheet, layout: SheetLayout, formats, carried: Mapping[tuple[int, int], Any] | None = None):
-        self.sheet = sheet
+    def __init__(
+        self,
+        sheet,
+        rows: SheetRows,
+        layout: SheetLayout,
+        formats,
+        carried: Mapping[tuple[int, int], Any] | None = None,
+    ):
+        self.sheet = sheet  # XlsxWriter's: the header row, the sheet's settings
+        self.rows = rows  # the trip rows, streamed
         self.carried = carried or {}
         self.layout = layout
         self.f = formats
+        self.s = _styles(formats)
         self.row = 1
         self.quoted = quoted_sheet(layout.name)
         playbook = layout.playbook
-        self.templates: dict[int, str] = {}
+        self.templates: dict[int, str] = {}  # XML of each step's date formula, "{r}" for the row
         if playbook is not None:
             start = col_name(layout.anchor_cols[playbook.start]) + "{r}"
             for sc in layout.steps:
                 if sc.step is not None:
                     anchor = col_name(layout.anchor_cols[sc.step.anchor]) + "{r}"
-                    self.templates[sc.no] = due_formula(sc.step, anchor, start, sc.step.anchor == playbook.start)
+                    formula = due_formula(sc.step, anchor, start, sc.step.anchor == playbook.start)
+                    self.templates[sc.no] = formula_xml(formula)
+        self.letters = {sc.no: (col_name(sc.date_col), col_name(sc.tick_col)) for sc in layout.steps}
+        self.opted_letter = col_name(layout.opted_col)
+        self.lapse_letters = {sc.no: col_name(sc.lapse[0]) for sc in layout.steps if sc.lapse is not None}
 
     def expected_dues(self, trip: Trip) -> dict[int, dt.date]:
         if self.layout.playbook is None:
@@ -436,75 +452,79 @@ class _SheetWriter:
         except DateError:
             return {}
 
-    def write_trip(self, trip: Trip, write_text) -> list[StepRefs]:
+    def write_trip(self, trip: Trip, write_text=None) -> list[StepRefs]:
         """The trip's row; returns, per step, the cell references the Actions sheet points at."""
-        ws, f, layout = self.sheet, self.f, self.layout
+        rows, s, layout = self.rows, self.s, self.layout
         if self.row >= MAX_ROWS:
             raise WorkbookError(
                 _("too many {pb} trips for one sheet ({n})").format(pb=layout.playbook_id, n=MAX_ROWS - 1)
             )
         r = self.row
-        ws.write_number(r, 0, trip.id)
-        write_text(ws, r, CLIENT_COL, trip.client.name)
-        write_text(ws, r, 2, trip.client.phone or "")
-        write_text(ws, r, 3, trip.manager)
+        rows.number(0, trip.id)
+        _text(rows, s, CLIENT_COL, trip.client.name)
+        _text(rows, s, 2, trip.client.phone or "")
+        _text(rows, s, 3, trip.manager)
         for anchor, col in layout.anchor_cols.items():
             day = trip.dates.get(anchor)
             if day is None:
-                ws.write_blank(r, col, None, f["input"])
+                rows.blank(col, s.input)
             else:
-                ws.write_number(r, col, serial(day), f["input"])
+                rows.number(col, serial(day), s.input)
         expected = self.expected_dues(trip)
-        by_no = {s.no: s for s in trip.steps}
+        by_no = {step.no: step for step in trip.steps}
         refs = []
-        excel_row = str(r + 1)
+        excel_row = rows.r
+        quoted = self.quoted
         for sc in layout.steps:
             step = by_no.get(sc.no)
             if step is None:
                 continue
             template = self.templates.get(sc.no)
             if template is not None and expected.get(sc.no) == step.due:
-                ws.write_formula(r, sc.date_col, template.replace("{r}", excel_row), f["date"], serial(step.due))
+                rows.formula(sc.date_col, template.replace("{r}", excel_row), serial(step.due), s.date)
             else:
                 # The playbook changed since the trip was scheduled (or is gone): the store's
                 # date is what ppo acts on, so the workbook shows it as a plain value.
-                ws.write_number(r, sc.date_col, serial(step.due), f["date"])
+                rows.number(sc.date_col, serial(step.due), s.date)
             if step.done_on is not None:
-                ws.write_string(r, sc.tick_col, TICK, f["tick"])
+                rows.string(sc.tick_col, TICK, s.tick)
             elif step.skipped_on is not None:
-                ws.write_string(r, sc.tick_col, SKIP_MARK, f["tick"])
+                rows.string(sc.tick_col, SKIP_MARK, s.tick)
             elif (trip.id, sc.no) in self.carried:
-                self.write_carried(r, sc.tick_col, self.carried[(trip.id, sc.no)])
-            date_ref = f"{self.quoted}!${col_name(sc.date_col)}${excel_row}"
-            tick_ref = f"{self.quoted}!${col_name(sc.tick_col)}${excel_row}"
+                self.write_carried(sc.tick_col, self.carried[(trip.id, sc.no)])
+            date_letter, tick_letter = self.letters[sc.no]
+            date_ref = f"{quoted}!${date_letter}${excel_row}"
+            tick_ref = f"{quoted}!${tick_letter}${excel_row}"
             lapse_formula = None
             if sc.lapse is not None and sc.step is not None and step.lapses_on is not None:
                 if step.lapses_on == last_day(sc.step.lapses, trip.dates):
-                    anchor = f"{self.quoted}!${col_name(sc.lapse[0])}${excel_row}"
+                    anchor = f"{quoted}!${self.lapse_letters[sc.no]}${excel_row}"
                     moment = f"{anchor}{sc.lapse[1]:+d}" if sc.lapse[1] else anchor
                     lapse_formula = f'=IF(ISNUMBER({anchor}),{moment},"")'
-            opted_ref = f"{self.quoted}!${col_name(layout.opted_col)}${excel_row}" if sc.sent else None
+            opted_ref = f"{quoted}!${self.opted_letter}${excel_row}" if sc.sent else None
             refs.append(StepRefs(step, date_ref, tick_ref, sc.title, lapse_formula, opted_ref))
         if trip.note:  # typed over in the workbook, `sync` takes it back
-            ws.write_string(r, layout.note_col, trip.note, f["note"])
+            rows.string(layout.note_col, trip.note, s.note)
         if trip.opted_out:
-            ws.write_string(r, layout.opted_col, status_name(OPTED_OUT))
+            rows.string(layout.opted_col, status_name(OPTED_OUT))
         if layout.cancelled_col is not None and trip.cancelled_on is not None:
-            ws.write_number(r, layout.cancelled_col, serial(trip.cancelled_on), f["date"])
-        self.row += 1
+            rows.number(layout.cancelled_col, serial(trip.cancelled_on), s.date)
+        rows.end()
+        self.row = r + 1
         return refs
 
-    def write_carried(self, r: int, col: int, value: Any) -> None:
+    def write_carried(self, col: int, value: Any) -> None:
         """A tick cell of the replaced book that ppo could not take yet, as it was typed."""
+        rows, s = self.rows, self.s
         if isinstance(value, dt.datetime):
             value = value.date()
         if isinstance(value, dt.date):
-            self.sheet.write_number(r, col, serial(value), self.f["tick_date"])
+            rows.number(col, serial(value), s.tick_date)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            self.sheet.write_number(r, col, value, self.f["tick"])
+            rows.number(col, value, s.tick)
         elif str(value):
             text = str(value)
-            self.sheet.write_string(r, col, text, self.f["tick_quoted" if text.startswith(FORMULA_STARTS) else "tick"])
+            rows.string(col, text, s.tick_quoted if text.startswith(FORMULA_STARTS) else s.tick)
 
     def finish(self, formats) -> None:
         ws, layout = self.sheet, self.layout
@@ -695,6 +715,28 @@ def _text_writer(formats) -> Callable:
     return write_text
 
 
+class _Styles(NamedTuple):
+    """The XlsxWriter formats of the streamed cells, as style indices (0: none)."""
+
+    input: int
+    date: int
+    tick: int
+    tick_date: int
+    tick_quoted: int
+    note: int
+    text_quoted: int
+
+
+def _styles(formats) -> _Styles:
+    return _Styles(*(formats[name]._get_xf_index() for name in _Styles._fields))
+
+
+def _text(rows: SheetRows, s: _Styles, col: int, value: str) -> None:
+    """User text is always a string cell, never a formula (quote_prefix: not when edited)."""
+    if value:
+        rows.string(col, value, s.text_quoted if value.startswith(FORMULA_STARTS) else 0)
+
+
 def _sheet_class():
     from ppo_checklist.workbook.xlsx_sheet import FastFormulaSheet
 
@@ -712,92 +754,75 @@ def write_book(
     carried: Mapping[tuple[int, int], Any] | None = None,
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
-    for the period of the export) go below the Summary's live table. XlsxWriter keeps its
-    temporary files in `tmpdir` (default: the system's). `carried`: tick cells of the book
-    replaced that ppo could not read as ticks, (trip, step no) -> value, kept as typed."""
+    for the period of the export) go below the Summary's live table. The big sheets' rows
+    are streamed into scratch files in `tmpdir` (default: a temporary folder), then spliced
+    into the book XlsxWriter writes (`rows`). `carried`: tick cells of the book replaced
+    that ppo could not read as ticks, (trip, step no) -> value, kept as typed."""
+    import tempfile
+
+    if tmpdir is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            return write_book(target, trips, layouts, playbooks, today, kpis, Path(scratch), carried)
     import xlsxwriter
 
+    frame = io.BytesIO()
     book = xlsxwriter.Workbook(
-        str(target),
+        frame,
         {
-            "constant_memory": True,
-            "tmpdir": str(tmpdir) if tmpdir is not None else None,
+            "in_memory": True,
             "strings_to_formulas": False,
             "strings_to_numbers": False,
             "strings_to_urls": False,
         },
     )
+    streams: dict[str, SheetRows] = {}
     try:
-        result = _fill(book, trips, layouts, playbooks, today, kpis, carried or {})
-    except BaseException:
-        _discard(book)
-        raise
+        result = _fill(book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams)
+    finally:
+        for rows in streams.values():
+            rows.close()
     book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
     book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
     try:
         book.close()
-    except Exception as exc:  # XlsxWriter wraps an OSError (a full disk) in its FileCreateError
-        cause = exc if isinstance(exc, OSError) else (exc.args[0] if exc.args else None)
-        _close_zips(exc)
-        if isinstance(cause, OSError):
-            raise cause from None  # said as a full disk by the one who replaces the file
+    except Exception as exc:
         raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
+    assemble(frame.getvalue(), target, streams)  # an OSError (a full disk): said by the one who replaces
     return result
 
 
-def _close_zips(exc: BaseException) -> None:
-    """XlsxWriter leaves its half-written zip open when the disk is full; closed at exit, it
-    would fail again and print a traceback. Its error is being reported: close it now, and
-    the same error again is no news."""
-    import zipfile
-
-    chained: BaseException | None = exc
-    while chained is not None:  # XlsxWriter's own error holds the OSError as its context
-        frame = chained.__traceback__
-        while frame is not None:
-            for value in list(frame.tb_frame.f_locals.values()):
-                if isinstance(value, zipfile.ZipFile):
-                    try:
-                        value.close()
-                    except OSError:
-                        pass
-            frame = frame.tb_next
-        chained = chained.__cause__ or chained.__context__
-
-
-def _discard(book) -> None:
-    """Drop a half-written workbook: close its temporary files without assembling it."""
-    for sheet in book.worksheets():
-        handle = getattr(sheet, "row_data_fh", None)
-        if handle is not None and not handle.closed:
-            handle.close()
-        name = getattr(sheet, "row_data_filename", None)
-        if name and os.path.exists(name):
-            os.unlink(name)
-
-
-def _fill(book, trips, layouts, playbooks, today, kpis=None, carried=None) -> ExportResult:
+def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, streams) -> ExportResult:
     formats = _formats(book)
     write_text = _text_writer(formats)
+    strings = book.str_table._get_shared_string_index
+
+    def streamed(ws, width: int) -> SheetRows:
+        rows = SheetRows(scratch / f"sheet{ws.index + 1}.xml", width, strings)
+        streams[f"xl/worksheets/sheet{ws.index + 1}.xml"] = rows
+        return rows
+
     sheets = {}
     for layout in layouts:
         ws = book.add_worksheet(layout.name, worksheet_class=_sheet_class())
-        ws.set_row(0, header_height(layout))  # before the row: constant_memory streams rows out
+        ws.set_row(0, header_height(layout))
         for col, header in enumerate(layout.headers):
             ws.write_string(0, col, header, formats["header"])
-        sheets[layout.playbook_id] = _SheetWriter(ws, layout, formats, carried or {})
-    actions = _ActionsWriter(book, formats, write_text)
+        rows = streamed(ws, len(layout.headers))
+        sheets[layout.playbook_id] = _SheetWriter(ws, rows, layout, formats, carried or {})
+    actions = _ActionsWriter(book, formats, write_text, streamed)
     summary = book.add_worksheet(_(SUMMARY_SHEET), worksheet_class=_sheet_class())
     legend = book.add_worksheet(_(LEGEND_SHEET), worksheet_class=_sheet_class())
     meta = book.add_worksheet(META_SHEET, worksheet_class=_sheet_class())
+    meta_rows = streamed(meta, META_WIDTH)
+    meta_rows.rows = 0  # no header: every row streamed
+    meta_rows.r = "1"
+    _write_meta(meta_rows, layouts, today)
     result = ExportResult()
-    exported: list[tuple] = []  # the input dates as written, for sync to tell the director's edits
     for trip in trips:
         writer = sheets[trip.playbook]
         refs = writer.write_trip(trip, write_text)
         result.trips += 1
-        dates = (trip.dates.get(anchor) for anchor in writer.layout.anchors)
-        exported.append(("dates", writer.layout.name, trip.id, *(serial(d) if d else "" for d in dates)))
+        _meta_dates(meta_rows, writer.layout, trip)
         if trip.cancelled_on is not None:
             continue  # a cancelled trip has nothing to do: it is not an action
         counts = result.by_manager.setdefault(trip.manager, Counts())
@@ -814,7 +839,6 @@ def _fill(book, trips, layouts, playbooks, today, kpis=None, carried=None) -> Ex
     if kpis is not None:
         _write_kpis(book, summary, formats, write_text, kpis, row + 2)
     _write_legend(legend, formats, playbooks, layouts)
-    _write_meta(meta, layouts, today, exported)
     for sheet in (summary, legend, meta):
         _protect(sheet)
     meta.hide()
@@ -840,15 +864,18 @@ class _ActionsWriter:
     )
     MANAGER_COL, DUE_COL, DONE_COL, STATUS_COL, LAST_DAY_COL, OPTED_COL = 2, 5, 6, 7, 8, 9
 
-    def __init__(self, book, formats, write_text):
-        self.book, self.f, self.write_text = book, formats, write_text
-        self.sheets: list[tuple[str, Any, int]] = []  # name, sheet (XlsxWriter's), rows written
+    def __init__(self, book, formats, write_text, streamed: Callable[[Any, int], SheetRows]):
+        self.book, self.f, self.write_text, self.streamed = book, formats, write_text, streamed
+        self.s = _styles(formats)
+        self.sheets: list[tuple[str, Any, SheetRows]] = []  # name, sheet (XlsxWriter's), its rows
         self._new_sheet()
         r = "{r}"
         self.labels = status_labels()
-        self.status_template = status_formula(
-            f"F{r}", f"G{r}", labels=self.labels, lapse=(f"I{r}", 0), opted_ref=f"J{r}"
+        self.status_template = formula_xml(
+            status_formula(f"F{r}", f"G{r}", labels=self.labels, lapse=(f"I{r}", 0), opted_ref=f"J{r}")
         )
+        self.channels: dict[str, str] = {}
+        self.titles: dict[tuple[int, str], str] = {}
 
     def _new_sheet(self) -> None:
         base = _(ACTIONS_SHEET)
@@ -856,40 +883,48 @@ class _ActionsWriter:
         ws = self.book.add_worksheet(name, worksheet_class=_sheet_class())
         for col, header in enumerate(self.HEADERS):
             ws.write_string(0, col, _(header), self.f["header"])
-        self.sheets.append((name, ws, 1))
+        self.sheets.append((name, ws, self.streamed(ws, len(self.HEADERS))))
 
     def write(self, trip: Trip, ref: StepRefs, status: str) -> None:
-        step, title, date_ref, tick_ref = ref.step, ref.title, ref.date_ref, ref.tick_ref
-        name, ws, r = self.sheets[-1]
-        if r >= MAX_ROWS:
+        step = ref.step
+        rows = self.sheets[-1][2]
+        if rows.rows >= MAX_ROWS:
             self._new_sheet()
-            name, ws, r = self.sheets[-1]
-        f = self.f
-        ws.write_number(r, 0, trip.id)
-        self.write_text(ws, r, 1, trip.client.name)
-        self.write_text(ws, r, 2, trip.manager)
-        self.write_text(ws, r, 3, f"{step.no}. {title}")
-        ws.write_string(r, 4, channel_name(step.channel))
-        ws.write_formula(r, self.DUE_COL, "=" + date_ref, f["date"], serial(step.due))
-        ws.write_formula(
-            r,
+            rows = self.sheets[-1][2]
+        s = self.s
+        rows.number(0, trip.id)
+        _text(rows, s, 1, trip.client.name)
+        _text(rows, s, 2, trip.manager)
+        title = self.titles.get((step.no, ref.title))
+        if title is None:
+            title = self.titles[(step.no, ref.title)] = f"{step.no}. {ref.title}"
+        _text(rows, s, 3, title)
+        channel = self.channels.get(step.channel)
+        if channel is None:
+            channel = self.channels[step.channel] = channel_name(step.channel)
+        rows.string(4, channel)
+        rows.formula(self.DUE_COL, escape(ref.date_ref), serial(step.due), s.date)
+        tick_ref = escape(ref.tick_ref)
+        rows.formula(
             self.DONE_COL,
-            f'=IF({tick_ref}="","",{tick_ref})',
-            f["date"],
+            f'IF({tick_ref}="","",{tick_ref})',
             TICK if step.done_on else (SKIP_MARK if step.skipped_on else ""),
+            s.date,
         )
-        ws.write_formula(r, self.STATUS_COL, self.status_template.replace("{r}", str(r + 1)), None, self.labels[status])
+        rows.formula(self.STATUS_COL, self.status_template.replace("{r}", rows.r), self.labels[status])
         if ref.lapse_formula is not None and step.lapses_on is not None:
-            ws.write_formula(r, self.LAST_DAY_COL, ref.lapse_formula, f["date"], serial(step.lapses_on))
+            rows.formula(self.LAST_DAY_COL, formula_xml(ref.lapse_formula), serial(step.lapses_on), s.date)
         elif step.lapses_on is not None:  # the playbook changed since: the stored day is the one
-            ws.write_number(r, self.LAST_DAY_COL, serial(step.lapses_on), f["date"])
+            rows.number(self.LAST_DAY_COL, serial(step.lapses_on), s.date)
         if ref.opted_ref is not None:
             opted = status_name(OPTED_OUT) if trip.opted_out else ""
-            ws.write_formula(r, self.OPTED_COL, f'=IF({ref.opted_ref}="","",{ref.opted_ref})', None, opted)
-        self.sheets[-1] = (name, ws, r + 1)
+            opted_ref = escape(ref.opted_ref)
+            rows.formula(self.OPTED_COL, f'IF({opted_ref}="","",{opted_ref})', opted)
+        rows.end()
 
     def finish(self) -> None:
-        for _name, ws, rows in self.sheets:
+        for _name, ws, streamed in self.sheets:
+            rows = streamed.rows
             for col, width in enumerate((6, 26, 13, 40, 8, 11.5, 11.5, 11, 11.5, 11)):
                 ws.set_column(col, col, width)
             ws.freeze_panes(1, 2)
@@ -921,7 +956,7 @@ class _ActionsWriter:
 
     def column_ranges(self, col: int) -> list[str]:
         letter = col_name(col)
-        return [f"{quoted_sheet(name)}!${letter}$2:${letter}${max(rows, 2)}" for name, _ws, rows in self.sheets]
+        return [f"{quoted_sheet(name)}!${letter}$2:${letter}${max(rows.rows, 2)}" for name, _ws, rows in self.sheets]
 
 
 def manager_criterion(name_ref: str) -> str:
@@ -1238,27 +1273,43 @@ def _write_legend(ws, formats, playbooks: Mapping[str, Playbook], layouts: Seque
     _print_setup(ws, header_rows=0)
 
 
-def _write_meta(ws, layouts: Sequence[SheetLayout], today: dt.date, exported: Sequence[tuple] = ()) -> None:
+META_WIDTH = 3 + len(ANCHOR_NAMES)  # the widest row: ("dates", sheet, trip, *anchors)
+
+
+def _write_meta(rows: SheetRows, layouts: Sequence[SheetLayout], today: dt.date) -> None:
     """What `ppo sync` relies on: the mark, where each sheet's ids, input dates and ticks
-    are, and each trip's input dates as exported (to tell the director's edits from ppo's)."""
-    rows: list[tuple] = [
+    are; then (`_meta_dates`) each trip's input dates as exported, to tell the director's
+    edits from ppo's."""
+    lines: list[tuple] = [
         ("format", FORMAT_MARK, FORMAT_VERSION),
         ("ppo", __version__),
         ("exported", today.isoformat()),
     ]
     for layout in layouts:
-        rows.append(("sheet", layout.name, layout.playbook_id, layout.trip_header))
+        lines.append(("sheet", layout.name, layout.playbook_id, layout.trip_header))
         for anchor, col in layout.anchor_cols.items():
-            rows.append(("anchor", layout.name, anchor, layout.headers[col]))
+            lines.append(("anchor", layout.name, anchor, layout.headers[col]))
         for sc in layout.steps:
-            rows.append(("step", layout.name, sc.no, sc.id, sc.header, sc.tick_header))
-        rows.append(("note", layout.name, layout.headers[layout.note_col]))
-    for r, values in enumerate([*rows, *exported]):
+            lines.append(("step", layout.name, sc.no, sc.id, sc.header, sc.tick_header))
+        lines.append(("note", layout.name, layout.headers[layout.note_col]))
+    for values in lines:
         for c, value in enumerate(values):
             if isinstance(value, int):
-                ws.write_number(r, c, value)
+                rows.number(c, value)
             else:
-                ws.write_string(r, c, value)
+                rows.string(c, value)
+        rows.end()
+
+
+def _meta_dates(rows: SheetRows, layout: SheetLayout, trip: Trip) -> None:
+    rows.string(0, "dates")
+    rows.string(1, layout.name)
+    rows.number(2, trip.id)
+    for c, anchor in enumerate(layout.anchors, start=3):
+        day = trip.dates.get(anchor)
+        if day is not None:  # none: the cell left empty
+            rows.number(c, serial(day))
+    rows.end()
 
 
 # --- writing safely -----------------------------------------------------------------------
