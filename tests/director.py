@@ -3,6 +3,8 @@ and a playbook with month offsets that several of them export."""
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -59,3 +61,14 @@ anchor = "departure"
 offset = "-1m2w1d"
 text = "."
 """
+
+
+def without_identity(path: Path) -> None:
+    """The book as ppo 0.2 wrote it: no store id among its document properties."""
+    with zipfile.ZipFile(path) as archive:
+        members = {info: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members.items():
+            if info.filename == "docProps/custom.xml":
+                data = re.sub(rb'<(?:\w+:)?property\b[^>]*name="ppo_store"[^>]*>.*?</(?:\w+:)?property>', b"", data)
+            archive.writestr(info, data)

@@ -130,12 +130,13 @@ def test_a_step_whose_moment_passed_leaves_today_and_counts_as_missed(ppo):
         "opted_out": 0,
         "on_time_rate": None,
         "came_due": 6,
+        "no_consent": 0,
     }
     assert figures["total"]["on_time_rate"] == 0.0
     csv = ppo("stats", "--from", "01.11.2026", "--to", "31.12.2026", "--date", "17.12.2026", "-f", "csv").out
     assert csv.splitlines()[0].split(",")[9:11] == ["lapsed", "missed"] and ",7,0,0,1,5,6,1,0,0,0.0" in csv
     md = ppo("stats", "--from", "01.11.2026", "--to", "31.12.2026", "--date", "17.12.2026", "-f", "md").out
-    assert "| Ольга | 6 | 0 | 0 | 1 | 5 | 0.0% | 1 | 0 | 0 |" in md
+    assert "| Ольга | 6 | 0 | 0 | 1 | 5 | 0.0% | 1 | 0 | 0 | 0 |" in md
 
 
 def test_moving_the_departure_moves_the_moment_of_the_steps_not_done(ppo):
@@ -148,7 +149,10 @@ def test_moving_the_departure_moves_the_moment_of_the_steps_not_done(ppo):
 
 
 def test_a_declined_client_whose_trip_already_left_gets_no_good_trip_step(ppo):
-    trip = ppo.json("decline", "Пётр", "--date", "25.11.2026", "--departure", "20.11.2026")["trip_id"]
+    args = ("decline", "Пётр", "--date", "25.11.2026", "--departure", "20.11.2026", "--phone", "+79000000151")
+    trip = ppo.json(*args)["trip_id"]
+    assert steps(ppo, trip, "25.11.2026")["decline-chain"] == "no_consent"  # ads, and he never agreed
+    ppo("consent", "+79000000151", "--ads", "yes", "--date", "25.11.2026")
     shown = steps(ppo, trip, "25.11.2026")
     assert shown["decline-chain"] == "lapsed" and shown["decline-why"] == "pending"
     assert today(ppo, "25.11.2026") == []

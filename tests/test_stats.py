@@ -215,7 +215,7 @@ def test_record_has_the_documented_shape():
     assert record["period"] == {"from": "2026-11-01", "to": "2026-11-30"}
     assert record["as_of"] == "2026-11-20"
     figures = ["due", "on_time", "late", "overdue", "lapsed", "missed", "pending", "skipped", "opted_out"]
-    figures += ["on_time_rate", "came_due"]
+    figures += ["on_time_rate", "came_due", "no_consent"]
     assert list(record["managers"][0]) == ["manager", *figures, "satisfaction"]
     assert list(record["total"]) == [*figures, "satisfaction"]
     assert list(record["total"]["satisfaction"]) == ["answers", "tour", "service"]

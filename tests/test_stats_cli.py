@@ -60,6 +60,8 @@ def store(tmp_path_factory, make_ppo, backend):
     done(ppo, egor_tour, "0", "15.11.2026")
     hanna = add(ppo, "Hanna", "19.11.2026", "01.02.2027", "10.02.2027", "Ivan", "600")  # returning
     done(ppo, hanna, "0", "19.11.2026")
+    for phone in ("100", "200", "300", "400", "500", "600", "700", "800"):  # ads go: counted by how they went
+        ppo("consent", _phone(phone), "--ads", "yes", "--date", "01.01.2026")
     return ppo
 
 
@@ -72,7 +74,7 @@ def counted(*values, **more):
     return {**figures(*values, **more), **NO_ANSWERS}
 
 
-def figures(due, on_time, late, overdue, pending, rate, lapsed=0, skipped=0, opted_out=0):
+def figures(due, on_time, late, overdue, pending, rate, lapsed=0, skipped=0, opted_out=0, no_consent=0):
     """The rate is over the steps whose day has come (came_due); those ahead (pending) apart."""
     return {
         "due": due,
@@ -86,6 +88,7 @@ def figures(due, on_time, late, overdue, pending, rate, lapsed=0, skipped=0, opt
         "opted_out": opted_out,
         "on_time_rate": rate,
         "came_due": on_time + late + overdue + lapsed,
+        "no_consent": no_consent,
     }
 
 
@@ -233,9 +236,9 @@ def table_rows(text: str) -> dict[str, list[str]]:
     rows = {}
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip("│┃ ").split("│")]
-        if len(cells) == 10:
+        if len(cells) == 11:
             rows[cells[0]] = cells[1:]
-        elif len(cells) == 11:
+        elif len(cells) == 12:
             rows[f"{cells[0]} {cells[1]}"] = cells[2:]
     return rows
 
@@ -244,13 +247,13 @@ def test_table_shows_the_same_figures(store):
     out = store("stats", "--date", AS_OF, env={"COLUMNS": "200"}).out
     assert "01.11.2026 – 30.11.2026 (as of 20.11.2026)" in out
     rows = table_rows(out)
-    # came due, on time, late, overdue, lapsed, the rate over them; then ahead, skipped, opted out
-    assert rows["Olga"] == ["9", "2", "2", "5", "0", "22.2%", "2", "0", "0"]
-    assert rows["Ivan"] == ["11", "5", "2", "4", "0", "45.5%", "0", "0", "0"]
-    assert rows["Total"] == ["20", "7", "4", "9", "0", "35.0%", "2", "0", "0"]
-    assert rows["Туры 4. Подписать на серию ППО-ПОСЛЕ"] == ["2", "0", "1", "1", "0", "0.0%", "0", "0", "0"]
+    # came due, on time, late, overdue, lapsed, the rate over them; then ahead, skipped, opted out, no consent
+    assert rows["Olga"] == ["9", "2", "2", "5", "0", "22.2%", "2", "0", "0", "0"]
+    assert rows["Ivan"] == ["11", "5", "2", "4", "0", "45.5%", "0", "0", "0", "0"]
+    assert rows["Total"] == ["20", "7", "4", "9", "0", "35.0%", "2", "0", "0", "0"]
+    assert rows["Туры 4. Подписать на серию ППО-ПОСЛЕ"] == ["2", "0", "1", "1", "0", "0.0%", "0", "0", "0", "0"]
     feedback = "Отказники 1. Прочитать ответ «Чем мы вас обидели?»"
-    assert rows[feedback] == ["2", "0", "0", "2", "0", "0.0%", "0", "0", "0"]
+    assert rows[feedback] == ["2", "0", "0", "2", "0", "0.0%", "0", "0", "0", "0"]
     assert "ppo-posle" not in out and "decline-feedback" not in out  # no step id for people
     assert "trips sold: 4" in out
     assert "returning clients: 2" in out
@@ -259,17 +262,17 @@ def test_table_shows_the_same_figures(store):
 
 def test_table_for_a_manager_with_no_trips_shows_a_dash(store):
     rows = table_rows(store("stats", "--date", AS_OF, "-m", "Zoya").out)
-    assert rows["Zoya"] == ["0", "0", "0", "0", "0", "—", "0", "0", "0"]
+    assert rows["Zoya"] == ["0", "0", "0", "0", "0", "—", "0", "0", "0", "0"]
 
 
 def test_csv_has_a_row_per_manager_and_a_total(store):
     out = store("stats", "--date", AS_OF, "--format", "csv").out.splitlines()
     assert out == [
         "period_from,period_to,as_of,scope,manager,due,on_time,late,overdue,lapsed,missed,pending,skipped,opted_out,"
-        "on_time_rate,answers,tour_satisfied_share,service_satisfied_share,came_due",
-        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,11,5,2,4,0,4,0,0,0,0.4545,0,,,11",
-        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,11,2,2,5,0,5,2,0,0,0.2222,0,,,9",
-        "2026-11-01,2026-11-30,2026-11-20,total,,22,7,4,9,0,9,2,0,0,0.35,0,,,20",
+        "on_time_rate,answers,tour_satisfied_share,service_satisfied_share,came_due,no_consent",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Ivan,11,5,2,4,0,4,0,0,0,0.4545,0,,,11,0",
+        "2026-11-01,2026-11-30,2026-11-20,manager,Olga,11,2,2,5,0,5,2,0,0,0.2222,0,,,9,0",
+        "2026-11-01,2026-11-30,2026-11-20,total,,22,7,4,9,0,9,2,0,0,0.35,0,,,20,0",
     ]
 
 
@@ -282,9 +285,9 @@ def test_csv_manager_name_never_runs_as_a_formula(ppo):
 def test_md_has_tables_for_mail(store):
     out = store("stats", "--date", AS_OF, "--format", "md").out
     assert out.startswith("# ppo: figures for 01.11.2026 – 30.11.2026 (as of 20.11.2026)\n")
-    assert "| Olga | 9 | 2 | 2 | 5 | 0 | 22.2% | 2 | 0 | 0 |" in out
-    assert "| **Total** | 20 | 7 | 4 | 9 | 0 | 35.0% | 2 | 0 | 0 |" in out
-    assert "| Туры | 2. SMS «Счастливого пути» | 2 | 0 | 2 | 0 | 0 | 0.0% | 0 | 0 | 0 |" in out
+    assert "| Olga | 9 | 2 | 2 | 5 | 0 | 22.2% | 2 | 0 | 0 | 0 |" in out
+    assert "| **Total** | 20 | 7 | 4 | 9 | 0 | 35.0% | 2 | 0 | 0 | 0 |" in out
+    assert "| Туры | 2. SMS «Счастливого пути» | 2 | 0 | 2 | 0 | 0 | 0.0% | 0 | 0 | 0 | 0 |" in out
     assert "- declined clients: 2, came back: 1 (50.0%)" in out
 
 
@@ -307,6 +310,7 @@ def test_a_day_when_most_steps_are_ahead_rates_only_those_whose_day_has_come(ppo
     day = {"PPO_TODAY": "2026-12-12"}
     for n in range(5):  # sold on the 1st, flying on the 10th: steps 0, 1 and 2 have come, 3-6 ahead
         trip = add(ppo, f"Client {n}", "01.12.2026", "10.12.2026", "20.12.2026", "Olga", str(900 + n))
+        ppo("consent", _phone(str(900 + n)), "--ads", "yes", "--date", "01.12.2026")
         ppo("done", str(trip), "0", "--date", "01.12.2026", env=day)  # on time
         if n < 4:
             ppo("done", str(trip), "1", "--date", "09.12.2026", env=day)  # on time; the fifth's: overdue
@@ -318,7 +322,7 @@ def test_a_day_when_most_steps_are_ahead_rates_only_those_whose_day_has_come(ppo
     assert total["came_due"] == 15
     assert total["on_time_rate"] == 0.6  # 9 of 15, not 9 of 35
     table = ppo("stats", "--date", "12.12.2026", env={"COLUMNS": "200"}).out
-    assert table_rows(table)["Total"] == ["15", "9", "0", "0", "6", "60.0%", "20", "0", "0"]
+    assert table_rows(table)["Total"] == ["15", "9", "0", "0", "6", "60.0%", "20", "0", "0", "0"]
 
 
 @pytest.mark.sqlite_only  # compares the SQLite file's bytes
@@ -326,3 +330,32 @@ def test_stats_writes_nothing(store):
     before = store.db.read_bytes()
     store("stats", "--date", AS_OF)
     assert store.db.read_bytes() == before
+
+
+def test_ads_without_consent_are_counted_apart_in_every_format(ppo):
+    """Pavel never agreed to advertising: the declined chain's two ads letters are no_consent,
+    outside `due` and the rate; Rita agreed, hers are counted by how they went."""
+    decline(ppo, "Pavel", "05.11.2026", "Olga", "101")
+    decline(ppo, "Rita", "05.11.2026", "Ivan", "102")
+    ppo("consent", _phone("102"), "--ads", "yes", "--date", "01.11.2026")
+    record = stats_json(ppo)
+    olga, ivan = (next(m for m in record["managers"] if m["manager"] == name) for name in ("Olga", "Ivan"))
+    assert (olga["no_consent"], olga["due"], olga["came_due"]) == (2, 1, 1)  # the feedback call is still hers
+    assert (ivan["no_consent"], ivan["due"], ivan["came_due"]) == (0, 3, 3)
+    assert record["total"]["no_consent"] == 2
+    chain = next(s for s in record["steps"] if s["step_id"] == "decline-chain")
+    assert (chain["no_consent"], chain["due"]) == (1, 1)
+
+    csv_rows = ppo("stats", "--date", AS_OF, "--format", "csv").out.splitlines()
+    assert csv_rows[0].endswith(",came_due,no_consent")
+    assert [row.rsplit(",", 1)[1] for row in csv_rows[1:]] == ["0", "2", "2"]  # Ivan, Olga, total
+
+    table = table_rows(ppo("stats", "--date", AS_OF, env={"COLUMNS": "200"}).out)
+    assert table["Olga"][-1] == "2" and table["Ivan"][-1] == "0" and table["Total"][-1] == "2"
+    assert table["Отказники 0. Подписать на цепочку «Отказники»"][-1] == "1"
+    md = ppo("stats", "--date", AS_OF, "--format", "md").out
+    assert "| No consent |" in md and "| Olga | 1 | 0 | 0 | 1 | 0 | 0.0% | 0 | 0 | 0 | 2 |" in md
+
+    ppo("consent", _phone("101"), "--ads", "yes", "--date", "20.11.2026")  # Pavel agrees: his letters count again
+    olga = next(m for m in stats_json(ppo)["managers"] if m["manager"] == "Olga")
+    assert (olga["no_consent"], olga["due"]) == (0, 3)

@@ -80,6 +80,7 @@ def take_ticks(store: Store, out_dir: Path, day: dt.date, config: Config):
     way_out = (
         _("ppo report writes its own {name} in that folder; move that file away or rename it").format(name=path.name),
         _("fix them in the workbook, or move it away (ppo report then writes a new one)"),
+        _("the file is untouched; move it away (ppo report then writes a new one)"),
     )
     return exporting.take_before_replacing(store, path, day, force=False, dayfirst=config.dayfirst, way_out=way_out)
 

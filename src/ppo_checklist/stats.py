@@ -15,6 +15,7 @@ from typing import Any
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
+from ppo_checklist.core.consent import ads_steps
 from ppo_checklist.core.model import StepTally, TripDates
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.verdict import Feedback, Satisfaction, latest
@@ -24,7 +25,8 @@ from ppo_checklist.i18n import _
 ON_TIME, LATE, OVERDUE, PENDING = "on_time", "late", "overdue", "pending"
 LAPSED = "lapsed"  # its moment passed undone: missed, as overdue is, for good
 SKIPPED, OPTED_OUT = "skipped", "opted_out"  # a person's or the client's word: outside the rate
-KINDS = (ON_TIME, LATE, OVERDUE, LAPSED, PENDING, SKIPPED, OPTED_OUT)
+NO_CONSENT = "no_consent"  # advertising the client has not agreed to: never sent, outside the rate
+KINDS = (ON_TIME, LATE, OVERDUE, LAPSED, PENDING, SKIPPED, OPTED_OUT, NO_CONSENT)
 RATE_PLACES = 4
 
 
@@ -58,8 +60,9 @@ def period(as_of: dt.date, start: dt.date | None = None, end: dt.date | None = N
 @dataclass(frozen=True)
 class Figures:
     """Steps due in the period: due = on_time + late + overdue + lapsed + pending; missed =
-    overdue + lapsed. Skipped steps and the letters and SMS of clients who opted out are
-    counted beside, outside `due` and the on-time rate.
+    overdue + lapsed. Skipped steps, the letters and SMS of clients who opted out and the
+    advertising ones without the client's consent (`no_consent`) are counted beside, outside
+    `due` and the on-time rate.
 
     The on-time rate is over the steps whose day has come (`came_due`: done, on time or late,
     or missed: overdue or lapsed); the steps ahead (`pending`: not done, due on as_of or later)
@@ -74,6 +77,7 @@ class Figures:
     pending: int = 0
     skipped: int = 0
     opted_out: int = 0
+    no_consent: int = 0
 
     @classmethod
     def of(cls, counts: Counter) -> Figures:
@@ -109,6 +113,7 @@ class Figures:
             "opted_out": self.opted_out,
             "on_time_rate": self.on_time_rate,
             "came_due": self.came_due,
+            "no_consent": self.no_consent,
         }
 
 
@@ -194,14 +199,16 @@ def classify(
     lapses_on: dt.date | None = None,
     skipped: bool = False,
     opted_out: bool = False,
+    no_consent: bool = False,
 ) -> str:
     """on_time, late, overdue, lapsed or pending (a step due on as_of and not done is pending,
-    not late yet), or skipped / opted_out (outside the rate): by the one status rule."""
-    status = schedule.step_status(due, done_on, as_of, False, lapses_on, skipped, opted_out)
+    not late yet), or skipped / opted_out / no_consent (outside the rate): by the one status
+    rule."""
+    status = schedule.step_status(due, done_on, as_of, False, lapses_on, skipped, opted_out, no_consent)
     if status == schedule.DONE:
         assert done_on is not None
         return LATE if done_on > due else ON_TIME
-    if status in (OVERDUE, LAPSED, SKIPPED, OPTED_OUT):
+    if status in (OVERDUE, LAPSED, SKIPPED, OPTED_OUT, NO_CONSENT):
         return status
     return PENDING
 
@@ -213,10 +220,13 @@ def summarise(
     as_of: dt.date,
     managers: Collection[str] | None = None,
     names: Names | None = None,
+    ads: Collection[tuple[str, str]] = (),
 ) -> KpiReport:
     """Every figure of the report from plain records (steps and trips of cancelled trips left out
     by the caller). With `managers`, only theirs, and each of them listed even with nothing due.
-    `names`: how people read the playbooks and steps (`names_of`)."""
+    `names`: how people read the playbooks and steps (`names_of`); `ads`: the (playbook, step
+    id) whose message is advertising (`consent.ads_steps`), `no_consent` without the client's
+    consent on record."""
     wanted = set(managers) if managers else None
     by_manager: dict[str, Counter] = defaultdict(Counter)
     by_step: dict[tuple[str, int, str], Counter] = defaultdict(Counter)
@@ -225,7 +235,8 @@ def summarise(
     for tally in tallies:
         if tally.due not in within or (wanted is not None and tally.manager not in wanted):
             continue
-        kind = classify(tally.due, tally.done_on, as_of, tally.lapses_on, tally.skipped, tally.opted_out)
+        unconsented = not tally.ads_consent and (tally.playbook, tally.step_id) in ads
+        kind = classify(tally.due, tally.done_on, as_of, tally.lapses_on, tally.skipped, tally.opted_out, unconsented)
         by_manager[tally.manager][kind] += tally.steps
         by_step[(tally.playbook, tally.step_no, tally.step_id)][kind] += tally.steps
     total: Counter = Counter()
@@ -318,7 +329,8 @@ def compute(
     wanted = sorted(set(managers)) if managers else None
     tallies = store.step_tallies(within.start, within.end, wanted)
     trips = store.outcome_trips(within.start, within.end)
-    report = summarise(tallies, trips, within, as_of, wanted, names_of(playbooks) if playbooks else None)
+    names, ads = (names_of(playbooks), ads_steps(playbooks)) if playbooks else (None, frozenset())
+    report = summarise(tallies, trips, within, as_of, wanted, names, ads)
     answers = store.feedback_by_manager(within.start, within.end, wanted)
     per, total = satisfaction(answers, [name for name, _f in report.managers])
     return replace(report, satisfaction=per, satisfaction_total=total)

@@ -22,10 +22,13 @@ DUES = [TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=1), TODAY, TODAY
 # A step's moment as the workbook holds it: the cell of its date (None: no moment, or a trip
 # without that date) and the days after it; the last day is that date moved by those days.
 MOMENTS = [None, (TODAY - dt.timedelta(days=2), 1), (TODAY - dt.timedelta(days=1), 0), (TODAY, 0), (None, 0)]
-# due, ticked, trip cancelled, skipped, opted out (a letter or SMS step), moment
+# due, ticked, trip cancelled, skipped, opted out (a letter or SMS step), moment, no consent (an
+# ads step of a client who has not agreed to advertising)
 CASES = [
     case
-    for case in itertools.product(DUES, [False, True], [False, True], [False, True], [False, True], MOMENTS)
+    for case in itertools.product(
+        DUES, [False, True], [False, True], [False, True], [False, True], MOMENTS, [False, True]
+    )
     if not (case[1] and case[3])  # a done step is never skipped: ppo skip refuses it
 ]
 
@@ -36,9 +39,11 @@ def last_day(moment) -> dt.date | None:
     return moment[0] + dt.timedelta(days=moment[1])
 
 
-def expected(due: dt.date, ticked: bool, cancelled: bool, skipped=False, opted_out=False, moment=None) -> str:
+def expected(
+    due: dt.date, ticked: bool, cancelled: bool, skipped=False, opted_out=False, moment=None, no_consent=False
+) -> str:
     done_on = TODAY if ticked else None
-    return model.step_status(due, done_on, TODAY, cancelled, last_day(moment), skipped, opted_out)
+    return model.step_status(due, done_on, TODAY, cancelled, last_day(moment), skipped, opted_out, no_consent)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +53,7 @@ def computed(tmp_path_factory):
     book = xlsxwriter.Workbook(str(book_path))
     sheet = book.add_worksheet("Rule")
     dates = book.add_format({"num_format": "dd.mm.yyyy"})
-    for row, (due, ticked, cancelled, skipped, opted_out, moment) in enumerate(CASES):
+    for row, (due, ticked, cancelled, skipped, opted_out, moment, no_consent) in enumerate(CASES):
         r = row + 1
         sheet.write_datetime(row, 0, dt.datetime.combine(due, dt.time()), dates)
         if ticked:
@@ -61,8 +66,11 @@ def computed(tmp_path_factory):
             sheet.write_string(row, 5, "opted out")
         if moment is not None and moment[0] is not None:
             sheet.write_datetime(row, 6, dt.datetime.combine(moment[0], dt.time()), dates)
+        if no_consent:
+            sheet.write_string(row, 7, "no consent")  # as the Actions sheet's "No consent" cell
         lapse = (f"G{r}", moment[1]) if moment is not None else None
-        sheet.write_formula(row, 3, workbook.status_formula(f"A{r}", f"B{r}", f"C{r}", None, lapse, f"F{r}"))
+        formula = workbook.status_formula(f"A{r}", f"B{r}", f"C{r}", None, lapse, f"F{r}", f'H{r}<>""')
+        sheet.write_formula(row, 3, formula)
         sheet.write_formula(row, 4, workbook.status_formula(f"A{r}", f"B{r}"))  # a sheet without the new columns
     book.close()
     out = home / "out"
@@ -75,16 +83,16 @@ def test_calc_gives_every_case_the_status_the_model_gives(computed):
     assert len(computed) == len(CASES)
     seen = set()
     for case, row in zip(CASES, computed):
-        due, ticked, cancelled, skipped, opted_out, moment = case
+        due, ticked, cancelled, skipped, opted_out, moment, no_consent = case
         assert row[3] == expected(*case), case
         seen.add(row[3])
         if not skipped:
             assert row[4] == expected(due, ticked, False), (due, ticked)
-    # every status of the rule is met at least once (consent is not in the workbook: it writes none)
-    assert seen == set(model.STEP_STATUSES) - {model.NO_CONSENT}
+    # every status of the rule is met at least once
+    assert seen == set(model.STEP_STATUSES)
 
 
 def test_the_spreadsheet_conditions_follow_the_rule_s_order():
-    conditions = workbook.status_conditions("A2", "B2", "$C2", ("G2", 1), "$F2")
-    assert list(conditions) == [s for s in model.STEP_STATUSES if s not in (model.PENDING, model.NO_CONSENT)]
+    conditions = workbook.status_conditions("A2", "B2", "$C2", ("G2", 1), "$F2", '$H2<>""')
+    assert list(conditions) == [s for s in model.STEP_STATUSES if s != model.PENDING]
     assert list(workbook.status_conditions("A2", "B2")) == [model.DONE, model.SKIPPED, model.OVERDUE, model.DUE]

@@ -272,6 +272,7 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
         "Status",
         "Last day",
         "Opted out",
+        "No consent",
     ]
     rows = list(actions.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 7 + 7 + 3  # trips 1, 2 and the declined client; not the cancelled or finished
@@ -286,14 +287,16 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
     assert cached[0][5:10] == (dt.datetime(2026, 11, 20), "✓", "done", dt.datetime(2026, 12, 1), None)
     assert cached[1][5:8] == (dt.datetime(2026, 11, 30), None, "due")
     statuses = {(r[0], r[3][0]): r[7] for r in cached}
-    assert statuses[(3, "0")] == "overdue"
+    assert statuses[(3, "0")] == "no consent"  # Вера's declined chain: ads, and she never agreed
+    assert statuses[(3, "1")] == "due"  # reading her answer is still a person's task
+    assert [r[10] for r in cached if r[0] == 3] == ["no consent", None, "no consent"]
 
 
 def test_summary_counts_steps_per_manager_with_live_formulas(agency):
     path, _ = written(agency)
     summary = openpyxl.load_workbook(path)["Summary"]
     assert summary["B2"].value == "=TODAY()"
-    assert [c.value for c in summary[4]][:9] == [
+    assert [c.value for c in summary[4]][:10] == [
         "Manager",
         "Due today",
         "Overdue",
@@ -301,6 +304,7 @@ def test_summary_counts_steps_per_manager_with_live_formulas(agency):
         "Done",
         "Skipped",
         "Opted out",
+        "No consent",
         "Later",
         "Steps",
     ]
@@ -311,11 +315,12 @@ def test_summary_counts_steps_per_manager_with_live_formulas(agency):
         "'Actions'!$H$2:$H$18,\"overdue\")"
     )
     cached = openpyxl.load_workbook(path, data_only=True)["Summary"]
-    table = [[c.value for c in row] for row in cached.iter_rows(min_row=5, max_row=7, max_col=9)]
-    assert table == [  # due today, overdue, lapsed, done, skipped, opted out, later, steps
-        ["Ivan", 0, 1, 0, 0, 0, 0, 6, 7],  # Борис: step 0 (25.11) overdue
-        ["Olga", 2, 2, 0, 1, 0, 0, 5, 10],  # Анна: 0 done, 1 due; Вера: 0 (23.11) and 2 (26.11) overdue, 1 due
-        ["Total", 2, 3, 0, 1, 0, 0, 11, 17],
+    table = [[c.value for c in row] for row in cached.iter_rows(min_row=5, max_row=7, max_col=10)]
+    assert table == [  # due today, overdue, lapsed, done, skipped, opted out, no consent, later, steps
+        ["Ivan", 0, 1, 0, 0, 0, 0, 0, 6, 7],  # Борис: step 0 (25.11) overdue
+        # Анна: 0 done, 1 due; Вера: 0 (23.11) and 2 (26.11) ads without her consent, 1 due
+        ["Olga", 2, 0, 0, 1, 0, 0, 2, 5, 10],
+        ["Total", 2, 1, 0, 1, 0, 0, 2, 11, 17],
     ]
 
 
@@ -390,3 +395,26 @@ def test_fast_sheet_prepares_formulas_as_xlsxwriter_does():
     ]
     for formula in formulas:
         assert fast._prepare_formula(formula) == plain._prepare_formula(formula), formula
+
+
+def test_an_ads_step_without_consent_is_coloured_as_no_consent_in_the_checklist(agency):
+    """Вера never agreed to advertising: her row names the channel, and the chain's ads steps'
+    date cells read it before lapsed or overdue (the rule's order); the call-free feedback step
+    and the tour's service steps never do."""
+    path, _ = written(agency)
+    declined = openpyxl.load_workbook(path)["Checklist Отказники"]
+    head = columns(declined)
+    row = row_of(declined, 3)
+    assert declined.cell(row, head["No ads consent"]).value == "e-mail"
+    by_column = {str(cf.sqref).split(":")[0]: cf.rules for cf in declined.conditional_formatting}
+    named = openpyxl.utils.get_column_letter(head["No ads consent"])
+    for no, ads in ((0, True), (1, False), (2, True)):
+        letter = openpyxl.utils.get_column_letter(step_col(declined, no))
+        formulas = [rule.formula[0] for rule in by_column[f"{letter}2"]]
+        consent = [f for f in formulas if "SEARCH" in f]
+        assert bool(consent) == ads, no
+        if ads:
+            assert consent == [f'ISNUMBER(SEARCH("e-mail",${named}2))']
+            assert formulas.index(consent[0]) < next(i for i, f in enumerate(formulas) if "<TODAY()" in f)
+    tour = openpyxl.load_workbook(path)["Checklist Туры"]
+    assert not [r for cf in tour.conditional_formatting for r in cf.rules if "SEARCH" in r.formula[0]]

@@ -138,7 +138,7 @@ def test_calc_shows_the_statuses_ppo_computes_for_today(calc):
         for step in ppo.show(trip_id)["steps"]:
             assert seen[(trip_id, step["no"])] == status_name(step["status"]), (key, step["id"])
             statuses.add(step["status"])
-    assert {"lapsed", "opted_out", "done", "due", "overdue", "pending"} <= statuses
+    assert {"lapsed", "opted_out", "no_consent", "done", "due", "overdue", "pending"} <= statuses
 
 
 def test_calc_summary_counts_match_ppo_today(calc):
@@ -146,9 +146,11 @@ def test_calc_summary_counts_match_ppo_today(calc):
     rows = sheet(out, "book", "Summary")
     assert rows[1][1] == iso(dt.date.today())
     live = rows[4 : next(i for i, r in enumerate(rows) if r and r[0] == "Total") + 1]
-    table = {r[0]: r[1:9] for r in live}  # the live table; the figures of the period follow it
-    # due today: 0 and 1 of Due Today; overdue: the three declined steps (no departure: no lapse)
-    assert table["Olga"][:2] == ["2", "3"]
+    table = {r[0]: r[1:10] for r in live}  # the live table; the figures of the period follow it
+    # due today: 0 and 1 of Due Today; overdue: the declined client's call (no departure: no
+    # lapse); the chain's two ads letters: no consent (she never agreed to advertising)
+    assert table["Olga"][:2] == ["2", "1"]
+    assert table["Olga"][6] == "2"
     assert table["(no manager)"][3] == "1"  # the ticked step, for the trips with no manager
     assert table["Ivan"][2] == "3"  # Gone's lapsed steps: the letters before, the reminder, the good-trip SMS
     assert table["Ivan"][5] == "4"  # No Letters: opted out of 0, 2, 3 and 4; its calls stay

@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 from backends import query
-from director import set_input, tick
+from director import set_input, tick, without_identity
 
 from ppo_checklist.errors import StoreError
 
@@ -116,6 +116,7 @@ def test_ticks_that_cannot_be_taken_are_reported_and_the_rest_taken(trips):
 def test_ticks_for_trips_the_store_does_not_know_are_reported(trips, tmp_path, make_ppo):
     path, _ = export(trips)
     tick(path, 2, 0, "✓")
+    without_identity(path)  # written by ppo 0.2: any store may read it
     other = make_ppo(tmp_path / "other")
     other.add("Вера", "20.11.2026", "01.12.2026", "10.12.2026")
     result = other("sync", str(path), "--date", TODAY, check=False)

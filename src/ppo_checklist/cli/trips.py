@@ -125,7 +125,8 @@ def _start_trip(
         with session.store.write():
             client_word.ads_consent_given(session.store, trip.client.id, consent_on)
     moves = tracker.step_moves(trip, session.playbooks, session.calendar)
-    out.trip(trip, today, headline=message.format(id=trip_id, name=trip.client.name, c=trip.client.id), moves=moves)
+    headline = message.format(id=trip_id, name=trip.client.name, c=trip.client.id)
+    out.trip(trip, today, headline=headline, moves=moves, unconsented=_unconsented(session, trip))
 
 
 @app.command(
@@ -177,7 +178,8 @@ def show(
     from ppo_checklist import client_word
 
     word = client_word.word_record(store, found.id, found.client.id)
-    out.trip(found, day, messages, moves=tracker.step_moves(found, session.playbooks, session.calendar), word=word)
+    moves = tracker.step_moves(found, session.playbooks, session.calendar)
+    out.trip(found, day, messages, moves=moves, word=word, unconsented=_unconsented(session, found))
 
 
 @app.command(
@@ -246,7 +248,8 @@ def edit(
         today=today,
     )
     out = formatters.formatter(fmt, session)
-    out.trip(updated, today, moves=tracker.step_moves(updated, session.playbooks, calendar))
+    moves = tracker.step_moves(updated, session.playbooks, calendar)
+    out.trip(updated, today, moves=moves, unconsented=_unconsented(session, updated))
 
 
 @app.command(
@@ -263,3 +266,10 @@ def cancel(
     session = session_of(ctx)
     outcome = tracker.cancel(session.store, trip, session.today(date), reason, session.config.date_format)
     typer.echo(outcome.message)
+
+
+def _unconsented(session: Session, trip) -> frozenset[int]:
+    """The trip's ads steps its client has not consented to: shown as no_consent."""
+    from ppo_checklist.sending.consent import unconsented_steps  # the ledger: loaded when a trip is shown
+
+    return unconsented_steps(session.store, session.playbooks, trip)

@@ -37,6 +37,11 @@ def export(
     force: bool = typer.Option(
         False, "--force", help=N_("Overwrite PATH even if not a ppo workbook or holding entries ppo could not take.")
     ),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help=N_("Write over PATH unread (a workbook of another store): its ticks are lost."),
+    ),
     from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=KPI_FROM_HELP),
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
     language: Optional[Language] = LANGUAGE_OPTION,
@@ -49,7 +54,9 @@ def export(
     dayfirst = session.config.dayfirst
     mode = session.config.file_mode
     with i18n.use(language.value if language else None):
-        outcome = exporting.export(session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode)
+        outcome = exporting.export(
+            session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode, replace
+        )
     echo_taken(outcome.taken)
     result = outcome.result
     typer.echo(

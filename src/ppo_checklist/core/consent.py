@@ -12,10 +12,11 @@ unless the newest record says *withdrawn* (the client unsubscribed or opted out)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from ppo_checklist.core.model import TICK_WORDS
+from ppo_checklist.core.playbooks import Playbook, Step, message_purposes
 from ppo_checklist.i18n import N_
 
 SERVICE, ADS = "service", "ads"
@@ -79,6 +80,18 @@ def permitted(entries: Iterable[ConsentEntry], channel: str, purpose: str) -> bo
     if purpose == ADS:
         return record is not None and record.given
     return record is None or record.given
+
+
+def first_purpose(step: Step) -> str | None:
+    """The purpose of the message that does a sendable step (its SMS or first letter)."""
+    purposes = message_purposes(step) if step.sendable else ()
+    return purposes[0] if purposes else None
+
+
+def ads_steps(playbooks: Mapping[str, Playbook]) -> frozenset[tuple[str, str]]:
+    """(playbook id, step id) of each step ppo sends whose message is advertising: without the
+    client's ads consent on the step's channel such a step is `no_consent`."""
+    return frozenset((pb.id, step.id) for pb in playbooks.values() for step in pb.steps if first_purpose(step) == ADS)
 
 
 def everything(

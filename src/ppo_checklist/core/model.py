@@ -267,7 +267,7 @@ class NewStep(NamedTuple):  # a tuple: a bulk import makes 700 000 of them
 
 class StepTally(NamedTuple):
     """`steps` steps of trips not cancelled sharing a manager, playbook, step, due and done day
-    (and last day, skip and opt-out: what the one status rule reads)."""
+    (and last day, skip, opt-out and ads consent: what the one status rule reads)."""
 
     manager: str
     playbook: str
@@ -279,6 +279,7 @@ class StepTally(NamedTuple):
     lapses_on: dt.date | None = None
     skipped: bool = False
     opted_out: bool = False  # a letter or SMS step of a client who opted out
+    ads_consent: bool = False  # the client's ads consent on the step's channel stands (the ledger)
 
 
 class TripDates(NamedTuple):

@@ -16,6 +16,7 @@ STATUS_NAMES = {
     "cancelled": N_("cancelled"),
     "skipped": N_("skipped"),
     "opted_out": N_("opted out"),
+    "no_consent": N_("no consent"),
     "lapsed": N_("lapsed"),
     "active": N_("active"),
     "finished": N_("finished"),

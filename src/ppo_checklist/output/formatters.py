@@ -69,10 +69,12 @@ class Formatter:
         headline: str = "",
         moves: Mapping[int, Move] | None = None,
         word: Mapping[str, Any] | None = None,
+        unconsented: Collection[int] = (),
     ) -> None:
         """A trip and its steps (add, decline, edit, show); `messages`: the ones ppo sent or
         tried (show); `headline`: a line for people above it (what was just done); `moves`: the
-        steps moved off a day off, and why."""
+        steps moved off a day off, and why; `unconsented`: the step numbers whose message is
+        advertising the client has not consented to (status no_consent)."""
         raise NotImplementedError
 
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
@@ -116,10 +118,11 @@ class TableFormatter(Formatter):
         headline: str = "",
         moves: Mapping[int, Move] | None = None,
         word: Mapping[str, Any] | None = None,
+        unconsented: Collection[int] = (),
     ) -> None:
         if headline:
             render.console().print(headline)
-        render.trip_table(trip, today, self.date_format, moves)
+        render.trip_table(trip, today, self.date_format, moves, unconsented)
         if messages:
             render.messages_table(messages, self.date_format)
         if word:
@@ -160,8 +163,9 @@ class JsonFormatter(Formatter):
         headline: str = "",
         moves: Mapping[int, Move] | None = None,
         word: Mapping[str, Any] | None = None,
+        unconsented: Collection[int] = (),
     ) -> None:
-        record = render.trip_record(trip, today, moves)
+        record = render.trip_record(trip, today, moves, unconsented)
         if messages is not None:
             record["messages"] = [render.message_record(m) for m in messages]
         if word is not None:
@@ -204,8 +208,9 @@ class RowsFormatter(Formatter):
         headline: str = "",
         moves: Mapping[int, Move] | None = None,
         word: Mapping[str, Any] | None = None,
+        unconsented: Collection[int] = (),
     ) -> None:
-        self.rows(render.trip_step_rows(trip, today, moves), render.TRIP_STEP_COLUMNS)
+        self.rows(render.trip_step_rows(trip, today, moves, unconsented), render.TRIP_STEP_COLUMNS)
 
     def trips(self, summaries: Sequence[dict[str, Any]]) -> None:
         self.rows(summaries, list(summaries[0]) if summaries else ["trip_id"])

@@ -11,7 +11,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ppo_checklist.config import DAY_FORMAT
@@ -81,8 +81,11 @@ def action_record(action: Action, text: str | None = None) -> dict[str, Any]:
     return record
 
 
-def trip_record(trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None) -> dict[str, Any]:
-    """A trip as json has it; `moves`: the steps moved off a day off (`schedule.moves`)."""
+def trip_record(
+    trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None, unconsented: Collection[int] = ()
+) -> dict[str, Any]:
+    """A trip as json has it; `moves`: the steps moved off a day off (`schedule.moves`);
+    `unconsented`: the steps whose advertising the client has not consented to (no_consent)."""
     moves = moves or {}
     return {
         "trip_id": trip.id,
@@ -109,7 +112,7 @@ def trip_record(trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] |
                 "title": step.title,
                 "channel": step.channel,
                 "due": step.due.isoformat(),
-                "status": trip.step_status(step, today),
+                "status": trip.step_status(step, today, step.no in unconsented),
                 "done_on": step.done_on.isoformat() if step.done_on else None,
                 "note": note_shown(step.note),
                 "moved_from": moves[step.no].planned.isoformat() if step.no in moves else None,
@@ -143,10 +146,10 @@ TRIP_STEP_COLUMNS = [
 
 
 def trip_step_rows(
-    trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None
+    trip: Trip, today: dt.date, moves: Mapping[int, schedule.Move] | None = None, unconsented: Collection[int] = ()
 ) -> list[dict[str, Any]]:
     """A trip's steps as rows (csv, md), each naming its trip and client."""
-    steps = trip_record(trip, today, moves)["steps"]
+    steps = trip_record(trip, today, moves, unconsented)["steps"]
     return [{"trip_id": trip.id, "client": trip.client.name, **step} for step in steps]
 
 
@@ -497,10 +500,16 @@ def _md(text: str, line_start: bool = False) -> str:
 md_text = _md  # for the report's own lines
 
 
-def trip_table(trip: Trip, today: dt.date, date_format: str, moves: Mapping[int, schedule.Move] | None = None) -> None:
+def trip_table(
+    trip: Trip,
+    today: dt.date,
+    date_format: str,
+    moves: Mapping[int, schedule.Move] | None = None,
+    unconsented: Collection[int] = (),
+) -> None:
     out = console()
     moves_ = moves or {}
-    record = trip_record(trip, today, moves)
+    record = trip_record(trip, today, moves, unconsented)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
     head = _("Trip {id} · {name}").format(id=trip.id, name=trip.client.name)
     out.print(head + (f" · {contact}" if contact else ""), style="bold")
@@ -676,9 +685,11 @@ STATS_COLUMNS = [
 ]
 # The clients' verdict (`ppo feedback`) per manager: answers, and the share satisfied per aspect.
 SATISFACTION_COLUMNS = ["answers", "tour_satisfied_share", "service_satisfied_share"]
-# came_due (the steps whose day has come: what the rate is over) came last: columns are only added.
+# came_due (the steps whose day has come: what the rate is over) came last, then no_consent (ads
+# not sent for want of consent): columns are only added.
 STATS_CSV_COLUMNS = [
     "period_from", "period_to", "as_of", "scope", "manager", *STATS_COLUMNS, *SATISFACTION_COLUMNS, "came_due",
+    "no_consent",
 ]  # fmt: skip
 
 
@@ -755,12 +766,13 @@ def _figure_headers() -> list[str]:
         _("Ahead"),
         _("Skipped"),
         _("Opted out"),
+        _("No consent"),
     ]
 
 
 def _figure_cells(row: dict[str, Any]) -> list[str]:
     counts = [str(row[column]) for column in ("came_due", "on_time", "late", "overdue", "lapsed")]
-    apart = [str(row[column]) for column in ("pending", "skipped", "opted_out")]
+    apart = [str(row[column]) for column in ("pending", "skipped", "opted_out", "no_consent")]
     return [*counts, percent(row["on_time_rate"]), *apart]
 
 

@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ppo_checklist.core.consent import ADS, BOUNCED, CONSENT_CHANNELS, ConsentEntry, ContactProblem, permitted
-from ppo_checklist.core.model import NO_CONSENT, Action, Client, email_key
-from ppo_checklist.core.playbooks import Playbook, Step, message_purposes, stored_step
+from ppo_checklist.core.consent import (
+    ADS,
+    BOUNCED,
+    CONSENT_CHANNELS,
+    ConsentEntry,
+    ContactProblem,
+    first_purpose,
+    permitted,
+)
+from ppo_checklist.core.model import NO_CONSENT, Action, Client, Trip, email_key
+from ppo_checklist.core.playbooks import Playbook, Step, stored_step
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
 
@@ -74,14 +82,17 @@ def without_unconsented(store: Store, playbooks: Mapping[str, Playbook], actions
     return [a for a in actions if id(a) not in refused]
 
 
+def unconsented_steps(store: Store, playbooks: Mapping[str, Playbook], trip: Trip) -> frozenset[int]:
+    """The numbers of the trip's steps whose message is advertising its client has not
+    consented to (`no_consent`), by the ledger as it stands: what `show` says of them."""
+    gate = Gate.load(store, [trip.client.id])
+    return frozenset(
+        s.no for s in trip.steps if lacks_consent(gate, trip.client.id, stored_step(playbooks, trip.playbook, s.id))
+    )
+
+
 def first_purpose_of(step: Step | None) -> str | None:
     return first_purpose(step) if step is not None else None
-
-
-def first_purpose(step: Step) -> str | None:
-    """The purpose of the message that does a sendable step (its SMS or first letter)."""
-    purposes = message_purposes(step) if step.sendable else ()
-    return purposes[0] if purposes else None
 
 
 def lacks_consent(gate: Gate, client_id: int, step: Step | None) -> bool:

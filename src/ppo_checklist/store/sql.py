@@ -48,6 +48,12 @@ OPEN_TRIP = (
 )
 # A letter or SMS step of a client who opted out (`model.opts_out`, in SQL).
 OPTED_OUT_STEP = "(c.opted_out IS NOT NULL AND s.channel IN ('email', 'sms'))"
+# The client's ads consent on the step's channel stands: the newest ledger record (by day, then
+# as written: `consent.newest`) says given. 1 or 0.
+ADS_CONSENT_STEP = (
+    "COALESCE((SELECT k.given FROM consents k WHERE k.client_id = t.client_id AND k.channel = s.channel"
+    " AND k.purpose = 'ads' ORDER BY k.given_on DESC, k.id DESC LIMIT 1), 0)"
+)
 
 # Every table's columns in the order `ppo store copy` moves them.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -799,23 +805,31 @@ class SqlStore(WordStore):
         (manager, playbook, step no, step id, due, done_on): what `stats` classifies."""
         skipped = "CASE WHEN s.skipped_on IS NULL THEN 0 ELSE 1 END"
         opted = f"CASE WHEN {OPTED_OUT_STEP} THEN 1 ELSE 0 END"
-        sql = (
-            f"SELECT t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on, COUNT(*), s.lapses_on, {skipped},"
-            f" {opted} FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id"
+        inner = (
+            "SELECT t.manager AS m, t.playbook AS pb, s.no AS n, s.step_id AS sid, s.due AS d, s.done_on AS dn,"
+            f" s.lapses_on AS l, {skipped} AS sk, {opted} AS op, {ADS_CONSENT_STEP} AS ads"
+            " FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id"
             " WHERE s.due BETWEEN ? AND ? AND " + NOT_CANCELLED
         )
         params: list[Any] = [start.isoformat(), end.isoformat()]
         if managers:
-            sql += f" AND t.manager IN ({', '.join('?' * len(managers))})"
+            inner += f" AND t.manager IN ({', '.join('?' * len(managers))})"
             params.extend(managers)
-        sql += f" GROUP BY t.manager, t.playbook, s.no, s.step_id, s.due, s.done_on, s.lapses_on, {skipped}, {opted}"
+        # Grouped outside: the consent's subquery reads the client, which is not grouped.
+        sql = (
+            f"SELECT m, pb, n, sid, d, dn, COUNT(*), l, sk, op, ads FROM ({inner}) x"
+            " GROUP BY m, pb, n, sid, d, dn, l, sk, op, ads"
+        )
         days: dict[Any, dt.date | None] = {None: None}  # few distinct days: parse each once
         result = []
-        for manager, playbook, no, step_id, due, done_on, count, last, skip, opt in self._rows(sql, params):
+        for manager, playbook, no, step_id, due, done_on, count, last, skip, opt, ads in self._rows(sql, params):
             for value in (due, done_on, last):
                 if value not in days:
                     days[value] = day(value)
-            tally = (manager, playbook, no, step_id, days[due], days[done_on], count, days[last], bool(skip), bool(opt))
+            tally = (
+                *(manager, playbook, no, step_id, days[due], days[done_on], count, days[last]),
+                *(bool(skip), bool(opt), bool(ads)),
+            )
             result.append(StepTally(*tally))  # type: ignore[arg-type]
         return result
 

@@ -98,6 +98,16 @@ class WordStore:
                 result.setdefault(entry.client_id, []).append(entry)
         return result
 
+    def ads_consents(self) -> set[tuple[int, str]]:
+        """(client id, channel) whose ads consent stands: the newest record (by day, then as
+        written: `consent.newest`) says given. The workbook's no_consent reads it."""
+        standing: dict[tuple[int, str], bool] = {}
+        for client_id, channel, given in self._rows(
+            "SELECT client_id, channel, given FROM consents WHERE purpose = 'ads' ORDER BY given_on, id"
+        ):
+            standing[(client_id, channel)] = bool(given)
+        return {key for key, given in standing.items() if given}
+
     def trip_clients(self, trip_ids: Iterable[int]) -> dict[int, int]:
         """trip id -> its client's id."""
         ids = sorted(set(trip_ids))

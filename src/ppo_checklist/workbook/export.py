@@ -58,11 +58,19 @@ def export(
     dayfirst: bool = True,
     within: stats.Period | None = None,
     mode: int = files.PRIVATE_MODE,
+    replace: bool = False,
 ) -> ExportOutcome:
     """Take the ticks of the workbook being replaced, then write the new one safely, with the
-    director's figures for `within` (default: the month of `today`) in its Summary."""
-    taken = take_before_replacing(store, path, today, force, dayfirst)
-    result, taken = write(store, playbooks, path, today, include_all, within, mode, taken, force, dayfirst)
+    director's figures for `within` (default: the month of `today`) in its Summary.
+    `replace`: write over the file at `path` without reading it (a book of another store)."""
+    if replace:
+        from ppo_checklist.workbook import write as workbook
+
+        workbook.check_target(path)
+        taken = None
+    else:
+        taken = take_before_replacing(store, path, today, force, dayfirst)
+    result, taken = write(store, playbooks, path, today, include_all, within, mode, taken, force, dayfirst, replace)
     return ExportOutcome(path, taken, result)
 
 
@@ -72,12 +80,13 @@ def take_before_replacing(
     today: dt.date,
     force: bool = False,
     dayfirst: bool = True,
-    way_out: tuple[str, str] | None = None,
+    way_out: tuple[str, ...] | None = None,
 ) -> SyncReport | None:
     """What must happen before `path` is replaced: it can be (not open, not read-only), it is
-    ppo's (else only with `force`), and its ticks are taken; refused, unless forced, when it
-    holds entries ppo could not take. None when there is no file yet. `way_out`: what a
-    command without --force tells (a foreign file, entries not taken) instead of --force."""
+    ppo's (else only with `force`) and this store's (even with `force`), and its ticks are
+    taken; refused, unless forced, when it holds entries ppo could not take. None when there
+    is no file yet. `way_out`: what a command without --force tells (a file not ppo's,
+    entries not taken, a book of another store) instead of --force and --replace."""
     from ppo_checklist.workbook import read as workbook_read
     from ppo_checklist.workbook import write as workbook
 
@@ -86,7 +95,7 @@ def take_before_replacing(
     if seen is None:
         return None
     try:
-        with workbook_read.opened(path) as book:
+        with workbook_read.opened(path, raw_text=True) as book:
             workbook_read.read_map(book, path)
     except BadWorkbook as exc:
         if force:
@@ -99,7 +108,8 @@ def take_before_replacing(
                 path=path, e=exc
             )
         ) from None
-    taken = sync(store, path, today, dayfirst)
+    foreign = way_out[2] if way_out else _("the file is untouched; ppo export --replace writes over it unread")
+    taken = sync(store, path, today, dayfirst, foreign)
     taken.seen = seen
     if taken.blocking and not force:
         raise UntakenEntries(refusal(taken, way_out=way_out[1] if way_out else None))
@@ -128,6 +138,7 @@ def write(
     taken: SyncReport | None = None,
     force: bool = False,
     dayfirst: bool = True,
+    replace: bool = False,
 ) -> tuple[ExportResult, SyncReport | None]:
     """The workbook at `path`, built beside it and renamed over it when complete; call
     `take_before_replacing` first and pass what it returned as `taken`.
@@ -136,7 +147,8 @@ def write(
     just before the rename the file must still be the one read, else its ticks are taken
     again and the new file built again, so no tick is lost. If the file cannot be written
     (a full disk), what was taken from it is given back: the store is as it was, the old
-    file still holds the ticks. Returns the `workbook.ExportResult` and what was taken."""
+    file still holds the ticks. Returns the `workbook.ExportResult` and what was taken.
+    `replace`: the file is written over unread, even when saved again meanwhile."""
 
     expected = taken.seen if taken is not None else files.fingerprint(path)
     try:
@@ -146,6 +158,9 @@ def write(
                 result = _write_once(store, playbooks, path, today, include_all, within, mode, expected, carried)
                 return result, taken
             except _SavedMeanwhile:
+                if replace:
+                    expected = files.fingerprint(path)
+                    continue
                 again = take_before_replacing(store, path, today, force, dayfirst)
                 if again is None:
                     expected = files.fingerprint(path)
@@ -171,13 +186,26 @@ def _write_once(store, playbooks, path, today, include_all, within, mode, expect
     from ppo_checklist.workbook import write as workbook
 
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
+    store_id = store.identity()
     # After the ticks are taken, so that the figures count them.
     kpis = stats.compute(store, within or stats.period(today), today, playbooks=playbooks)
+    consented = store.ads_consents()  # the ledger as `today` and `send` read it
 
     def build(temp: Path):
         trips = store.iter_trips(include_all)
         with files.scratch_dir(path) as scratch:
-            return workbook.write_book(temp, trips, layouts, playbooks, today, kpis, tmpdir=scratch, carried=carried)
+            return workbook.write_book(
+                temp,
+                trips,
+                layouts,
+                playbooks,
+                today,
+                kpis,
+                tmpdir=scratch,
+                carried=carried,
+                ads_consent=consented,
+                store_id=store_id,
+            )
 
     def unchanged() -> None:
         if files.fingerprint(path) != expected:

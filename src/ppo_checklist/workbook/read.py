@@ -4,6 +4,11 @@ The file may have been through anyone's hands: it is checked as a zip (declared 
 and compression ratios, against zip bombs) before openpyxl opens it, openpyxl parses
 its XML through defusedxml (no entity tricks), and only a file carrying ppo's "_ppo"
 sheet is read. Rows are streamed (read_only), cached values taken (data_only).
+
+Texts are read raw and decoded by `cell_text.unescape`, the inverse of what ppo writes, so a
+note typed `AB_x00C1_ok` comes back as typed whoever saved the book last: openpyxl leaves
+inline strings (ppo's) as the file holds them, but drops every `x005F_` from shared strings
+(Excel's and Calc's), so those are read by `_RawTextReader`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from ppo_checklist.core.model import tick_word
 from ppo_checklist.errors import BadWorkbook, WorkbookError
 from ppo_checklist.i18n import _
+from ppo_checklist.workbook import cell_text
 from ppo_checklist.workbook.write import (
     ANCHOR_NAMES,
     EXCEL_EPOCH,
@@ -112,8 +118,10 @@ def _openpyxl():
 
 
 @contextmanager
-def opened(path: Path):
-    """The workbook, read-only and streaming, or a clear error (exit 2 content, 1 I/O)."""
+def opened(path: Path, raw_text: bool = False):
+    """The workbook, read-only and streaming, or a clear error (exit 2 content, 1 I/O).
+    `raw_text`: texts as the file holds them, for `cell_value` to decode (else openpyxl's
+    own decoding, which reads an inline `_x005F_` literally and drops every `x005F_`)."""
     if not path.exists():
         raise BadWorkbook(_("no such file: {path}").format(path=path))  # bad input (exit 2), as for import
     if path.is_dir():
@@ -129,7 +137,12 @@ def opened(path: Path):
     with warnings.catch_warnings():  # openpyxl warns on stderr of what it skips: one line is ours
         warnings.simplefilter("ignore")
         try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            if raw_text:
+                reader = _raw_text_reader()(path, read_only=True, keep_vba=False, data_only=True, keep_links=False)
+                reader.read()  # what openpyxl.load_workbook does, with its own reader
+                book = reader.wb
+            else:
+                book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
         except OSError as exc:
             raise WorkbookError(_("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)) from None
         except Exception as exc:  # openpyxl raises many kinds on a broken file, wrapping some
@@ -147,6 +160,35 @@ def opened(path: Path):
             book.close()
 
 
+def _raw_text_reader():
+    """openpyxl's reader, with the shared strings as the file holds them (a list of texts,
+    the runs of a rich text joined, phonetic hints left out), for `cell_value` to decode."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+
+    item, run, text = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "r", "t"))
+
+    def raw_strings(source) -> list[str]:
+        strings = []
+        for _event, node in iterparse(source):
+            if node.tag == item:
+                parts = [node.findtext(text) or ""]
+                parts += [r.findtext(text) or "" for r in node.iter(run)]
+                strings.append("".join(parts))
+                node.clear()
+        return strings
+
+    class RawTextReader(ExcelReader):
+        def read_strings(self):
+            part = self.package.find(SHARED_STRINGS)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as source:
+                    self.shared_strings = raw_strings(source)
+
+    return RawTextReader
+
+
 def _cause(exc: BaseException, kind: type) -> BaseException | None:
     seen: BaseException | None = exc
     while seen is not None:
@@ -161,13 +203,20 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}"[:120] if text else type(exc).__name__
 
 
+def cell_value(value: Any) -> Any:
+    """A cell's value (of a book opened with `raw_text`) as typed: a text decoded
+    (`cell_text.unescape`); numbers and dates as they are."""
+    return cell_text.unescape(value) if isinstance(value, str) else value
+
+
 def read_map(book, path: Path) -> list[SheetMap]:
-    """The `_ppo` sheet: the mark, and each checklist sheet's headers; else not ppo's."""
+    """The `_ppo` sheet: the mark, and each checklist sheet's headers; else not ppo's.
+    `book`: opened with `raw_text`."""
     not_ours = BadWorkbook(_("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path))
     if META_SHEET not in book.sheetnames:
         raise not_ours
     meta = book[META_SHEET]  # a few columns (the widest row: a trip's dates), at most Excel's rows
-    rows = [tuple(r) for r in meta.iter_rows(max_row=MAX_ROW, max_col=META_COLUMNS, values_only=True)]
+    rows = [tuple(map(cell_value, r)) for r in meta.iter_rows(max_row=MAX_ROW, max_col=META_COLUMNS, values_only=True)]
     if not rows or rows[0][:2] != ("format", FORMAT_MARK):
         raise not_ours
     version = rows[0][2] if len(rows[0]) > 2 else None
@@ -209,7 +258,7 @@ def _serial_day(value: Any) -> dt.date | None:
 
 def iter_ticks(path: Path) -> Iterator[RowTicks]:
     """Every trip row of every checklist sheet, with its tick cells, as the file holds them."""
-    with opened(path) as book:
+    with opened(path, raw_text=True) as book:
         for sheet_map in read_map(book, path):
             if sheet_map.name not in book.sheetnames:
                 raise BadWorkbook(_("{path}: sheet '{s}' is missing (renamed?)").format(path=path, s=sheet_map.name))
@@ -221,8 +270,8 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
 
     # A hostile file may declare 16 384 columns and a million rows: only the header's width
     # is read, and never past Excel's last row.
-    header = next(sheet.iter_rows(max_row=1, values_only=True), None) or ()
-    where = {str(value): index for index, value in enumerate(header) if value is not None}
+    first = next(sheet.iter_rows(max_row=1, values_only=True), None) or ()
+    where = {str(cell_value(value)): index for index, value in enumerate(first) if value is not None}
     note_col = where.get(sheet_map.note_header) if sheet_map.note_header else None
     note_letter = get_column_letter(note_col + 1) if note_col is not None else ""
     width = max(where.values(), default=0) + 1
@@ -259,15 +308,18 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             continue  # a note or a total someone typed under the table
         if trip_id != trip:
             continue
-        ticks = {no: (f"{letters[no]}{number}", row[col] if col < len(row) else None) for no, col in tick_cols.items()}
+        ticks = {
+            no: (f"{letters[no]}{number}", cell_value(row[col]) if col < len(row) else None)
+            for no, col in tick_cols.items()
+        }
         dates = {
-            anchor: (f"{date_letters[anchor]}{number}", row[col] if col < len(row) else None)
+            anchor: (f"{date_letters[anchor]}{number}", cell_value(row[col]) if col < len(row) else None)
             for anchor, col in date_cols.items()
         }
         exported = None if sheet_map.exported is None else sheet_map.exported.get(trip_id)
         note = None
         if note_col is not None:
-            note = (f"{note_letter}{number}", row[note_col] if note_col < len(row) else None)
+            note = (f"{note_letter}{number}", cell_value(row[note_col]) if note_col < len(row) else None)
         yield RowTicks(sheet_map.name, number, trip_id, ticks, dates, exported, note)
 
 

@@ -7,9 +7,9 @@ same cells and formulas shifted from row to row, so ppo writes them itself, seve
 faster than cell by cell through XlsxWriter: into a scratch file per sheet while the trips
 stream by, then into the final zip between the frame's header row and its `</sheetData>`.
 
-Strings go into XlsxWriter's own shared string table (escaped by XlsxWriter as it writes
-every string: `_xHHHH_`, control characters), styles are XlsxWriter's format indices, so
-the cells are the ones XlsxWriter would have written. Imported only by the export.
+Strings go into XlsxWriter's own shared string table (escaped by `cell_text` as the book,
+`xlsx_sheet.TextExactBook`, writes the table: `_xHHHH_`, control characters), styles are
+XlsxWriter's format indices, so the cells are the ones XlsxWriter would have written. Imported only by the export.
 """
 
 from __future__ import annotations

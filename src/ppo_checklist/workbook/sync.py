@@ -19,6 +19,7 @@ from ppo_checklist.core.model import StepMarks
 from ppo_checklist.core.schedule import anchor_word
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
+from ppo_checklist.workbook import identity
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,18 @@ class SyncReport:
         return text + (" (" + "; ".join(extras) + ")" if extras else "")
 
 
-def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> SyncReport:
-    """Read every tick of the workbook first, then take the new ones in one transaction."""
+def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_out: str | None = None) -> SyncReport:
+    """Read every tick of the workbook first, then take the new ones in one transaction.
+    A workbook written from another store is refused before anything is read (`way_out`:
+    what the refusal tells to do instead)."""
     from ppo_checklist.workbook import read as workbook_read
     from ppo_checklist.workbook import write as workbook
 
     workbook.require_xlsx(path)
+    if path.is_file():
+        identity.require_own(
+            path, store.identity(), way_out or _("the file is untouched; sync it with the store that wrote it")
+        )
 
     report = SyncReport(path)
     ticks: dict[tuple[int, int], tuple[str, dt.date]] = {}  # (trip, no) -> (cell, day)
@@ -154,7 +161,7 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True) -> Syn
 
 
 def _note_text(value) -> str:
-    """A note cell as text: a number typed there is its digits, a date its ISO day."""
+    """A note cell as text, as typed: a number typed there is its digits, a date its ISO day."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -163,7 +170,7 @@ def _note_text(value) -> str:
         value = value.date()
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value).strip()
+    return str(value)
 
 
 def _take(

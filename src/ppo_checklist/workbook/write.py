@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar
@@ -26,10 +26,12 @@ from xml.sax.saxutils import escape
 from ppo_checklist import __version__
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
+from ppo_checklist.core.consent import ADS, ads_steps, first_purpose
 from ppo_checklist.core.model import (
     ANCHORS,
     CANCELLED,
     LAPSED,
+    NO_CONSENT,
     OPTED_OUT,
     SENT_CHANNELS,
     SKIP_MARK,
@@ -42,6 +44,7 @@ from ppo_checklist.core.playbooks import Playbook, Step, last_day
 from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
+from ppo_checklist.workbook import identity
 from ppo_checklist.workbook.rows import SheetRows, assemble, formula_xml
 
 if TYPE_CHECKING:
@@ -78,6 +81,7 @@ COLOURS = {  # fill, font
     "lapsed": ("#B8869A", "#FFFFFF"),  # missed for good: darker than overdue, no longer urgent
     "skipped": ("#E7E7E7", "#808080"),
     "opted_out": ("#E3E9F2", "#5B6B80"),
+    "no_consent": ("#ECE6F2", "#6B5B80"),  # advertising without consent: never sent, nobody's task
     "header": ("#EEF1F5", None),
 }
 
@@ -109,6 +113,7 @@ def status_conditions(
     cancelled_ref: str | None = None,
     lapse: tuple[str, int] | None = None,
     opted_ref: str | None = None,
+    no_consent: str | None = None,
 ) -> dict[str, str]:
     """`model.step_status` as spreadsheet conditions, in the rule's order: the first that
     holds is the status (else pending).
@@ -116,9 +121,11 @@ def status_conditions(
     Keep the two in step (a test runs both on the same cases in LibreOffice): a tick is done
     whatever else; an unticked step of a cancelled trip is cancelled; the skip mark (`ppo
     skip`) is skipped; a letter or SMS step of a client who opted out (`opted_ref` not empty:
-    given only for those steps) is opted out; past its moment (`lapse`: the cell of its date
-    and the days after it) lapsed; an unticked date before TODAY() is overdue, on TODAY() due.
-    ISNUMBER keeps an empty date from being "overdue" or "lapsed".
+    given only for those steps) is opted out; an advertising step without the client's consent
+    (`no_consent`: a condition, given only for those steps) is no_consent; past its moment
+    (`lapse`: the cell of its date and the days after it) lapsed; an unticked date before
+    TODAY() is overdue, on TODAY() due. ISNUMBER keeps an empty date from being "overdue" or
+    "lapsed".
     """
     conditions = {schedule.DONE: f'AND({tick_ref}<>"",{tick_ref}<>"{SKIP_MARK}")'}
     if cancelled_ref is not None:
@@ -126,6 +133,8 @@ def status_conditions(
     conditions[SKIPPED] = f'{tick_ref}="{SKIP_MARK}"'
     if opted_ref is not None:
         conditions[OPTED_OUT] = f'{opted_ref}<>""'
+    if no_consent is not None:
+        conditions[NO_CONSENT] = no_consent
     if lapse is not None:
         ref, days = lapse
         moment = f"{ref}{days:+d}" if days else ref
@@ -152,11 +161,12 @@ def status_formula(
     labels: Mapping[str, str] | None = None,
     lapse: tuple[str, int] | None = None,
     opted_ref: str | None = None,
+    no_consent: str | None = None,
 ) -> str:
     """The status as a formula; `labels` shows each status in words (default: its code)."""
     labels = labels or {}
     formula = f'"{labels.get(schedule.PENDING, schedule.PENDING)}"'
-    conditions = status_conditions(date_ref, tick_ref, cancelled_ref, lapse, opted_ref)
+    conditions = status_conditions(date_ref, tick_ref, cancelled_ref, lapse, opted_ref, no_consent)
     for status, condition in reversed(conditions.items()):
         formula = f'IF({condition},"{labels.get(status, status)}",{formula})'
     return "=" + formula
@@ -167,6 +177,7 @@ WORKBOOK_STATUSES = (
     CANCELLED,
     SKIPPED,
     OPTED_OUT,
+    NO_CONSENT,
     LAPSED,
     schedule.OVERDUE,
     schedule.DUE,
@@ -218,6 +229,11 @@ class StepColumn:
         """ppo would send it (a letter, an SMS): out of play for a client who opted out."""
         return self.channel in SENT_CHANNELS
 
+    @property
+    def ads(self) -> bool:
+        """ppo sends it and it is advertising: only with the client's consent on its channel."""
+        return self.step is not None and first_purpose(self.step) == ADS
+
 
 @dataclass(frozen=True)
 class SheetLayout:
@@ -231,6 +247,7 @@ class SheetLayout:
     cancelled_col: int | None
     headers: tuple[str, ...]
     opted_col: int = -1  # the client opted out of letters and SMS (not read back)
+    consent_col: int = -1  # the channels the client has not consented to ads on (not read back)
 
     @property
     def trip_header(self) -> str:
@@ -351,6 +368,8 @@ def plan_sheets(
         headers.append(_("Note"))
         opted_col = len(headers)
         headers.append(_("Opted out"))
+        consent_col = len(headers)
+        headers.append(_("No ads consent"))
         cancelled_col = None
         if include_all:
             cancelled_col = len(headers)
@@ -367,12 +386,28 @@ def plan_sheets(
                 cancelled_col,
                 tuple(headers),
                 opted_col,
+                consent_col,
             )
         )
     return layouts
 
 
 # --- writing ------------------------------------------------------------------------------
+
+
+class Consent:
+    """Which steps are advertising the client has not consented to, by the ledger as of the
+    export: `model.step_status`'s no_consent, as `today` and `send` decide it."""
+
+    def __init__(self, playbooks: Mapping[str, Playbook], ads_consent: Container[tuple[int, str]]):
+        self.ads = ads_steps(playbooks)
+        self.ads_consent = ads_consent
+
+    def consents(self, client_id: int, channel: str) -> bool:
+        return (client_id, channel) in self.ads_consent
+
+    def lacks(self, trip: Trip, step: TripStep) -> bool:
+        return (trip.playbook, step.id) in self.ads and not self.consents(trip.client.id, step.channel)
 
 
 @dataclass
@@ -383,6 +418,7 @@ class Counts:
     done: int = 0
     skipped: int = 0
     opted_out: int = 0
+    no_consent: int = 0
     pending: int = 0
 
     def add(self, status: str) -> None:
@@ -410,6 +446,7 @@ class StepRefs(NamedTuple):
     title: str
     lapse_formula: str | None  # its moment from the row's date cell, or None
     opted_ref: str | None  # the row's "opted out" cell, for a letter or SMS step
+    no_consent: bool = False  # advertising the client has not consented to on its channel
 
 
 class _SheetWriter:
@@ -422,10 +459,12 @@ class _SheetWriter:
         layout: SheetLayout,
         formats,
         carried: Mapping[tuple[int, int], Any] | None = None,
+        consent: Consent | None = None,
     ):
         self.sheet = sheet  # XlsxWriter's: the header row, the sheet's settings
         self.rows = rows  # the trip rows, streamed
         self.carried = carried or {}
+        self.consent = consent
         self.layout = layout
         self.f = formats
         self.s = _styles(formats)
@@ -502,16 +541,28 @@ class _SheetWriter:
                     moment = f"{anchor}{sc.lapse[1]:+d}" if sc.lapse[1] else anchor
                     lapse_formula = f'=IF(ISNUMBER({anchor}),{moment},"")'
             opted_ref = f"{quoted}!${self.opted_letter}${excel_row}" if sc.sent else None
-            refs.append(StepRefs(step, date_ref, tick_ref, sc.title, lapse_formula, opted_ref))
+            unconsented = self.consent is not None and self.consent.lacks(trip, step)
+            refs.append(StepRefs(step, date_ref, tick_ref, sc.title, lapse_formula, opted_ref, unconsented))
         if trip.note:  # typed over in the workbook, `sync` takes it back
             rows.string(layout.note_col, trip.note, s.note)
         if trip.opted_out:
             rows.string(layout.opted_col, status_name(OPTED_OUT))
+        lacking = self.lacking_channels(trip)
+        if lacking:
+            rows.string(layout.consent_col, ", ".join(channel_name(c) for c in lacking))
         if layout.cancelled_col is not None and trip.cancelled_on is not None:
             rows.number(layout.cancelled_col, serial(trip.cancelled_on), s.date)
         rows.end()
         self.row = r + 1
         return refs
+
+    def lacking_channels(self, trip: Trip) -> list[str]:
+        """The channels of the sheet's advertising steps the trip's client has not consented to:
+        the row's "no ads consent" cell, which those steps' colours read."""
+        if self.consent is None:
+            return []
+        channels = {sc.channel for sc in self.layout.steps if sc.ads}
+        return [c for c in SENT_CHANNELS if c in channels and not self.consent.consents(trip.client.id, c)]
 
     def write_carried(self, col: int, value: Any) -> None:
         """A tick cell of the replaced book that ppo could not take yet, as it was typed."""
@@ -538,6 +589,7 @@ class _SheetWriter:
             ws.set_column(sc.tick_col, sc.tick_col, 4, formats["tick"])  # empty tick cells: open
         ws.set_column(layout.note_col, layout.note_col, 20, formats["note"])
         ws.set_column(layout.opted_col, layout.opted_col, 11)
+        ws.set_column(layout.consent_col, layout.consent_col, fitting_width(layout.headers[layout.consent_col], 11))
         if layout.cancelled_col is not None:
             ws.set_column(layout.cancelled_col, layout.cancelled_col, fitting_width(layout.headers[-1], 11))
         _print_setup(ws)
@@ -555,13 +607,16 @@ class _SheetWriter:
         cancelled_ref = f"${col_name(layout.cancelled_col)}{r}" if layout.cancelled_col is not None else None
         cancelled = f'{cancelled_ref}<>""' if cancelled_ref is not None else None
         opted_ref = f"${col_name(layout.opted_col)}{r}"
+        consent_ref = f"${col_name(layout.consent_col)}{r}"
         overdue_terms, due_terms = [], []
         for sc in layout.steps:
             date_ref, tick_ref = col_name(sc.date_col) + r, col_name(sc.tick_col) + r
             lapse = (f"${col_name(sc.lapse[0])}{r}", sc.lapse[1]) if sc.lapse is not None else None
             opted = opted_ref if sc.sent else None
+            # An advertising step: no consent when the row's cell names its channel.
+            unconsented = f'ISNUMBER(SEARCH("{channel_name(sc.channel)}",{consent_ref}))' if sc.ads else None
             # the rule's order: done first
-            rules = status_conditions(date_ref, tick_ref, cancelled_ref, lapse, opted)
+            rules = status_conditions(date_ref, tick_ref, cancelled_ref, lapse, opted, unconsented)
             for colour, formula in rules.items():
                 ws.conditional_format(
                     first,
@@ -588,7 +643,7 @@ class _SheetWriter:
                 },
             )
             # The name cell looks at every step of its row: absolute columns, relative row.
-            abs_cond = status_conditions("$" + date_ref, "$" + tick_ref, None, lapse, opted)
+            abs_cond = status_conditions("$" + date_ref, "$" + tick_ref, None, lapse, opted, unconsented)
             overdue_terms.append(only(abs_cond, schedule.OVERDUE))
             due_terms.append(only(abs_cond, schedule.DUE))
             ws.data_validation(
@@ -697,9 +752,12 @@ def _formats(book) -> dict:
             {"bg_color": COLOURS["skipped"][0], "font_color": COLOURS["skipped"][1], "font_strikeout": True}
         ),
         "cf_opted_out": book.add_format({"bg_color": COLOURS["opted_out"][0], "font_color": COLOURS["opted_out"][1]}),
+        "cf_no_consent": book.add_format(
+            {"bg_color": COLOURS["no_consent"][0], "font_color": COLOURS["no_consent"][1]}
+        ),
         "swatch": {
             name: fill(name)
-            for name in ("input", "due", "overdue", "done", "cancelled", "lapsed", "skipped", "opted_out")
+            for name in ("input", "due", "overdue", "done", "cancelled", "lapsed", "skipped", "opted_out", "no_consent")
         },
     }
 
@@ -743,6 +801,12 @@ def _sheet_class():
     return FastFormulaSheet
 
 
+def _book_class():
+    from ppo_checklist.workbook.xlsx_sheet import TextExactBook
+
+    return TextExactBook
+
+
 def write_book(
     target: Path,
     trips: Iterable[Trip],
@@ -752,21 +816,27 @@ def write_book(
     kpis: KpiReport | None = None,
     tmpdir: Path | None = None,
     carried: Mapping[tuple[int, int], Any] | None = None,
+    ads_consent: Container[tuple[int, str]] | None = None,
+    store_id: str = "",
 ) -> ExportResult:
     """Stream the trips (in id order) into a new workbook at `target`; `kpis` (`stats.compute`
     for the period of the export) go below the Summary's live table. The big sheets' rows
     are streamed into scratch files in `tmpdir` (default: a temporary folder), then spliced
     into the book XlsxWriter writes (`rows`). `carried`: tick cells of the book replaced
-    that ppo could not read as ticks, (trip, step no) -> value, kept as typed."""
+    that ppo could not read as ticks, (trip, step no) -> value, kept as typed.
+    `ads_consent`: (client id, channel) whose ads consent stands (`store.ads_consents`); the
+    advertising steps of the others are `no_consent`. None: consent is not shown.
+    `store_id`: the store's identity (`identity`), by which sync knows the book is its own."""
     import tempfile
 
     if tmpdir is None:
         with tempfile.TemporaryDirectory() as scratch:
-            return write_book(target, trips, layouts, playbooks, today, kpis, Path(scratch), carried)
-    import xlsxwriter
+            return write_book(
+                target, trips, layouts, playbooks, today, kpis, Path(scratch), carried, ads_consent, store_id
+            )
 
     frame = io.BytesIO()
-    book = xlsxwriter.Workbook(
+    book = _book_class()(
         frame,
         {
             "in_memory": True,
@@ -777,12 +847,14 @@ def write_book(
     )
     streams: dict[str, SheetRows] = {}
     try:
-        result = _fill(book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams)
+        consent = Consent(playbooks, ads_consent) if ads_consent is not None else None
+        result = _fill(book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams, consent)
     finally:
         for rows in streams.values():
             rows.close()
     book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
     book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
+    identity.write(book, store_id)
     try:
         book.close()
     except Exception as exc:
@@ -791,7 +863,7 @@ def write_book(
     return result
 
 
-def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, streams) -> ExportResult:
+def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, streams, consent=None) -> ExportResult:
     formats = _formats(book)
     write_text = _text_writer(formats)
     strings = book.str_table._get_shared_string_index
@@ -808,7 +880,7 @@ def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, 
         for col, header in enumerate(layout.headers):
             ws.write_string(0, col, header, formats["header"])
         rows = streamed(ws, len(layout.headers))
-        sheets[layout.playbook_id] = _SheetWriter(ws, rows, layout, formats, carried or {})
+        sheets[layout.playbook_id] = _SheetWriter(ws, rows, layout, formats, carried or {}, consent)
     actions = _ActionsWriter(book, formats, write_text, streamed)
     summary = book.add_worksheet(_(SUMMARY_SHEET), worksheet_class=_sheet_class())
     legend = book.add_worksheet(_(LEGEND_SHEET), worksheet_class=_sheet_class())
@@ -827,7 +899,7 @@ def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, 
             continue  # a cancelled trip has nothing to do: it is not an action
         counts = result.by_manager.setdefault(trip.manager, Counts())
         for ref in refs:
-            status = trip.step_status(ref.step, today)
+            status = trip.step_status(ref.step, today, ref.no_consent)
             counts.add(status)
             result.totals.add(status)
             result.steps += 1
@@ -861,8 +933,9 @@ class _ActionsWriter:
         N_("Status"),
         N_("Last day"),
         N_("Opted out"),
+        N_("No consent"),
     )
-    MANAGER_COL, DUE_COL, DONE_COL, STATUS_COL, LAST_DAY_COL, OPTED_COL = 2, 5, 6, 7, 8, 9
+    MANAGER_COL, DUE_COL, DONE_COL, STATUS_COL, LAST_DAY_COL, OPTED_COL, CONSENT_COL = 2, 5, 6, 7, 8, 9, 10
 
     def __init__(self, book, formats, write_text, streamed: Callable[[Any, int], SheetRows]):
         self.book, self.f, self.write_text, self.streamed = book, formats, write_text, streamed
@@ -872,7 +945,9 @@ class _ActionsWriter:
         r = "{r}"
         self.labels = status_labels()
         self.status_template = formula_xml(
-            status_formula(f"F{r}", f"G{r}", labels=self.labels, lapse=(f"I{r}", 0), opted_ref=f"J{r}")
+            status_formula(
+                f"F{r}", f"G{r}", labels=self.labels, lapse=(f"I{r}", 0), opted_ref=f"J{r}", no_consent=f'K{r}<>""'
+            )
         )
         self.channels: dict[str, str] = {}
         self.titles: dict[tuple[int, str], str] = {}
@@ -920,23 +995,26 @@ class _ActionsWriter:
             opted = status_name(OPTED_OUT) if trip.opted_out else ""
             opted_ref = escape(ref.opted_ref)
             rows.formula(self.OPTED_COL, f'IF({opted_ref}="","",{opted_ref})', opted)
+        if ref.no_consent:  # the ledger's word as of the export (`ppo consent` changes it)
+            rows.string(self.CONSENT_COL, status_name(NO_CONSENT))
         rows.end()
 
     def finish(self) -> None:
         for _name, ws, streamed in self.sheets:
             rows = streamed.rows
-            for col, width in enumerate((6, 26, 13, 40, 8, 11.5, 11.5, 11, 11.5, 11)):
+            for col, width in enumerate((6, 26, 13, 40, 8, 11.5, 11.5, 11, 11.5, 11, 11)):
                 ws.set_column(col, col, width)
             ws.freeze_panes(1, 2)
             _print_setup(ws)
             _protect(ws)  # its Done follows the Checklist's ticks: a ✓ typed here would be lost
             ws.autofilter(0, 0, max(rows - 1, 1), len(self.HEADERS) - 1)
             if rows > 1:
-                cond = status_conditions("F2", "G2", None, ("I2", 0), "J2")
+                cond = status_conditions("F2", "G2", None, ("I2", 0), "J2", 'K2<>""')
                 for key, colour in (
                     (schedule.DONE, "done"),
                     (SKIPPED, "skipped"),
                     (OPTED_OUT, "opted_out"),
+                    (NO_CONSENT, "no_consent"),
                     (LAPSED, "lapsed"),
                     (schedule.OVERDUE, "overdue"),
                     (schedule.DUE, "due"),
@@ -977,6 +1055,7 @@ SUMMARY_STATUSES = (
     schedule.DONE,
     SKIPPED,
     OPTED_OUT,
+    NO_CONSENT,
     schedule.PENDING,
 )
 
@@ -1039,6 +1118,7 @@ def live_headers() -> tuple[str, ...]:
         _("Done"),
         _("Skipped"),
         _("Opted out"),
+        _("No consent"),
         _("Later"),
         _("Steps"),
     )
@@ -1068,6 +1148,7 @@ def kpi_headers() -> tuple[str, ...]:
         _("Ahead"),
         _("Skipped"),
         _("Opted out"),
+        _("No consent"),
     )
 
 
@@ -1170,12 +1251,13 @@ def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> Non
 
 def _write_figures(ws, formats, row: int, col: int, figures: Figures, fmt=None) -> None:
     """came due, on time, late, overdue, lapsed, the on-time rate, then apart: ahead, skipped,
-    opted out, from `col` on."""
+    opted out, no consent, from `col` on."""
     counts = (figures.came_due, figures.on_time, figures.late, figures.overdue, figures.lapsed)
     for offset, value in enumerate(counts):
         ws.write_number(row, col + offset, value, fmt)
     _write_rate(ws, formats, row, col + RATE_AT, figures.on_time_rate, bold=fmt is not None)
-    for offset, value in enumerate((figures.pending, figures.skipped, figures.opted_out), start=RATE_AT + 1):
+    apart = (figures.pending, figures.skipped, figures.opted_out, figures.no_consent)
+    for offset, value in enumerate(apart, start=RATE_AT + 1):
         ws.write_number(row, col + offset, value, fmt)
 
 
@@ -1235,6 +1317,10 @@ def _write_legend(ws, formats, playbooks: Mapping[str, Playbook], layouts: Seque
         ),
         ("skipped", _("A step a person skipped (ppo skip, marked ⊘): not to be done, outside the on-time rate.")),
         ("opted_out", _("A letter or SMS of a client who opted out: never sent; calls and visits stay.")),
+        (
+            "no_consent",
+            _("An advertising letter or SMS the client has not consented to: never sent, nobody's task."),
+        ),
     ]
     ws.write_string(0, 0, _("ППО checklist: what the colours mean"), formats["title"])
     row = 1
