@@ -92,8 +92,8 @@ def import_(
         progress.close()
     if result.added >= ANALYZE_AFTER and not dry_run:
         session.store.analyze()
-    for bad in result.bad:
-        sys.stderr.write(f"{bad}\n")
+    for said in (*result.bad, *result.shared):
+        sys.stderr.write(f"{said}\n")
     out.import_result(result)
     if result.rejected:  # a dry run gives the verdict the import would: the same exit code
         count = ngettext("{n} bad row", "{n} bad rows", len(result.bad)).format(n=len(result.bad))
