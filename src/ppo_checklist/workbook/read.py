@@ -131,6 +131,10 @@ def opened(path: Path, raw_text: bool = False):
     if not os.access(path, os.R_OK):
         raise WorkbookError(_("cannot read {path}: permission denied").format(path=path))
     check_zip(path)
+    if raw_text:
+        with _streamed(path) as book:
+            yield book
+        return
     openpyxl = _openpyxl()
     from defusedxml import DefusedXmlException
 
@@ -158,6 +162,25 @@ def opened(path: Path, raw_text: bool = False):
             yield book
         finally:
             book.close()
+
+
+@contextmanager
+def _streamed(path: Path):
+    """The book read as streams of the wanted cells (`xlsx_stream`): a file that is not as
+    a spreadsheet writes it, or hostile, is refused in one line whenever it shows."""
+    from defusedxml import DefusedXmlException
+
+    from ppo_checklist.workbook import xlsx_stream
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield xlsx_stream.Book(archive)
+    except OSError as exc:
+        raise WorkbookError(_("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)) from None
+    except (xlsx_stream.Hostile, DefusedXmlException) as exc:
+        raise BadWorkbook(_("{path}: refused: hostile XML ({e})").format(path=path, e=type(exc).__name__)) from None
+    except (xlsx_stream.NotAsExpected, zipfile.BadZipFile, UnicodeDecodeError, KeyError, SyntaxError) as exc:
+        raise BadWorkbook(_("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))) from None
 
 
 def _raw_text_reader():
@@ -215,8 +238,11 @@ def read_map(book, path: Path) -> list[SheetMap]:
     not_ours = BadWorkbook(_("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path))
     if META_SHEET not in book.sheetnames:
         raise not_ours
-    meta = book[META_SHEET]  # a few columns (the widest row: a trip's dates), at most Excel's rows
-    rows = [tuple(map(cell_value, r)) for r in meta.iter_rows(max_row=MAX_ROW, max_col=META_COLUMNS, values_only=True)]
+    # A few columns (the widest row: a trip's dates), at most Excel's rows.
+    rows = [
+        tuple(cell_value(values.get(c)) for c in range(max(values) + 1))
+        for _number, values in book.rows(META_SHEET, max_col=META_COLUMNS, max_row=MAX_ROW)
+    ]
     if not rows or rows[0][:2] != ("format", FORMAT_MARK):
         raise not_ours
     version = rows[0][2] if len(rows[0]) > 2 else None
@@ -262,20 +288,18 @@ def iter_ticks(path: Path) -> Iterator[RowTicks]:
         for sheet_map in read_map(book, path):
             if sheet_map.name not in book.sheetnames:
                 raise BadWorkbook(_("{path}: sheet '{s}' is missing (renamed?)").format(path=path, s=sheet_map.name))
-            yield from _sheet_ticks(book[sheet_map.name], sheet_map, path)
+            yield from _sheet_ticks(book, sheet_map, path)
 
 
-def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
+def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
     from openpyxl.utils import get_column_letter
 
-    # A hostile file may declare 16 384 columns and a million rows: only the header's width
-    # is read, and never past Excel's last row.
-    first = next(sheet.iter_rows(max_row=1, values_only=True), None) or ()
-    where = {str(cell_value(value)): index for index, value in enumerate(first) if value is not None}
+    # The header first (the sheet's first row, which must be its row 1), then only the
+    # columns sync reads, and never past Excel's last row.
+    first: dict[int, Any] = next(iter(book.rows(sheet_map.name, max_row=1)), (0, {}))[1]
+    where = {str(cell_value(value)): index for index, value in sorted(first.items()) if value is not None}
     note_col = where.get(sheet_map.note_header) if sheet_map.note_header else None
     note_letter = get_column_letter(note_col + 1) if note_col is not None else ""
-    width = max(where.values(), default=0) + 1
-    rows = sheet.iter_rows(min_row=2, max_row=MAX_ROW, max_col=width, values_only=True)
     trip_col = where.get(sheet_map.trip_header)
     if trip_col is None:
         raise BadWorkbook(
@@ -298,8 +322,12 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
                 _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=header)
             )
     date_letters = {anchor: get_column_letter(col + 1) for anchor, col in date_cols.items()}
-    for number, row in enumerate(rows, start=2):
-        trip = row[trip_col] if trip_col < len(row) else None
+    wanted = {trip_col, *tick_cols.values(), *date_cols.values()} | ({note_col} if note_col is not None else set())
+    for number, cells in book.rows(sheet_map.name, columns=wanted, max_row=MAX_ROW):
+        if number < 2:
+            continue
+        row = [cells.get(c) for c in range(max(wanted) + 1)]
+        trip = row[trip_col]
         if trip is None or trip == "":
             continue
         try:
