@@ -158,7 +158,15 @@ def write_manager_workbooks(
     for manager, path in manager_books(store, out_dir, day).items():
         before = taken.get(manager)
         _result, again = exporting.write(
-            store, playbooks, path, day, False, within, mode, before, managers=[manager]  # type: ignore[arg-type]
+            store,
+            playbooks,
+            path,
+            day,
+            False,
+            within,
+            mode,
+            before,
+            managers=[manager],  # type: ignore[arg-type]
         )
         written.append((path, again))
     return written

@@ -17,6 +17,8 @@ import datetime as dt
 import os
 import warnings
 import zipfile
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -48,6 +50,50 @@ MAX_ROW = 1_048_576  # Excel's last row: a reader never walks past it
 META_COLUMNS = 3 + len(ANCHOR_NAMES) + 2  # ("dates", sheet, trip, *anchors), and room to grow
 
 
+class ExportedDates:
+    """Each trip's input dates as exported (the `_ppo` sheet's "dates" rows), kept as
+    arrays: a few bytes a trip, however large the book."""
+
+    NONE = -1
+
+    def __init__(self, anchors: tuple[str, ...]):
+        self.anchors = anchors
+        self.ids = array("q")
+        self.days = [array("l") for _anchor in anchors]
+        self.ordered = True
+
+    def add(self, trip_id: int, values: tuple) -> None:
+        """Raises ValueError (or TypeError) for what is not a day's serial number."""
+        if self.ids and trip_id <= self.ids[-1]:
+            self.ordered = False
+        serials = []
+        for value in (*values, *[None] * len(self.anchors))[: len(self.anchors)]:
+            serial = self.NONE if value is None or value == "" else int(value)
+            if serial != self.NONE and not 0 <= serial <= LAST_SERIAL:
+                raise ValueError(serial)
+            serials.append(serial)
+        self.ids.append(trip_id)
+        for column, serial in zip(self.days, serials):
+            column.append(serial)
+
+    def get(self, trip_id: int) -> dict[str, dt.date | None] | None:
+        if not self.ordered:
+            order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
+            self.ids = array("q", (self.ids[i] for i in order))
+            self.days = [array("l", (column[i] for i in order)) for column in self.days]
+            self.ordered = True
+        at = bisect_right(self.ids, trip_id) - 1
+        if at < 0 or self.ids[at] != trip_id:
+            return None
+        return {
+            anchor: None if column[at] == self.NONE else EXCEL_EPOCH + dt.timedelta(days=column[at])
+            for anchor, column in zip(self.anchors, self.days)
+        }
+
+
+LAST_SERIAL = 2_958_465  # 31.12.9999
+
+
 @dataclass(frozen=True)
 class SheetMap:
     name: str
@@ -57,7 +103,7 @@ class SheetMap:
     # Input dates: anchor -> header, and per trip the dates as exported. A file from a ppo
     # before these were recorded has neither: its input dates are compared with the store.
     anchors: dict[str, str] = field(default_factory=dict)
-    exported: dict[int, dict[str, dt.date | None]] | None = None
+    exported: ExportedDates | None = None
     legacy: bool = False  # no anchor rows: look for the input date headers ppo used then
     note_header: str | None = None  # None: written before ppo read notes back
 
@@ -238,19 +284,20 @@ def read_map(book, path: Path) -> list[SheetMap]:
     not_ours = BadWorkbook(_("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path))
     if META_SHEET not in book.sheetnames:
         raise not_ours
-    # A few columns (the widest row: a trip's dates), at most Excel's rows.
-    rows = [
+    # A few columns (the widest row: a trip's dates), at most Excel's rows, streamed.
+    rows = (
         tuple(cell_value(values.get(c)) for c in range(max(values) + 1))
         for _number, values in book.rows(META_SHEET, max_col=META_COLUMNS, max_row=MAX_ROW)
-    ]
-    if not rows or rows[0][:2] != ("format", FORMAT_MARK):
+    )
+    first = next(rows, ())
+    if not first or first[:2] != ("format", FORMAT_MARK):
         raise not_ours
-    version = rows[0][2] if len(rows[0]) > 2 else None
+    version = first[2] if len(first) > 2 else None
     if not isinstance(version, (int, float)) or int(version) > FORMAT_VERSION:
         raise BadWorkbook(_("{path} was written by a newer ppo (format {v}): upgrade ppo").format(path=path, v=version))
     sheets: dict[str, SheetMap] = {}
     try:
-        for row in rows[1:]:
+        for row in rows:
             if row and row[0] == "sheet":
                 sheets[row[1]] = SheetMap(str(row[1]), str(row[2]), str(row[3]), {})
             elif row and row[0] == "step":
@@ -262,11 +309,8 @@ def read_map(book, path: Path) -> list[SheetMap]:
             elif row and row[0] == "dates":
                 sheet = sheets[row[1]]
                 if sheet.exported is None:
-                    sheet = sheets[row[1]] = replace(sheet, exported={})
-                values = (*row[3:], *[None] * len(sheet.anchors))
-                sheet.exported[int(row[2])] = {  # type: ignore[index]
-                    anchor: _serial_day(value) for anchor, value in zip(sheet.anchors, values)
-                }
+                    sheet = sheets[row[1]] = replace(sheet, exported=ExportedDates(tuple(sheet.anchors)))
+                sheet.exported.add(int(row[2]), row[3:])  # type: ignore[union-attr]
     except (IndexError, KeyError, TypeError, ValueError, OverflowError):
         raise BadWorkbook(_("{path}: the _ppo sheet is damaged").format(path=path)) from None
     for name, sheet in sheets.items():
@@ -274,12 +318,6 @@ def read_map(book, path: Path) -> list[SheetMap]:
             anchors = {a: str(h) for a, h in ANCHOR_NAMES.items()}
             sheets[name] = replace(sheet, anchors=anchors, legacy=True)
     return list(sheets.values())
-
-
-def _serial_day(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    return EXCEL_EPOCH + dt.timedelta(days=int(value))
 
 
 def iter_ticks(path: Path) -> Iterator[RowTicks]:

@@ -224,7 +224,18 @@ class _Rows:
         self.row_end = b"</" + prefix + b"row>"
         self.data_end = b"</" + prefix + b"sheetData>"
         letters = rb"[A-Z]{1,3}" if wanted is None else b"|".join(col_letters(c).encode() for c in wanted)
-        self.fast = re.compile(rb"<" + p + rb'c r="(' + letters + rb')(\d+)"([^>]*?)(?:/>|>(.*?)</' + p + rb"c>)", re.S)
+        # What every writer puts after `r` (the style, then the type), else the rest of the tag.
+        self.fast = re.compile(
+            rb"<"
+            + p
+            + rb'c r="('
+            + letters
+            + rb')(\d+)"(?: s="(\d+)")?(?: t="(\w+)")?([^>]*?)(?:/>|>(.*?)</'
+            + p
+            + rb"c>)",
+            re.S,
+        )
+        self.cols: dict[bytes, int] = {}
         self.row = re.compile(rb"<" + p + rb"row\b([^>]*?)(?:/>|>(.*?)</" + p + rb"row>)", re.S)
         self.cell = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
         self.value = re.compile(rb"<" + p + rb"v\b[^>]*?(?:/>|>(.*?)</" + p + rb"v>)", re.S)
@@ -280,12 +291,26 @@ class _Rows:
             yield current, values
 
     def _fast(self, chunk: bytes) -> Iterator[tuple[int, int, Any]]:
-        wanted, max_col = self.wanted, self.max_col
-        for match in self.fast.finditer(chunk):
-            col = col_index(match.group(1))
+        wanted, max_col, cols = self.wanted, self.max_col, self.cols
+        strings: SharedStrings | None = None
+        for letters, number, s, kind, rest, body in self.fast.findall(chunk):
+            col = cols.get(letters)
+            if col is None:
+                col = cols[letters] = col_index(letters)
             if (wanted is not None and col not in wanted) or col >= max_col:
                 continue
-            yield int(match.group(2)), col, self._value(match.group(3), match.group(4))
+            if rest.strip():  # another order of attributes, or more of them: read them all
+                head = (b' s="' + s + b'"' if s else b"") + (b' t="' + kind + b'"' if kind else b"") + rest
+                yield int(number), col, self._value(head, body)
+            elif kind == b"s" and body[:3] == b"<v>" and body[-4:] == b"</v>":
+                if strings is None:
+                    strings = self.book.strings
+                try:
+                    yield int(number), col, strings[int(body[3:-4])]
+                except ValueError:
+                    raise NotAsExpected("a shared string index that is not a number") from None
+            else:
+                yield int(number), col, self._typed(kind or None, s or None, body)
 
     def _slow(self, chunk: bytes) -> Iterator[tuple[int, int, Any]]:
         number = self.last_row
@@ -309,12 +334,15 @@ class _Rows:
         self.last_row = number
 
     def _value(self, head: bytes, body: bytes | None) -> Any:
-        if not body:
-            return None
         kind = s = None
         if b"t=" in head or b"s=" in head:
             attrs = _attrs(head)
             kind, s = attrs.get(b"t"), attrs.get(b"s")
+        return self._typed(kind, s, body)
+
+    def _typed(self, kind: bytes | None, s: bytes | None, body: bytes | None) -> Any:
+        if not body:
+            return None
         if kind == b"inlineStr":
             inline = self.inline.search(body)
             raw = inline.group(1) or b"" if inline else b""
