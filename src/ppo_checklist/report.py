@@ -22,6 +22,7 @@ from ppo_checklist.store import Store
 
 if TYPE_CHECKING:  # `ppo today --format md` imports this module for `heading`: keep it light
     from ppo_checklist import stats
+    from ppo_checklist.workbook.sync import SyncReport
 
 
 @dataclass(frozen=True)
@@ -121,12 +122,12 @@ def manager_books(store: Store, out_dir: Path, day: dt.date) -> dict[str, Path]:
     return books
 
 
-def take_manager_ticks(store: Store, out_dir: Path, day: dt.date, config: Config) -> dict[str, object]:
+def take_manager_ticks(store: Store, out_dir: Path, day: dt.date, config: Config) -> dict[str, SyncReport | None]:
     """The ticks of each manager's workbook of the day, if there already (a second run), as
     `take_ticks` takes the whole one's; manager -> `sync.SyncReport` or None."""
     from ppo_checklist.workbook import export as exporting
 
-    taken: dict[str, object] = {}
+    taken: dict[str, SyncReport | None] = {}
     for manager, path in manager_books(store, out_dir, day).items():
         way_out = (
             _("ppo report writes its own {name} in that folder; move that file away or rename it").format(
@@ -147,9 +148,9 @@ def write_manager_workbooks(
     day: dt.date,
     playbooks: dict[str, Playbook],
     within: stats.Period | None,
-    taken: dict[str, object],
+    taken: dict[str, SyncReport | None],
     mode: int = files.PRIVATE_MODE,
-) -> list[tuple[Path, object]]:
+) -> list[tuple[Path, SyncReport | None]]:
     """Each manager's workbook: only their trips and figures, as `ppo export --manager` writes
     it; call `take_manager_ticks` first. Returns (path, what was taken meanwhile) per book."""
     from ppo_checklist.workbook import export as exporting

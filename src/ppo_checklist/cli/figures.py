@@ -92,7 +92,7 @@ def report(
         taken, refused = None, exc
     echo_taken(taken)
     per_manager = session.config.report_per_manager
-    managers_taken: dict[str, object] = {}
+    managers_taken: dict = {}
     if per_manager and refused is None:
         try:  # each manager's book too, before the Markdown and the whole book count the ticks
             managers_taken = daily.take_manager_ticks(session.store, out, day, session.config)
