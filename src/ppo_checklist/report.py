@@ -167,7 +167,7 @@ def write_manager_workbooks(
             within,
             mode,
             before,
-            managers=[manager],  # type: ignore[arg-type]
+            managers=[manager],
         )
         written.append((path, again))
     return written
