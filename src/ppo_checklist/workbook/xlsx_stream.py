@@ -181,15 +181,10 @@ class Book:
         self.sheetnames = list(self.sheets)
         shared = next((t for t in rels.values() if t.endswith("sharedStrings.xml") and t in names), None)
         styles = next((t for t in rels.values() if t.endswith("styles.xml") and t in names), None)
-        self._shared_name = shared
-        self._strings: SharedStrings | None = None
+        # Read now (kept as bytes: about their XML's size, which the zip check bounds), so that
+        # a hostile part is refused before any row is read.
+        self.strings = SharedStrings(archive, shared)
         self.date_styles = _date_styles(archive, styles) if styles else frozenset()
-
-    @property
-    def strings(self) -> SharedStrings:
-        if self._strings is None:
-            self._strings = SharedStrings(self.archive, self._shared_name)
-        return self._strings
 
     def dimension(self, name: str) -> tuple[int, int] | None:
         """(rows, columns) the sheet declares, or None."""
@@ -292,7 +287,7 @@ class _Rows:
 
     def _fast(self, chunk: bytes) -> Iterator[tuple[int, int, Any]]:
         wanted, max_col, cols = self.wanted, self.max_col, self.cols
-        strings: SharedStrings | None = None
+        strings = self.book.strings
         for letters, number, s, kind, rest, body in self.fast.findall(chunk):
             col = cols.get(letters)
             if col is None:
@@ -303,8 +298,6 @@ class _Rows:
                 head = (b' s="' + s + b'"' if s else b"") + (b' t="' + kind + b'"' if kind else b"") + rest
                 yield int(number), col, self._value(head, body)
             elif kind == b"s" and body[:3] == b"<v>" and body[-4:] == b"</v>":
-                if strings is None:
-                    strings = self.book.strings
                 try:
                     yield int(number), col, strings[int(body[3:-4])]
                 except ValueError:
