@@ -277,18 +277,19 @@ def test_the_same_trip_twice_in_one_file_goes_in_once(ppo, tmp_path):
     assert len(ppo.snapshot()) == 1
 
 
-def test_same_phone_or_email_is_the_same_client_with_another_trip(ppo, tmp_path):
-    existing = ppo.add("Анна", "01.06.2026", "10.06.2026", "20.06.2026", "--phone", "+79123456789")
-    next_tour = ["Анна Иванова", "8 912 345-67-89", "anna@example.ru", "", "20.11.2026", "01.12.2026", "10.12.2026"]
-    by_email = ["А. Иванова", "", "ANNA@example.ru", "", "01.01.2027", "05.01.2027", "12.01.2027"]
-    ppo("import", str(excel_csv(tmp_path / "c.csv", [RU_HEADER, next_tour, by_email])))
+def test_same_name_and_phone_or_email_is_the_same_client_with_another_trip(ppo, tmp_path):
+    existing = ppo.add("Анна Иванова", "01.06.2026", "10.06.2026", "20.06.2026", "--phone", "+79123456789")
+    next_tour = ["анна  иванова", "8 912 345-67-89", "anna@example.ru", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    by_email = ["АННА ИВАНОВА", "", "ANNA@example.ru", "", "01.01.2027", "05.01.2027", "12.01.2027"]
+    result = ppo("import", str(excel_csv(tmp_path / "c.csv", [RU_HEADER, next_tour, by_email])))
+    assert without_created(result.err) == ""
     trips = ppo.snapshot()
     assert len(trips) == 3
     assert {t["client"]["id"] for t in trips} == {ppo("show", str(existing), "-f", "json").json()["client"]["id"]}
     # the known client gains the e-mail it lacked, and keeps its name and phone
     assert trips[0]["client"] == {
         "id": 1,
-        "name": "Анна",
+        "name": "Анна Иванова",
         "phone": "+7 912 345-67-89",
         "email": "anna@example.ru",
         "opted_out": False,
@@ -297,15 +298,53 @@ def test_same_phone_or_email_is_the_same_client_with_another_trip(ppo, tmp_path)
     }
 
 
-def test_phone_and_email_of_two_different_clients_is_a_bad_row(ppo, tmp_path):
+def test_the_same_phone_under_another_name_is_a_new_client_sharing_it_named_on_one_line(ppo, tmp_path):
+    ivanova = ppo.add("Анна Иванова", "01.06.2026", "10.06.2026", "20.06.2026", "--phone", "+79123456789")
+    petrova = ["Анна Петрова", "8 912 345-67-89", "", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    son = ["Пётр Петров", "", "", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    son_by_phone = ["Пётр Петров", "+7 912 345 67 89", "", "", "21.11.2026", "02.12.2026", "11.12.2026"]
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, petrova, son, son_by_phone])
+    result = ppo("import", str(path), "-f", "json")
+    said = without_created(result.err).splitlines()
+    assert said == [
+        "line 2: Анна Петрова is a new client sharing the phone +7 912 345-67-89 with client 1 (Анна Иванова)",
+        "line 4: Пётр Петров is a new client sharing the phone +7 912 345-67-89 with client 1 (Анна Иванова),"
+        " line 2 (Анна Петрова)",
+    ]
+    assert [s["line"] for s in result.json()["shared_contacts"]] == [2, 4]
+    trips = ppo.snapshot()
+    assert [(t["client"]["name"], t["client"]["phone"] or None) for t in trips] == [
+        ("Анна Иванова", "+7 912 345-67-89"),
+        ("Анна Петрова", "+7 912 345-67-89"),
+        ("Пётр Петров", None),
+        ("Пётр Петров", "+7 912 345-67-89"),
+    ]
+    assert trips[0]["trip_id"] == ivanova and len({t["client"]["id"] for t in trips}) == 4
+    # the letters greet the person typed: each trip is its own client's
+    assert ppo.show(trips[1]["trip_id"])["client"]["name"] == "Анна Петрова"
+
+
+def test_phone_and_email_of_two_different_clients_of_that_name_is_a_bad_row(ppo, tmp_path):
     ppo.add("Анна", "01.06.2026", "10.06.2026", "20.06.2026", "--phone", "+79123456789")
-    ppo.add("Борис", "01.06.2026", "10.06.2026", "20.06.2026", "--email", "b@x.ru")
+    ppo.add("Анна", "02.06.2026", "10.06.2026", "20.06.2026", "--email", "b@x.ru")
     before = ppo.snapshot()
-    row = ["Кто-то", "+79123456789", "b@x.ru", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    row = ["анна", "+79123456789", "b@x.ru", "", "20.11.2026", "01.12.2026", "10.12.2026"]
     result = ppo("import", str(excel_csv(tmp_path / "c.csv", [RU_HEADER, ANNA, row])), check=False)
     assert result.code == 2
     assert result.err.splitlines()[0] == "line 3: the phone and the e-mail belong to two different clients"
     assert ppo.snapshot() == before
+
+
+def test_a_new_client_sharing_a_phone_with_one_and_an_email_with_another_names_both(ppo, tmp_path):
+    ppo.add("Анна", "01.06.2026", "10.06.2026", "20.06.2026", "--phone", "+79123456789")
+    ppo.add("Борис", "01.06.2026", "10.06.2026", "20.06.2026", "--email", "b@x.ru")
+    row = ["Кто-то", "+79123456789", "b@x.ru", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    result = ppo("import", str(excel_csv(tmp_path / "c.csv", [RU_HEADER, row])))
+    assert without_created(result.err).splitlines() == [
+        "line 2: Кто-то is a new client sharing the phone +7 912 345-67-89 with client 1 (Анна);"
+        " the e-mail b@x.ru with client 2 (Борис)"
+    ]
+    assert {t["client"]["name"] for t in ppo.snapshot()} == {"Анна", "Борис", "Кто-то"}
 
 
 def test_client_without_phone_or_email_is_recognised_by_name_on_a_second_import(ppo, tmp_path):
@@ -332,6 +371,7 @@ def test_json_output_carries_counts_and_bad_lines_even_when_refused(ppo, tmp_pat
         "dry_run": False,
         "written": False,
         "done_marks": 0,
+        "shared_contacts": [],
     }
     assert ppo.snapshot() == []
 
@@ -356,3 +396,74 @@ def test_a_large_file_under_cron_prints_no_progress(ppo, tmp_path):
     assert without_created(result.err) == ""
     assert result.out.strip().endswith("2500 trips added, 0 already there")
     assert len(ppo("list", "--all", "--format", "json").json()) == 2500
+
+
+# --- one intake with `ppo add` -------------------------------------------------------------------
+
+
+def test_a_manager_typed_otherwise_in_a_file_takes_the_stored_spelling_as_add_does(ppo, tmp_path):
+    ppo.add("Уже есть", "20.11.2026", "01.12.2026", "10.12.2026", "--manager", "Ольга")
+    rows = [
+        RU_HEADER,
+        ["Анна", "", "", "ольга ", "20.11.2026", "01.12.2026", "10.12.2026"],
+        ["Борис", "", "", " ОЛЬГА", "20.11.2026", "01.12.2026", "10.12.2026"],
+        ["Вера", "", "", "игорь ", "20.11.2026", "01.12.2026", "10.12.2026"],
+        ["Глеб", "", "", "Игорь", "20.11.2026", "01.12.2026", "10.12.2026"],
+    ]
+    ppo("import", str(excel_csv(tmp_path / "c.csv", rows)))
+    managers = {t["client"]["name"]: t["manager"] for t in ppo.snapshot()}
+    assert managers == {"Уже есть": "Ольга", "Анна": "Ольга", "Борис": "Ольга", "Вера": "игорь", "Глеб": "игорь"}
+    added = ppo.json("add", "Дина", "-p", "20.11.2026", "-d", "01.12.2026", "-r", "10.12.2026", "-m", "ИГОРЬ")
+    assert added["manager"] == "игорь"
+    groups = {row["manager"] for row in ppo.json("list")}
+    assert groups == {"Ольга", "игорь"}
+
+
+def test_a_sale_typed_again_without_a_phone_is_refused_by_add_and_taken_once_by_import(ppo, tmp_path):
+    first = ppo.add("Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 912 345-67-89")
+    refused = ppo("add", "анна иванова", "-p", "20.11.2026", "-d", "01.12.2026", "-r", "10.12.2026", check=False)
+    assert refused.code == 2 and f"trip {first}" in refused.err
+    without_phone = ["Анна  Иванова", "", "", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    with_another_email = ["АННА ИВАНОВА", "", "anna@example.ru", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    guest = ["Гость", "", "", "", "21.11.2026", "02.12.2026", "11.12.2026"]
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, without_phone, with_another_email, guest, guest])
+    result = ppo("import", str(path), "-f", "json").json()
+    assert (result["added"], result["already"], result["repeated"]) == (1, 1, 2)
+    assert [t["client"]["name"] for t in ppo.snapshot()] == ["Анна Иванова", "Гость"]
+    # and the other way round: a sale imported without a phone is the one `add` refuses
+    again = ppo(
+        "add",
+        "гость",
+        "-p",
+        "21.11.2026",
+        "-d",
+        "02.12.2026",
+        "-r",
+        "11.12.2026",
+        "--phone",
+        "+79000000001",
+        check=False,
+    )
+    assert again.code == 2 and "--again" in again.err
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("Клиент", "Анна \u202eавонавИ"),  # a bidi override: the name shown reversed
+        ("Клиент", "Анна\x1b[31m"),  # an escape code
+        ("Менеджер", "Ольга\u2066"),
+        ("Примечание", "VIP\x07"),
+        ("Сценарий", "tour\u202e"),
+        ("Телефон", "+7 912 345-67-89\x00"),
+    ],
+)
+def test_text_add_refuses_is_refused_by_import_naming_the_line_and_column(ppo, tmp_path, column, cell):
+    header = [*RU_HEADER, "Примечание", "Сценарий"]
+    row = {**dict(zip(header, [*ANNA, "", "tour"])), column: cell}
+    path = sheets_csv(tmp_path / "c.csv", [header, [*BORIS, "ok\nна две строки", "tour"], [row[h] for h in header]])
+    result = ppo("import", str(path), check=False)
+    assert result.code == 2
+    assert result.err.splitlines()[0] == f"line 4: column '{column}' contains control characters"
+    assert cell not in result.err
+    assert ppo.snapshot() == []

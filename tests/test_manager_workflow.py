@@ -13,6 +13,8 @@ from backends import set_schema_version
 from ppo_checklist import __version__
 from ppo_checklist.cli.app import all_commands
 
+TRIP_ARGS = ("-p", "20.11.2026", "-d", "01.12.2026", "-r", "10.12.2026")
+
 LATER = {"PPO_TODAY": "2027-01-01"}  # the tests' dates are in the past: a done mark is never in the future
 
 
@@ -185,10 +187,10 @@ def test_decline_starts_the_declined_chain(ppo):
     ]
 
 
-def test_same_phone_is_the_same_client_with_a_new_trip(ppo):
+def test_same_name_and_phone_is_the_same_client_with_a_new_trip(ppo):
     first = ppo(
         "add",
-        "Анна",
+        "Анна Иванова",
         "-p",
         "20.11.2026",
         "-d",
@@ -202,7 +204,7 @@ def test_same_phone_is_the_same_client_with_a_new_trip(ppo):
     ).json()
     second = ppo(
         "add",
-        "Анна И.",
+        " анна  ИВАНОВА ",
         "-p",
         "20.11.2027",
         "-d",
@@ -218,8 +220,40 @@ def test_same_phone_is_the_same_client_with_a_new_trip(ppo):
     ).json()
     assert second["client"]["id"] == first["client"]["id"]
     assert second["trip_id"] != first["trip_id"]
-    third = ppo("decline", "Anna", "--date", "01.01.2028", "--email", "a@mail.ru", "-f", "json").json()
+    third = ppo("decline", "Анна Иванова", "--date", "01.01.2028", "--email", "a@mail.ru", "-f", "json").json()
     assert third["client"]["id"] == first["client"]["id"]
+
+
+def test_the_same_phone_under_another_name_is_a_new_client_and_one_line_names_the_other(ppo):
+    ivanova = ppo.json("add", "Анна Иванова", *TRIP_ARGS, "--phone", "+7 912 345-67-89")
+    added = ppo("add", "Анна Петрова", *TRIP_ARGS, "--phone", "8 912 345 67 89", "-f", "json")
+    petrova = added.json()
+    assert petrova["client"]["name"] == "Анна Петрова" and petrova["client"]["id"] != ivanova["client"]["id"]
+    assert petrova["client"]["phone"] == "+7 912 345-67-89"
+    said = [line for line in added.err.splitlines() if "created the store" not in line]
+    assert said == [
+        f"ppo: Анна Петрова (client {petrova['client']['id']}) is a new client sharing the phone"
+        f" +7 912 345-67-89 with client {ivanova['client']['id']} (Анна Иванова)"
+    ]
+    declined = ppo("decline", "Пётр Петров", "--date", "01.01.2027", "--phone", "+79123456789", "-f", "json")
+    assert "Анна Иванова" in declined.err and "Анна Петрова" in declined.err
+    assert declined.json()["client"]["name"] == "Пётр Петров"
+    # the one of the same name stays the same client, and says nothing
+    again = ppo(
+        "add",
+        "анна петрова",
+        "-p",
+        "01.02.2027",
+        "-d",
+        "10.02.2027",
+        "-r",
+        "20.02.2027",
+        "--phone",
+        "+7 912 345-67-89",
+        "-f",
+        "json",
+    )
+    assert again.json()["client"]["id"] == petrova["client"]["id"] and "sharing" not in again.err
 
 
 def test_csv_output_never_runs_as_a_formula(ppo):
@@ -350,7 +384,7 @@ def test_installed_ppo_starts_and_exits_as_a_shell_sees_it(ppo_proc):
         (
             [
                 "add",
-                "A",
+                "анна ",
                 "-p",
                 "01.03.2026",
                 "-d",
@@ -391,7 +425,7 @@ def test_installed_ppo_starts_and_exits_as_a_shell_sees_it(ppo_proc):
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(ppo, args, says):
     ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 912 345-67-89")
-    ppo.add("Борис", "20.11.2026", "01.12.2026", "10.12.2026", "--email", "b@x.ru")
+    ppo.add("Анна", "21.11.2026", "01.12.2026", "10.12.2026", "--email", "b@x.ru")  # another Анна
     before = ppo.snapshot()
     result = ppo(*args, check=False)
     assert result.code == 2, result

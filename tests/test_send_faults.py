@@ -243,12 +243,13 @@ def test_a_run_stops_handing_over_when_its_time_budget_is_spent(ppo, gateway):
 
 def test_quiet_hours_are_checked_at_each_hand_over_and_the_held_sms_goes_at_the_next_run(ppo, gateway):
     """A run that starts a moment before the quiet hours sends nothing once they begin."""
+    for phone in PHONES[:2]:
+        ppo.add(phone, "01.11.2026", "01.12.2026", "10.12.2026", "--phone", "+" + phone)
+    # the quiet hours begin 2 s from now: counted after the trips are added, however long that took
     start = dt.datetime.now() + dt.timedelta(seconds=2)
     end = start + dt.timedelta(hours=1)
     quiet = f"{start:%H:%M:%S}-{end:%H:%M:%S}"
     configure(ppo, sms_table=smsc(gateway, timeout=10, quiet_hours=quiet))
-    for phone in PHONES[:2]:
-        ppo.add(phone, "01.11.2026", "01.12.2026", "10.12.2026", "--phone", "+" + phone)
     gateway.behaviour[PHONES[0]] = "slow"  # 3 s: the quiet hours begin meanwhile
     report = ppo("send", "--date", "01.12.2026", "--format", "json").json()
     assert [m["state"] for m in report["messages"]] == ["sent"]

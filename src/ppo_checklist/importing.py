@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,17 +21,21 @@ from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import passport
 from ppo_checklist.core.consent import ADS, CONSENT_CHANNELS, ConsentEntry
 from ppo_checklist.core.dates import parse_date
+from ppo_checklist.core.intake import (
+    ClientIndex,
+    DraftChecker,
+    ManagerSpellings,
+    Other,
+    Sharing,
+    TwoClients,
+    sale_key,
+)
 from ppo_checklist.core.model import (
     ANCHORS,
     NO_WORDS,
     TICK_WORDS,
-    email_key,
-    name_problem,
-    normal_email,
-    normal_phone,
-    phone_key,
-    text_problem,
     tick_word,
+    unsafe_text,
 )
 from ppo_checklist.core.playbooks import Offset, Playbook
 from ppo_checklist.core.schedule import Deriver, anchor_word
@@ -85,6 +89,7 @@ class RawTable(NamedTuple):
     rows: Iterable[tuple[int, list[Any]]]
     size_hint: int  # about how many rows: for a progress bar only
     steps: dict[int, str] = {}  # position -> a step's id, number or title (its done date or tick)
+    titles: tuple[str, ...] = ()  # the header's cells as the file names its columns
 
 
 class Checked(NamedTuple):
@@ -130,6 +135,7 @@ class ImportResult:
     written: bool = False
     skip_bad: bool = False
     marked: int = 0  # steps imported as done
+    shared: list[Shared] = field(default_factory=list)  # new clients sharing a known contact
 
     @property
     def rejected(self) -> bool:
@@ -148,6 +154,7 @@ class ImportResult:
             "dry_run": self.dry_run,
             "written": self.written,
             "done_marks": self.marked,
+            "shared_contacts": [shared.record() for shared in self.shared],
         }
 
 
@@ -176,7 +183,7 @@ def read_table(path: Path, step_keys: frozenset[str] = frozenset()) -> RawTable:
     if header is None:
         raise BadInput(_("{path}: the file is empty (a header row is needed)").format(path=path))
     columns, steps = map_header(header, str(path), step_keys)
-    return RawTable(columns, len(header), rows, size, steps)
+    return RawTable(columns, len(header), rows, size, steps, tuple(_cell_text(title) for title in header))
 
 
 def decode(data: bytes, source: str) -> str:
@@ -424,21 +431,6 @@ class CheckedFile(NamedTuple):
     rows: int
 
 
-def _normalised(
-    value: str,
-    known: dict[str, tuple[str | None, str | None]],
-    normalise: Callable[[str], tuple[str | None, str | None]],
-    reasons: list[str],
-) -> str:
-    """A contact in its stored form (each distinct spelling checked once), or its problem noted."""
-    found = known.get(value)
-    if found is None:
-        found = known[value] = normalise(value)
-    if found[1]:
-        reasons.append(found[1])
-    return found[0] or ""
-
-
 def check_rows(
     table: RawTable,
     playbooks: dict[str, Playbook],
@@ -448,33 +440,106 @@ def check_rows(
     today: dt.date | None = None,
     calendar: WorkCalendar | None = None,
 ) -> CheckedFile:
-    """Every row checked on its own: a name, readable dates in order, a known playbook, a real
-    phone and e-mail, and each step column's done date (not in the future, not before the trip)."""
+    """Every row checked on its own (`RowChecker`): the good ones ready to become trips, the
+    bad ones with their line and every reason."""
+    check = RowChecker(table, playbooks, dayfirst, default_manager, today, calendar)
     good: list[Checked] = []
     bad: list[BadRow] = []
-    width = table.width
-    # Each row is cut or padded to the header's width plus one empty cell, where every
-    # column the file lacks points: then no cell needs a bounds check.
-    at = {column: table.columns.get(column, width) for column in TEXT_FIELDS + DATE_FIELDS}
-    text_cells = itemgetter(*(at[column] for column in TEXT_FIELDS))
-    date_cells = itemgetter(*(at[column] for column in DATE_FIELDS))
-    client_date_at = [(column, table.columns[column]) for column in CLIENT_DATE_FIELDS if column in table.columns]
-    seen: dict[str, dt.date | None] = {}
-    seen_get = seen.get
-    days: dict[dt.date, dt.date] = {}  # one object per day: due dates repeat across rows
-    managers: dict[str, str] = {}
-    derivers: dict[str, Deriver] = {}
-    phones: dict[str, tuple[str | None, str | None]] = {}
-    emails: dict[str, tuple[str | None, str | None]] = {}
-    step_columns = sorted(table.steps.items())
-    step_at: dict[tuple[str, str], int | None] = {}
     total = table.size_hint
     count = 0
     for count, (line, cells) in enumerate(table.rows, start=1):
         if progress and count % PROGRESS_EVERY == 1:
             progress("check", count - 1, total)
-        reasons: list[str] = []
-        size = len(cells)
+        row = check(line, cells)
+        if row.__class__ is BadRow:
+            bad.append(row)
+        else:
+            good.append(row)  # type: ignore[arg-type]
+    if progress:
+        progress("check", count, count)
+    return CheckedFile(good, bad, count)
+
+
+class RowChecker:
+    """Checks one row at a time as `ppo add` checks what it is typed (the same draft checker):
+    no text a stored text may not hold, a name, a real phone and e-mail, readable dates in
+    order, a known playbook, each step column's done date (not in the future, not before the
+    trip). It remembers what rows repeat: date texts, contact spellings, playbooks."""
+
+    def __init__(
+        self,
+        table: RawTable,
+        playbooks: dict[str, Playbook],
+        dayfirst: bool,
+        default_manager: str,
+        today: dt.date | None = None,
+        calendar: WorkCalendar | None = None,
+    ):
+        self.playbooks, self.dayfirst, self.today, self.calendar = playbooks, dayfirst, today, calendar
+        self.default_manager = default_manager
+        self.width = width = table.width
+        # Each row is cut or padded to the header's width plus one empty cell, where every
+        # column the file lacks points: then no cell needs a bounds check.
+        at = {column: table.columns.get(column, width) for column in TEXT_FIELDS + DATE_FIELDS}
+        self.text_cells = itemgetter(*(at[column] for column in TEXT_FIELDS))
+        self.date_cells = itemgetter(*(at[column] for column in DATE_FIELDS))
+        self.client_date_at = [
+            (column, table.columns[column]) for column in CLIENT_DATE_FIELDS if column in table.columns
+        ]
+        self.note_at = table.columns.get("note", width)
+        self.titles = table.titles
+        self.drafts = DraftChecker()
+        self.seen: dict[str, dt.date | None] = {}  # date texts already read
+        self.days: dict[dt.date, dt.date] = {}  # one object per day: due dates repeat across rows
+        self.managers: dict[str, str] = {}
+        self.derivers: dict[str, Deriver] = {}
+        self.step_columns = sorted(table.steps.items())
+        self.step_at: dict[tuple[str, str], int | None] = {}
+
+    def __call__(self, line: int, cells: list[Any]) -> Checked | BadRow:
+        reasons = self._fit(cells)
+        unsafe = self._unsafe(cells)
+        if unsafe:  # the row is bad; no other reason repeats what it holds
+            return BadRow(line, "; ".join(reasons + unsafe))
+        name, phone, email, manager, playbook_id, note, consent_cell = [
+            v.strip() if v.__class__ is str else _cell_text(v) for v in self.text_cells(cells)
+        ]
+        draft, problems = self.drafts.check(name, phone, email, manager, note)
+        reasons = problems[:1] + reasons + problems[1:]  # the name first: it says which row this is
+        consent = self._consent(consent_cell, reasons)
+        dates = self._dates(self.date_cells(cells), reasons)
+        client_dates = (
+            _client_dates(cells, self.client_date_at, self.dayfirst, self.seen, reasons) if self.client_date_at else {}
+        )
+        deriver = self._deriver(playbook_id or DEFAULT_PLAYBOOK, reasons)
+        dues = self._dues(deriver, dates, reasons) if deriver is not None and not reasons else ()
+        done: tuple[tuple[int, dt.date], ...] = ()
+        if self.step_columns and deriver is not None:
+            done = self._done_marks(cells, deriver.playbook, dates, dues, reasons)
+        if reasons:
+            return BadRow(line, "; ".join(reasons))
+        assert deriver is not None
+        return Checked(
+            line,
+            draft.name,
+            draft.phone,
+            draft.email,
+            draft.phone_key,
+            draft.email_key,
+            self.managers.setdefault(draft.manager, draft.manager) or self.default_manager,
+            deriver.playbook.id,
+            dates,
+            draft.note,
+            dues,
+            done,
+            consent,
+            **client_dates,
+        )
+
+    def _fit(self, cells: list[Any]) -> list[str]:
+        """The row cut or padded to the header's width, plus the one empty cell."""
+        width, size = self.width, len(cells)
+        reasons = []
         if size > width:
             if any(_cell_text(v) for v in cells[width:]):
                 reasons.append(_("more cells than the header has columns (a stray separator?)"))
@@ -482,154 +547,132 @@ def check_rows(
         elif size < width:
             cells.extend([""] * (width - size))
         cells.append("")
-        name, phone, email, manager, playbook_id, note, consent_cell = [
-            v.strip() if v.__class__ is str else _cell_text(v) for v in text_cells(cells)
+        return reasons
+
+    def _unsafe(self, cells: list[Any]) -> list[str]:
+        """Each cell holding what `ppo add` refuses (control characters, bidi overrides), by its
+        column as the file names it; a note may hold line breaks and tabs."""
+        try:
+            joined = "".join(cells)  # a CSV row: all text, and nearly always clean
+        except TypeError:
+            joined = "".join([cell for cell in cells if cell.__class__ is str])
+        if not unsafe_text(joined):
+            return []
+        message = _("column '{c}' contains control characters")
+        return [
+            message.format(c=self.titles[p] if p < len(self.titles) else p + 1)
+            for p in range(self.width)
+            if cells[p].__class__ is str and unsafe_text(cells[p], multiline=p == self.note_at)
         ]
-        if not name:
-            reasons.insert(0, _("no client name"))
-        else:  # the same checks as `ppo add`
-            problem = name_problem(name)
-            if problem:
-                reasons.insert(0, problem)
-        if phone:
-            phone = _normalised(phone, phones, normal_phone, reasons)
-        if email:
-            email = _normalised(email, emails, normal_email, reasons)
-        for field_name, value in (("manager", manager), ("note", note)):
-            problem = text_problem(field_name, value)
-            if problem:
-                reasons.append(problem)
-        consent = consent_cell.casefold() in TICK_WORDS if consent_cell else False
-        if consent_cell and not consent and consent_cell.casefold() not in NO_WORDS:
-            reasons.append(_("consent: '{v}' is neither yes nor no").format(v=consent_cell))
-        values = date_cells(cells)
+
+    @staticmethod
+    def _consent(cell: str, reasons: list[str]) -> bool:
+        """The `consent` column: yes (a tick word), no, or a problem."""
+        if not cell:
+            return False
+        word = cell.casefold()
+        if word in TICK_WORDS:
+            return True
+        if word not in NO_WORDS:
+            reasons.append(_("consent: '{v}' is neither yes nor no").format(v=cell))
+        return False
+
+    def _dates(self, values: tuple[Any, ...], reasons: list[str]) -> tuple[dt.date | None, ...]:
+        """The anchors' dates, in DATE_FIELDS order; a text read before is not read again."""
+        seen_get = self.seen.get
         dates = tuple([seen_get(v, _UNSEEN) if v.__class__ is str else _UNSEEN for v in values])
-        if _UNSEEN in dates:
-            read: list[dt.date | None] = []
-            for column, value, day in zip(DATE_FIELDS, values, dates):
-                if day is _UNSEEN:
-                    try:
-                        day = _cell_date(value, dayfirst, seen)
-                    except DateError as exc:
-                        reasons.append(f"{anchor_word(column)}: {exc}")
-                        day = None
-                read.append(day)  # type: ignore[arg-type]
-            dates = tuple(read)
-        client_dates = _client_dates(cells, client_date_at, dayfirst, seen, reasons) if client_date_at else {}
-        deriver = derivers.get(playbook_id or DEFAULT_PLAYBOOK)
-        if deriver is None and (playbook_id or DEFAULT_PLAYBOOK) in playbooks:
-            deriver = derivers[playbook_id or DEFAULT_PLAYBOOK] = Deriver(
-                playbooks[playbook_id or DEFAULT_PLAYBOOK], calendar
-            )
-        dues: tuple[dt.date, ...] = ()
-        if deriver is None:
-            reasons.append(
-                _("unknown playbook '{id}' (known: {k})").format(id=playbook_id, k=", ".join(sorted(playbooks)))
-            )
-        elif not reasons:
-            missing = None in dates and [a for a in deriver.playbook.dates if dates[DATE_FIELDS.index(a)] is None]
-            if missing:
-                reasons.append(_("no {a} date").format(a=", ".join(anchor_word(a) for a in missing)))
-            else:
+        if _UNSEEN not in dates:
+            return dates  # type: ignore[return-value]
+        read: list[dt.date | None] = []
+        for column, value, day in zip(DATE_FIELDS, values, dates):
+            if day is _UNSEEN:
                 try:
-                    dues = tuple([days.setdefault(day, day) for day in deriver.dues(dates)])  # type: ignore[arg-type]
+                    day = _cell_date(value, self.dayfirst, self.seen)
                 except DateError as exc:
-                    reasons.append(str(exc))
-        done: tuple[tuple[int, dt.date], ...] = ()
-        if step_columns and deriver is not None:
-            done = _done_marks(
-                cells,
-                step_columns,
-                deriver.playbook,
-                step_at,
-                dates,  # type: ignore[arg-type]
-                dues,
-                dayfirst,
-                seen,
-                today,
-                reasons,
-            )
-        if reasons:
-            bad.append(BadRow(line, "; ".join(reasons)))
-            continue
-        good.append(
-            Checked(
-                line,
-                name,
-                phone or None,
-                email or None,
-                phone_key(phone),
-                email_key(email),
-                managers.setdefault(manager, manager) or default_manager,
-                deriver.playbook.id,  # type: ignore[union-attr]
-                dates,  # type: ignore[arg-type]
-                note or None,
-                dues,
-                done,
-                consent,
-                **client_dates,
-            )
-        )
-    if progress:
-        progress("check", count, count)
-    return CheckedFile(good, bad, count)
+                    reasons.append(f"{anchor_word(column)}: {exc}")
+                    day = None
+            read.append(day)  # type: ignore[arg-type]
+        return tuple(read)
 
+    def _deriver(self, playbook_id: str, reasons: list[str]) -> Deriver | None:
+        deriver = self.derivers.get(playbook_id)
+        if deriver is None and playbook_id in self.playbooks:
+            deriver = self.derivers[playbook_id] = Deriver(self.playbooks[playbook_id], self.calendar)
+        if deriver is None:
+            known = ", ".join(sorted(self.playbooks))
+            reasons.append(_("unknown playbook '{id}' (known: {k})").format(id=playbook_id, k=known))
+        return deriver
 
-def _done_marks(
-    cells: list[Any],
-    columns: list[tuple[int, str]],
-    playbook: Playbook,
-    step_at: dict[tuple[str, str], int | None],
-    dates: tuple[dt.date | None, ...],
-    dues: tuple[dt.date, ...],
-    dayfirst: bool,
-    seen: dict[str, dt.date | None],
-    today: dt.date | None,
-    reasons: list[str],
-) -> tuple[tuple[int, dt.date], ...]:
-    """(step index, done on) for each step column with a date or a tick (its due day)."""
-    marks = []
-    start = dates[DATE_FIELDS.index(playbook.start)]
-    for position, key in columns:
-        value = cells[position]
-        text = _cell_text(value)
-        if not text or value is False:
-            continue
-        index = step_at.get((playbook.id, key), -1)
+    def _dues(self, deriver: Deriver, dates: tuple[dt.date | None, ...], reasons: list[str]) -> tuple[dt.date, ...]:
+        """The playbook's steps' due dates, or the problem with the row's dates."""
+        missing = None in dates and [a for a in deriver.playbook.dates if dates[DATE_FIELDS.index(a)] is None]
+        if missing:
+            reasons.append(_("no {a} date").format(a=", ".join(anchor_word(a) for a in missing)))
+            return ()
+        days = self.days
+        try:
+            return tuple([days.setdefault(day, day) for day in deriver.dues(dates)])
+        except DateError as exc:
+            reasons.append(str(exc))
+            return ()
+
+    def _done_marks(
+        self,
+        cells: list[Any],
+        playbook: Playbook,
+        dates: tuple[dt.date | None, ...],
+        dues: tuple[dt.date, ...],
+        reasons: list[str],
+    ) -> tuple[tuple[int, dt.date], ...]:
+        """(step index, done on) for each step column with a date or a tick (its due day)."""
+        marks = []
+        start = dates[DATE_FIELDS.index(playbook.start)]
+        for position, key in self.step_columns:
+            value = cells[position]
+            text = _cell_text(value)
+            if not text or value is False:
+                continue
+            index = self._step_index(playbook, key)
+            if index is None:
+                reasons.append(_("column '{c}': the {pb} playbook has no such step").format(c=key, pb=playbook.id))
+                continue
+            day = self._done_day(value, text, key, dues[index] if dues else None, reasons)
+            if day is not None and self._plausible(day, start, key, reasons):
+                marks.append((index, day))
+        return tuple(marks)
+
+    def _step_index(self, playbook: Playbook, key: str) -> int | None:
+        index = self.step_at.get((playbook.id, key), -1)
         if index == -1:
-            index = step_at[(playbook.id, key)] = _step_index(playbook, key)
-        if index is None:
-            reasons.append(_("column '{c}': the {pb} playbook has no such step").format(c=key, pb=playbook.id))
-            continue
+            index = self.step_at[(playbook.id, key)] = _step_index(playbook, key)
+        return index
+
+    def _done_day(self, value: Any, text: str, key: str, due: dt.date | None, reasons: list[str]) -> dt.date | None:
+        """A step cell's done day: a tick is the step's due day, a date itself, "no" none."""
         said = True if value is True else tick_word(text)
         if said is False:
-            continue  # "нет", "-": not done
+            return None  # "нет", "-": not done
         if said:
-            day = dues[index] if dues else None
-        else:
-            try:
-                day = _cell_date(value, dayfirst, seen)
-            except DateError:
-                reasons.append(_("column '{c}': '{v}' is not a date or a tick").format(c=key, v=text))
-                continue
-        if day is None:
-            continue
-        if today is not None and day > today:
+            return due
+        try:
+            return _cell_date(value, self.dayfirst, self.seen)
+        except DateError:
+            reasons.append(_("column '{c}': '{v}' is not a date or a tick").format(c=key, v=text))
+            return None
+
+    def _plausible(self, day: dt.date, start: dt.date | None, key: str, reasons: list[str]) -> bool:
+        """A done day is neither in the future nor before the trip began."""
+        if self.today is not None and day > self.today:
             reasons.append(_("column '{c}': {d} is in the future").format(c=key, d=day.strftime(DAY_FORMAT)))
-        elif start is not None and day < start:
+            return False
+        if start is not None and day < start:
             message = _("column '{c}': {d} is before the trip began ({s})")
             reasons.append(message.format(c=key, d=day.strftime(DAY_FORMAT), s=start.strftime(DAY_FORMAT)))
-        else:
-            marks.append((index, day))
-    return tuple(marks)
+            return False
+        return True
 
 
 # --- clients and duplicates against the store ------------------------------------------------
-
-
-def name_key(name: str) -> str:
-    """How a client with neither phone nor e-mail is recognised again: by name."""
-    return " ".join(name.split()).casefold()
 
 
 def _client_dates(
@@ -656,9 +699,10 @@ def _stored_dates(days: Sequence[str | None]) -> tuple[dt.date | None, ...]:
 
 
 class _Client:
-    """A client as the import sees it: one from the store (`id`) or a new one (`id` None)."""
+    """A client as the import sees it: one from the store (`id`) or a new one (`id` None,
+    first seen on `line`)."""
 
-    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled", "trip_id")
+    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled", "trip_id", "line")
 
     def __init__(
         self,
@@ -667,12 +711,28 @@ class _Client:
         email: str | None,
         keys: tuple[str | None, str | None],
         id: int | None = None,
+        line: int = 0,
     ):
         self.name, self.phone, self.email = name, phone, email
         self.phone_key, self.email_key = keys  # phone_key(phone), email_key(email)
         self.id = id
+        self.line = line
         self.filled = False  # a store client gains a phone or e-mail it lacked
         self.trip_id: int | None = None
+
+
+class Shared(NamedTuple):
+    """A row's new client shares a phone or e-mail with clients of another name (a family)."""
+
+    line: int
+    name: str
+    sharing: Sharing
+
+    def __str__(self) -> str:
+        return _("line {n}: {said}").format(n=self.line, said=self.sharing.line(self.name))
+
+    def record(self) -> dict[str, Any]:
+        return {"line": self.line, "name": self.name, **self.sharing.record()}
 
 
 @dataclass
@@ -685,90 +745,82 @@ class Plan:
     already: int = 0
     repeated: int = 0
     bad: list[BadRow] = field(default_factory=list)
+    shared: list[Shared] = field(default_factory=list)
 
 
 def plan(
     rows: Iterable[Checked],
     known_clients: Iterable[Sequence[Any]],
-    known_trips: Iterable[Sequence[Any]],
+    known_sales: Iterable[Sequence[Any]],
+    managers: Iterable[str] = (),
 ) -> Plan:
-    """Decide, in file order, each row's client and whether its trip is new.
-
-    Same phone or e-mail = same client (as `ppo add`); a client with neither is matched by
-    name, only to recognise a trip imported before. A trip is the same when its client,
-    playbook and dates are.
+    """Decide, in file order, each row's client and whether its sale is new, by the rules of
+    `ppo add` (core/intake): the same name with the same phone or e-mail is the same client;
+    the same contact under another name, a new client sharing it; a row with neither, a new
+    client. A sale is the same when the client's name, the playbook and the dates are: one in
+    the store is "already there", one earlier in the file "repeated". Each manager takes the
+    spelling the store (or the file, first) has for them.
     """
     result = Plan()
-    by_phone: dict[str, _Client] = {}
-    by_email: dict[str, _Client] = {}
-    contactless: dict[str, list[int]] = {}
+    index: ClientIndex[_Client] = ClientIndex()
     for client_id, name, phone, email, p_key, e_key in known_clients:
-        client = _Client(name, phone, email, (phone_key(phone), email_key(email)), client_id)
-        if p_key:
-            by_phone[p_key] = client
-        if e_key:
-            by_email[e_key] = client
-        if not p_key and not e_key:
-            contactless.setdefault(name_key(name), []).append(client_id)
-    trips_in_store = {(row[0], row[1], _stored_dates(row[2:])) for row in known_trips}
+        index.add(_Client(name, phone, email, (p_key, e_key), client_id), p_key, e_key)
+    in_store = {sale_key(name, playbook, _stored_dates(days)) for name, playbook, *days in known_sales}
     seen: set[tuple[Any, ...]] = set()
-    new_clients, trips = result.clients, result.trips
-
+    spelling = ManagerSpellings(managers)
     for row in rows:
-        p_key, e_key = row.phone_key, row.email_key
-        if not p_key and not e_key:
-            key = name_key(row.name)
-            trip_key = ("name", key, row.playbook, row.dates)
-            if trip_key in seen:
-                result.repeated += 1
-                continue
-            seen.add(trip_key)
-            if any((cid, row.playbook, row.dates) in trips_in_store for cid in contactless.get(key, ())):
-                result.already += 1
-                continue
-            client = _Client(row.name, row.phone, row.email, (p_key, e_key))
-            new_clients.append(client)
-            trips.append((client, row))
-            continue
-        by_key = by_phone.get(p_key) if p_key else None
-        by_mail = by_email.get(e_key) if e_key else None
-        if by_key is not None and by_mail is not None and by_key is not by_mail:
-            result.bad.append(BadRow(row.line, _("the phone and the e-mail belong to two different clients")))
-            continue
-        client = by_key or by_mail  # type: ignore[assignment]
-        if client is None:
-            client = _Client(row.name, row.phone, row.email, (p_key, e_key))
-            new_clients.append(client)
-        else:
-            _complete(
-                client,
-                row,
-                p_key if by_key is None else None,
-                e_key if by_mail is None else None,
-                result,
-            )
-        if p_key and by_key is None and client.phone_key == p_key:
-            by_phone[p_key] = client
-        if e_key and by_mail is None and client.email_key == e_key:
-            by_email[e_key] = client
-        same_trip = (client, row.playbook, row.dates)
-        if same_trip in seen:
+        sale = sale_key(row.name, row.playbook, row.dates)
+        if sale in seen:
             result.repeated += 1
             continue
-        seen.add(same_trip)
-        if client.id is not None and (client.id, row.playbook, row.dates) in trips_in_store:
+        if sale in in_store:
+            seen.add(sale)
             result.already += 1
             continue
-        trips.append((client, row))
+        client = _client_of(row, index, result)
+        if client is None:
+            continue
+        seen.add(sale)
+        manager = spelling(row.manager)
+        result.trips.append((client, row if manager == row.manager else row._replace(manager=manager)))
     return result
 
 
-def _complete(client: _Client, row: Checked, new_phone: str | None, new_email: str | None, result: Plan) -> None:
+def _client_of(row: Checked, index: ClientIndex[_Client], result: Plan) -> _Client | None:
+    """The row's client, known (completed with what it lacked) or new; None: a bad row."""
+    p_key, e_key = row.phone_key, row.email_key
+    try:
+        match = index.match(row.name, p_key, e_key)
+    except TwoClients as exc:
+        result.bad.append(BadRow(row.line, str(exc)))
+        return None
+    client = match.same
+    if client is None:
+        client = _Client(row.name, row.phone, row.email, (p_key, e_key), line=row.line)
+        result.clients.append(client)
+        if match.sharing:
+            result.shared.append(_shared(row, match.sharing))
+    else:
+        _complete(client, row, result)
+    index.add(client, client.phone_key, client.email_key)
+    return client
+
+
+def _shared(row: Checked, sharing: list[_Client]) -> Shared:
+    def named(key: str | None, of: Callable[[_Client], str | None]) -> tuple[Other, ...]:
+        return tuple((c.id, c.line, c.name) for c in sharing if key and of(c) == key)
+
+    by_phone = named(row.phone_key, attrgetter("phone_key"))
+    by_email = named(row.email_key, attrgetter("email_key"))
+    return Shared(row.line, row.name, Sharing(row.phone, row.email, by_phone, by_email))
+
+
+def _complete(client: _Client, row: Checked, result: Plan) -> None:
     """A known client gains the phone or e-mail it lacked (as `ppo add` does); others stay."""
     changed = False
-    if new_phone and not client.phone:
+    if row.phone and not client.phone:
         client.phone, client.phone_key, changed = row.phone, row.phone_key, True
-    if new_email and not client.email:
+    if row.email and not client.email:
         client.email, client.email_key, changed = row.email, row.email_key, True
     if changed and client.id is not None and not client.filled:
         client.filled = True
@@ -826,8 +878,10 @@ def _marks(row: Checked, done_before: dt.date | None) -> dict[int, dt.date]:
 def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], result: ImportResult) -> Plan:
     phones = {row.phone_key for row in checked if row.phone_key}
     emails = {row.email_key for row in checked if row.email_key}
-    clients, trips = store.import_context(phones, emails)
-    decided = plan(checked, clients, trips)
+    starts = {day for row in checked for day in (row.dates[0], row.dates[3]) if day is not None}
+    clients, sales = store.import_context(phones, emails, starts)
+    decided = plan(checked, clients, sales, store.managers())
+    result.shared = decided.shared
     result.bad = sorted(bad + decided.bad)
     result.added = len(decided.trips)
     result.clients_added = len(decided.clients)

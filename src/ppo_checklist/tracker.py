@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT, Config
-from ppo_checklist.core import passport, schedule
+from ppo_checklist.core import intake, passport, schedule
 from ppo_checklist.core.model import (
     Action,
     Client,
     NewStep,
     Trip,
     TripStep,
-    check_contact,
     check_name,
     check_texts,
     checked,
@@ -28,7 +27,6 @@ from ppo_checklist.core.model import (
     normal_email,
     normal_phone,
     phone_key,
-    same_name,
     utc_stamp,
 )
 from ppo_checklist.core.playbooks import Offset, Playbook, get, stored_step
@@ -81,42 +79,64 @@ def add_trip(
 ) -> Added:
     """A sold tour (or a decline): the client found or created, every step scheduled.
 
-    The same sale typed twice (the same client, playbook and dates) is refused unless `again`.
-    `no_messages`: the client wants no letters or SMS (as `ppo optout` records it). A passport
-    (given now or known) that expires too soon after the return adds the passport check.
+    The same sale typed twice (the same client's name, playbook and dates) is refused unless
+    `again`. The same name with the same phone or e-mail is the known client; the same contact
+    under another name is a new client sharing it (said in a warning). `no_messages`: the client
+    wants no letters or SMS (as `ppo optout` records it). A passport (given now or known) that
+    expires too soon after the return adds the passport check.
     """
-    name = check_name(name)
-    check_texts(manager=manager, note=note)
-    phone, email = check_contact(phone, email)
+    draft = intake.checked_draft(name, phone, email, manager, note)
     steps = new_steps(playbook, dates, calendar)
     warnings: list[str] = []
     with store.write():
-        known = store.find_client(phone, email)
         if not again:
-            for trip_id, client_id, client_name in store.trips_on(playbook.id, dates):
-                if (known is not None and client_id == known.id) or same_name(client_name, name):
-                    message = _("this sale is already trip {id} ({name}, the same dates); --again adds it once more")
-                    raise BadInput(message.format(id=trip_id, name=client_name))
-        if known is not None and not same_name(known.name, name):
-            by_phone = phone and store.find_client(phone, None)
-            message = (
-                _("the phone {p} belongs to client {c} ({known}); the trip is added for {known}, not {name}")
-                if by_phone
-                else _("the e-mail {p} belongs to client {c} ({known}); the trip is added for {known}, not {name}")
-            )
-            warnings.append(message.format(p=phone if by_phone else email, c=known.id, known=known.name, name=name))
-        client = store.client_for(name, phone, email)
-        if birthday is not None or passport_expires is not None:
-            client = store.update_client(client.id, birthday=birthday, passport_expires=passport_expires)
-        expires = passport_expires or client.passport_expires
+            _refuse_same_sale(store, playbook.id, dates, draft.name)
+        client, sharing = _client_of(store, draft)
+        if sharing is not None:
+            warnings.append(sharing.line(draft.name, client.id))
+        client = store.update_client(client.id, birthday=birthday, passport_expires=passport_expires)
+        expires = client.passport_expires
         if expires is not None and passport.too_soon(expires, dates, passport_margin or passport.margin()):
             start = dates[playbook.start]
             assert start is not None  # derive checked the dates
             steps = [passport.check_step(dates, start, calendar, expires), *steps]
         if no_messages:
             store.set_opted_out([client.id], utc_stamp())
-        trip_id = store.add_trip(client, stored_manager(store, manager), playbook.id, dates, steps, note)
+        trip_id = store.add_trip(client, stored_manager(store, draft.manager), playbook.id, dates, steps, draft.note)
         return Added(trip_id, warnings)
+
+
+def _refuse_same_sale(store: Store, playbook: str, dates: dict[str, dt.date | None], name: str) -> None:
+    for trip_id, _client_id, client_name in store.trips_on(playbook, dates):
+        if intake.same_name(client_name, name):
+            message = _("this sale is already trip {id} ({name}, the same dates); --again adds it once more")
+            raise BadInput(message.format(id=trip_id, name=client_name))
+
+
+def _client_of(store: Store, draft: intake.Draft) -> tuple[Client, intake.Sharing | None]:
+    """The known client the draft is (gaining the phone or e-mail it lacked), or a new one with,
+    when others of another name hold its phone or e-mail, who they are."""
+    by_phone = store.clients_by_contact(draft.phone, None) if draft.phone_key else []
+    by_email = store.clients_by_contact(None, draft.email) if draft.email_key else []
+    try:
+        match = intake.same_client(draft.name, by_phone, by_email)
+    except intake.TwoClients as exc:
+        raise BadInput(str(exc)) from None
+    client = match.same
+    if client is None:
+        client = store.add_client(draft.name, draft.phone, draft.email)
+        if not match.sharing:
+            return client, None
+
+        def named(holders: list[Client]) -> tuple[intake.Other, ...]:
+            return tuple((c.id, 0, c.name) for c in match.sharing if c in holders)
+
+        return client, intake.Sharing(draft.phone, draft.email, named(by_phone), named(by_email))
+    new_phone = draft.phone if not client.phone else None
+    new_email = draft.email if not client.email else None
+    if new_phone or new_email:
+        store.complete_clients_bulk([(client.id, new_phone, new_email)])
+    return client, None
 
 
 def stored_manager(store: Store, given: str) -> str:
@@ -126,8 +146,7 @@ def stored_manager(store: Store, given: str) -> str:
     name = given.strip()
     if not name or store.has_manager(name):
         return name
-    known = match_managers(name, store.managers())
-    return known[0] if known else name
+    return intake.ManagerSpellings(store.managers())(name)
 
 
 def managers_named(store: Store, given: str | None, default: str = "") -> list[str] | None:

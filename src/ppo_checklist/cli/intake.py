@@ -89,8 +89,8 @@ def import_(
         )
     finally:
         progress.close()
-    for bad in result.bad:
-        sys.stderr.write(f"{bad}\n")
+    for said in (*result.bad, *result.shared):
+        sys.stderr.write(f"{said}\n")
     out.import_result(result)
     if result.rejected:  # a dry run gives the verdict the import would: the same exit code
         count = ngettext("{n} bad row", "{n} bad rows", len(result.bad)).format(n=len(result.bad))

@@ -34,8 +34,10 @@ def add(
     purchase: str = typer.Option(..., "--purchase", "-p", help=N_("Purchase date.")),
     departure: str = typer.Option(..., "--departure", "-d", help=N_("Departure date.")),
     return_: str = typer.Option(..., "--return", "-r", help=N_("Return date.")),
-    phone: Optional[str] = typer.Option(None, "--phone", help=N_("Phone (same phone = same client).")),
-    email: Optional[str] = typer.Option(None, "--email", help=N_("E-mail (same e-mail = same client).")),
+    phone: Optional[str] = typer.Option(None, "--phone", help=N_("Phone (the same name and phone: the same client).")),
+    email: Optional[str] = typer.Option(
+        None, "--email", help=N_("E-mail (the same name and e-mail: the same client).")
+    ),
     manager: Optional[str] = typer.Option(None, "--manager", "-m", help=N_("The manager (default: config).")),
     playbook: str = typer.Option("tour", "--playbook", help=N_("Playbook id.")),
     note: Optional[str] = typer.Option(None, "--note", help=N_("A note on the trip.")),

@@ -426,10 +426,18 @@ FIELD_NAMES = {
 }
 
 
+def unsafe_text(value: str | None, multiline: bool = False) -> bool:
+    """The text holds what no stored text may (control characters, bidi overrides); a
+    `multiline` one (a note) may hold line breaks and tabs. The one check behind every typed
+    text: `add`'s options, `import`'s cells, `sync`'s notes."""
+    if not value:
+        return False
+    return (_UNSAFE_IN_NOTES if multiline else _UNSAFE).search(value) is not None
+
+
 def text_problem(field_name: str, value: str | None) -> str | None:
     """Why a typed value cannot be stored, or None."""
-    unsafe = _UNSAFE_IN_NOTES if field_name in MULTILINE_FIELDS else _UNSAFE
-    if value and unsafe.search(value):
+    if unsafe_text(value, field_name in MULTILINE_FIELDS):
         return _("{field} contains control characters").format(field=_(FIELD_NAMES.get(field_name, field_name)))
     return None
 
@@ -537,11 +545,6 @@ def check_contact(phone: str | None, email: str | None) -> tuple[str | None, str
 def utc_stamp() -> str:
     """Now, as the store keeps when something was done (UTC, ISO, to the second)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def same_name(a: str, b: str) -> bool:
-    """Two spellings of one person's name: case and spacing aside."""
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 # --- managers -------------------------------------------------------------------------------

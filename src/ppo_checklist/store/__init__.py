@@ -107,6 +107,7 @@ class Store(Protocol):
     # clients
     def find_client(self, phone: str | None, email: str | None) -> Client | None: ...
     def client_for(self, name: str, phone: str | None, email: str | None) -> Client: ...
+    def add_client(self, name: str, phone: str | None, email: str | None) -> Client: ...
     def update_client(
         self,
         client_id: int,
@@ -218,7 +219,7 @@ class Store(Protocol):
 
     # bulk import
     def import_context(
-        self, phone_keys: Iterable[str], email_keys: Iterable[str]
+        self, phone_keys: Iterable[str], email_keys: Iterable[str], start_days: Iterable[dt.date]
     ) -> tuple[list[tuple], list[tuple]]: ...
     def add_clients_bulk(
         self, clients: Sequence[tuple[str, str | None, str | None, str | None, str | None]]

@@ -891,12 +891,14 @@ class SqlStore(WordStore):
 
     # --- bulk import (one transaction, set-based lookups, batched inserts) -----------------
 
-    def import_context(self, phone_keys: Iterable[str], email_keys: Iterable[str]) -> tuple[list[tuple], list[tuple]]:
-        """What an import must know: the clients with these phones or e-mails, every client
-        with neither (recognised by name), and the trips of all of them.
+    def import_context(
+        self, phone_keys: Iterable[str], email_keys: Iterable[str], start_days: Iterable[dt.date]
+    ) -> tuple[list[tuple], list[tuple]]:
+        """What an import must know: the clients with these phones or e-mails (the same client
+        is among them), and the sales that start on these days (a sale typed again is among them).
 
-        Clients as (id, name, phone, email, phone_key, email_key); trips as
-        (client_id, playbook, purchase, departure, return_on, declined), dates as ISO text.
+        Clients as (id, name, phone, email, phone_key, email_key); sales as (client name,
+        playbook, purchase, departure, return_on, declined), dates as ISO text.
         """
         select = "SELECT id, name, phone, email, phone_key, email_key FROM clients"
         found: dict[int, tuple] = {}
@@ -905,17 +907,18 @@ class SqlStore(WordStore):
                 marks = ", ".join("?" * len(chunk))
                 for row in self._rows(f"{select} WHERE {column} IN ({marks})", chunk):
                     found[row[0]] = tuple(row)
-        for row in self._rows(f"{select} WHERE phone_key IS NULL AND email_key IS NULL"):
-            found[row[0]] = tuple(row)
-        dates = ", ".join(DATE_COLUMNS.values())
-        trips: list[tuple] = []
-        for chunk in chunks(sorted(found)):
-            marks = ", ".join("?" * len(chunk))
-            for client_id, playbook, *days in self._rows(
-                f"SELECT client_id, playbook, {dates} FROM trips WHERE client_id IN ({marks})", chunk
-            ):
-                trips.append((client_id, playbook, *(iso(day(d)) for d in days)))
-        return list(found.values()), trips
+        dates = ", ".join(f"t.{column}" for column in DATE_COLUMNS.values())
+        sales: list[tuple] = []
+        for column in ("purchase", "declined"):  # the start of a sale (a tour) or of a decline
+            for chunk in chunks(sorted({iso(d) for d in start_days})):
+                marks = ", ".join("?" * len(chunk))
+                for name, playbook, *days in self._rows(
+                    f"SELECT c.name, t.playbook, {dates} FROM trips t JOIN clients c ON c.id = t.client_id"
+                    f" WHERE t.{column} IN ({marks})",
+                    chunk,
+                ):
+                    sales.append((name, playbook, *(iso(day(d)) for d in days)))
+        return list(found.values()), sales
 
     def add_clients_bulk(
         self, clients: Sequence[tuple[str, str | None, str | None, str | None, str | None]]
