@@ -74,6 +74,7 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import export_book  # noqa: E402
 import synthetic  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -557,6 +558,12 @@ def export_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> li
     return [export, floor, load]
 
 
+def workbook_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[dict]:
+    """Issue 24's rows: `export` against the same cells written as XML into a zip, `export`
+    over yesterday's book against a fresh one, `sync` against python-calamine (export_book.py)."""
+    return export_book.figures(db, work / "workbook", repeat, env)
+
+
 def sync_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[Figure]:
     figure = Figure("ppo sync", note="the exported workbook, read-only")
     for _ in range(repeat):
@@ -774,6 +781,9 @@ def run(args: argparse.Namespace, pg: PgRun | None) -> int:
         if has_command("sync", env):
             figures += sync_figures(db, env, heavy_repeat, work)
             print(f"sync timed ({time.perf_counter() - started:.0f} s)", flush=True)
+    workbook = workbook_figures(db, env, heavy_repeat, work) if export_figure is not None else []
+    if workbook:
+        print(f"the workbook beside its floors timed ({time.perf_counter() - started:.0f} s)", flush=True)
     growth = []
     if args.memory_sizes and export_figure is not None:
         sizes = [int(s) for s in args.memory_sizes.split(",") if s.strip()]
@@ -790,6 +800,9 @@ def run(args: argparse.Namespace, pg: PgRun | None) -> int:
             f"\nexport peak memory: {export_figure.peak_mb:.0f} MB at {args.trips} trips "
             f"(target <= {EXPORT_RSS_TARGET_MB} MB at 100000: {verdict})"
         )
+    if workbook:
+        print("\nthe director's workbook beside its floors (benchmarks/export_book.py, the same run):")
+        print(export_book.table(workbook))
     if growth:
         print("export by store size:  trips | seconds | peak MB | MB per 10k trips")
         for size, seconds, mb in growth:
@@ -841,6 +854,7 @@ def run(args: argparse.Namespace, pg: PgRun | None) -> int:
                         for f in figures
                     ],
                     "export_growth": growth,
+                    "workbook": workbook,
                     **(
                         {
                             "postgresql": {

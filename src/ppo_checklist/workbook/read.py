@@ -330,7 +330,10 @@ def iter_ticks(path: Path) -> Iterator[RowTicks]:
 
 
 def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
-    from openpyxl.utils import get_column_letter
+    from ppo_checklist.workbook.xlsx_stream import col_letters
+
+    def get_column_letter(n: int) -> str:
+        return col_letters(n - 1)
 
     # The header first (the sheet's first row, which must be its row 1), then only the
     # columns sync reads, and never past Excel's last row.

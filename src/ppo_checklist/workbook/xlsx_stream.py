@@ -417,10 +417,19 @@ def _relations(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
     return out
 
 
+BUILTIN_DATES = frozenset((*range(14, 23), 45, 46, 47))  # the built-in number formats that are dates
+_NOT_PART_OF_DATE = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
+
+
+def is_date_format(code: str) -> bool:
+    """A number format shows a date or time (as openpyxl decides: quoted text and brackets aside)."""
+    code = _NOT_PART_OF_DATE.sub("", code.split(";")[0])
+    return re.search(r"(?<![_\\])[dmhysDMHYS]", code) is not None
+
+
 def _date_styles(archive: zipfile.ZipFile, name: str) -> frozenset[int]:
     """The cell styles (xf indices) whose number format is a date's, as openpyxl reads them."""
     import defusedxml.ElementTree as ElementTree
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
     root = ElementTree.fromstring(archive.read(name))
     custom = {}
@@ -434,7 +443,6 @@ def _date_styles(archive: zipfile.ZipFile, name: str) -> frozenset[int]:
             xfs = [int(xf.get("numFmtId", "0")) for xf in node]
     dates = set()
     for index, fmt_id in enumerate(xfs):
-        code = custom.get(fmt_id, BUILTIN_FORMATS.get(fmt_id, ""))
-        if code and is_date_format(code):
+        if fmt_id in custom and is_date_format(custom[fmt_id]) or fmt_id not in custom and fmt_id in BUILTIN_DATES:
             dates.add(index)
     return frozenset(dates)
