@@ -164,7 +164,7 @@ def test_a_declined_client_whose_trip_already_left_gets_no_good_trip_step(ppo):
 def test_a_skipped_step_is_nobody_s_task_outside_the_rate_and_undo_takes_it_back(ppo):
     trip = ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "-m", "Ольга")
     result = ppo("skip", str(trip), "reminder", "--reason", "просила не звонить", "--date", "30.11.2026")
-    assert result.out == f"trip {trip} step 1 (reminder) skipped; ppo will not send it\n"
+    assert result.out == f"trip {trip} step «1. Напомнить о вылете завтра» skipped; ppo will not send it\n"
     assert (trip, "reminder") not in today(ppo, "30.11.2026")
     step = next(s for s in ppo.show(trip)["steps"] if s["id"] == "reminder")
     assert (step["status"], step["skipped_on"], step["skip_reason"]) == ("skipped", "2026-11-30", "просила не звонить")
@@ -172,7 +172,10 @@ def test_a_skipped_step_is_nobody_s_task_outside_the_rate_and_undo_takes_it_back
     assert (figures["total"]["due"], figures["total"]["skipped"], figures["total"]["on_time_rate"]) == (0, 1, None)
     again = ppo("skip", str(trip), "1")
     assert again.out.endswith("was already skipped on 30.11.2026; nothing changed\n")
-    assert ppo("undo", str(trip), "reminder").out == f"trip {trip} step 1 (reminder) is no longer skipped\n"
+    assert (
+        ppo("undo", str(trip), "reminder").out
+        == f"trip {trip} step «1. Напомнить о вылете завтра» is no longer skipped\n"
+    )
     assert (trip, "reminder") in today(ppo, "30.11.2026")
 
 

@@ -203,7 +203,7 @@ def test_a_russian_managers_day_has_no_english_word_of_ppo(russian: Ppo, tmp_pat
     assert "Тур 1 добавлен: Анна Иванова (клиент 1)." in everything
     assert "ppo: дела на 30.11.2026" in everything
     assert "просрочено 10 дн." in everything
-    assert "тур 1, шаг 1 (reminder) уже выполнен 30.11.2026; ничего не изменено" in everything
+    assert "тур 1, шаг «1. Напомнить о вылете завтра» уже выполнен 30.11.2026; ничего не изменено" in everything
     assert "2 ошибочные строки; ничего не загружено" in everything
     assert "звонок" in everything and "встреча" in everything
     assert "Постпродажное обслуживание (ППО)" in everything  # the help
@@ -216,7 +216,7 @@ def test_an_english_day_has_no_russian_word_of_ppo(ppo: Ppo, tmp_path: Path):
     everything = "\n".join(said)
     assert "Trip 1 added for Анна Иванова (client 1)." in everything
     assert "overdue 10 d" in everything and "1 action: 1 due today" not in everything
-    assert "trip 1 step 1 (reminder) was already done on 30.11.2026; nothing changed" in everything
+    assert "trip 1 step «1. Напомнить о вылете завтра» was already done on 30.11.2026; nothing changed" in everything
 
 
 def test_the_oracle_catches_a_word_left_in_english(ppo: Ppo):
@@ -323,7 +323,7 @@ def test_the_directors_workbook_in_russian_opens_and_syncs_back(russian: Ppo, tm
     assert "Выберите ✓, когда шаг выполнен" in texts  # the dropdown's hint
     _tick(book, 1, 3, "да")
     synced = russian("sync", str(book), "--date", "10.12.2026")
-    assert "тур 1, шаг 3 (sms-return) выполнен 10.12.2026" in synced.out
+    assert "тур 1, шаг «3. SMS „Добро пожаловать домой“» выполнен 10.12.2026" in synced.out
     assert "взято отметок из" in synced.out
     assert russian.show(1)["steps"][3]["done_on"] == "2026-12-10"
 
@@ -333,12 +333,14 @@ def test_a_workbook_syncs_back_whatever_language_wrote_it(ppo: Ppo, tmp_path: Pa
     book = tmp_path / "book.xlsx"
     ppo("export", str(book), "--date", TODAY, env=RUSSIAN_LOCALE)
     _tick(book, 1, 1, "✓")
-    assert "trip 1 step 1 (reminder) done on 30.11.2026" in ppo("sync", str(book), "--date", TODAY).out
+    assert (
+        "trip 1 step «1. Напомнить о вылете завтра» done on 30.11.2026" in ppo("sync", str(book), "--date", TODAY).out
+    )
     ppo("export", str(book), "--date", TODAY, "--language", "en", env=RUSSIAN_LOCALE)  # over it: takes ticks first
     assert {"Checklist Туры", "Actions", "Summary", "Legend"} <= set(openpyxl.load_workbook(book).sheetnames)
     _tick(book, 1, 2, "yes")
     out = ppo("sync", str(book), "--date", "01.12.2026", env=RUSSIAN_LOCALE).out
-    assert "тур 1, шаг 2 (sms-departure) выполнен 01.12.2026" in out
+    assert "тур 1, шаг «2. SMS „Счастливого пути“» выполнен 01.12.2026" in out
 
 
 def ids_shown(names: list[str], texts: str, ppo: Ppo) -> set[str]:

@@ -32,9 +32,10 @@ def test_a_reminder_before_a_departure_on_2_january_2027_is_called_on_30_decembe
 def test_show_says_when_a_date_moved_and_why_in_the_run_s_language(ppo):
     trip = ppo.add("Анна Иванова", "01.12.2026", "02.01.2027", "09.01.2027")
     russian = ppo("show", str(trip), env={"LANG": "ru_RU.UTF-8"}).out
-    assert "перенесён с 01.01.2027 на 30.12.2026: Новогодние каникулы" in russian
+    assert "шаг «1. Напомнить о вылете завтра» перенесён с 01.01.2027 на 30.12.2026: Новогодние каникулы" in russian
     english = ppo("show", str(trip), env={"LANG": "C.UTF-8"}).out
-    assert "moved from 01.01.2027 to 30.12.2026: New Year Holidays" in english
+    assert "step «1. Напомнить о вылете завтра» moved from 01.01.2027 to 30.12.2026: New Year Holidays" in english
+    assert "(reminder)" not in russian + english  # a step is named as the workbook names it
 
 
 def test_without_a_production_calendar_only_the_weekend_moves_a_call(ppo, tmp_path):

@@ -10,6 +10,7 @@ from dataclasses import MISSING as dataclass_missing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlsplit  # pathlib loads it anyway
 
 from ppo_checklist.errors import ConfigError, PpoError
 from ppo_checklist.i18n import LANGUAGES, _
@@ -224,6 +225,12 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
                     src=source
                 )
             ) from None
+    if config.review_url and not review_url_ok(config.review_url):
+        raise ConfigError(
+            _("{src}: 'review_url' must be a web address (http:// or https://, a host, no spaces): '{v}'").format(
+                src=source, v=config.review_url
+            )
+        )
     if config.language not in ("", *LANGUAGES):
         raise ConfigError(_('{src}: \'language\' must be "ru" or "en"').format(src=source))
     if config.working_week not in WORKING_WEEKS:
@@ -304,6 +311,18 @@ def _table_problem(config: Any) -> str | None:
     if config.timeout <= 0 or config.timeout > 600:
         return _("'timeout' must be from 1 to 600 seconds")
     return None
+
+
+def review_url_ok(url: str) -> bool:
+    """An http or https address with a host, one line, no spaces: what a letter can link to."""
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a bad port raises)
+    except ValueError:  # a bad port, a bad IPv6 address
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def parse_hours(text: str) -> tuple[int, int, int]:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import passport
-from ppo_checklist.core.consent import ADS, CONSENT_CHANNELS, ConsentEntry
+from ppo_checklist.core.consent import ADS, CONSENT_CHANNELS, ConsentEntry, consent_word
 from ppo_checklist.core.dates import parse_date
 from ppo_checklist.core.intake import (
     ClientIndex,
@@ -32,8 +32,6 @@ from ppo_checklist.core.intake import (
 )
 from ppo_checklist.core.model import (
     ANCHORS,
-    NO_WORDS,
-    TICK_WORDS,
     tick_word,
     unsafe_text,
 )
@@ -487,6 +485,7 @@ class RowChecker:
             (column, table.columns[column]) for column in CLIENT_DATE_FIELDS if column in table.columns
         ]
         self.note_at = table.columns.get("note", width)
+        self.consent_at = table.columns.get("consent", width)
         self.titles = table.titles
         self.drafts = DraftChecker()
         self.seen: dict[str, dt.date | None] = {}  # date texts already read
@@ -565,17 +564,17 @@ class RowChecker:
             if cells[p].__class__ is str and unsafe_text(cells[p], multiline=p == self.note_at)
         ]
 
-    @staticmethod
-    def _consent(cell: str, reasons: list[str]) -> bool:
-        """The `consent` column: yes (a tick word), no, or a problem."""
-        if not cell:
-            return False
-        word = cell.casefold()
-        if word in TICK_WORDS:
-            return True
-        if word not in NO_WORDS:
-            reasons.append(_("consent: '{v}' is neither yes nor no").format(v=cell))
-        return False
+    def _consent(self, cell: str, reasons: list[str]) -> bool:
+        """The `consent` column: a yes-word (yes, да, 1, +), a no-word (no, нет, 0, -) or empty;
+        anything else, a tick word («сделано», ✓) included, is refused by the column's name:
+        consent is never recorded on a guess."""
+        said = consent_word(cell)
+        if said is None:
+            at = self.consent_at
+            column = self.titles[at] if at < len(self.titles) else at + 1
+            message = _("column '{c}': '{v}' is neither yes nor no (yes, да, 1, +; or no, нет, 0, -)")
+            reasons.append(message.format(c=column, v=cell))
+        return bool(said)
 
     def _dates(self, values: tuple[Any, ...], reasons: list[str]) -> tuple[dt.date | None, ...]:
         """The anchors' dates, in DATE_FIELDS order; a text read before is not read again."""

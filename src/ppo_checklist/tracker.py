@@ -30,6 +30,7 @@ from ppo_checklist.core.model import (
     utc_stamp,
 )
 from ppo_checklist.core.playbooks import Offset, Playbook, get, stored_step
+from ppo_checklist.core.words import step_named
 from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError, NotFound
 from ppo_checklist.i18n import _
@@ -254,16 +255,20 @@ def mark_done(
         if trip.cancelled_on is not None:
             raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
         if step.done_on is not None:
-            message = _("trip {id} step {no} ({sid}) was already done on {day}; nothing changed")
+            message = _("trip {id} step {step} was already done on {day}; nothing changed")
             return Outcome(
                 trip_id,
                 False,
-                message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.strftime(date_format)),
+                message.format(
+                    id=trip_id, step=step_named(step.no, step.title), day=step.done_on.strftime(date_format)
+                ),
             )
         check_done_day(trip, day, today or day, date_format)
         store.mark_done(trip_id, step.no, day, note)
-    message = _("trip {id} step {no} ({sid}) done on {day}")
-    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id, day=day.strftime(date_format)))
+    message = _("trip {id} step {step} done on {day}")
+    return Outcome(
+        trip_id, True, message.format(id=trip_id, step=step_named(step.no, step.title), day=day.strftime(date_format))
+    )
 
 
 def mark_all_done(
@@ -307,15 +312,19 @@ def skip(
         if trip.cancelled_on is not None:
             raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
         if step.done_on is not None:
-            message = _("trip {id} step {no} ({sid}) was done on {day}; ppo undo first to skip it")
-            raise BadInput(message.format(id=trip_id, no=step.no, sid=step.id, day=step.done_on.strftime(date_format)))
+            message = _("trip {id} step {step} was done on {day}; ppo undo first to skip it")
+            raise BadInput(
+                message.format(id=trip_id, step=step_named(step.no, step.title), day=step.done_on.strftime(date_format))
+            )
         if step.skipped_on is not None:
-            message = _("trip {id} step {no} ({sid}) was already skipped on {day}; nothing changed")
+            message = _("trip {id} step {step} was already skipped on {day}; nothing changed")
             day_text = step.skipped_on.strftime(date_format)
-            return Outcome(trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id, day=day_text))
+            return Outcome(
+                trip_id, False, message.format(id=trip_id, step=step_named(step.no, step.title), day=day_text)
+            )
         store.skip(trip_id, step.no, day, reason)
-    message = _("trip {id} step {no} ({sid}) skipped; ppo will not send it")
-    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id))
+    message = _("trip {id} step {step} skipped; ppo will not send it")
+    return Outcome(trip_id, True, message.format(id=trip_id, step=step_named(step.no, step.title)))
 
 
 def undo(store: Store, trip_id: int, key: str) -> Outcome:
@@ -325,14 +334,14 @@ def undo(store: Store, trip_id: int, key: str) -> Outcome:
         step = find_step(trip, key)
         if step.skipped_on is not None:
             store.unskip(trip_id, step.no)
-            message = _("trip {id} step {no} ({sid}) is no longer skipped")
-            return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id))
+            message = _("trip {id} step {step} is no longer skipped")
+            return Outcome(trip_id, True, message.format(id=trip_id, step=step_named(step.no, step.title)))
         if step.done_on is None:
-            message = _("trip {id} step {no} ({sid}) is not done; nothing changed")
-            return Outcome(trip_id, False, message.format(id=trip_id, no=step.no, sid=step.id))
+            message = _("trip {id} step {step} is not done; nothing changed")
+            return Outcome(trip_id, False, message.format(id=trip_id, step=step_named(step.no, step.title)))
         store.unmark_done(trip_id, step.no)
-    message = _("trip {id} step {no} ({sid}) is no longer done")
-    return Outcome(trip_id, True, message.format(id=trip_id, no=step.no, sid=step.id))
+    message = _("trip {id} step {step} is no longer done")
+    return Outcome(trip_id, True, message.format(id=trip_id, step=step_named(step.no, step.title)))
 
 
 def edit(

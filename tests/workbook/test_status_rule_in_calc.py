@@ -13,6 +13,7 @@ import xlsxwriter
 from calc import profile, require_calc, soffice
 
 from ppo_checklist.core import model
+from ppo_checklist.workbook import read as workbook_read
 from ppo_checklist.workbook import write as workbook
 
 require_calc()
@@ -22,15 +23,26 @@ DUES = [TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=1), TODAY, TODAY
 # A step's moment as the workbook holds it: the cell of its date (None: no moment, or a trip
 # without that date) and the days after it; the last day is that date moved by those days.
 MOMENTS = [None, (TODAY - dt.timedelta(days=2), 1), (TODAY - dt.timedelta(days=1), 0), (TODAY, 0), (None, 0)]
-# due, ticked, trip cancelled, skipped, opted out (a letter or SMS step), moment, no consent (an
-# ads step of a client who has not agreed to advertising)
+# The tick cell of a step not done in ppo may still hold a word `sync` did not take (kept as
+# typed by `export`): it is no tick, and the step's status is the one the store gives it.
+WORD_KEPT = "позже"
+# due, ticked (True: ✓, the word kept, or nothing), trip cancelled, skipped, opted out (a
+# letter or SMS step), moment, no consent (an ads step of a client who has not agreed to
+# advertising)
 CASES = [
     case
     for case in itertools.product(
-        DUES, [False, True], [False, True], [False, True], [False, True], MOMENTS, [False, True]
+        DUES, [False, True, WORD_KEPT], [False, True], [False, True], [False, True], MOMENTS, [False, True]
     )
-    if not (case[1] and case[3])  # a done step is never skipped: ppo skip refuses it
+    if not (case[1] and case[3])  # a done step is never skipped (ppo skip refuses it), nor holds a word
 ]
+# What a director types in a tick cell: done in the book exactly when `sync` takes it as done.
+TYPED = [
+    "✓", "Сделано!", " да ", "ГОТОВО.", "x", "+", "ок", "yes", "1", True, 1,
+    "позже", "нет", "-", "0", 0, False, "⊘", "*", "?", "сделано не всё", 5,
+    dt.datetime.combine(TODAY, dt.time()), dt.datetime.combine(TODAY - dt.timedelta(days=40), dt.time()),
+    dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time()),
+]  # fmt: skip
 
 
 def last_day(moment) -> dt.date | None:
@@ -42,7 +54,7 @@ def last_day(moment) -> dt.date | None:
 def expected(
     due: dt.date, ticked: bool, cancelled: bool, skipped=False, opted_out=False, moment=None, no_consent=False
 ) -> str:
-    done_on = TODAY if ticked else None
+    done_on = TODAY if ticked is True else None
     return model.step_status(due, done_on, TODAY, cancelled, last_day(moment), skipped, opted_out, no_consent)
 
 
@@ -51,13 +63,14 @@ def computed(tmp_path_factory):
     home = tmp_path_factory.mktemp("rule")
     book_path = home / "rule.xlsx"
     book = xlsxwriter.Workbook(str(book_path))
+    workbook.define_tick_words(book)
     sheet = book.add_worksheet("Rule")
     dates = book.add_format({"num_format": "dd.mm.yyyy"})
     for row, (due, ticked, cancelled, skipped, opted_out, moment, no_consent) in enumerate(CASES):
         r = row + 1
         sheet.write_datetime(row, 0, dt.datetime.combine(due, dt.time()), dates)
         if ticked:
-            sheet.write_string(row, 1, workbook.TICK)
+            sheet.write_string(row, 1, workbook.TICK if ticked is True else ticked)
         if skipped:
             sheet.write_string(row, 1, model.SKIP_MARK)  # as ppo export writes a skipped step
         if cancelled:
@@ -72,6 +85,15 @@ def computed(tmp_path_factory):
         formula = workbook.status_formula(f"A{r}", f"B{r}", f"C{r}", None, lapse, f"F{r}", f'H{r}<>""')
         sheet.write_formula(row, 3, formula)
         sheet.write_formula(row, 4, workbook.status_formula(f"A{r}", f"B{r}"))  # a sheet without the new columns
+    for row, value in enumerate(TYPED, start=len(CASES)):
+        r = row + 1
+        if isinstance(value, dt.datetime):
+            sheet.write_datetime(row, 1, value, dates)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, 1, value)
+        else:
+            sheet.write(row, 1, value)
+        sheet.write_formula(row, 3, "=" + workbook.done_condition(f"B{r}"))
     book.close()
     out = home / "out"
     soffice(profile(home), out, "csv", book_path)
@@ -80,7 +102,7 @@ def computed(tmp_path_factory):
 
 
 def test_calc_gives_every_case_the_status_the_model_gives(computed):
-    assert len(computed) == len(CASES)
+    assert len(computed) == len(CASES) + len(TYPED)
     seen = set()
     for case, row in zip(CASES, computed):
         due, ticked, cancelled, skipped, opted_out, moment, no_consent = case
@@ -90,6 +112,17 @@ def test_calc_gives_every_case_the_status_the_model_gives(computed):
             assert row[4] == expected(due, ticked, False), (due, ticked)
     # every status of the rule is met at least once
     assert seen == set(model.STEP_STATUSES)
+
+
+def sync_takes(value) -> bool:
+    """Whether `sync` marks the step done by this tick cell (a day to come it keeps as typed)."""
+    kind, day = workbook_read.tick_day(value)
+    return kind == "tick" and (day is None or day <= TODAY)
+
+
+def test_calc_calls_a_step_done_only_by_what_sync_takes_as_a_tick(computed):
+    said = {repr(value): row[3] for value, row in zip(TYPED, computed[len(CASES) :])}
+    assert said == {repr(value): "TRUE" if sync_takes(value) else "FALSE" for value in TYPED}
 
 
 def test_the_spreadsheet_conditions_follow_the_rule_s_order():

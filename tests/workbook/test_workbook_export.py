@@ -13,6 +13,8 @@ import pytest
 from director import MONTHS_PLAYBOOK
 from ppo_runner import EVERY_DAY, Result
 
+from ppo_checklist.workbook.write import done_condition
+
 TODAY = "2026-11-30"
 
 
@@ -197,16 +199,16 @@ def test_conditional_formats_colour_due_and_overdue_steps_against_today(agency):
     departure = openpyxl.utils.get_column_letter(columns(tour)["Departure"])
     on_dates = rules[f"{letter}2:{letter}3"]
     assert on_dates == [
-        (f'AND({tick}2<>"",{tick}2<>"⊘")', "FFDCEFD8", True),
+        (done_condition(f"{tick}2"), "FFDCEFD8", True),  # only a tick word, 1 or a day up to today
         (f'{tick}2="⊘"', "FFE7E7E7", True),  # skipped (ppo skip)
-        (f'AND({tick}2="",ISNUMBER(${departure}2),${departure}2<TODAY())', "FFB8869A", True),  # lapsed
-        (f'AND({tick}2="",ISNUMBER({letter}2),{letter}2<TODAY())', "FFF26B6B", True),
-        (f'AND({tick}2="",ISNUMBER({letter}2),{letter}2=TODAY())', "FFFFE033", True),
+        (f"AND(ISNUMBER(${departure}2),${departure}2<TODAY())", "FFB8869A", True),  # lapsed
+        (f"AND(ISNUMBER({letter}2),{letter}2<TODAY())", "FFF26B6B", True),
+        (f"AND(ISNUMBER({letter}2),{letter}2=TODAY())", "FFFFE033", True),
     ]
     on_names = rules["B2:B3"]
     assert [fill for _f, fill, _s in on_names] == ["FFF26B6B", "FFFFE033"]
     # overdue only where nothing earlier in the rule holds (done, skipped, opted out, lapsed)
-    assert on_names[0][0].startswith("OR(AND(NOT(AND($")
+    assert on_names[0][0].startswith("OR(AND(NOT(IF(ISNUMBER($")
     assert on_names[0][0].count("<TODAY()") == 7 + 5  # each step's overdue, and the lapse of five
 
 
@@ -280,7 +282,7 @@ def test_actions_sheet_has_one_row_per_step_following_the_checklist_ticks(agency
     assert first[:5] == (1, "Анна Петрова", "Olga", "0. Подписать на серию ППО-ДО", "e-mail")
     assert first[5] == "='Checklist Туры'!$H$2"
     assert first[6] == "=IF('Checklist Туры'!$I$2=\"\",\"\",'Checklist Туры'!$I$2)"
-    assert first[7].startswith('=IF(AND(G2<>"",G2<>"⊘"),"done",IF(G2="⊘","skipped",IF(J2<>"","opted out"')
+    assert first[7].startswith(f'=IF({done_condition("G2")},"done",IF(G2="⊘","skipped",IF(J2<>"","opted out"')
     assert first[8].startswith("=IF(ISNUMBER('Checklist Туры'!$")  # its moment: the departure
     assert first[9].startswith("=IF('Checklist Туры'!$")  # the client's "opted out" cell
     cached = list(openpyxl.load_workbook(path, data_only=True)["Actions"].iter_rows(min_row=2, values_only=True))
@@ -334,7 +336,7 @@ def test_export_all_adds_finished_and_cancelled_trips_greyed(agency):
     # A step date's rules in the status rule's order: a done step stays green on a cancelled
     # trip (as `ppo show` says "done"); the rest of a cancelled trip is grey, never red.
     done, cancelled = next(iter(tour.conditional_formatting)).rules[:2]
-    assert done.formula[0].endswith('2<>"⊘")') and done.dxf.fill.bgColor.rgb == "FFDCEFD8"
+    assert done.formula[0].endswith("=ppo_ticks))>0)") and done.dxf.fill.bgColor.rgb == "FFDCEFD8"
     assert cancelled.formula[0].startswith("$") and cancelled.dxf.fill.bgColor.rgb == "FFE7E7E7"
 
 

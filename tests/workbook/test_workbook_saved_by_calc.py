@@ -15,7 +15,9 @@ import zipfile
 import pytest
 from backends import query
 from calc import CSV_ALL_SHEETS, profile, require_calc, soffice
+from director import tick
 
+from ppo_checklist.core.words import status_name
 from ppo_checklist.workbook import identity
 
 require_calc()
@@ -45,3 +47,22 @@ def test_a_book_saved_by_calc_keeps_its_store_and_its_notes_as_typed(ppo, tmp_pa
     result = ppo("sync", str(in_calc), "--date", TODAY)
     assert result.out.count("note:") == 1 and "note: _x00C1_" in result.out  # Calc's own loss
     assert [ppo.show(n)["note"] for n in range(1, len(NOTES) + 1)] == NOTES
+
+
+@pytest.mark.sqlite_only
+def test_a_word_kept_in_a_tick_cell_does_not_make_the_step_done_in_calc(ppo, tmp_path):
+    trip = ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    book = ppo.home / "book.xlsx"
+    ppo("export", str(book))
+    tick(book, trip, 0, "позже")  # no tick: sync reports it, the next export keeps it as typed
+    tick(book, trip, 1, "Сделано!")
+    ppo("export", str(book))
+    ppo("done", str(trip), "1")
+    statuses = {step["no"]: step["status"] for step in ppo.show(trip)["steps"]}
+    out = tmp_path / "csv"
+    soffice(profile(tmp_path), out, CSV_ALL_SHEETS, book)
+    actions = list(csv.reader((out / "book-Actions.csv").open(encoding="utf-8")))
+    head = actions[0]
+    shown = {row[head.index("Step")].split(".")[0]: row[head.index("Status")] for row in actions[1:] if row[0]}
+    assert shown["0"] == status_name(statuses[0]) != status_name("done")  # «позже» is not a tick
+    assert shown["1"] == status_name("done")

@@ -41,7 +41,7 @@ def test_a_tick_in_the_workbook_is_taken_by_sync(trips):
     path, _ = export(trips)
     tick(path, 1, 1, "✓")
     result = trips("sync", str(path), "--date", TODAY)
-    assert "trip 1 step 1 (reminder) done on 30.11.2026" in result.out
+    assert "trip 1 step «1. Напомнить о вылете завтра» done on 30.11.2026" in result.out
     assert "took 1 ticks from" in result.out
     assert status(trips, 1, 1) == ("done", "2026-11-30")
 
@@ -82,7 +82,7 @@ def test_a_tick_removed_in_the_workbook_does_not_undo_a_done_step(trips):
     path, _ = export(trips)
     tick(path, 1, 0, None)
     result = trips("sync", str(path), "--date", TODAY)
-    assert "kept: trip 1 step 0 (ppo-do)" in result.out
+    assert "kept: trip 1 step «0. Подписать на серию ППО-ДО»" in result.out
     assert "still done" in result.out
     assert status(trips, 1, 0) == ("done", "2026-11-21")
 
@@ -418,7 +418,10 @@ def test_export_and_sync_accept_an_upper_case_xlsx_suffix(trips):
     assert openpyxl.load_workbook(path).sheetnames[0] == "Checklist Туры"
     tick(path, 1, 1, "✓")
     synced = trips("sync", str(path), "--date", TODAY)
-    assert "trip 1 step 1 (reminder) done on 30.11.2026" in synced.out and "took 1 ticks from" in synced.out
+    assert (
+        "trip 1 step «1. Напомнить о вылете завтра» done on 30.11.2026" in synced.out
+        and "took 1 ticks from" in synced.out
+    )
     assert status(trips, 1, 1) == ("done", "2026-11-30")
     tick(path, 2, 0, "✓")
     replaced = trips("export", str(path), "--date", TODAY)  # over the ticked file: its ticks taken first

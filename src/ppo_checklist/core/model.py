@@ -305,6 +305,7 @@ class StepMarks(NamedTuple):
     cancelled_on: dt.date | None
     steps: dict[int, tuple[str, dt.date | None]]  # no -> (step id, done on)
     dates: dict[str, dt.date | None]  # anchor -> input date
+    titles: dict[int, str]  # no -> the step's title, as the workbook names it
 
 
 class StoreInfo(NamedTuple):
@@ -405,8 +406,10 @@ def email_key(email: str | None) -> str | None:
 # Escape codes and other C0/C1 controls reach terminals, mail and spreadsheets as typed; the
 # bidirectional overrides and isolates show a name reversed in the workbook.
 # A note may hold line breaks and tabs (a spreadsheet cell of several lines); nothing else may.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# A lone surrogate (`_xD800_` in a workbook cell, a byte the terminal could not decode) is no
+# character at all: no store can hold it.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 MULTILINE_FIELDS = frozenset({"note", "reason"})
 
 

@@ -30,6 +30,12 @@ MESSAGE_STATES = {
 }
 
 
+def step_named(no: int, title: str) -> str:
+    """A step as people know it, named as the workbook's header names it: «1. Напомнить о
+    вылете завтра», «2. SMS „Счастливого пути“» (its id is for playbooks and json)."""
+    return f"«{no}. {title.replace('«', '„').replace('»', '“')}»"
+
+
 def channel_name(code: str) -> str:
     return _(CHANNEL_NAMES[code]) if code in CHANNEL_NAMES else code
 

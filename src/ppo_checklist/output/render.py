@@ -30,6 +30,7 @@ from ppo_checklist.core.words import (  # noqa: F401 (the names render prints wi
     channel_name,
     note_shown,
     status_name,
+    step_named,
 )
 from ppo_checklist.i18n import _, ngettext
 
@@ -545,14 +546,17 @@ def trip_table(
     table(out, columns, rows, styles=styles)
     for step in trip.steps:
         if step.no in moves_ and step.done_on is None:
-            out.print(moved_line(step.no, step.id, step.due, moves_[step.no], date_format))
+            out.print(moved_line(step.no, step.title, step.due, moves_[step.no], date_format))
 
 
-def moved_line(no: int, step_id: str, due: dt.date, move: schedule.Move, date_format: str) -> str:
-    """ "step 1 (reminder) moved from 01.01.2027 to 30.12.2026: New Year holidays" """
-    message = _("step {no} ({sid}) moved from {planned} to {due}: {why}")
+def moved_line(no: int, title: str, due: dt.date, move: schedule.Move, date_format: str) -> str:
+    """ "step «1. Remind of the flight» moved from 01.01.2027 to 30.12.2026: New Year holidays" """
+    message = _("step {step} moved from {planned} to {due}: {why}")
     return message.format(
-        no=no, sid=step_id, planned=move.planned.strftime(date_format), due=due.strftime(date_format), why=move.why
+        step=step_named(no, title),
+        planned=move.planned.strftime(date_format),
+        due=due.strftime(date_format),
+        why=move.why,
     )
 
 

@@ -872,21 +872,22 @@ class SqlStore(WordStore):
 
     def step_marks(self, trip_ids: Iterable[int]) -> dict[int, StepMarks]:
         """The known trips among `trip_ids`: cancel day, input dates and, per step number,
-        (step id, done on)."""
+        (step id, done on) and the step's title."""
         result: dict[int, StepMarks] = {}
         for chunk in chunks(sorted(set(trip_ids))):
             marks = ", ".join("?" * len(chunk))
-            for trip_id, cancelled_on, no, sid, done_on, *days in self._rows(
-                "SELECT t.id, t.cancelled_on, s.no, s.step_id, s.done_on,"
+            for trip_id, cancelled_on, no, sid, done_on, title, *days in self._rows(
+                "SELECT t.id, t.cancelled_on, s.no, s.step_id, s.done_on, s.title,"
                 " t.purchase, t.departure, t.return_on, t.declined FROM trips t"
                 f" LEFT JOIN steps s ON s.trip_id = t.id WHERE t.id IN ({marks})",
                 chunk,
             ):
                 if trip_id not in result:
                     dates = {anchor: day(value) for anchor, value in zip(DATE_COLUMNS, days)}
-                    result[trip_id] = StepMarks(day(cancelled_on), {}, dates)
+                    result[trip_id] = StepMarks(day(cancelled_on), {}, dates, {})
                 if no is not None:
                     result[trip_id].steps[no] = (sid, day(done_on))
+                    result[trip_id].titles[no] = title
         return result
 
     # --- bulk import (one transaction, set-based lookups, batched inserts) -----------------

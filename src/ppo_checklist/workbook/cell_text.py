@@ -23,6 +23,9 @@ _STARTS_SEQUENCE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 # What XML 1.0 cannot hold (or would change: CR becomes LF), and the two non-characters.
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _SEQUENCE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# What a terminal would obey or draw reversed (controls, bidi overrides and isolates), and
+# lone surrogates: shown by their codes in a message.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def escape(text: str) -> str:
@@ -37,3 +40,9 @@ def unescape(text: str) -> str:
     if "_x" not in text:
         return text
     return _SEQUENCE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def shown(value: object) -> str:
+    """A cell's value for a message line: its text, with what a terminal would obey or draw
+    reversed written as its code (`\\x1b`, `\\u202e`)."""
+    return _UNSHOWABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode(), str(value))

@@ -36,6 +36,7 @@ from ppo_checklist.core.model import (
     SENT_CHANNELS,
     SKIP_MARK,
     SKIPPED,
+    TICK_WORDS,
     PlaybookUse,
     Trip,
     TripStep,
@@ -60,6 +61,7 @@ ACTIONS_SHEET = N_("Actions")
 SUMMARY_SHEET = N_("Summary")
 LEGEND_SHEET = N_("Legend")
 TICK = "✓"
+NOTE_CELL = -1  # a trip's note among the cells carried from the book replaced: (trip, NOTE_CELL)
 MAX_ROWS = 1_048_576  # Excel's limit per sheet
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 DATE_FORMAT = "dd.mm.yyyy"
@@ -118,16 +120,17 @@ def status_conditions(
     """`model.step_status` as spreadsheet conditions, in the rule's order: the first that
     holds is the status (else pending).
 
-    Keep the two in step (a test runs both on the same cases in LibreOffice): a tick is done
-    whatever else; an unticked step of a cancelled trip is cancelled; the skip mark (`ppo
-    skip`) is skipped; a letter or SMS step of a client who opted out (`opted_ref` not empty:
-    given only for those steps) is opted out; an advertising step without the client's consent
-    (`no_consent`: a condition, given only for those steps) is no_consent; past its moment
-    (`lapse`: the cell of its date and the days after it) lapsed; an unticked date before
-    TODAY() is overdue, on TODAY() due. ISNUMBER keeps an empty date from being "overdue" or
-    "lapsed".
+    Keep the two in step (a test runs both on the same cases in LibreOffice): a tick
+    (`done_condition`: only what `sync` takes for one) is done whatever else; any other step
+    of a cancelled trip is cancelled; the skip mark (`ppo skip`) is skipped; a letter or SMS
+    step of a client who opted out (`opted_ref` not empty: given only for those steps) is
+    opted out; an advertising step without the client's consent (`no_consent`: a condition,
+    given only for those steps) is no_consent; past its moment (`lapse`: the cell of its date
+    and the days after it) lapsed; a date before TODAY() is overdue, on TODAY() due (a word
+    kept in its tick cell does not make it done). ISNUMBER keeps an empty date from being
+    "overdue" or "lapsed".
     """
-    conditions = {schedule.DONE: f'AND({tick_ref}<>"",{tick_ref}<>"{SKIP_MARK}")'}
+    conditions = {schedule.DONE: done_condition(tick_ref)}
     if cancelled_ref is not None:
         conditions[CANCELLED] = f'{cancelled_ref}<>""'
     conditions[SKIPPED] = f'{tick_ref}="{SKIP_MARK}"'
@@ -138,10 +141,38 @@ def status_conditions(
     if lapse is not None:
         ref, days = lapse
         moment = f"{ref}{days:+d}" if days else ref
-        conditions[LAPSED] = f'AND({tick_ref}="",ISNUMBER({ref}),{moment}<TODAY())'
-    conditions[schedule.OVERDUE] = f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}<TODAY())'
-    conditions[schedule.DUE] = f'AND({tick_ref}="",ISNUMBER({date_ref}),{date_ref}=TODAY())'
+        conditions[LAPSED] = f"AND(ISNUMBER({ref}),{moment}<TODAY())"
+    conditions[schedule.OVERDUE] = f"AND(ISNUMBER({date_ref}),{date_ref}<TODAY())"
+    conditions[schedule.DUE] = f"AND(ISNUMBER({date_ref}),{date_ref}=TODAY())"
     return conditions
+
+
+# The tick words (`model.TICK_WORDS`, each also with a closing full stop or exclamation mark)
+# as a workbook-level name: the formulas call a step done only by them, as `sync` reads it.
+TICK_WORDS_NAME = "ppo_ticks"
+FIRST_TICK_DAY = serial(dt.date(2000, 1, 1))  # a number from here on in a tick cell is a day
+
+
+def tick_words_array() -> str:
+    words = sorted({w + end for w in TICK_WORDS for end in ("", ".", "!")})
+    return "={" + ",".join('"' + w.replace('"', '""') + '"' for w in words) + "}"
+
+
+def define_tick_words(book) -> None:
+    """The name `done_condition` looks the words up in (an XlsxWriter workbook)."""
+    book.define_name(TICK_WORDS_NAME, tick_words_array())
+
+
+def done_condition(tick_ref: str) -> str:
+    """A tick cell that says done as `sync` reads it (`read.tick_day`): a tick word (any case,
+    spaces around), 1 or TRUE, or a day up to TODAY(). Any other word (kept as typed by
+    `export`), the skip mark or a day to come is no tick. Spreadsheets compare text ignoring
+    case or not by a setting, so the cell is lowered and the words are lower case."""
+    t = tick_ref
+    return (
+        f"IF(ISNUMBER({t}),OR({t}=1,AND({t}>={FIRST_TICK_DAY},{t}<=TODAY())),"
+        f"SUMPRODUCT(--(LOWER(TRIM({t}))={TICK_WORDS_NAME}))>0)"
+    )
 
 
 def only(conditions: Mapping[str, str], status: str) -> str:
@@ -543,8 +574,10 @@ class _SheetWriter:
             opted_ref = f"{quoted}!${self.opted_letter}${excel_row}" if sc.sent else None
             unconsented = self.consent is not None and self.consent.lacks(trip, step)
             refs.append(StepRefs(step, date_ref, tick_ref, sc.title, lapse_formula, opted_ref, unconsented))
-        if trip.note:  # typed over in the workbook, `sync` takes it back
-            rows.string(layout.note_col, trip.note, s.note)
+        # Typed over in the workbook, `sync` takes it back; one it refused stays as typed.
+        note = self.carried.get((trip.id, NOTE_CELL), trip.note)
+        if note:
+            rows.string(layout.note_col, note, s.note)
         if trip.opted_out:
             rows.string(layout.opted_col, status_name(OPTED_OUT))
         lacking = self.lacking_channels(trip)
@@ -867,6 +900,7 @@ def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, 
     formats = _formats(book)
     write_text = _text_writer(formats)
     strings = book.str_table._get_shared_string_index
+    define_tick_words(book)
 
     def streamed(ws, width: int) -> SheetRows:
         rows = SheetRows(scratch / f"sheet{ws.index + 1}.xml", width, strings)
