@@ -78,6 +78,7 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import export_book  # noqa: E402
 import synthetic  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -645,6 +646,12 @@ def export_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> li
     calls.unlink()
     export.note = f"{out.stat().st_size / 1e6:.1f} MB file"
     return [export, floor, load]
+
+
+def workbook_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[dict]:
+    """Issue 24's rows: `export` against the same cells written as XML into a zip, `export`
+    over yesterday's book against a fresh one, `sync` against python-calamine (export_book.py)."""
+    return export_book.figures(db, work / "workbook", repeat, env)
 
 
 def sync_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[Figure]:
