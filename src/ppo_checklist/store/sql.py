@@ -1038,6 +1038,11 @@ class SqlStore(WordStore):
     def _after_load(self) -> None:
         """What a backend must do once rows came in with their own ids (sequences)."""
 
+    def analyze(self) -> None:
+        """After a bulk load (`store copy`, a large import), outside its transaction: statistics
+        for the server's planner. SQLite's plans here come from its partial indexes, not from
+        statistics: nothing to do."""
+
 
 def _last_day(moment: tuple[int, int] | None, dates: Sequence[dt.date | None]) -> dt.date | None:
     anchor = dates[moment[0]] if moment is not None else None
