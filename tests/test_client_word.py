@@ -101,10 +101,36 @@ def test_an_import_with_a_consent_column_records_consent_dated_the_purchase(ppo,
         ("sms", "2026-11-01", "import"),
     }
     assert records[2] == [] and {c["on"] for c in records[3]} == {"2026-11-03"}
-    bad = tmp_path / "bad.csv"
-    bad.write_text("name,purchase,departure,return,consent\nГлеб,01.11.2026,10.12.2026,20.12.2026,может быть\n")
-    refused = ppo("import", str(bad), check=False)
-    assert refused.code == 2 and "consent: 'может быть' is neither yes nor no" in refused.err
+
+
+@pytest.mark.parametrize(
+    "word, given",
+    [("yes", True), ("Да", True), ("1", True), ("+", True), ("true", True), ("согласна", True),
+     ("no", False), ("НЕТ", False), ("0", False), ("-", False), ("false", False), ("", False)],
+)  # fmt: skip
+def test_the_consent_column_takes_yes_words_and_no_words(ppo, tmp_path, word, given):
+    path = tmp_path / "clients.csv"
+    path.write_text(f"name,purchase,departure,return,consent\nГлеб,01.11.2026,10.12.2026,20.12.2026,{word}\n")
+    ppo("import", str(path))
+    ledger = ppo("show", "1", "--format", "json").json()["consent"]
+    assert {(c["channel"], c["given"]) for c in ledger} == ({("email", True), ("sms", True)} if given else set())
+
+
+@pytest.mark.parametrize("word", ["сделано", "✓", "x", "ок", "готово", "01.11.2026", "может быть"])
+def test_a_consent_cell_that_is_no_yes_or_no_refuses_the_whole_file_naming_line_and_column(ppo, tmp_path, word):
+    """A tick says a step was done, not that the client agreed to advertising: no consent on a guess."""
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "name,phone,purchase,departure,return,согласие\n"
+        "Анна,+79161111111,01.11.2026,10.12.2026,20.12.2026,да\n"
+        f"Глеб,+79162222222,01.11.2026,10.12.2026,20.12.2026,{word}\n",
+        encoding="utf-8",
+    )
+    refused = ppo("import", str(path), check=False)
+    assert refused.code == 2 and refused.out == ""
+    assert f"line 3: column 'согласие': '{word}' is neither yes nor no" in refused.err
+    assert "Traceback" not in refused.err
+    assert ppo("list", "--all", "--format", "json").json() == []  # nothing imported, not even Анна
 
 
 def test_a_week_of_daily_runs_with_an_unsubscribe_and_a_bounce(ppo, tmp_path, mailbox, dovecot):

@@ -239,3 +239,50 @@ def test_a_letter_whose_signature_is_not_set_up_is_held_for_ppo_init(ppo, tmp_pa
     assert outbox(ppo, trip) == []
     today = ppo("today", "--date", "01.12.2026", "--format", "json").json()
     assert "ppo-do" in [a["step_id"] for a in today]
+
+
+@pytest.mark.parametrize("review_url", ["https://otzyvy.example/solnce?from=letter&id=7", None])
+def test_the_welcome_home_letter_carries_the_review_link_only_when_one_is_set(ppo, tmp_path, mailbox, review_url):
+    folder = tmp_path / "config" / "ppo"
+    folder.mkdir(parents=True, exist_ok=True)
+    top = {"review_url": review_url} if review_url else {}
+    write_config(folder / "config.toml", email_table=email_config(mailbox.controller), **top)
+    ppo.add("Анна", "01.12.2026", "10.12.2026", "20.12.2026", "--email", "anna@example.ru")
+    ppo("send", "--date", "21.12.2026")  # the day after the return: «Добро пожаловать домой!»
+    [welcome] = [letter for letter in mailbox.letters() if letter["Subject"].startswith("Добро пожаловать домой")]
+    body = welcome.get_content().replace("\r\n", "\n")
+    if review_url:
+        assert f"другим путешественникам выбрать отдых: {review_url}\n" in body
+        assert "Каждый ответ я читаю лично.\n\nЕсли вам удобнее, оставьте отзыв" in body
+    else:  # no such paragraph: the letter reads as if it never had one
+        assert "отзыв о поездке" not in body and "http" not in body
+        assert "Каждый ответ я читаю лично.\n\nИ не забудьте" in body
+    assert "{" not in body and "⟨" not in body and "\n\n\n" not in body
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://otzyvy.example/solnce", "otzyvy.example/solnce", "https://", "https://otzyvy.example/a b"]
+)
+def test_a_review_url_that_is_no_web_address_refuses_the_config_in_one_line(ppo, tmp_path, url):
+    folder = tmp_path / "config" / "ppo"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_config(folder / "config.toml", review_url=url)
+    result = ppo("today", check=False)
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1 and "'review_url' must be a web address (http:// or https://" in result.err
+
+
+def test_review_url_goes_only_in_a_letter_s_body(ppo, tmp_path):
+    playbooks = tmp_path / "playbooks"
+    playbooks.mkdir()
+    (playbooks / "thanks.toml").write_text(
+        'id = "thanks"\ntitle = "Спасибо"\ndates = ["purchase"]\n'
+        '[[steps]]\nno = 0\nid = "sms"\ntitle = "SMS"\nchannel = "sms"\nanchor = "purchase"\noffset = "0d"\n'
+        'purpose = "service"\ntext = "Спасибо! Отзыв: {review_url}"\n',
+        encoding="utf-8",
+    )
+    folder = tmp_path / "config" / "ppo"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_config(folder / "config.toml", playbooks_dir=str(playbooks), review_url="https://otzyvy.example")
+    result = ppo("playbooks", check=False)
+    assert result.code == 2 and "'{review_url}' goes only in a letter's body" in result.err

@@ -10,6 +10,7 @@ from dataclasses import MISSING as dataclass_missing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlsplit  # pathlib loads it anyway
 
 from ppo_checklist.errors import ConfigError, PpoError
 from ppo_checklist.i18n import LANGUAGES, _
@@ -19,6 +20,7 @@ APP = "ppo"
 
 SMS_PROVIDERS = ("smsru", "smsc")
 INT_SETTINGS = ("send_budget", "store_wait")
+BOOL_SETTINGS = ("dayfirst", "report_per_manager")
 WORKING_WEEKS = ("mon-fri", "mon-sat", "mon-sun")
 _MARGIN = re.compile(r"^\d{1,3}[dwmy]$")
 DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
@@ -87,6 +89,8 @@ class Config:
     passport_margin: str = "6m"
     review_url: str = ""  # where a client leaves a review: put into the after-trip letter
     complaint_hours: str = ""  # "2, 4, 8": a complaint taken, answered, resolved within (hours)
+    # `ppo report` writes, beside the whole workbook, one per manager with only their trips.
+    report_per_manager: bool = False
 
     @property
     def file_mode(self) -> int:
@@ -98,6 +102,11 @@ class Config:
     email: Optional[EmailConfig] = None  # ppo sends letters only when [email] is set
     sms: Optional[SmsConfig] = None  # and SMS only when [sms] is set
     imap: Optional[ImapConfig] = None  # replies and bounces are read only when [imap] is set
+
+    @property
+    def service_director_name(self) -> str:
+        """Who signs the declined chain and takes complaints: the service director, else the director."""
+        return self.service_director.strip() or self.director.strip()
 
     @property
     def complaint_deadlines(self) -> tuple[int, int, int]:
@@ -134,6 +143,15 @@ def default_db_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP)) / "ppo.sqlite3"
+
+
+def cache_dir() -> Path:
+    """ppo's cache folder: what can be made again (a country's days off), kept between runs."""
+    if sys.platform.startswith("linux"):
+        return _xdg("XDG_CACHE_HOME", "~/.cache")
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP))
 
 
 def config_path(option: str | None) -> tuple[Path, bool]:
@@ -199,7 +217,7 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
         if key == "imap":
             values[key] = _table(ImapConfig, value, source, key)
             continue
-        expected = bool if key == "dayfirst" else int if key in INT_SETTINGS else str
+        expected = bool if key in BOOL_SETTINGS else int if key in INT_SETTINGS else str
         if not isinstance(value, expected) or expected is int and isinstance(value, bool):
             raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=_TYPE_NAMES[expected]()))
         values[key] = value
@@ -221,6 +239,12 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
                     src=source
                 )
             ) from None
+    if config.review_url and not review_url_ok(config.review_url):
+        raise ConfigError(
+            _("{src}: 'review_url' must be a web address (http:// or https://, a host, no spaces): '{v}'").format(
+                src=source, v=config.review_url
+            )
+        )
     if config.language not in ("", *LANGUAGES):
         raise ConfigError(_('{src}: \'language\' must be "ru" or "en"').format(src=source))
     if config.working_week not in WORKING_WEEKS:
@@ -301,6 +325,18 @@ def _table_problem(config: Any) -> str | None:
     if config.timeout <= 0 or config.timeout > 600:
         return _("'timeout' must be from 1 to 600 seconds")
     return None
+
+
+def review_url_ok(url: str) -> bool:
+    """An http or https address with a host, one line, no spaces: what a letter can link to."""
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a bad port raises)
+    except ValueError:  # a bad port, a bad IPv6 address
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def parse_hours(text: str) -> tuple[int, int, int]:

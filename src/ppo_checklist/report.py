@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,12 @@ from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.errors import PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.output import render
+from ppo_checklist.sending.senders import sends_any
 from ppo_checklist.store import Store
 
 if TYPE_CHECKING:  # `ppo today` imports this module for `day_actions`: keep it light
     from ppo_checklist import stats
+    from ppo_checklist.workbook.sync import SyncReport
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ def day_actions(
     """The day's list as people work it, the same in `ppo today` and the report: the tasks the
     client's word gives (complaints, addresses to check), then every step due or overdue and not
     done, less the letters and SMS ppo sends by itself today (unless `with_sent`)."""
-    steps = tracker.agenda(store, day, managers, playbooks, None if with_sent else config)
+    sends = not with_sent and sends_any(config)  # the registry only: the outbox loads if ppo sends
+    steps = tracker.agenda(store, day, managers, playbooks, config if sends else None)
     return client_word.person_actions(store, config, managers, client_word.now_on(day)) + steps
 
 
@@ -125,6 +129,77 @@ def write_workbook(
 
     _result, taken = exporting.write(store, playbooks, report.workbook_path, day, False, within, mode, taken)
     return taken
+
+
+def manager_books(store: Store, out_dir: Path, day: dt.date) -> dict[str, Path]:
+    """Each manager's workbook beside the whole one (config `report_per_manager`):
+    `ppo-YYYY-MM-DD-NAME.xlsx`, the name kept to letters, digits, - and _ (a file name on
+    every system, Windows too), cut to 60 characters, made unique."""
+    books: dict[str, Path] = {}
+    used: set[str] = set()
+    for manager in store.managers():
+        slug = re.sub(r"[^\w-]+", "_", manager.strip(), flags=re.UNICODE).strip("_")[:60] or "no-manager"
+        name, n = slug, 2
+        while name.casefold() in used:
+            name, n = f"{slug}-{n}", n + 1
+        used.add(name.casefold())
+        books[manager] = out_dir / f"{file_stem(day)}-{name}.xlsx"
+    return books
+
+
+def take_manager_ticks(store: Store, out_dir: Path, day: dt.date, config: Config) -> dict[str, SyncReport | None]:
+    """The ticks of each manager's workbook of the day, if there already (a second run), as
+    `take_ticks` takes the whole one's; manager -> `sync.SyncReport` or None."""
+    from ppo_checklist.workbook import export as exporting
+
+    taken: dict[str, SyncReport | None] = {}
+    for manager, path in manager_books(store, out_dir, day).items():
+        way_out = (
+            _("ppo report writes its own {name} in that folder; move that file away or rename it").format(
+                name=path.name
+            ),
+            _("fix them in the workbook, or move it away (ppo report then writes a new one)"),
+            _("the file is untouched; move it away (ppo report then writes a new one)"),
+        )
+        taken[manager] = exporting.take_before_replacing(
+            store, path, day, force=False, dayfirst=config.dayfirst, way_out=way_out
+        )
+    return taken
+
+
+def write_manager_workbooks(
+    store: Store,
+    out_dir: Path,
+    day: dt.date,
+    playbooks: dict[str, Playbook],
+    within: stats.Period | None,
+    taken: dict[str, SyncReport | None],
+    mode: int | None = None,
+) -> list[tuple[Path, SyncReport | None]]:
+    """Each manager's workbook: only their trips and figures, as `ppo export --manager` writes
+    it; call `take_manager_ticks` first. Returns (path, what was taken meanwhile) per book.
+    `mode` defaults to owner-only."""
+    from ppo_checklist import files  # as in write_markdown
+    from ppo_checklist.workbook import export as exporting
+
+    mode = files.PRIVATE_MODE if mode is None else mode
+
+    written = []
+    for manager, path in manager_books(store, out_dir, day).items():
+        before = taken.get(manager)
+        _result, again = exporting.write(
+            store,
+            playbooks,
+            path,
+            day,
+            False,
+            within,
+            mode,
+            before,
+            managers=[manager],
+        )
+        written.append((path, again))
+    return written
 
 
 CALENDAR_DAYS = 30  # the managers' phone calendars look this far ahead

@@ -58,11 +58,7 @@ def today(
     session = session_of(ctx)
     day = session.today(date)
     config = session.config
-    director = config.service_director.strip()
-    if manager is not None and director and manager.strip().casefold() == director.casefold():
-        names: Optional[list[str]] = [director]  # the service director: complaints, and their own trips
-    else:
-        names = session.managers(manager)
+    names = session.managers(manager)  # the service director's name too: complaints, and their own trips
     actions = report.day_actions(session.store, config, session.playbooks, day, names, with_sent=all_)
     heading = render.agenda_heading(day, session.config.date_format)  # the daily report's title too
     out = formatters.formatter(fmt, session)

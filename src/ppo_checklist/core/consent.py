@@ -15,7 +15,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from ppo_checklist.core.model import TICK_WORDS
 from ppo_checklist.core.playbooks import Playbook, Step, message_purposes
 from ppo_checklist.i18n import N_
 
@@ -37,8 +36,13 @@ VIA_NAMES = {
 # gateway could not deliver (the manager checks the phone).
 BOUNCED, NOT_DELIVERED = "bounced", "not_delivered"
 
-# The words that say yes in an import's `consent` column (the tick words a person writes).
-YES_WORDS = TICK_WORDS
+# An import's `consent` column: a client's consent is a yes or a no, never a tick («сделано»,
+# ✓ or a date say that a step was done, not that anybody agreed to advertising). Anything else
+# is refused with its line, so that no consent is recorded on a guess.
+YES_WORDS = frozenset({"yes", "y", "true", "1", "+", "да", "д", "истина", "согласен", "согласна", "согласны", "есть"})
+NO_WORDS = frozenset(
+    {"no", "n", "false", "0", "-", "—", "–", "нет", "н", "ложь", "не согласен", "не согласна", "не согласны"}
+)
 
 
 class ConsentEntry(NamedTuple):
@@ -105,6 +109,10 @@ def everything(
     ]
 
 
-def is_yes(text: str | None) -> bool:
-    """An import's `consent` cell says yes (yes, да, 1, +, ✓ …)."""
-    return (text or "").strip().casefold() in YES_WORDS
+def consent_word(text: str | None) -> bool | None:
+    """An import's `consent` cell: True for a yes (yes, да, 1, +, true …), False for a no (no,
+    нет, 0, -, false …) or an empty cell, None for anything else (refused)."""
+    word = " ".join((text or "").split()).casefold()
+    if not word or word in NO_WORDS:
+        return False
+    return True if word in YES_WORDS else None

@@ -36,6 +36,9 @@ PLACEHOLDERS = frozenset(
         "due",
     }
 )
+# A setting an agency may leave unset: only in a letter's body, where a paragraph naming it is
+# left out when it is not set (`texts.fill_text`), so the letter reads naturally either way.
+PARAGRAPH_PLACEHOLDERS = frozenset({"review_url"})
 _OFFSET = re.compile(r"^([+-]?)((?:\d+[dwmy])+)$")
 _OFFSET_TERM = re.compile(r"(\d+)([dwmy])")
 MAX_OFFSET_DAYS = 10 * 366  # a follow-up ten years away is a typo
@@ -366,8 +369,10 @@ def _parse_letters(
                 raise fail(_("{letter}: no {field}").format(letter=label, field=field))
         if "\n" in item["subject"].strip() or "\r" in item["subject"]:
             raise fail(_("{letter}: the subject must be one line").format(letter=label))
-        for field in ("subject", "body"):
-            _check_placeholders(item[field], lambda reason, label=label: fail(f"{label}: {reason}"))
+        _check_placeholders(item["subject"], lambda reason, label=label: fail(f"{label}: {reason}"))
+        _check_placeholders(
+            item["body"], lambda reason, label=label: fail(f"{label}: {reason}"), PLACEHOLDERS | PARAGRAPH_PLACEHOLDERS
+        )
         anchor = _text(item["anchor"]) if "anchor" in item else None
         if anchor is not None and anchor not in dates:
             raise fail(_("{letter}: unknown anchor '{a}'").format(letter=label, a=anchor))
@@ -404,16 +409,16 @@ def letter_due(letter: Letter, step_due: dt.date, dates: dict[str, dt.date]) -> 
     return max(letter.offset.apply(step_due), step_due)
 
 
-def _check_placeholders(text: str, fail) -> None:
+def _check_placeholders(text: str, fail, known: frozenset[str] = PLACEHOLDERS) -> None:
     try:
         fields = [name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
         raise fail(_("bad placeholder in text: {e}").format(e=exc)) from None
     for name in fields:
-        if name not in PLACEHOLDERS:
-            raise fail(
-                _("unknown placeholder '{{{p}}}' (known: {k})").format(p=name, k=", ".join(sorted(PLACEHOLDERS)))
-            )
+        if name in PARAGRAPH_PLACEHOLDERS and name not in known:
+            raise fail(_("'{{{p}}}' goes only in a letter's body, in a paragraph of its own").format(p=name))
+        if name not in known:
+            raise fail(_("unknown placeholder '{{{p}}}' (known: {k})").format(p=name, k=", ".join(sorted(known))))
 
 
 def _check_unique(steps: tuple[Step, ...], fail) -> None:
