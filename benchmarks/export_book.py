@@ -47,7 +47,7 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     return seconds, usage.ru_maxrss / 1024, out
 
 
-def figures(db: Path, work: Path, repeat: int = 1) -> list[dict]:
+def figures(db: Path, work: Path, repeat: int = 1, env: dict[str, str] | None = None) -> list[dict]:
     """Rows of the table: name, seconds, floor seconds, ratio, target, peak MB."""
     work.mkdir(parents=True, exist_ok=True)
     book = work / "book.xlsx"
@@ -55,7 +55,7 @@ def figures(db: Path, work: Path, repeat: int = 1) -> list[dict]:
     fresh_mb, over_mb, sync_mb = [], [], []
     for _ in range(repeat):
         book.unlink(missing_ok=True)
-        s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(book)])
+        s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(book)], env)
         fresh.append(s)
         fresh_mb.append(mb)
         out = timed([PYTHON, str(HERE / "floor_export_xml.py"), str(book), str(work / "floor.xlsx")])[2]
@@ -63,11 +63,11 @@ def figures(db: Path, work: Path, repeat: int = 1) -> list[dict]:
         out = timed([PYTHON, str(HERE / "floor_export_xml.py"), str(book), str(work / "floor.xlsx"), "--load-only"])[2]
         load.append(json.loads(out)["seconds"])
         shutil.copy(book, work / "yesterday.xlsx")
-        s, mb, _out = timed([str(PPO), "--db", str(db), "sync", str(work / "yesterday.xlsx")])
+        s, mb, _out = timed([str(PPO), "--db", str(db), "sync", str(work / "yesterday.xlsx")], env)
         sync.append(s)
         sync_mb.append(mb)
         calamine.append(timed([PYTHON, str(HERE / "floor_sync.py"), str(book)])[0])
-        s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(work / "yesterday.xlsx")])
+        s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(work / "yesterday.xlsx")], env)
         over.append(s)
         over_mb.append(mb)
     med = statistics.median

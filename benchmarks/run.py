@@ -1,53 +1,57 @@
-"""How fast ppo is at scale, next to a floor measured in the same run on the same machine.
+"""How fast ppo is at scale, each figure beside a floor measured in the same run on the same machine.
 
-    python benchmarks/run.py [--trips 100000] [--repeat N] [--memory-sizes 10000,100000,300000]
+    python benchmarks/run.py [--trips 100000] [--repeat N] [--memory-sizes 100000,300000]
                              [--store postgresql://user:pw@host:port/db]
 
 Run it with the Python of a plain (non-editable) install: `python3 -m venv /tmp/bench &&
-/tmp/bench/bin/pip install . && /tmp/bench/bin/python benchmarks/run.py`. It times the `ppo`
-found next to that Python (`Path(sys.executable).parent / "ppo"`); an editable install adds
-~30 ms of import hooks to every start and is reported as such.
+/tmp/bench/bin/pip install . 'psycopg[binary]' python-calamine && /tmp/bench/bin/python
+benchmarks/run.py`. It times the `ppo` found next to that Python (`Path(sys.executable).parent /
+"ppo"`); an editable install adds ~30 ms of import hooks to every start and is reported as such.
 
 What it does:
 1. Writes N synthetic trips as a CSV (see `synthetic.py` for how they are made realistic:
    three years of dates, 20 managers, both playbooks, about a third of steps done, a
-   backlog of a few hundred overdue steps) and builds the store from it with `ppo import`,
-   the bulk path; then adds the history (done marks, cancellations) through `Store`.
-2. Times each operation as a whole process, `--repeat` times (median), interleaved with
-   its floor so that both see the same load on a shared machine:
-   - terminal commands (`--help`, `today`, `today --format json`, `today` on a pseudo-terminal
-     with TERM=xterm-256color and COLUMNS=120 (a colour terminal), `add`, `done`, `show`)
-     against `python -c "import typer, rich.console, rich.table"`;
-   - `ppo import` of the CSV into a fresh store against `floor_import.py` (csv module +
-     one `executemany`);
-   - `ppo export` against `floor_export.py`, which replays the very XlsxWriter calls the
-     export made (recorded once, untimed, by `record_export.py`) in a bare script;
-   - `ppo sync` of the exported workbook (seconds and peak memory; there is no floor).
+   backlog of a few hundred overdue steps), builds the store from it with `ppo import`, dumps
+   the rows that import stored (`floor_import_rows.py --dump`, the import's floor), then adds
+   the history (done marks, cancellations) through `Store`.
+2. Times each operation as a whole process, `--repeat` times (median), interleaved with its
+   floor so that both see the same load on a shared machine:
+   - terminal commands (`--help`, `today` piped, `today --format json`, `today` on a
+     pseudo-terminal with TERM=xterm-256color and COLUMNS=120 (a colour terminal), `add`,
+     `done`, `show`) against `python -c "import typer, rich.console, rich.table"`;
+   - `ppo import` of the CSV into a fresh store against exactly the rows it stored, inserted
+     into a fresh store of the same schema in one transaction (`floor_import_rows.py`; its
+     reading of the dump is timed apart and taken off);
+   - a one-row CSV whose one field is 24 MB, which `ppo import` refuses: its peak memory;
+   - the director's workbook, by `export_book.py`: `ppo export` (fresh) against plain Python
+     writing the same cells as sheet XML into a zip, `ppo export` over yesterday's book (cron's
+     path: a full sync first) against a fresh export, `ppo sync` against python-calamine
+     reading the sheets sync reads. (Without export_book.py, an older checkout: export against
+     a replay of its XlsxWriter calls, and sync alone.)
    Peak memory is each process's max RSS (`os.wait4`).
-3. Prints one table (seconds, floor, ratio, target, max RSS), the machine, the query plan
-   of `ppo today`, and writes the figures as JSON (`--json`).
+3. Prints issue 24's table (each row beside its floor or peer, its target, met or not), then
+   every figure, PostgreSQL's (below), the machine and its load average before and after, the
+   query plan of `ppo today`, and writes the figures as JSON (`--json`).
 
-`--store postgresql://…` also measures the PostgreSQL backend, in the same run: the same
-synthetic store is built on that server (by `ppo import`, then the same history through
-`Store`), and `ppo today`, `today --format json`, `add`, `done`, `show` and `ppo import` run
-against it, each PostgreSQL run right after its SQLite twin so both see the same load. A
-second table prints them beside their SQLite figures with the ratio PostgreSQL/SQLite and the
-targets (`today`, `add`, `done` within 1.5x, import within 2x), and the query plan section adds
-`EXPLAIN ANALYZE` of each query `ppo today` runs on the server. The store is timed vacuumed and
-analyzed (`VACUUM ANALYZE` after the history, the state autovacuum keeps a live store in),
-so that no run depends on when autovacuum last passed. Every store gets a fresh database,
+`--store postgresql://…` also measures the PostgreSQL backend, in the same run: the same store
+(history and all) is put on that server by `ppo store copy`, and `ppo today`, `today --format
+json`, `add`, `done` and `show` run against it, each right after its SQLite twin, against
+PostgreSQL's own floor: `python -c "import typer, rich.console, rich.table, psycopg"` plus a
+connection to that database, run beside them. `ppo import` runs into fresh databases against
+the same rows COPYed into another fresh database. A second table prints them (ratio to the
+floor, target, and the SQLite twin beside), and the query plan section adds `EXPLAIN ANALYZE`
+of each query `ppo today` runs on the server. The store is timed vacuumed and analyzed, the
+state autovacuum keeps a live store in. Every store gets a fresh database,
 `ppo_bench_<pid>_<what>`, created through the URL's role (it needs CREATEDB; the database in
 the URL only serves to connect) and dropped at the end unless `--keep`. The password may be in
-the URL or come from `PGPASSWORD`/`PGPASSFILE`; it is never printed. The psycopg the
-benchmarked ppo uses must be installed next to it (`pip install . 'psycopg[binary]'`). Without
-`--store` nothing of this runs and the output is the SQLite-only one. A throw-away server from
+the URL or come from `PGPASSWORD`/`PGPASSFILE`; it is never printed. A throw-away server from
 `.ci/postgres start DIR` (`PPO_PG_PORT` for another port) will do; it runs with fsync off, so
 its commits are cheaper than a production server's.
 
-`--memory-sizes` adds one export at each other size (building a store for each) and
-reports how peak memory grows with the number of trips; at the default sizes it adds
-about five minutes. No figure here is asserted: CI runs `--trips 1000 --repeat 1` only so
-that the script keeps working.
+`--memory-sizes` builds a store at each other size and reports the peak memory of `ppo import`,
+`ppo export` and `ppo sync` at each (sync's target: <= 80 MB at 100 000 and at 300 000 trips);
+300 000 trips add about ten minutes. No figure here is asserted: CI runs `--trips 1000 --repeat
+1` only so that the script keeps working.
 """
 
 from __future__ import annotations
@@ -74,13 +78,18 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import export_book  # noqa: E402
 import synthetic  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PPO = BIN / "ppo"
 PYTHON = sys.executable
 TERMINAL_FLOOR = "import typer, rich.console, rich.table"
+# PostgreSQL's floor: the same imports, psycopg, and one connection to the store's database.
+PG_FLOOR = TERMINAL_FLOOR + ", psycopg, sys; psycopg.connect(sys.argv[1]).close()"
+TERMINAL_FLOOR_NAME = "floor: import typer, rich"
 
+# Each figure's target: its ratio to the floor named beside it, measured in the same run.
 TARGETS = {
     "ppo --help": 1.15,
     "ppo today": 1.25,
@@ -89,13 +98,27 @@ TARGETS = {
     "ppo add": 1.5,
     "ppo done": 1.5,
     "ppo show": 1.3,
-    "ppo export": 1.5,
-    "ppo import": 3.0,
+    "ppo export": 2.0,
+    "ppo export over yesterday's book": 1.2,
+    "ppo sync": 3.0,
+    "ppo import": 2.0,
 }
 EXPORT_RSS_TARGET_MB = 250
-# PostgreSQL beside SQLite: the ratio PostgreSQL / SQLite, measured in the same run.
-PG_TARGETS = {"ppo today": 1.5, "ppo add": 1.5, "ppo done": 1.5, "ppo import": 2.0}
+HOSTILE_CSV_MB = 24  # one row, one field: `ppo import` refuses it within HOSTILE_RSS_TARGET_MB
+HOSTILE_RSS_TARGET_MB = 100
+SYNC_RSS_TARGET_MB = 80  # at 100 000 and at 300 000 trips
+# PostgreSQL: each command against PostgreSQL's own floor (PG_FLOOR), import against the same rows
+# copied into a fresh database.
+PG_TARGETS = {
+    "ppo today": 1.25,
+    "ppo today --format json": 1.25,
+    "ppo add": 1.25,
+    "ppo done": 1.25,
+    "ppo show": 1.25,
+    "ppo import": 2.0,
+}
 PG_OPS = ("ppo today", "ppo today --format json", "ppo add", "ppo done", "ppo show")
+PG_FLOOR_NAME = "floor: typer, rich, psycopg + connect"
 
 
 @dataclass
@@ -119,15 +142,21 @@ class Failed(RuntimeError):
     pass
 
 
-def run_once(cmd: list[str], env: dict[str, str], figure: Figure | None = None, stdout: Path | None = None) -> float:
-    """Run one process to its end; its wall time and max RSS go to `figure`."""
+def run_once(
+    cmd: list[str],
+    env: dict[str, str],
+    figure: Figure | None = None,
+    stdout: Path | None = None,
+    ok: tuple[int, ...] = (0,),
+) -> float:
+    """Run one process to its end (an exit code in `ok`); its wall time and max RSS go to `figure`."""
     with open(stdout or os.devnull, "wb") as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        if proc.returncode not in ok:
             err.seek(0)
             raise Failed(f"{' '.join(map(str, cmd))} exited {proc.returncode}: {err.read().decode(errors='replace')}")
     if figure is not None:
@@ -451,14 +480,14 @@ def terminal_figures(
         raise Failed("not enough open steps for `ppo done`")
     ops = terminal_ops(str(db), targets, today)
     pg_ops = terminal_ops(pg[0], pg[1], today) if pg else {}
-    figures = {
-        name: Figure(name, floor=None if name.startswith("floor") else "floor: import typer, rich") for name in ops
-    }
+    figures = {name: Figure(name, floor=None if name.startswith("floor") else TERMINAL_FLOOR_NAME) for name in ops}
     for i in range(repeat):
         for name, make in ops.items():
             out = work / f"out-{name.replace(' ', '_')}.txt" if i == 0 else None
             run = run_in_pty if name.endswith("(terminal)") else run_once
             run(make(i), {**env, **OP_ENV.get(name, {})}, figures[name], out)
+            if pg and name == TERMINAL_FLOOR_NAME:
+                run_once([PYTHON, "-c", PG_FLOOR, pg[0]], env, pg[2][PG_FLOOR_NAME])
             if pg and name in PG_OPS:
                 out = work / f"out-pg-{name.replace(' ', '_')}.txt" if i == 0 else None
                 run_once(pg_ops[name](i), env, pg[2][name], out)
@@ -484,7 +513,7 @@ def terminal_ops(db: str, targets: list[tuple[int, int]], today: dt.date) -> dic
     later = (today + dt.timedelta(days=30)).strftime("%d.%m.%Y")
     back = (today + dt.timedelta(days=40)).strftime("%d.%m.%Y")
     return {
-        "floor: import typer, rich": lambda i: [PYTHON, "-c", TERMINAL_FLOOR],
+        TERMINAL_FLOOR_NAME: lambda i: [PYTHON, "-c", TERMINAL_FLOOR],
         "ppo --help": lambda i: [str(PPO), "--help"],
         "ppo today": lambda i: [*ppo, "today"],
         "ppo today --format json": lambda i: [*ppo, "today", "--format", "json"],
@@ -516,26 +545,88 @@ def import_figures(
     first: Figure,
     repeat: int,
     work: Path,
+    rows: Path,
     pg: tuple[PgRun, Figure] | None = None,
-) -> list[Figure]:
-    """`ppo import` into a fresh store against its floor (with `pg`, each SQLite import
-    followed by one into a fresh PostgreSQL database)."""
-    floor = Figure("floor: csv + executemany")
+) -> tuple[list[Figure], Figure | None]:
+    """`ppo import` of the CSV into a fresh store against its floor: exactly the rows that
+    import stored (`rows`, dumped by floor_import_rows.py), inserted into a fresh store of the
+    same schema. With `pg`, each SQLite import is followed by one into a fresh PostgreSQL
+    database, and the same rows copied into another: PostgreSQL's figure and its floor."""
+    floor = Figure("floor: ppo's rows inserted", note="executemany, one transaction, same schema")
     first.floor = floor.name
+    pg_floor = Figure("floor: ppo's rows copied in", note="COPY, one transaction, same schema") if pg else None
     for i in range(repeat):
         target = work / "floor-import.sqlite3"
-        target.unlink(missing_ok=True)
-        run_once([PYTHON, str(HERE / "floor_import.py"), str(csv_path), str(target)], env, floor)
+        for extra in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+            extra.unlink(missing_ok=True)
+        floor.seconds.append(floor_rows(rows, str(target), env))
         if i >= len(first.seconds):  # the store build was the first `ppo import` sample
             db = work / "import.sqlite3"
             for extra in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
                 extra.unlink(missing_ok=True)
             run_once([str(PPO), "--db", str(db), "import", str(csv_path)], env, first)
-        if pg and i >= len(pg[1].seconds):  # so was the PostgreSQL store's build
-            url = pg[0].fresh(f"import_{i}")
-            run_once([str(PPO), "--db", url, "import", str(csv_path)], env, pg[1])
-            pg[0].drop(f"{pg[0].tag}_import_{i}")
-    return [first, floor]
+        if pg and pg_floor is not None:
+            if i >= len(pg[1].seconds):  # so was the PostgreSQL store's build
+                url = pg[0].fresh(f"import_{i}")
+                run_once([str(PPO), "--db", url, "import", str(csv_path)], env, pg[1])
+                pg[0].drop(f"{pg[0].tag}_import_{i}")
+            url = pg[0].fresh(f"floor_{i}")
+            pg_floor.seconds.append(floor_rows(rows, url, env))
+            pg[0].drop(f"{pg[0].tag}_floor_{i}")
+    if pg and pg_floor is not None:
+        pg[1].floor = pg_floor.name
+    return [first, floor], pg_floor
+
+
+def floor_rows(rows: Path, target: str, env: dict[str, str]) -> float:
+    """Seconds of floor_import_rows.py inserting `rows` into `target`, its reading of the dump
+    taken off (a load-only run right after)."""
+    script = [PYTHON, str(HERE / "floor_import_rows.py"), str(rows), target]
+    full = subprocess.run(script, env=env, capture_output=True, text=True, check=True).stdout
+    load = subprocess.run([*script, "--load-only"], env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(full)["seconds"] - json.loads(load)["seconds"]
+
+
+def hostile_csv_figure(env: dict[str, str], work: Path) -> Figure:
+    """`ppo import` of a one-row CSV whose one field is HOSTILE_CSV_MB long: refused (exit 2),
+    its peak memory against HOSTILE_RSS_TARGET_MB."""
+    path = work / "hostile.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("name,phone,purchase,departure,return\n")
+        for _mb in range(HOSTILE_CSV_MB):  # written a megabyte at a time: this script stays small
+            handle.write("x" * (1 << 20))
+        handle.write(",+79160000000,01.12.2026,10.12.2026,20.12.2026\n")
+    db = work / "hostile.sqlite3"
+    figure = Figure(f"ppo import of a {HOSTILE_CSV_MB} MB one-row CSV", note="refused, exit 2")
+    run_once([str(PPO), "--db", str(db), "import", str(path)], env, figure, ok=(2,))
+    path.unlink()
+    return figure
+
+
+def book_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[Figure]:
+    """The director's workbook: `ppo export` (fresh) against plain Python writing the same cells
+    as XML into a zip, `ppo export` over yesterday's book against a fresh export, and `ppo sync`
+    against python-calamine, by export_book.py (which runs each beside its floor). Without it
+    (an older checkout), export against a replay of its XlsxWriter calls, and sync alone."""
+    if not (HERE / "export_book.py").exists():
+        return export_figures(db, env, repeat, work) + sync_figures(db, env, repeat, work)
+    import export_book
+
+    saved = dict(os.environ)
+    os.environ.clear()  # export_book runs ppo in this process's environment: the benchmark's
+    os.environ.update(env)
+    try:
+        rows = export_book.figures(db, work / "book", repeat)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    figures = []
+    for row in rows:
+        TARGETS[row["name"]] = row["target"]
+        note = f"median of {repeat}" if repeat > 1 else ""
+        figures.append(Figure(row["name"], [row["seconds"]], [row["peak_mb"]], floor=row["floor_name"], note=note))
+        figures.append(Figure(row["floor_name"], [row["floor"]]))
+    return figures
 
 
 def export_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[Figure]:
@@ -557,6 +648,12 @@ def export_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> li
     return [export, floor, load]
 
 
+def workbook_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[dict]:
+    """Issue 24's rows: `export` against the same cells written as XML into a zip, `export`
+    over yesterday's book against a fresh one, `sync` against python-calamine (export_book.py)."""
+    return export_book.figures(db, work / "workbook", repeat, env)
+
+
 def sync_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[Figure]:
     figure = Figure("ppo sync", note="the exported workbook, read-only")
     for _ in range(repeat):
@@ -564,23 +661,27 @@ def sync_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list
     return [figure]
 
 
-def memory_growth(sizes: list[int], main: int, main_figure: Figure | None, env, today, work) -> list[tuple]:
-    """(trips, seconds, peak MB) of one export at each size."""
+def memory_growth(
+    sizes: list[int], main: int, measured: dict[str, float], env: dict[str, str], today: dt.date, work: Path
+) -> list[tuple[int, dict[str, float]]]:
+    """Peak memory (MB) of `ppo import` (a fresh store), `ppo export` (a fresh book) and `ppo
+    sync` (of that book) at each store size; the main size's from the run's own figures."""
     result = []
     for size in sorted(set(sizes)):
-        if size == main and main_figure is not None:
-            result.append((size, main_figure.median, main_figure.peak_mb))
+        if size == main and measured:
+            result.append((size, measured))
             continue
-        csv_path, db = work / f"trips-{size}.csv", work / f"store-{size}.sqlite3"
+        csv_path, db, book = work / f"trips-{size}.csv", work / f"store-{size}.sqlite3", work / f"book-{size}.xlsx"
         internal("csv", csv_path, size, today)
-        build_store(db, csv_path, env, None)
+        peaks = {name: Figure(name) for name in ("import", "export", "sync")}
+        build_store(db, csv_path, env, peaks["import"])
         internal("history", db, today)
-        figure = Figure("export")
-        out = work / f"export-{size}.xlsx"
-        out.unlink(missing_ok=True)
-        run_once([str(PPO), "--db", str(db), "export", str(out)], env, figure)
-        result.append((size, figure.median, figure.peak_mb))
-        for path in (csv_path, db, out):
+        book.unlink(missing_ok=True)
+        if has_command("export", env):
+            run_once([str(PPO), "--db", str(db), "export", str(book)], env, peaks["export"])
+            run_once([str(PPO), "--db", str(db), "sync", str(book)], env, peaks["sync"])
+        result.append((size, {name: figure.peak_mb for name, figure in peaks.items()}))
+        for path in (csv_path, db, book, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
             path.unlink(missing_ok=True)
     return result
 
@@ -637,26 +738,84 @@ def table(figures: list[Figure], repeat_note: dict[str, int]) -> str:
 
 
 def pg_table(sqlite: list[Figure], postgresql: dict[str, Figure]) -> str:
-    """PostgreSQL beside SQLite: medians of the same run, the ratio and its target."""
+    """PostgreSQL's figures against PostgreSQL's own floors (medians of the same run), and
+    beside their SQLite twins."""
     by_name = {f.name: f for f in sqlite}
     lines = [
-        f"| {'operation':<24} | {'SQLite s':>8} | {'PostgreSQL s':>12} | {'PG/SQLite':>9} | {'target':>6} "
-        f"| {'PG max RSS MB':>13} | {'runs':>4} | note",
-        f"|{'-' * 26}|{'-' * 10}|{'-' * 14}|{'-' * 11}|{'-' * 8}|{'-' * 15}|{'-' * 6}|------",
+        f"| {'operation':<24} | {'PostgreSQL s':>12} | {'floor s':>7} | {'ratio':>5} | {'target':>6} "
+        f"| {'SQLite s':>8} | {'PG/SQLite':>9} | {'max RSS MB':>10} | {'runs':>4} | note",
+        f"|{'-' * 26}|{'-' * 14}|{'-' * 9}|{'-' * 7}|{'-' * 8}|{'-' * 10}|{'-' * 11}|{'-' * 12}|{'-' * 6}|------",
     ]
     for name, pg in postgresql.items():
-        base = by_name.get(name)
-        if base is None or not pg.seconds:
+        if not pg.seconds or pg.floor is None:
             continue
-        ratio = pg.median / base.median
+        floor, base = postgresql.get(pg.floor), by_name.get(name)
+        ratio = pg.median / floor.median if floor else float("nan")
         target = PG_TARGETS.get(name)
         mark = "" if target is None else ("ok " if ratio <= target else "MISS ")
         lines.append(
-            f"| {name:<24} | {base.median:>8.3f} | {pg.median:>12.3f} | {ratio:>9.2f} | "
-            f"{('<= ' + str(target)) if target else '':>6} | {pg.peak_mb:>13.1f} | {len(pg.seconds):>4} | "
+            f"| {name:<24} | {pg.median:>12.3f} | {floor.median if floor else float('nan'):>7.3f} | {ratio:>5.2f} | "
+            f"{('<= ' + str(target)) if target else '':>6} | {base.median if base else float('nan'):>8.3f} | "
+            f"{pg.median / base.median if base else float('nan'):>9.2f} | {pg.peak_mb:>10.1f} | {len(pg.seconds):>4} | "
             f"{mark}{pg.note}".rstrip()
         )
+    for name in (PG_FLOOR_NAME, "floor: ppo's rows copied in"):
+        if name in postgresql and postgresql[name].seconds:
+            f = postgresql[name]
+            lines.append(f"| {name:<24} | {f.median:>12.3f} |" + " |" * 7 + f" {len(f.seconds):>4} | {f.note}".rstrip())
+    return "\n".join(line.replace("nan", "   ") for line in lines)
+
+
+def issue_table(
+    figures: list[Figure],
+    postgresql: dict[str, Figure],
+    growth: list[tuple[int, dict[str, float]]],
+    hostile: Figure | None,
+) -> str:
+    """Issue 24's table, each row beside its floor (or peer) of the same run, with its target
+    and whether it is met: what the README's Performance section shows."""
+    by_name = {f.name: f for f in figures}
+    lines = ["| operation | ppo | floor or peer | ratio | target | met |", "|---|---|---|---|---|---|"]
+
+    def row(label: str, figure: Figure | None, floors: dict[str, Figure], target: float | None) -> None:
+        if figure is None or not figure.seconds or figure.floor not in floors:
+            return
+        floor = floors[figure.floor]
+        ratio = figure.median / floor.median
+        memory = f", {figure.peak_mb:.0f} MB" if figure.median > 1 else ""
+        met = "" if target is None else ("yes" if ratio <= target else "**no**")
+        lines.append(
+            f"| {label} | {seconds(figure.median)}{memory} | {floor.name.removeprefix('floor: ')}: "
+            f"{seconds(floor.median)} | {ratio:.2f}× | {'≤ ' + str(target) + '×' if target else ''} | {met} |"
+        )
+
+    for name in ("ppo export", "ppo export over yesterday's book", "ppo sync"):
+        row(f"`{name.removeprefix('ppo ')}`", by_name.get(name), by_name, TARGETS.get(name))
+    row("`today` piped", by_name.get("ppo today"), by_name, TARGETS["ppo today"])
+    row("`today` on a pty", by_name.get("ppo today (terminal)"), by_name, TARGETS["ppo today (terminal)"])
+    for name in ("ppo --help", "ppo today --format json", "ppo add", "ppo done", "ppo show"):
+        row(f"`{name.removeprefix('ppo ')}`", by_name.get(name), by_name, TARGETS.get(name))
+    row("`import` (SQLite)", by_name.get("ppo import"), by_name, TARGETS["ppo import"])
+    for name in PG_OPS:
+        row(f"`{name.removeprefix('ppo ')}` on PostgreSQL", postgresql.get(name), postgresql, PG_TARGETS.get(name))
+    row("`import` on PostgreSQL", postgresql.get("ppo import"), postgresql, PG_TARGETS["ppo import"])
+    for size, peaks in growth:
+        if peaks.get("sync") == peaks.get("sync"):  # not NaN: measured
+            met = "yes" if peaks["sync"] <= SYNC_RSS_TARGET_MB else "**no**"
+            lines.append(
+                f"| `sync` peak memory, {size} trips | {peaks['sync']:.0f} MB | | | ≤ {SYNC_RSS_TARGET_MB} MB | {met} |"
+            )
+    if hostile is not None:
+        met = "yes" if hostile.peak_mb <= HOSTILE_RSS_TARGET_MB else "**no**"
+        lines.append(
+            f"| {hostile.name.removeprefix('ppo ')} | {hostile.peak_mb:.0f} MB, {seconds(hostile.median)} "
+            f"| | | ≤ {HOSTILE_RSS_TARGET_MB} MB | {met} |"
+        )
     return "\n".join(lines)
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -730,11 +889,8 @@ def run(args: argparse.Namespace, pg: PgRun | None) -> int:
     internal("csv", csv_path, args.trips, today)
     importing = Figure("ppo import")
     built_by = build_store(db, csv_path, env, importing)
-    pg_figures: dict[str, Figure] = {}
-    if pg is not None:  # built right after the SQLite one: the two first import samples see the same load
-        pg_figures = {name: Figure(name) for name in (*PG_OPS, "ppo import")}
-        pg_store = pg.fresh("store")
-        run_once([str(PPO), "--db", pg_store, "import", str(csv_path)], env, pg_figures["ppo import"])
+    rows = work / "import-rows.pickle"  # what the import stored: its floor inserts exactly these
+    run_once([PYTHON, str(HERE / "floor_import_rows.py"), "--dump", str(db), str(rows)], env)
     history = internal("history", db, today)
     print(
         f"store built by {built_by}: {history['trips']} trips, {history['steps']} steps, "
@@ -743,15 +899,20 @@ def run(args: argparse.Namespace, pg: PgRun | None) -> int:
         flush=True,
     )
     plan = internal("plan", db, today)
+    pg_figures: dict[str, Figure] = {}
     pg_plan: list[str] = []
     pg_steps: list[tuple[int, int]] = []
-    if pg is not None:
-        pg_history = internal("history", pg_store, today)
+    if pg is not None:  # the same store, history and all, by `ppo store copy` (which ANALYZEs it)
+        pg_figures = {name: Figure(name, floor=PG_FLOOR_NAME) for name in PG_OPS}
+        pg_figures[PG_FLOOR_NAME] = Figure(PG_FLOOR_NAME)
+        pg_figures["ppo import"] = Figure("ppo import")
+        pg_store = pg.fresh("store")
+        copy = Figure("ppo store copy")
+        run_once([str(PPO), "store", "copy", str(db), pg_store], env, copy)
         internal("pg-vacuum", pg_store)
-        same = "the same" if pg_history == history else f"NOT the same: {pg_history}"
         print(
-            f"PostgreSQL {pg.server} store {pg.tag}_store built by ppo import: {same} trips, steps, done marks "
-            f"and cancellations ({time.perf_counter() - started:.0f} s)",
+            f"PostgreSQL {pg.server} store {pg.tag}_store: the same store by ppo store copy, "
+            f"{copy.median:.1f} s ({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
         pg_plan = internal("pg-plan", pg_store, today)
@@ -763,42 +924,48 @@ def run(args: argparse.Namespace, pg: PgRun | None) -> int:
     print(f"terminal commands timed ({time.perf_counter() - started:.0f} s)", flush=True)
     if importing.seconds:
         pg_import = (pg, pg_figures["ppo import"]) if pg is not None else None
-        figures += import_figures(csv_path, env, importing, heavy_repeat, work, pg_import)
+        imported, pg_floor = import_figures(csv_path, env, importing, heavy_repeat, work, rows, pg_import)
+        figures += imported
+        if pg_floor is not None:
+            pg_figures[pg_floor.name] = pg_floor
         print(f"import timed ({time.perf_counter() - started:.0f} s)", flush=True)
-    export_figure = None
+    hostile = hostile_csv_figure(env, work)
+    figures.append(hostile)
     if has_command("export", env):
-        exported = export_figures(db, env, heavy_repeat, work)
-        export_figure = exported[0]
-        figures += exported
-        print(f"export timed ({time.perf_counter() - started:.0f} s)", flush=True)
-        if has_command("sync", env):
-            figures += sync_figures(db, env, heavy_repeat, work)
-            print(f"sync timed ({time.perf_counter() - started:.0f} s)", flush=True)
-    growth = []
-    if args.memory_sizes and export_figure is not None:
+        figures += book_figures(db, env, heavy_repeat, work)
+        print(f"export and sync timed ({time.perf_counter() - started:.0f} s)", flush=True)
+    by_name = {f.name: f for f in figures}
+    export_figure = by_name.get("ppo export")
+    growth: list[tuple[int, dict[str, float]]] = []
+    if args.memory_sizes:
         sizes = [int(s) for s in args.memory_sizes.split(",") if s.strip()]
-        growth = memory_growth(sizes, args.trips, export_figure, env, today, work)
+        measured = {
+            name: by_name[f"ppo {name}"].peak_mb for name in ("import", "export", "sync") if f"ppo {name}" in by_name
+        }
+        growth = memory_growth(sizes, args.trips, measured, env, today, work)
+        print(f"memory by store size measured ({time.perf_counter() - started:.0f} s)", flush=True)
 
-    missing = [name for name, have in (("import", importing.seconds), ("export", export_figure)) if not have]
-    print()
+    print(f"\nissue 24's table ({args.trips} trips; each figure beside its floor of this run):\n")
+    print(issue_table(figures, pg_figures, growth, hostile))
+    print("\nevery figure (SQLite):\n")
     print(table(figures, {}))
-    if missing:
-        print(f"\nnot measured (ppo has no such command yet): {', '.join(missing)}")
-    if export_figure is not None:
+    if export_figure is None:
+        print("\nnot measured (ppo has no such command yet): export")
+    else:
         verdict = "ok" if export_figure.peak_mb <= EXPORT_RSS_TARGET_MB else "MISS"
         print(
             f"\nexport peak memory: {export_figure.peak_mb:.0f} MB at {args.trips} trips "
             f"(target <= {EXPORT_RSS_TARGET_MB} MB at 100000: {verdict})"
         )
     if growth:
-        print("export by store size:  trips | seconds | peak MB | MB per 10k trips")
-        for size, seconds, mb in growth:
-            print(f"  {size:>20} | {seconds:>7.1f} | {mb:>7.0f} | {mb / size * 10_000:>6.1f}")
+        print("\npeak memory by store size (MB):  trips | import | export | sync")
+        for size, peaks in growth:
+            print(
+                f"  {size:>30} | {peaks.get('import', float('nan')):>6.0f} | {peaks.get('export', float('nan')):>6.0f}"
+                f" | {peaks.get('sync', float('nan')):>4.0f}"
+            )
     if pg is not None:
-        print(
-            f"\nPostgreSQL {pg.server} beside SQLite (medians of the same run, each PostgreSQL run "
-            "right after its SQLite twin):"
-        )
+        print(f"\nPostgreSQL {pg.server}: each command against PostgreSQL's own floor, beside its SQLite twin:\n")
         print(pg_table(figures, pg_figures))
     print(
         "\nchoosing the language at the start of a run: "
@@ -840,7 +1007,7 @@ def run(args: argparse.Namespace, pg: PgRun | None) -> int:
                         {"name": f.name, "seconds": f.seconds, "rss_mb": f.rss_mb, "floor": f.floor, "note": f.note}
                         for f in figures
                     ],
-                    "export_growth": growth,
+                    "memory_by_size": growth,
                     **(
                         {
                             "postgresql": {

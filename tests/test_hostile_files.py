@@ -160,3 +160,40 @@ def test_import_of_what_is_not_a_file_says_what_it_is(ppo, tmp_path, target):
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
     assert "no such file" not in result.err
     assert ("is a folder" if target == "folder" else "not a regular file") in result.err
+
+
+def test_import_of_a_wrong_header_above_a_far_cell_is_refused_before_the_rows(tmp_path, env):
+    """A 5 KB book: a header ppo does not know, one cell in Excel's last row and column."""
+    book = xlsx(
+        tmp_path / "far.xlsx",
+        '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+        dimension="A1:XFD1048576",
+    )
+    with zipfile.ZipFile(book) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode().replace("<t>manager</t>", "<t>кто ведёт</t>")
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in ((n, d) for n, d in _parts(sheet)):
+            archive.writestr(name, data)
+    result, rss = measured("import", str(book), "--dry-run", env=env)
+    assert_refused_in_one_line(result, rss, "кто ведёт")
+
+
+def _parts(sheet: str) -> list[tuple[str, str]]:
+    return [
+        ("[Content_Types].xml", CONTENT_TYPES),
+        ("_rels/.rels", RELS),
+        ("xl/workbook.xml", WORKBOOK),
+        ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+        ("xl/sharedStrings.xml", f'<?xml version="1.0"?><sst {MAIN} count="0"/>'),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ]
+
+
+def test_import_of_too_many_cells_under_a_small_dimension_is_refused_as_counted(tmp_path, env):
+    cells = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{chr(65 + i)}{r}"><v>{r}</v></c>' for i in range(len(HEADER))) + "</row>"
+        for r in range(2, 300_002)
+    )
+    book = xlsx(tmp_path / "cells.xlsx", cells, dimension="A1:G2")  # the dimension lies
+    result, rss = measured("import", str(book), "--dry-run", env=env)
+    assert_refused_in_one_line(result, rss, "more than 2,000,000 cells")

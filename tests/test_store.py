@@ -292,10 +292,11 @@ def test_postgresql_s_own_read_of_today_answers_what_the_shared_query_answers(tm
         ]
         for day, manager in [*cases, ("2026-01-01", None)]:
             until = dt.date.fromisoformat(day)
-            own = store.agenda(until, manager=manager)
-            assert own == SqlStore.agenda(store, until, manager=manager)
-            assert own or day == "2026-01-01"
-            seen += own
+            for as_of in (None, until):  # `ppo today` asks as of its day (lapsed steps left out)
+                own = store.agenda(until, manager=manager, as_of=as_of)
+                assert own == SqlStore.agenda(store, until, manager=manager, as_of=as_of)
+                assert own or day == "2026-01-01"
+                seen += own
         assert any(row.opted_out for row in seen) and any(row.outbox == "unknown" for row in seen)
     finally:
         store.close()
@@ -357,3 +358,44 @@ def test_a_store_path_in_a_folder_that_does_not_exist_is_bad_input_and_makes_not
     assert not (tmp_path / "nonexistent").exists()
     default = ppo("today", env={"PPO_DB": None})  # ppo's own data folder is made on first use
     assert default.code == 0 and (tmp_path / "data" / "ppo" / "ppo.sqlite3").exists()
+
+
+# --- the planner's statistics (PostgreSQL) ------------------------------------------------------
+
+
+def _statistics(url: str) -> dict[str, int]:
+    """Columns of each table the server holds statistics for (pg_stats: ANALYZE's work)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT tablename, count(*) FROM pg_stats WHERE schemaname = current_schema() GROUP BY tablename"
+        ).fetchall()
+    return dict(rows)
+
+
+def _many_trips_csv(path, trips: int):
+    lines = ["name,phone,purchase,departure,return,manager"]
+    for n in range(trips):
+        phone = f"+7 900 {n // 10000:03d}-{n // 100 % 100:02d}-{n % 100:02d}"
+        lines.append(f"Клиент {n},{phone},01.11.2026,01.12.2026,10.12.2026,Ольга")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_large_import_leaves_postgresql_with_statistics_for_its_planner(tmp_path, make_ppo):
+    ppo = make_ppo(tmp_path, backend="postgresql")
+    ppo("import", str(_many_trips_csv(tmp_path / "few.csv", 20)))
+    assert "steps" not in _statistics(ppo.store)  # a small import leaves it to autovacuum
+    ppo("import", str(_many_trips_csv(tmp_path / "many.csv", 1200)))
+    analyzed = _statistics(ppo.store)
+    assert analyzed.get("steps", 0) >= 7 and analyzed.get("trips", 0) >= 7 and analyzed.get("clients", 0) >= 5
+
+
+def test_a_store_copied_to_postgresql_has_statistics_for_its_planner(tmp_path, make_ppo):
+    source = make_ppo(tmp_path / "a")
+    fill(source)
+    up = fresh_store()
+    source("store", "copy", str(source.db), up)
+    analyzed = _statistics(up)
+    assert {"clients", "trips", "steps"} <= set(analyzed)

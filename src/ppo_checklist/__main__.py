@@ -1,3 +1,3 @@
-from ppo_checklist.cli.app import main
+from ppo_checklist.cli import main
 
 main()

@@ -171,7 +171,7 @@ def person_actions(store: Store, config: Config, managers: Sequence[str] | None,
     address found not to work for the trip's manager."""
     today = now.date()
     actions: list[Action] = []
-    director = config.service_director.strip() or config.director.strip()
+    director = config.service_director_name
     wanted = {m.casefold() for m in managers} if managers else None
     if wanted is None or (director and director.casefold() in wanted):
         for task in store.complaint_tasks():

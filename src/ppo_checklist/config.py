@@ -20,6 +20,7 @@ APP = "ppo"
 
 SMS_PROVIDERS = ("smsru", "smsc")
 INT_SETTINGS = ("send_budget", "store_wait")
+BOOL_SETTINGS = ("dayfirst", "report_per_manager")
 WORKING_WEEKS = ("mon-fri", "mon-sat", "mon-sun")
 _MARGIN = re.compile(r"^\d{1,3}[dwmy]$")
 DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
@@ -88,6 +89,8 @@ class Config:
     passport_margin: str = "6m"
     review_url: str = ""  # where a client leaves a review: put into the after-trip letter
     complaint_hours: str = ""  # "2, 4, 8": a complaint taken, answered, resolved within (hours)
+    # `ppo report` writes, beside the whole workbook, one per manager with only their trips.
+    report_per_manager: bool = False
 
     @property
     def file_mode(self) -> int:
@@ -99,6 +102,11 @@ class Config:
     email: Optional[EmailConfig] = None  # ppo sends letters only when [email] is set
     sms: Optional[SmsConfig] = None  # and SMS only when [sms] is set
     imap: Optional[ImapConfig] = None  # replies and bounces are read only when [imap] is set
+
+    @property
+    def service_director_name(self) -> str:
+        """Who signs the declined chain and takes complaints: the service director, else the director."""
+        return self.service_director.strip() or self.director.strip()
 
     @property
     def complaint_deadlines(self) -> tuple[int, int, int]:
@@ -135,6 +143,15 @@ def default_db_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP)) / "ppo.sqlite3"
+
+
+def cache_dir() -> Path:
+    """ppo's cache folder: what can be made again (a country's days off), kept between runs."""
+    if sys.platform.startswith("linux"):
+        return _xdg("XDG_CACHE_HOME", "~/.cache")
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP))
 
 
 def config_path(option: str | None) -> tuple[Path, bool]:
@@ -200,7 +217,7 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
         if key == "imap":
             values[key] = _table(ImapConfig, value, source, key)
             continue
-        expected = bool if key == "dayfirst" else int if key in INT_SETTINGS else str
+        expected = bool if key in BOOL_SETTINGS else int if key in INT_SETTINGS else str
         if not isinstance(value, expected) or expected is int and isinstance(value, bool):
             raise ConfigError(_("{src}: '{key}' must be {t}").format(src=source, key=key, t=_TYPE_NAMES[expected]()))
         values[key] = value

@@ -265,35 +265,56 @@ MAX_CELLS = 2_000_000
 HEADER_COLUMNS = 256
 
 
-def _read_xlsx(path: Path) -> tuple[list[Any] | None, list[tuple[int, list[Any]]], int]:
-    """The first sheet, through the same guards as `ppo sync` (the zip's declared sizes,
-    defusedxml), only as wide as its header and never more than MAX_CELLS cells."""
+def _read_xlsx(path: Path) -> tuple[list[Any] | None, Iterator[tuple[int, list[Any]]], int]:
+    """The first sheet, through the same guards as `ppo sync` (the zip's declared sizes, the
+    streamed reader), its header first: the rows are read only as they are consumed, after
+    the header is checked, only as wide as it, never more than MAX_CELLS cells (refused from
+    the sheet's declared size when it says so, else as they are counted)."""
     from ppo_checklist.workbook import read as workbook_read
 
-    too_big = BadInput(_("{path}: refused: more than {n} cells; split the file").format(path=path, n=f"{MAX_CELLS:,}"))
-    with workbook_read.opened(path) as book:
-        sheet = book.worksheets[0]
+    with workbook_read.opened(path, raw_text=True) as book:
+        if not book.sheetnames:
+            return None, iter(()), 0
+        sheet = book.sheetnames[0]
         header: list[Any] | None = None
-        rows: list[tuple[int, list[Any]]] = []
-        cells = 0
-        last = workbook_read.MAX_ROW
+        at = 0
         # The header: the first row with text, in the first HEADER_COLUMNS columns (a client
         # list has about ten; a hostile file declares 16 384 to make every row that wide).
-        first = sheet.iter_rows(max_row=last, max_col=HEADER_COLUMNS, values_only=True)
-        for at, values in enumerate(first, start=1):  # noqa: B007 (the header row, used below)
+        for at, cells in book.rows(sheet, max_col=HEADER_COLUMNS, max_row=workbook_read.MAX_ROW):  # noqa: B007
+            values = [workbook_read.cell_value(cells.get(c)) for c in range(max(cells) + 1)]
             if any(_cell_text(v) for v in values):
-                header = _trimmed(list(values))
+                header = _trimmed(values)
                 break
-        if header is not None:  # the rest only as wide as the header
-            below = sheet.iter_rows(min_row=at + 1, max_row=last, max_col=len(header), values_only=True)
-            for number, values in enumerate(below, start=at + 1):
-                if not any(_cell_text(v) for v in values):
-                    continue
-                cells += len(header)
-                if cells > MAX_CELLS:
-                    raise too_big
-                rows.append((number, list(values)))
-    return header, rows, len(rows)
+        declared = book.dimension(sheet)
+    if header is None:
+        return None, iter(()), 0
+    size = max(declared[0] - at, 0) if declared is not None else 0
+    return header, _xlsx_rows(path, sheet, at, len(header), size), size
+
+
+def _too_many_cells(path: Path) -> BadInput:
+    return BadInput(_("{path}: refused: more than {n} cells; split the file").format(path=path, n=f"{MAX_CELLS:,}"))
+
+
+def _xlsx_rows(path: Path, sheet: str, header_at: int, width: int, declared: int) -> Iterator[tuple[int, list[Any]]]:
+    """The rows below the header (read once the header is found good), as wide as it:
+    refused past MAX_CELLS cells, from the `declared` rows if they say so, else as counted."""
+    from ppo_checklist.workbook import read as workbook_read
+
+    if declared * width > MAX_CELLS:
+        raise _too_many_cells(path)
+    cells_read = 0
+    with workbook_read.opened(path, raw_text=True) as book:
+        for number, cells in book.rows(sheet, columns=range(width), max_row=workbook_read.MAX_ROW):
+            if number <= header_at:
+                continue
+            values = [workbook_read.cell_value(cells.get(c)) for c in range(width)]
+            if not any(_cell_text(v) for v in values):
+                continue
+            cells_read += width
+            if cells_read > MAX_CELLS:
+                raise _too_many_cells(path)
+            yield number, values
 
 
 def _trimmed(values: list[Any]) -> list[Any]:

@@ -5,8 +5,6 @@ kept only where it adds a fact (a certificate's reason, a server's own answer)."
 from __future__ import annotations
 
 import errno
-import socket
-import ssl
 
 from ppo_checklist.i18n import _
 
@@ -24,6 +22,11 @@ def said(exc: BaseException | str) -> str:
     """`exc` (an OSError, an SSL or socket error, urllib's reason) as a person reads it."""
     if isinstance(exc, str):
         return exc
+    # Here, not at the top: every channel module imports this one, and ssl costs `ppo today`
+    # (which loads the channels to know what ppo sends) ~7 ms; an error to describe is rare.
+    import socket
+    import ssl
+
     if isinstance(exc, socket.gaierror):
         return _("the server's name cannot be found")
     if isinstance(exc, ssl.SSLCertVerificationError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from ppo_checklist.store import Store
 
 if TYPE_CHECKING:  # `ppo today --format md` imports this module for `heading`: keep it light
     from ppo_checklist import stats
+    from ppo_checklist.workbook.sync import SyncReport
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,73 @@ def write_workbook(
 
     _result, taken = exporting.write(store, playbooks, report.workbook_path, day, False, within, mode, taken)
     return taken
+
+
+def manager_books(store: Store, out_dir: Path, day: dt.date) -> dict[str, Path]:
+    """Each manager's workbook beside the whole one (config `report_per_manager`):
+    `ppo-YYYY-MM-DD-NAME.xlsx`, the name kept to letters, digits, - and _ (a file name on
+    every system, Windows too), cut to 60 characters, made unique."""
+    books: dict[str, Path] = {}
+    used: set[str] = set()
+    for manager in store.managers():
+        slug = re.sub(r"[^\w-]+", "_", manager.strip(), flags=re.UNICODE).strip("_")[:60] or "no-manager"
+        name, n = slug, 2
+        while name.casefold() in used:
+            name, n = f"{slug}-{n}", n + 1
+        used.add(name.casefold())
+        books[manager] = out_dir / f"{file_stem(day)}-{name}.xlsx"
+    return books
+
+
+def take_manager_ticks(store: Store, out_dir: Path, day: dt.date, config: Config) -> dict[str, SyncReport | None]:
+    """The ticks of each manager's workbook of the day, if there already (a second run), as
+    `take_ticks` takes the whole one's; manager -> `sync.SyncReport` or None."""
+    from ppo_checklist.workbook import export as exporting
+
+    taken: dict[str, SyncReport | None] = {}
+    for manager, path in manager_books(store, out_dir, day).items():
+        way_out = (
+            _("ppo report writes its own {name} in that folder; move that file away or rename it").format(
+                name=path.name
+            ),
+            _("fix them in the workbook, or move it away (ppo report then writes a new one)"),
+            _("the file is untouched; move it away (ppo report then writes a new one)"),
+        )
+        taken[manager] = exporting.take_before_replacing(
+            store, path, day, force=False, dayfirst=config.dayfirst, way_out=way_out
+        )
+    return taken
+
+
+def write_manager_workbooks(
+    store: Store,
+    out_dir: Path,
+    day: dt.date,
+    playbooks: dict[str, Playbook],
+    within: stats.Period | None,
+    taken: dict[str, SyncReport | None],
+    mode: int = files.PRIVATE_MODE,
+) -> list[tuple[Path, SyncReport | None]]:
+    """Each manager's workbook: only their trips and figures, as `ppo export --manager` writes
+    it; call `take_manager_ticks` first. Returns (path, what was taken meanwhile) per book."""
+    from ppo_checklist.workbook import export as exporting
+
+    written = []
+    for manager, path in manager_books(store, out_dir, day).items():
+        before = taken.get(manager)
+        _result, again = exporting.write(
+            store,
+            playbooks,
+            path,
+            day,
+            False,
+            within,
+            mode,
+            before,
+            managers=[manager],
+        )
+        written.append((path, again))
+    return written
 
 
 CALENDAR_DAYS = 30  # the managers' phone calendars look this far ahead

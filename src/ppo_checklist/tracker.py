@@ -30,6 +30,7 @@ from ppo_checklist.core.model import (
     utc_stamp,
 )
 from ppo_checklist.core.playbooks import Offset, Playbook, get, stored_step
+from ppo_checklist.core.search import Search
 from ppo_checklist.core.words import step_named
 from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError, NotFound
@@ -150,18 +151,21 @@ def stored_manager(store: Store, given: str) -> str:
     return intake.ManagerSpellings(store.managers())(name)
 
 
-def managers_named(store: Store, given: str | None, default: str = "") -> list[str] | None:
-    """The stored spellings of the manager a `--manager` option names (case and surrounding
-    spaces aside); None without the option. A name that matches no manager is bad input
-    naming the known ones: a typo must not read as "nothing to do"."""
+def managers_named(store: Store, given: str | None, default: str = "", director: str = "") -> list[str] | None:
+    """The one reading of every `--manager` option: the stored spellings of the manager it names
+    (case and surrounding spaces aside); None without the option. This desk's manager (`default`)
+    before a first trip, and the service director (`director`: complaints are theirs) with or
+    without trips, are known too. A name that matches nobody is bad input naming the known
+    ones: a typo must not read as "nothing to do"."""
     if given is None:
         return None
     known = store.managers()
     matched = match_managers(given, known)
     if matched:
         return matched
-    if default and manager_key(given) == manager_key(default):  # this desk's manager, before a first trip
-        return [default.strip()]
+    for name in (director, default):
+        if name and manager_key(given) == manager_key(name):
+            return [name.strip()]
     names = ", ".join(known) if known else _("none yet")
     raise BadInput(_("no manager '{m}' (known: {k})").format(m=given.strip(), k=names))
 
@@ -208,6 +212,18 @@ def set_consent(store: Store, contact: str, consent: bool) -> list[Client]:
             raise NotFound(_("no client with the phone or e-mail {c}").format(c=text))
         store.set_opted_out([c.id for c in clients], None if consent else utc_stamp())
     return clients
+
+
+def find(store: Store, text: str) -> list[Trip]:
+    """`ppo find`: every trip (finished and cancelled too) of the clients whose name, phone
+    or e-mail holds TEXT (core/search), newest first: the latest start (the sale or the
+    decline) first, then the latest added."""
+    search = Search.of(text)
+    ids = [cid for cid, name, p_key, e_key in store.client_keys() if search.matches(name, p_key, e_key)]
+    trips = store.trips_of(ids) if ids else []
+    return sorted(
+        trips, key=lambda t: (t.dates.get("purchase") or t.dates.get("declined") or dt.date.min, t.id), reverse=True
+    )
 
 
 def upcoming(store: Store, today: dt.date, days: int, manager: str | list[str] | None = None) -> list[Action]:

@@ -68,11 +68,7 @@ def today(
     day = session.today(date)
     config = session.config
     sends = not all_ and sends_any(config)
-    director = config.service_director.strip()
-    if manager is not None and director and manager.strip().casefold() == director.casefold():
-        names: Optional[list[str]] = [director]  # the service director: complaints, and their own trips
-    else:
-        names = session.managers(manager)
+    names = session.managers(manager)  # the service director's name too: complaints, and their own trips
     actions = tracker.agenda(session.store, day, names, session.playbooks, config if sends else None)
     now = _now_on(day)
     actions = client_word.person_actions(session.store, config, names, now) + actions

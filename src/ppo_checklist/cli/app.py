@@ -35,6 +35,7 @@ COMMANDS = {
     "skip": ("agenda", "skip"),
     "show": ("trips", "show"),
     "list": ("trips", "list"),
+    "find": ("trips", "find"),
     "edit": ("trips", "edit"),
     "cancel": ("trips", "cancel"),
     "playbooks": ("agency", "playbooks"),

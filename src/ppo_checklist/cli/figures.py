@@ -67,7 +67,8 @@ def stats_(
 @app.command(
     help=N_(
         "For cron: writes ppo-YYYY-MM-DD.xlsx and .md into a folder, prints the Markdown; and each manager's"
-        " calls and visits as ppo-calendar-NAME.ics."
+        " calls and visits as ppo-calendar-NAME.ics (and workbook as ppo-YYYY-MM-DD-NAME.xlsx with"
+        " report_per_manager = true)."
     ),
 )
 def report(
@@ -90,6 +91,15 @@ def report(
     except PpoError as exc:  # the workbook stays as it is; the day's list is still written
         taken, refused = None, exc
     echo_taken(taken)
+    per_manager = session.config.report_per_manager
+    managers_taken: dict = {}
+    if per_manager and refused is None:
+        try:  # each manager's book too, before the Markdown and the whole book count the ticks
+            managers_taken = daily.take_manager_ticks(session.store, out, day, session.config)
+        except PpoError as exc:
+            refused = exc
+        for report_taken in managers_taken.values():
+            echo_taken(report_taken)
     with i18n.use(language.value if language else None):
         written = daily.write_markdown(session.store, out, day, session.config, warning)
     sys.stdout.write(written.markdown)  # for cron's mail, even if the workbook then fails
@@ -102,6 +112,9 @@ def report(
         again = daily.write_workbook(session.store, written, day, session.playbooks, within, taken, mode)
     if again is not None and len(again.taken) > before:
         echo_taken(again)  # the workbook was saved meanwhile: its new ticks were taken too
+    if per_manager:  # each manager's book after the whole one, which matters most
+        with i18n.use(language.value if language else None):
+            daily.write_manager_workbooks(session.store, out, day, session.playbooks, within, managers_taken, mode)
     with i18n.use(language.value if language else None):
         daily.write_calendars(session.store, out, day, session.playbooks, session.config, session.calendar)
     if warning:

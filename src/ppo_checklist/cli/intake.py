@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 app = commands()
 
 PROGRESS_MIN_ROWS = 2000
+ANALYZE_AFTER = 1000  # trips added: enough to change what the planner should expect (store.analyze)
 
 
 class _ImportProgress:
@@ -89,6 +90,8 @@ def import_(
         )
     finally:
         progress.close()
+    if result.added >= ANALYZE_AFTER and not dry_run:
+        session.store.analyze()
     for said in (*result.bad, *result.shared):
         sys.stderr.write(f"{said}\n")
     out.import_result(result)

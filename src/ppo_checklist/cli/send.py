@@ -54,6 +54,7 @@ def send(
     out = formatters.formatter(fmt, session, only=TABLE_OR_JSON, refusal=_("send: --format must be table or json"))
     day = session.today(date)
     config = session.config
+    names = session.managers(manager)  # an unknown name: exit 2 before anything is read or sent
     if not dry_run:
         outbox.refuse_readable_secrets(session.config_file, config)
     if retry is not None:
@@ -65,7 +66,7 @@ def send(
         if not dry_run:
             _clients_word(session, day)
         report = outbox.run(
-            session.store, session.playbooks, config, day, channel.value if channel else None, manager, dry_run
+            session.store, session.playbooks, config, day, channel.value if channel else None, names, dry_run
         )
     out.send_report(report)
     for warning in report.warnings:

@@ -88,11 +88,12 @@ class Session:
 
     @property
     def calendar(self):
-        """The office's working days (config `holidays`, `working_week`); the holidays package
-        loads when a day is first looked up."""
+        """The office's working days (config `holidays`, `working_week`): a country's days off
+        from ppo's cache, the holidays package loaded only for a year the cache lacks."""
+        from ppo_checklist.cli import days_off
         from ppo_checklist.core.workdays import for_config
 
-        return for_config(self.config)
+        return for_config(self.config, source=days_off.cached)
 
     @property
     def date_format(self) -> str:
@@ -127,7 +128,8 @@ class Session:
         """A `--manager` filter: the stored spellings it names; exit 2 for a name nobody has."""
         from ppo_checklist import tracker
 
-        return tracker.managers_named(self.store, given, self.config.default_manager)
+        config = self.config
+        return tracker.managers_named(self.store, given, config.default_manager, config.service_director_name)
 
     def warn(self, message: str) -> None:
         """Said on stderr once the command has succeeded (so that a failure stays one line)."""

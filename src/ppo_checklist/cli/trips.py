@@ -205,6 +205,28 @@ def list_(
 
 
 @app.command(
+    help=N_(
+        "Trips whose client's name (any case, ё = е), phone (any spelling, or its last 4+ digits) or e-mail "
+        "holds TEXT, newest first; finished and cancelled ones too."
+    ),
+)
+def find(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help=N_("A part of a name, a phone or an e-mail.")),
+    date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    from ppo_checklist import tracker
+    from ppo_checklist.output import formatters, render
+
+    session = session_of(ctx)
+    day = session.today(date)
+    summaries = [render.trip_summary(t, day) for t in tracker.find(session.store, text)]
+    out = formatters.formatter(fmt, session)
+    out.trips(summaries)
+
+
+@app.command(
     help=N_("Corrects or reschedules a trip: done marks stay, pending steps move."),
 )
 def edit(

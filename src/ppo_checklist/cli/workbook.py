@@ -44,18 +44,22 @@ def export(
     ),
     from_: Optional[str] = typer.Option(None, "--from", metavar="DATE", help=KPI_FROM_HELP),
     to: Optional[str] = typer.Option(None, "--to", metavar="DATE", help=KPI_TO_HELP),
+    manager: list[str] = typer.Option(
+        [], "--manager", "-m", help=N_("Only this manager's trips and figures (repeat for several).")
+    ),
     language: Optional[Language] = LANGUAGE_OPTION,
 ) -> None:
     from ppo_checklist.workbook import export as exporting
 
     session = session_of(ctx)
     day = session.today(date)
+    managers = [name for given in manager for name in session.managers(given) or ()] if manager else None
     within = period(session, day, from_, to)
     dayfirst = session.config.dayfirst
     mode = session.config.file_mode
     with i18n.use(language.value if language else None):
         outcome = exporting.export(
-            session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode, replace
+            session.store, session.playbooks, path, day, all_, force, dayfirst, within, mode, replace, managers
         )
     echo_taken(outcome.taken)
     result = outcome.result

@@ -422,6 +422,7 @@ FIELD_NAMES = {
     "note": N_("note"),
     "reason": N_("reason"),
     "contact": N_("contact"),
+    "text": N_("the text to find"),
     "agency": N_("agency"),
     "director": N_("director"),
     "service_director": N_("service director"),

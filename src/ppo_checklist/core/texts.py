@@ -61,7 +61,7 @@ def fill_text(text: str, config: Config, client: str, manager: str, dates: dict[
     settings = {
         "agency": config.agency,
         "director": config.director,
-        "service_director": config.service_director or config.director,
+        "service_director": config.service_director_name,
         "manager": manager or config.default_manager,
     }
     values = {

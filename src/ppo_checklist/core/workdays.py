@@ -11,7 +11,7 @@ It is pure: the schedule takes one as an argument, nothing here reads a file or 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ppo_checklist.config import Config
@@ -39,7 +39,9 @@ class WorkCalendar:
 
     `country`: an ISO 3166 code the `holidays` package knows ("RU"), or "" for no holidays.
     `days_off` / `working`: extra days off (with their names) and extra working days, for a
-    decree the package does not have yet; they win over the package.
+    decree the package does not have yet; they win over the package. `source(country,
+    language)` gives the country's calendar (default: the package's, `country_holidays`): an
+    object with `get(day)` (the holiday's name or None) and `weekend_workdays` (`in`).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class WorkCalendar:
         language: str = "en",
         days_off: Mapping[dt.date, str] | None = None,
         working: frozenset[dt.date] = frozenset(),
+        source: Callable[[str, str], Any] | None = None,
     ):
         if week not in WEEKS:
             raise ConfigError(_("'working_week' must be one of: {k}").format(k=", ".join(WEEKS)))
@@ -59,6 +62,7 @@ class WorkCalendar:
         self._extra_off = dict(days_off or {})
         self._extra_working = working
         self._holidays: dict[str, Any] = {}
+        self._source = source or country_holidays
 
     def holidays(self, language: str | None = None) -> Any:
         """The `holidays` package's calendar for the country (None without one), its names in
@@ -67,7 +71,7 @@ class WorkCalendar:
             return None
         language = language or self.language
         if language not in self._holidays:
-            self._holidays[language] = country_holidays(self.country, language)
+            self._holidays[language] = self._source(self.country, language)
         return self._holidays[language]
 
     def why_off(self, day: dt.date, english: bool = False) -> str | None:
@@ -112,9 +116,9 @@ class WorkCalendar:
         return f"WorkCalendar({self.country!r}, {self.week!r})"
 
 
-def for_config(config: Config) -> WorkCalendar:
+def for_config(config: Config, source: Callable[[str, str], Any] | None = None) -> WorkCalendar:
     """The office's calendar as config says: `holidays` (a country, "" for none) and `working_week`."""
-    return WorkCalendar(config.holidays.strip().upper(), config.working_week, language())
+    return WorkCalendar(config.holidays.strip().upper(), config.working_week, language(), source=source)
 
 
 def country_holidays(country: str, language: str) -> Any:

@@ -310,7 +310,7 @@ def plan(
     config: Config,
     today: dt.date,
     channel: str | None = None,
-    manager: str | None = None,
+    managers: Sequence[str] | None = None,
     render: Render | None = None,
 ) -> Plan:
     """Every message due on `today` (or late within its step's window) that is not in the
@@ -321,21 +321,26 @@ def plan(
     late = window_days(playbooks)
     since = today - dt.timedelta(days=late)
     lookback = since - dt.timedelta(days=LAPSE_LOOKBACK_DAYS)
-    steps = store.send_steps(lookback, since, today, manager, tuple(senders))
+    steps = store.send_steps(lookback, since, today, managers, tuple(senders))
     outbox = store.messages({s.trip_id for s in steps}) if steps else {}
     planner = _Planner(config, playbooks, today, senders, render, Gate.load(store, {s.client.id for s in steps}))
     for s in steps:
         planner.step(s, {m.letter: m for m in outbox.get(s.trip_id, ()) if m.step_no == s.step_no})
-    _add_greetings(planner.result, store, config, today, channel, manager)
+    _add_greetings(planner.result, store, config, today, channel, managers)
     planner.one_per_client()
     return planner.result
 
 
 def _add_greetings(
-    planned: Plan, store: Store, config: Config, today: dt.date, channel: str | None, manager: str | None
+    planned: Plan,
+    store: Store,
+    config: Config,
+    today: dt.date,
+    channel: str | None,
+    managers: Sequence[str] | None,
 ) -> None:
     """The yearly birthday greetings (greetings.py) join the run's messages."""
-    found = greetings.plan(store, config, today, channel, [manager] if manager else None)
+    found = greetings.plan(store, config, today, channel, managers)
     gate = Gate.load(store, {client.id for _m, client, _n in found.outgoing})
     for message, client, manager_name in found.outgoing:
         if message.id is None and gate.refusal(client, message.channel, greetings.PURPOSE) is not None:
@@ -476,17 +481,18 @@ def run(
     config: Config,
     today: dt.date,
     channel: str | None = None,
-    manager: str | None = None,
+    managers: Sequence[str] | None = None,
     dry_run: bool = False,
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
 ) -> SendReport:
-    """Send every message due (or, with `dry_run`, say what would go and write nothing)."""
+    """Send every message due (or, with `dry_run`, say what would go and write nothing); with
+    `managers`, only those of the trips of these managers (the stored spellings)."""
     check_channels(config, channel)
     clock = clock or Clock()
     report = SendReport(today, dry_run)
     if dry_run:
-        planned = plan(store, playbooks, config, today, channel, manager)
+        planned = plan(store, playbooks, config, today, channel, managers)
         report.held, report.waiting, report.lapsed = planned.held, planned.waiting, planned.lapsed
         report.no_consent = planned.no_consent
         report.done = planned.outgoing + planned.refused
@@ -497,7 +503,7 @@ def run(
         senders = Senders(config, environ)
         try:
             report.settled = _settle_unknown(store, senders, today)
-            planned = plan(store, playbooks, config, today, channel, manager)
+            planned = plan(store, playbooks, config, today, channel, managers)
             report.held, report.waiting, report.no_consent = planned.held, planned.waiting, planned.no_consent
             report.lapsed = _record_lapsed(store, planned.lapsed)
             report.done = _record_refused(store, planned.refused)

@@ -51,6 +51,7 @@ def copy(source_text: str, target_text: str) -> Copied:
                             s=_counts(expected), c=_counts(copied), t=_counts(found)
                         )
                     )
+            target.analyze()
         finally:
             target.close()
     finally:

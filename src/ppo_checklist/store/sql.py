@@ -503,6 +503,25 @@ class SqlStore(WordStore):
                 by_trip[trip_id].append(_step(rest))
         return [_trip_from_row(row, tuple(by_trip[row[0]])) for row in rows]
 
+    def client_keys(self) -> Iterator[tuple[int, str, str | None, str | None]]:
+        """Every client's (id, name, phone_key, email_key), streamed: `ppo find` compares names
+        in Python (SQLite's lower() knows only ASCII; ё = е is no collation's)."""
+        for row in self._stream("SELECT id, name, phone_key, email_key FROM clients ORDER BY id"):
+            yield row[0], row[1], row[2], row[3]
+
+    def trips_of(self, client_ids: Sequence[int]) -> list[Trip]:
+        """Every trip of these clients (finished and cancelled too), with its steps, by id."""
+        found: list[Trip] = []
+        for chunk in chunks(sorted(set(client_ids))):
+            clause = f" WHERE t.client_id IN ({', '.join('?' * len(chunk))})"
+            rows = self._rows(_TRIP_SELECT + clause + " ORDER BY t.id", chunk)
+            by_trip: dict[int, list[TripStep]] = {row[0]: [] for row in rows}
+            step_sql = f"SELECT s.trip_id, {_STEP_COLUMNS} FROM steps s JOIN trips t ON t.id = s.trip_id" + clause
+            for trip_id, *rest in self._rows(step_sql + " ORDER BY s.trip_id, s.no", chunk):
+                by_trip[trip_id].append(_step(rest))
+            found += [_trip_from_row(row, tuple(by_trip[row[0]])) for row in rows]
+        return sorted(found, key=lambda trip: trip.id)
+
     def iter_trips(self, include_all: bool = False) -> Iterator[Trip]:
         """Trips with their steps in trip-id order, streamed: one query, grouped here, so
         the workbook of 100 000 trips never holds them all. Open ones only unless `include_all`."""
@@ -647,7 +666,7 @@ class SqlStore(WordStore):
         open_since: dt.date,
         series_since: dt.date,
         until: dt.date,
-        manager: str | None = None,
+        managers: Sequence[str] | None = None,
         channels: Sequence[str] = ("email", "sms"),
     ) -> list[SendStep]:
         """E-mail and SMS steps of trips not cancelled that may have a message to send by `until`:
@@ -665,9 +684,9 @@ class SqlStore(WordStore):
         )
         params: list[Any] = [open_since.isoformat(), until.isoformat(), series_since.isoformat(), until.isoformat()]
         params += list(channels)
-        if manager:
-            sql += " AND t.manager = ?"
-            params.append(manager)
+        if managers is not None:  # the stored spellings of the managers asked for
+            sql += f" AND t.manager IN ({', '.join('?' * len(managers)) or 'NULL'})"
+            params.extend(managers)
         sql += " ORDER BY s.due, s.trip_id, s.no"
         result = []
         for row in self._rows(sql, params):
@@ -1018,6 +1037,11 @@ class SqlStore(WordStore):
 
     def _after_load(self) -> None:
         """What a backend must do once rows came in with their own ids (sequences)."""
+
+    def analyze(self) -> None:
+        """After a bulk load (`store copy`, a large import), outside its transaction: statistics
+        for the server's planner. SQLite's plans here come from its partial indexes, not from
+        statistics: nothing to do."""
 
 
 def _last_day(moment: tuple[int, int] | None, dates: Sequence[dt.date | None]) -> dt.date | None:

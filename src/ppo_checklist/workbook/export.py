@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,10 +59,12 @@ def export(
     within: stats.Period | None = None,
     mode: int = files.PRIVATE_MODE,
     replace: bool = False,
+    managers: Collection[str] | None = None,
 ) -> ExportOutcome:
     """Take the ticks of the workbook being replaced, then write the new one safely, with the
     director's figures for `within` (default: the month of `today`) in its Summary.
-    `replace`: write over the file at `path` without reading it (a book of another store)."""
+    `replace`: write over the file at `path` without reading it (a book of another store).
+    `managers`: only these managers' trips and figures (their stored names); None: everyone's."""
     if replace:
         from ppo_checklist.workbook import write as workbook
 
@@ -70,7 +72,9 @@ def export(
         taken = None
     else:
         taken = take_before_replacing(store, path, today, force, dayfirst)
-    result, taken = write(store, playbooks, path, today, include_all, within, mode, taken, force, dayfirst, replace)
+    result, taken = write(
+        store, playbooks, path, today, include_all, within, mode, taken, force, dayfirst, replace, managers
+    )
     return ExportOutcome(path, taken, result)
 
 
@@ -139,6 +143,7 @@ def write(
     force: bool = False,
     dayfirst: bool = True,
     replace: bool = False,
+    managers: Collection[str] | None = None,
 ) -> tuple[ExportResult, SyncReport | None]:
     """The workbook at `path`, built beside it and renamed over it when complete; call
     `take_before_replacing` first and pass what it returned as `taken`.
@@ -148,14 +153,17 @@ def write(
     again and the new file built again, so no tick is lost. If the file cannot be written
     (a full disk), what was taken from it is given back: the store is as it was, the old
     file still holds the ticks. Returns the `workbook.ExportResult` and what was taken.
-    `replace`: the file is written over unread, even when saved again meanwhile."""
+    `replace`: the file is written over unread, even when saved again meanwhile; `managers`:
+    only their trips (as `export`)."""
 
     expected = taken.seen if taken is not None else files.fingerprint(path)
     try:
         for _attempt in range(ATTEMPTS):
             try:
                 carried = taken.carried if taken is not None else {}
-                result = _write_once(store, playbooks, path, today, include_all, within, mode, expected, carried)
+                result = _write_once(
+                    store, playbooks, path, today, include_all, within, mode, expected, carried, managers
+                )
                 return result, taken
             except _SavedMeanwhile:
                 if replace:
@@ -182,17 +190,20 @@ def write(
         raise
 
 
-def _write_once(store, playbooks, path, today, include_all, within, mode, expected, carried=None):
+def _write_once(store, playbooks, path, today, include_all, within, mode, expected, carried=None, managers=None):
     from ppo_checklist.workbook import write as workbook
 
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
     store_id = store.identity()
     # After the ticks are taken, so that the figures count them.
-    kpis = stats.compute(store, within or stats.period(today), today, playbooks=playbooks)
+    kpis = stats.compute(store, within or stats.period(today), today, managers, playbooks=playbooks)
     consented = store.ads_consents()  # the ledger as `today` and `send` read it
 
     def build(temp: Path):
         trips = store.iter_trips(include_all)
+        if managers is not None:
+            wanted = frozenset(managers)
+            trips = (trip for trip in trips if trip.manager in wanted)
         with files.scratch_dir(path) as scratch:
             return workbook.write_book(
                 temp,

@@ -17,6 +17,8 @@ import datetime as dt
 import os
 import warnings
 import zipfile
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -48,6 +50,50 @@ MAX_ROW = 1_048_576  # Excel's last row: a reader never walks past it
 META_COLUMNS = 3 + len(ANCHOR_NAMES) + 2  # ("dates", sheet, trip, *anchors), and room to grow
 
 
+class ExportedDates:
+    """Each trip's input dates as exported (the `_ppo` sheet's "dates" rows), kept as
+    arrays: a few bytes a trip, however large the book."""
+
+    NONE = -1
+
+    def __init__(self, anchors: tuple[str, ...]):
+        self.anchors = anchors
+        self.ids = array("q")
+        self.days = [array("l") for _anchor in anchors]
+        self.ordered = True
+
+    def add(self, trip_id: int, values: tuple) -> None:
+        """Raises ValueError (or TypeError) for what is not a day's serial number."""
+        if self.ids and trip_id <= self.ids[-1]:
+            self.ordered = False
+        serials = []
+        for value in (*values, *[None] * len(self.anchors))[: len(self.anchors)]:
+            serial = self.NONE if value is None or value == "" else int(value)
+            if serial != self.NONE and not 0 <= serial <= LAST_SERIAL:
+                raise ValueError(serial)
+            serials.append(serial)
+        self.ids.append(trip_id)
+        for column, serial in zip(self.days, serials):
+            column.append(serial)
+
+    def get(self, trip_id: int) -> dict[str, dt.date | None] | None:
+        if not self.ordered:
+            order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
+            self.ids = array("q", (self.ids[i] for i in order))
+            self.days = [array("l", (column[i] for i in order)) for column in self.days]
+            self.ordered = True
+        at = bisect_right(self.ids, trip_id) - 1
+        if at < 0 or self.ids[at] != trip_id:
+            return None
+        return {
+            anchor: None if column[at] == self.NONE else EXCEL_EPOCH + dt.timedelta(days=column[at])
+            for anchor, column in zip(self.anchors, self.days)
+        }
+
+
+LAST_SERIAL = 2_958_465  # 31.12.9999
+
+
 @dataclass(frozen=True)
 class SheetMap:
     name: str
@@ -57,7 +103,7 @@ class SheetMap:
     # Input dates: anchor -> header, and per trip the dates as exported. A file from a ppo
     # before these were recorded has neither: its input dates are compared with the store.
     anchors: dict[str, str] = field(default_factory=dict)
-    exported: dict[int, dict[str, dt.date | None]] | None = None
+    exported: ExportedDates | None = None
     legacy: bool = False  # no anchor rows: look for the input date headers ppo used then
     note_header: str | None = None  # None: written before ppo read notes back
 
@@ -131,6 +177,10 @@ def opened(path: Path, raw_text: bool = False):
     if not os.access(path, os.R_OK):
         raise WorkbookError(_("cannot read {path}: permission denied").format(path=path))
     check_zip(path)
+    if raw_text:
+        with _streamed(path) as book:
+            yield book
+        return
     openpyxl = _openpyxl()
     from defusedxml import DefusedXmlException
 
@@ -158,6 +208,25 @@ def opened(path: Path, raw_text: bool = False):
             yield book
         finally:
             book.close()
+
+
+@contextmanager
+def _streamed(path: Path):
+    """The book read as streams of the wanted cells (`xlsx_stream`): a file that is not as
+    a spreadsheet writes it, or hostile, is refused in one line whenever it shows."""
+    from defusedxml import DefusedXmlException
+
+    from ppo_checklist.workbook import xlsx_stream
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield xlsx_stream.Book(archive)
+    except OSError as exc:
+        raise WorkbookError(_("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)) from None
+    except (xlsx_stream.Hostile, DefusedXmlException) as exc:
+        raise BadWorkbook(_("{path}: refused: hostile XML ({e})").format(path=path, e=type(exc).__name__)) from None
+    except (xlsx_stream.NotAsExpected, zipfile.BadZipFile, UnicodeDecodeError, KeyError, SyntaxError) as exc:
+        raise BadWorkbook(_("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))) from None
 
 
 def _raw_text_reader():
@@ -215,16 +284,20 @@ def read_map(book, path: Path) -> list[SheetMap]:
     not_ours = BadWorkbook(_("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path))
     if META_SHEET not in book.sheetnames:
         raise not_ours
-    meta = book[META_SHEET]  # a few columns (the widest row: a trip's dates), at most Excel's rows
-    rows = [tuple(map(cell_value, r)) for r in meta.iter_rows(max_row=MAX_ROW, max_col=META_COLUMNS, values_only=True)]
-    if not rows or rows[0][:2] != ("format", FORMAT_MARK):
+    # A few columns (the widest row: a trip's dates), at most Excel's rows, streamed.
+    rows = (
+        tuple(cell_value(values.get(c)) for c in range(max(values) + 1))
+        for _number, values in book.rows(META_SHEET, max_col=META_COLUMNS, max_row=MAX_ROW)
+    )
+    first = next(rows, ())
+    if not first or first[:2] != ("format", FORMAT_MARK):
         raise not_ours
-    version = rows[0][2] if len(rows[0]) > 2 else None
+    version = first[2] if len(first) > 2 else None
     if not isinstance(version, (int, float)) or int(version) > FORMAT_VERSION:
         raise BadWorkbook(_("{path} was written by a newer ppo (format {v}): upgrade ppo").format(path=path, v=version))
     sheets: dict[str, SheetMap] = {}
     try:
-        for row in rows[1:]:
+        for row in rows:
             if row and row[0] == "sheet":
                 sheets[row[1]] = SheetMap(str(row[1]), str(row[2]), str(row[3]), {})
             elif row and row[0] == "step":
@@ -236,11 +309,8 @@ def read_map(book, path: Path) -> list[SheetMap]:
             elif row and row[0] == "dates":
                 sheet = sheets[row[1]]
                 if sheet.exported is None:
-                    sheet = sheets[row[1]] = replace(sheet, exported={})
-                values = (*row[3:], *[None] * len(sheet.anchors))
-                sheet.exported[int(row[2])] = {  # type: ignore[index]
-                    anchor: _serial_day(value) for anchor, value in zip(sheet.anchors, values)
-                }
+                    sheet = sheets[row[1]] = replace(sheet, exported=ExportedDates(tuple(sheet.anchors)))
+                sheet.exported.add(int(row[2]), row[3:])  # type: ignore[union-attr]
     except (IndexError, KeyError, TypeError, ValueError, OverflowError):
         raise BadWorkbook(_("{path}: the _ppo sheet is damaged").format(path=path)) from None
     for name, sheet in sheets.items():
@@ -250,32 +320,27 @@ def read_map(book, path: Path) -> list[SheetMap]:
     return list(sheets.values())
 
 
-def _serial_day(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    return EXCEL_EPOCH + dt.timedelta(days=int(value))
-
-
 def iter_ticks(path: Path) -> Iterator[RowTicks]:
     """Every trip row of every checklist sheet, with its tick cells, as the file holds them."""
     with opened(path, raw_text=True) as book:
         for sheet_map in read_map(book, path):
             if sheet_map.name not in book.sheetnames:
                 raise BadWorkbook(_("{path}: sheet '{s}' is missing (renamed?)").format(path=path, s=sheet_map.name))
-            yield from _sheet_ticks(book[sheet_map.name], sheet_map, path)
+            yield from _sheet_ticks(book, sheet_map, path)
 
 
-def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
-    from openpyxl.utils import get_column_letter
+def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
+    from ppo_checklist.workbook.xlsx_stream import col_letters
 
-    # A hostile file may declare 16 384 columns and a million rows: only the header's width
-    # is read, and never past Excel's last row.
-    first = next(sheet.iter_rows(max_row=1, values_only=True), None) or ()
-    where = {str(cell_value(value)): index for index, value in enumerate(first) if value is not None}
+    def get_column_letter(n: int) -> str:
+        return col_letters(n - 1)
+
+    # The header first (the sheet's first row, which must be its row 1), then only the
+    # columns sync reads, and never past Excel's last row.
+    first: dict[int, Any] = next(iter(book.rows(sheet_map.name, max_row=1)), (0, {}))[1]
+    where = {str(cell_value(value)): index for index, value in sorted(first.items()) if value is not None}
     note_col = where.get(sheet_map.note_header) if sheet_map.note_header else None
     note_letter = get_column_letter(note_col + 1) if note_col is not None else ""
-    width = max(where.values(), default=0) + 1
-    rows = sheet.iter_rows(min_row=2, max_row=MAX_ROW, max_col=width, values_only=True)
     trip_col = where.get(sheet_map.trip_header)
     if trip_col is None:
         raise BadWorkbook(
@@ -298,8 +363,12 @@ def _sheet_ticks(sheet, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
                 _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=header)
             )
     date_letters = {anchor: get_column_letter(col + 1) for anchor, col in date_cols.items()}
-    for number, row in enumerate(rows, start=2):
-        trip = row[trip_col] if trip_col < len(row) else None
+    wanted = {trip_col, *tick_cols.values(), *date_cols.values()} | ({note_col} if note_col is not None else set())
+    for number, cells in book.rows(sheet_map.name, columns=wanted, max_row=MAX_ROW):
+        if number < 2:
+            continue
+        row = [cells.get(c) for c in range(max(wanted) + 1)]
+        trip = row[trip_col]
         if trip is None or trip == "":
             continue
         try:

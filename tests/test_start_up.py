@@ -1,0 +1,98 @@
+"""What a command loads and opens before it answers: only what it uses. (How long that takes is
+measured in benchmarks/run.py, beside its floor; here, which modules load and how many
+connections a command makes, which a test can hold without a clock.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from send_servers import write_config
+
+# ppo's console script in a fresh interpreter; afterwards, the modules it loaded and the
+# connections it opened to a PostgreSQL server, as one json line on stderr.
+RUN = """
+import json, sys
+opened = []
+if "--count-connections" in sys.argv:  # the PostgreSQL case: psycopg loads anyway
+    sys.argv.remove("--count-connections")
+    import psycopg
+    connect = psycopg.connect
+    def counted(*args, **kwargs):
+        opened.append(1)
+        return connect(*args, **kwargs)
+    psycopg.connect = counted
+already = set(sys.modules)
+from ppo_checklist.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+loaded = {"modules": sorted(set(sys.modules) - already), "connections": len(opened)}
+sys.stderr.write("\\nLOADED " + json.dumps(loaded) + "\\n")
+"""
+
+# What connects to a mail server or a gateway: loaded by `ppo send`, never by `ppo today`.
+CONNECTING = ("smtplib", "ssl", "http.client", "urllib.request")
+
+
+def run_fresh(ppo, *args: str) -> tuple[str, dict]:
+    result = subprocess.run(
+        [sys.executable, "-c", RUN, *args], env=ppo.env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stderr.rsplit("LOADED ", 1)[1])
+    return result.stdout, report
+
+
+@pytest.fixture
+def sending(ppo):
+    """A config that sends letters and SMS (servers never reached: nothing is sent here)."""
+    folder = ppo.home / "config" / "ppo"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_config(
+        folder / "config.toml",
+        email_table={"server": "smtp://127.0.0.1:9", "from": "info@solnce.example", "tls": False},
+        sms_table={"provider": "smsru", "api_id": "k", "url": "http://127.0.0.1:9/"},
+    )
+    return ppo
+
+
+@pytest.mark.sqlite_only  # psycopg itself loads ssl, json and more
+def test_today_without_letters_or_sms_configured_loads_no_channel(ppo):
+    ppo.add("Анна", "05.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
+    out, loaded = run_fresh(ppo, "today", "--date", "05.12.2026", "--format", "json")
+    assert [row["step_id"] for row in json.loads(out)] == ["ppo-do"]  # a person subscribes the client
+    channels = ("ppo_checklist.sending.mail", "ppo_checklist.sending.sms", "ppo_checklist.sending.outbox")
+    assert not set(loaded["modules"]) & {*channels, *CONNECTING}
+
+
+@pytest.mark.sqlite_only  # psycopg itself loads ssl, json and more
+def test_today_with_letters_and_sms_configured_connects_nowhere_and_leaves_out_what_ppo_sends(sending):
+    ppo = sending
+    ppo.add("Анна", "05.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru", "--phone", "+79161111111")
+    out, loaded = run_fresh(ppo, "today", "--date", "05.12.2026", "--format", "json")
+    assert [row["step_id"] for row in json.loads(out)] == []  # ppo sends the thank-you letter itself
+    assert not set(loaded["modules"]) & set(CONNECTING)
+    everything, _loaded = run_fresh(ppo, "today", "--date", "05.12.2026", "--all", "--format", "json")
+    assert [row["step_id"] for row in json.loads(everything)] == ["ppo-do"]
+
+
+@pytest.mark.sqlite_only  # psycopg itself loads ssl, json and more
+def test_today_in_a_terminal_loads_neither_json_nor_csv(ppo):
+    ppo.add("Анна", "05.12.2026", "20.12.2026", "30.12.2026", "--phone", "+79161111111")
+    out, loaded = run_fresh(ppo, "today", "--date", "05.12.2026")
+    assert "Анна" in out
+    assert "json" not in loaded["modules"] and "csv" not in loaded["modules"]
+
+
+@pytest.mark.parametrize("command", [("today",), ("today", "--format", "json"), ("show", "1"), ("done", "1", "0")])
+def test_a_command_on_postgresql_connects_once(make_ppo, tmp_path, command):
+    ppo = make_ppo(tmp_path, backend="postgresql")
+    ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--phone", "+79161111111")
+    day = ("--date", "05.12.2026") if command[0] == "today" else ()
+    _out, loaded = run_fresh(ppo, "--count-connections", "--db", ppo.store, *command, *day)
+    assert loaded["connections"] == 1
+    assert "sqlite3" not in loaded["modules"]  # the other backend's library stays unloaded
