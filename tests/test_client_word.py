@@ -204,6 +204,47 @@ def test_an_sms_the_gateway_did_not_deliver_shows_in_show_and_today(ppo, tmp_pat
         gateway.stop()
 
 
+def test_smsc_s_delivery_status_is_asked_as_its_api_says_and_an_undelivered_sms_shows(ppo, tmp_path):
+    """smsc.ru: each SMS goes with the outbox's id, and the next run asks `/sys/status.php`
+    (login, psw, phone, id, fmt=3) for it: 20 (cannot be delivered) asks the manager to check
+    the phone, 1 (delivered) settles it, 0 (with the operator) is asked again next time."""
+    gateway = Gateway("smsc")
+    try:
+        secret = "smsc-secret-пароль"
+        configure(tmp_path, sms_table={"provider": "smsc", "login": "solnce", "password": secret, "url": gateway.url})
+        anna = ppo.add("Анна", "01.12.2026", "05.12.2026", "15.12.2026", "--phone", "+79161111111")
+        boris = ppo.add("Борис", "01.12.2026", "05.12.2026", "15.12.2026", "--phone", "+79162222222")
+        vera = ppo.add("Вера", "01.12.2026", "05.12.2026", "15.12.2026", "--phone", "+79163333333")
+        ppo("send", "--date", "05.12.2026")
+        ids = {r["phones"].lstrip("+"): r["id"] for r in gateway.requests}
+        assert len(ids) == 3 and gateway.status_requests == []
+        gateway.delivery[ids["79161111111"]] = "failed"  # 20: cannot be delivered
+        gateway.delivery[ids["79162222222"]] = "delivered"  # 1
+        gateway.delivery[ids["79163333333"]] = "waiting"  # 0: with the operator
+        run = ppo("send", "--date", "06.12.2026")
+        assert "SMS to +79161111111 not delivered" in run.err
+        asked = {r["id"]: r for r in gateway.status_requests}
+        assert set(asked) == set(ids.values())
+        for phone, gateway_id in ids.items():
+            request = asked[gateway_id]
+            assert (request["login"], request["psw"], request["fmt"]) == ("solnce", secret, "3")
+            assert request["phone"].lstrip("+") == phone
+        problems = ppo("show", str(anna), "--format", "json").json()["contact_problems"]
+        assert [(p["channel"], p["kind"]) for p in problems] == [("sms", "not_delivered")]
+        assert [ppo("show", str(t), "--format", "json").json()["contact_problems"] for t in (boris, vera)] == [[], []]
+        today = ppo("today", "--date", "06.12.2026", "--format", "json").json()
+        assert [(a["trip_id"], a["step_id"]) for a in today if a["step_id"].startswith("check")] == [
+            (anna, "check-phone")
+        ]
+        gateway.status_requests.clear()
+        ppo("send", "--date", "07.12.2026")
+        assert [r["id"] for r in gateway.status_requests] == [ids["79163333333"]]  # only the one still on its way
+        shown = "".join(ppo("show", str(t)).out for t in (anna, boris, vera)) + run.out + run.err
+        assert secret not in shown
+    finally:
+        gateway.stop()
+
+
 def test_a_dissatisfied_verdict_opens_a_complaint_for_the_service_director(ppo, tmp_path):
     configure(tmp_path, top='complaint_hours = "1, 2, 3"\n')
     trip = ppo.add("Анна", "01.11.2026", "05.11.2026", "15.11.2026", "-m", "Ольга")

@@ -187,21 +187,30 @@ class Mailbox:
         self.uidvalidity = ""
 
     def _context(self) -> ssl.SSLContext:
+        """The system's trust (OpenSSL's: SSL_CERT_FILE / SSL_CERT_DIR when set), and `cafile`
+        besides: the certificate of a server that has its own, as an agency's mail host may."""
         context = ssl.create_default_context()
         if self.config.cafile:
-            context.load_verify_locations(self.config.cafile)
+            try:
+                context.load_verify_locations(cafile=os.path.expanduser(self.config.cafile))
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(_("[imap] cannot read 'cafile': {e}").format(e=reasons.said(exc))) from None
         return context
 
     def open(self) -> None:
+        """Connect (imaps: TLS at once; imap: STARTTLS unless `tls = false`), the server's
+        certificate verified; log in and select the folder. MailboxError, one clean line, if not."""
+        context = self._context() if self.secure or self.config.tls else None  # a bad cafile: before connecting
         try:
             if self.secure:
                 connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                    self.host, self.port, ssl_context=self._context(), timeout=self.config.timeout
+                    self.host, self.port, ssl_context=context, timeout=self.config.timeout
                 )
             else:
                 connection = imaplib.IMAP4(self.host, self.port, timeout=self.config.timeout)
-                if self.config.tls:
-                    connection.starttls(self._context())
+                self.connection = connection  # closed if STARTTLS fails
+                if context is not None:
+                    connection.starttls(context)
             self.connection = connection
             connection.login(self.config.user, self.password)
             status, data = connection.select(_quoted(self.config.folder))
