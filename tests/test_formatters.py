@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+
 import pytest
 
 from ppo_checklist.cli import session as cli
@@ -47,3 +51,67 @@ def test_the_date_format_is_asked_for_only_when_a_date_is_shown():
     assert settings.asked == 0
     assert out.date_format == "%Y-%m-%d" and settings.asked == 1
     assert formatters.formatter("csv").date_format == "%d.%m.%Y"  # no settings: ppo's own
+
+
+DAY = ("--date", "04.12.2026")
+
+
+def _a_trip_with_work_today(ppo) -> int:
+    return ppo.add(
+        "Анна Петрова", "01.12.2026", "05.12.2026", "16.12.2026", "--phone", "+79161234567", "--manager", "Ольга"
+    )
+
+
+def _md_rows(out: str) -> list[list[str]]:
+    """A Markdown table's body rows, cell by cell (the header and its rule left out)."""
+    lines = [line for line in out.splitlines() if line.startswith("| ")]
+    return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[1:]]
+
+
+@pytest.mark.parametrize("command", [("list",), ("store", "info")])
+def test_csv_and_markdown_print_the_rows_json_prints(ppo, command):
+    _a_trip_with_work_today(ppo)
+    records = ppo(*command, "--format", "json").json()
+    records = records if isinstance(records, list) else [records]
+    key = next(iter(records[0]))
+    expected = [str(r[key]) for r in records]
+    rows = list(csv.DictReader(io.StringIO(ppo(*command, "--format", "csv").out)))
+    assert [row[key] for row in rows] == expected
+    assert [row[0] for row in _md_rows(ppo(*command, "--format", "md").out)] == expected
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "csv"])
+def test_today_prints_the_same_actions_in_every_format(ppo, fmt):
+    trip = _a_trip_with_work_today(ppo)
+    actions = ppo("today", *DAY, "--format", "json").json()
+    assert [(a["trip_id"], a["step_no"], a["status"]) for a in actions] == [(trip, 0, "overdue"), (trip, 1, "due")]
+    out = ppo("today", *DAY, "--format", fmt).out
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert [(int(r["trip_id"]), int(r["step_no"]), r["status"]) for r in rows] == [
+            (a["trip_id"], a["step_no"], a["status"]) for a in actions
+        ]
+    else:  # a person's forms: each action's step title and client, in the json's order
+        titles = [a["step"] for a in actions]
+        places = [out.find(title) for title in titles]
+        assert all(p >= 0 for p in places) and places == sorted(places), out
+        assert out.count("Анна Петрова") >= len(actions)
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "csv"])
+def test_stats_prints_json_s_figures_per_manager_in_every_format(ppo, fmt):
+    _a_trip_with_work_today(ppo)
+    record = ppo("stats", *DAY, "--format", "json").json()
+    (olga,) = record["managers"]
+    out = ppo("stats", *DAY, "--format", fmt).out
+    if fmt == "csv":
+        (row,) = [r for r in csv.DictReader(io.StringIO(out)) if r["manager"] == "Ольга"]
+        assert {k: int(row[k]) for k in ("due", "overdue", "pending", "came_due")} == {
+            k: olga[k] for k in ("due", "overdue", "pending", "came_due")
+        }
+    else:
+        line = next(line for line in out.splitlines() if "Ольга" in line)  # the steps' table comes first
+        numbers = [int(n) for n in re.findall(r"(?<![\d,.])\d+(?![\d,.%])", line)]
+        # a person reads the steps whose day has come (with those ahead apart), not the period's total
+        shown = ("came_due", "on_time", "late", "overdue", "lapsed", "pending")  # the rate between
+        assert numbers[:6] == [olga[k] for k in shown], line
