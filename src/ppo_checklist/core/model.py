@@ -541,11 +541,6 @@ def checked(normalised: tuple[str | None, str | None]) -> str | None:
     return value
 
 
-def check_contact(phone: str | None, email: str | None) -> tuple[str | None, str | None]:
-    """The phone and e-mail as stored; BadInput naming the first that cannot be."""
-    return checked(normal_phone(phone)), checked(normal_email(email))
-
-
 def utc_stamp() -> str:
     """Now, as the store keeps when something was done (UTC, ISO, to the second)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -224,18 +224,6 @@ class WordStore:
             (message_id, state, detail, utc_stamp()),
         )
 
-    def deliveries(self, message_ids: Iterable[int]) -> dict[int, tuple[str, str | None]]:
-        """(state, detail) of these messages' delivery, where the gateway said."""
-        ids = sorted(set(message_ids))
-        result: dict[int, tuple[str, str | None]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for message_id, state, detail in self._rows(
-                f"SELECT message_id, state, detail FROM deliveries WHERE message_id IN ({_marks(chunk)})", chunk
-            ):
-                result[message_id] = (state, detail)
-        return result
-
     # --- the verdict and complaints --------------------------------------------------------
 
     def add_feedback(self, trip_id: int, tour: int, service: int, via: str, note: str | None, on: dt.date) -> int:
