@@ -239,19 +239,24 @@ def mark_done(
 ) -> str:
     check_texts(note=note)
     with store.write():
-        trip = store.trip(trip_id)
-        step = find_step(trip, key)
-        if trip.cancelled_on is not None:
-            raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
+        trip, step = _step_of_live_trip(store, trip_id, key)
+        named = step_named(step.no, step.title)
         if step.done_on is not None:
             message = _("trip {id} step {step} was already done on {day}; nothing changed")
-            return message.format(
-                id=trip_id, step=step_named(step.no, step.title), day=step.done_on.strftime(date_format)
-            )
+            return message.format(id=trip_id, step=named, day=step.done_on.strftime(date_format))
         check_done_day(trip, day, today or day, date_format)
         store.mark_done(trip_id, step.no, day, note)
     message = _("trip {id} step {step} done on {day}")
-    return message.format(id=trip_id, step=step_named(step.no, step.title), day=day.strftime(date_format))
+    return message.format(id=trip_id, step=named, day=day.strftime(date_format))
+
+
+def _step_of_live_trip(store: Store, trip_id: int, key: str) -> tuple[Trip, TripStep]:
+    """The trip and the step a done mark or a skip names; a cancelled trip's steps take neither."""
+    trip = store.trip(trip_id)
+    step = find_step(trip, key)
+    if trip.cancelled_on is not None:
+        raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
+    return trip, step
 
 
 def mark_all_done(
@@ -290,22 +295,17 @@ def skip(
     called, a letter that does not fit): never sent, not in `today`, outside the on-time rate."""
     check_texts(reason=reason)
     with store.write():
-        trip = store.trip(trip_id)
-        step = find_step(trip, key)
-        if trip.cancelled_on is not None:
-            raise BadInput(_("trip {id} is cancelled").format(id=trip_id))
+        _trip, step = _step_of_live_trip(store, trip_id, key)
+        named = step_named(step.no, step.title)
         if step.done_on is not None:
             message = _("trip {id} step {step} was done on {day}; ppo undo first to skip it")
-            raise BadInput(
-                message.format(id=trip_id, step=step_named(step.no, step.title), day=step.done_on.strftime(date_format))
-            )
+            raise BadInput(message.format(id=trip_id, step=named, day=step.done_on.strftime(date_format)))
         if step.skipped_on is not None:
             message = _("trip {id} step {step} was already skipped on {day}; nothing changed")
-            day_text = step.skipped_on.strftime(date_format)
-            return message.format(id=trip_id, step=step_named(step.no, step.title), day=day_text)
+            return message.format(id=trip_id, step=named, day=step.skipped_on.strftime(date_format))
         store.skip(trip_id, step.no, day, reason)
     message = _("trip {id} step {step} skipped; ppo will not send it")
-    return message.format(id=trip_id, step=step_named(step.no, step.title))
+    return message.format(id=trip_id, step=named)
 
 
 def undo(store: Store, trip_id: int, key: str) -> str:
@@ -313,16 +313,14 @@ def undo(store: Store, trip_id: int, key: str) -> str:
     with store.write():
         trip = store.trip(trip_id)
         step = find_step(trip, key)
+        named = step_named(step.no, step.title)
         if step.skipped_on is not None:
             store.unskip(trip_id, step.no)
-            message = _("trip {id} step {step} is no longer skipped")
-            return message.format(id=trip_id, step=step_named(step.no, step.title))
+            return _("trip {id} step {step} is no longer skipped").format(id=trip_id, step=named)
         if step.done_on is None:
-            message = _("trip {id} step {step} is not done; nothing changed")
-            return message.format(id=trip_id, step=step_named(step.no, step.title))
+            return _("trip {id} step {step} is not done; nothing changed").format(id=trip_id, step=named)
         store.unmark_done(trip_id, step.no)
-    message = _("trip {id} step {step} is no longer done")
-    return message.format(id=trip_id, step=step_named(step.no, step.title))
+    return _("trip {id} step {step} is no longer done").format(id=trip_id, step=named)
 
 
 def edit(
