@@ -16,16 +16,16 @@ from typing import Any
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
 from ppo_checklist.core.consent import ads_steps
-from ppo_checklist.core.model import StepTally, TripDates
+from ppo_checklist.core.model import LAPSED, NO_CONSENT, OPTED_OUT, OVERDUE, PENDING, SKIPPED, StepTally, TripDates
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.core.verdict import Feedback, Satisfaction, latest
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
 
-ON_TIME, LATE, OVERDUE, PENDING = "on_time", "late", "overdue", "pending"
-LAPSED = "lapsed"  # its moment passed undone: missed, as overdue is, for good
-SKIPPED, OPTED_OUT = "skipped", "opted_out"  # a person's or the client's word: outside the rate
-NO_CONSENT = "no_consent"  # advertising the client has not agreed to: never sent, outside the rate
+# A step's kind in the figures: a done step on time or late; else its status by the one rule
+# (core/model), a step due today still pending (not late yet). Lapsed: missed, as overdue is,
+# for good; skipped, opted out, no consent (a person's or the client's word): outside the rate.
+ON_TIME, LATE = "on_time", "late"
 KINDS = (ON_TIME, LATE, OVERDUE, LAPSED, PENDING, SKIPPED, OPTED_OUT, NO_CONSENT)
 RATE_PLACES = 4
 
