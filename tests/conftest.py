@@ -48,3 +48,16 @@ def make_ppo():
         return Ppo(home, config, subprocess=subprocess, store=store_for(backend))
 
     return make
+
+
+@pytest.fixture
+def mailbox():
+    """A loopback SMTP server (`send_servers.Mailbox`) keeping what it receives; stopped after
+    the test, a held answer released first."""
+    from send_servers import Mailbox, smtp_server
+
+    box = Mailbox()
+    box.controller = smtp_server(box)
+    yield box
+    box.release.set()
+    box.controller.stop()

@@ -268,3 +268,11 @@ def email_config(controller, **extra) -> dict:
         "tls": False,
         **extra,
     }
+
+
+def mail_config(home: Path, mailbox: Mailbox, **top) -> Path:
+    """The config in `home`'s config folder (where `ppo` on `home` reads it), sending letters to
+    `mailbox`'s server; `top` as in `write_config`."""
+    folder = home / "config" / "ppo"
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_config(folder / "config.toml", email_table=email_config(mailbox.controller), **top)

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from send_servers import Mailbox, email_config, smtp_server, write_config
+from send_servers import mail_config
 
 from ppo_checklist.core import model
 from ppo_checklist.core.playbooks import Moment, load_all, parse_playbook
@@ -199,52 +199,37 @@ def test_skip_refuses_a_done_step_and_a_cancelled_trip_writing_nothing(ppo):
     assert [s["skipped_on"] for s in ppo.show(trip)["steps"]] == [None] * 7
 
 
-def test_a_skipped_letter_is_never_sent(ppo, tmp_path):
-    box = Mailbox()
-    box.controller = smtp_server(box)
-    try:
-        folder = tmp_path / "config" / "ppo"
-        folder.mkdir(parents=True)
-        write_config(folder / "config.toml", email_table=email_config(box.controller))
-        trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
-        ppo("skip", str(trip), "ppo-do", "--date", "01.12.2026")
-        ppo("send", "--date", "01.12.2026")
-        assert box.envelopes == []
-        ppo("undo", str(trip), "ppo-do")
-        ppo("send", "--date", "01.12.2026")
-        assert len(box.envelopes) == 1
-    finally:
-        box.controller.stop()
+def test_a_skipped_letter_is_never_sent(ppo, mailbox):
+    mail_config(ppo.home, mailbox)
+    trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
+    ppo("skip", str(trip), "ppo-do", "--date", "01.12.2026")
+    ppo("send", "--date", "01.12.2026")
+    assert mailbox.envelopes == []
+    ppo("undo", str(trip), "ppo-do")
+    ppo("send", "--date", "01.12.2026")
+    assert len(mailbox.envelopes) == 1
 
 
 # --- the declined chain, sent --------------------------------------------------------------------
 
 
-def test_the_declined_chain_sends_its_two_letters_each_on_its_day(ppo, tmp_path):
-    box = Mailbox()
-    box.controller = smtp_server(box)
-    try:
-        folder = tmp_path / "config" / "ppo"
-        folder.mkdir(parents=True)
-        config = write_config(folder / "config.toml", email_table=email_config(box.controller))
-        config.write_text('service_director = "Ирина Волкова"\n' + config.read_text(), encoding="utf-8")
-        # the chain is advertising: it goes only with consent on record (here from the import)
-        sheet = tmp_path / "declined.csv"
-        sheet.write_text(
-            "name,email,playbook,declined,departure,consent\nПётр,p@example.ru,declined,25.11.2026,10.12.2026,да\n",
-            encoding="utf-8",
-        )
-        ppo("import", str(sheet))
-        for day in ("25.11.2026", "26.11.2026", "27.11.2026", "28.11.2026"):
-            ppo("send", "--date", day)
-        letters = box.letters()
-        assert [letter["Subject"] for letter in letters] == ["Желаем вам счастливого пути!", "Чем мы вас обидели?"]
-        for letter in letters:
-            body = letter.get_body().get_content().replace("\r\n", "\n")
-            assert body.startswith("Пётр, здравствуйте!") and "Ирина Волкова\nдиректор по сервису" in body
-            assert "Ольга" not in body  # the manager who did not sell signs nothing
-    finally:
-        box.controller.stop()
+def test_the_declined_chain_sends_its_two_letters_each_on_its_day(ppo, tmp_path, mailbox):
+    mail_config(ppo.home, mailbox, service_director="Ирина Волкова")
+    # the chain is advertising: it goes only with consent on record (here from the import)
+    sheet = tmp_path / "declined.csv"
+    sheet.write_text(
+        "name,email,playbook,declined,departure,consent\nПётр,p@example.ru,declined,25.11.2026,10.12.2026,да\n",
+        encoding="utf-8",
+    )
+    ppo("import", str(sheet))
+    for day in ("25.11.2026", "26.11.2026", "27.11.2026", "28.11.2026"):
+        ppo("send", "--date", day)
+    letters = mailbox.letters()
+    assert [letter["Subject"] for letter in letters] == ["Желаем вам счастливого пути!", "Чем мы вас обидели?"]
+    for letter in letters:
+        body = letter.get_body().get_content().replace("\r\n", "\n")
+        assert body.startswith("Пётр, здравствуйте!") and "Ирина Волкова\nдиректор по сервису" in body
+        assert "Ольга" not in body  # the manager who did not sell signs nothing
 
 
 # --- stores made before moments ------------------------------------------------------------------
