@@ -26,6 +26,7 @@ from ppo_checklist.core.model import tick_word
 from ppo_checklist.errors import BadWorkbook, WorkbookError
 from ppo_checklist.i18n import _
 from ppo_checklist.workbook import cell_text
+from ppo_checklist.workbook.rows import col_name
 from ppo_checklist.workbook.write import (
     ANCHOR_NAMES,
     EXCEL_EPOCH,
@@ -241,17 +242,12 @@ def iter_ticks(path: Path) -> Iterator[RowTicks]:
 
 
 def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
-    from ppo_checklist.workbook.xlsx_stream import col_letters
-
-    def get_column_letter(n: int) -> str:
-        return col_letters(n - 1)
-
     # The header first (the sheet's first row, which must be its row 1), then only the
     # columns sync reads, and never past Excel's last row.
     first: dict[int, Any] = next(iter(book.rows(sheet_map.name, max_row=1)), (0, {}))[1]
     where = {str(cell_value(value)): index for index, value in sorted(first.items()) if value is not None}
     note_col = where.get(sheet_map.note_header) if sheet_map.note_header else None
-    note_letter = get_column_letter(note_col + 1) if note_col is not None else ""
+    note_letter = col_name(note_col) if note_col is not None else ""
     trip_col = where.get(sheet_map.trip_header)
     if trip_col is None:
         raise BadWorkbook(
@@ -264,7 +260,7 @@ def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
                 _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=tick_header)
             )
         tick_cols[no] = where[tick_header]
-    letters = {no: get_column_letter(col + 1) for no, col in tick_cols.items()}
+    letters = {no: col_name(col) for no, col in tick_cols.items()}
     date_cols = {}
     for anchor, header in sheet_map.anchors.items():
         if header in where:
@@ -273,7 +269,7 @@ def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             raise BadWorkbook(
                 _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=header)
             )
-    date_letters = {anchor: get_column_letter(col + 1) for anchor, col in date_cols.items()}
+    date_letters = {anchor: col_name(col) for anchor, col in date_cols.items()}
     wanted = {trip_col, *tick_cols.values(), *date_cols.values()} | ({note_col} if note_col is not None else set())
     for number, cells in book.rows(sheet_map.name, columns=wanted, max_row=MAX_ROW):
         if number < 2:
