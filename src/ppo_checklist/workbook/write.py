@@ -1180,7 +1180,7 @@ def period_text(kpis: KpiReport) -> str:
 
 
 def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> None:
-    """`ppo stats` for the period, below the live table (constant_memory: rows in order).
+    """`ppo stats` for the period, below the live table.
 
     Values, not formulas: they are the figures as of the export's day, the same numbers
     `ppo stats --format json` gives for that period and day.
