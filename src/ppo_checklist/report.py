@@ -19,7 +19,6 @@ from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.errors import PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.output import render
-from ppo_checklist.sending.senders import sends_any
 from ppo_checklist.store import Store
 
 if TYPE_CHECKING:  # `ppo today` imports this module for `day_actions`: keep it light
@@ -45,8 +44,8 @@ def day_actions(
     """The day's list as people work it, the same in `ppo today` and the report: the tasks the
     client's word gives (complaints, addresses to check), then every step due or overdue and not
     done, less the letters and SMS ppo sends by itself today (unless `with_sent`)."""
-    sends = not with_sent and sends_any(config)  # the registry only: the outbox loads if ppo sends
-    steps = tracker.agenda(store, day, managers, playbooks, config if sends else None)
+    # tracker.agenda asks whether the config sends (the registry only): the outbox loads if it does
+    steps = tracker.agenda(store, day, managers, playbooks, None if with_sent else config)
     return client_word.person_actions(store, config, managers, client_word.now_on(day)) + steps
 
 
