@@ -131,6 +131,10 @@ class Session:
         config = self.config
         return tracker.managers_named(self.store, given, config.default_manager, config.service_director_name)
 
+    def every_manager(self, given: list[str]) -> list[str]:
+        """A repeated `--manager` (stats, export): each name read as `managers` reads one."""
+        return [name for one in given for name in self.managers(one) or ()]
+
     def warn(self, message: str) -> None:
         """Said on stderr once the command has succeeded (so that a failure stays one line)."""
         self._warnings.append(message)
