@@ -160,6 +160,9 @@ FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help=N_("table, jso
 TABLE_OR_JSON = (Format.table.value, Format.json.value)  # send and import: no rows to put in csv or md
 TABLE_OR_JSON_OPTION = typer.Option(Format.table, "--format", "-f", help=N_("table or json."))
 MANAGER_FILTER = typer.Option(None, "--manager", "-m", help=N_("Only this manager's trips."))
+# The client's word (consent, optout, optin): how and when they said it.
+VIA_OPTION = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import."))
+SAID_ON_OPTION = typer.Option(None, "--date", help=N_("The day the client said it (default: today)."))
 
 
 class Language(str, Enum):
