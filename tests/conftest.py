@@ -30,6 +30,18 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback (send_servers.Mailbox; `.controller` is aiosmtpd's)."""
+    from send_servers import Mailbox, smtp_server
+
+    box = Mailbox()
+    box.controller = smtp_server(box)
+    yield box
+    box.release.set()  # a DATA answer still held (`hold`) lets go, so that the server stops
+    box.controller.stop()
+
+
+@pytest.fixture
 def ppo(tmp_path: Path, backend: str) -> Ppo:
     return Ppo(tmp_path, store=store_for(backend))
 

@@ -261,6 +261,14 @@ def write_config(path: Path, email_table: dict | None = None, sms_table: dict | 
     return path
 
 
+def agency_config(home: Path, email_table: dict | None = None, sms_table: dict | None = None, **top) -> Path:
+    """`write_config` where ppo looks by default: `home`/config/ppo/config.toml (the `ppo`
+    fixture's XDG_CONFIG_HOME is `home`/config)."""
+    folder = home / "config" / "ppo"
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_config(folder / "config.toml", email_table, sms_table, **top)
+
+
 def email_config(controller, **extra) -> dict:
     return {
         "server": f"smtp://{controller.hostname}:{controller.port}",

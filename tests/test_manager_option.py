@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ppo_runner import without_created
-from send_servers import Mailbox, email_config, smtp_server, write_config
+from send_servers import agency_config, email_config
 
 SALE = ("20.11.2026", "01.12.2026", "10.12.2026")
 FILTERS = [
@@ -20,23 +20,8 @@ FILTERS = [
 
 
 @pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.controller = smtp_server(box)
-    yield box
-    box.release.set()
-    box.controller.stop()
-
-
-def configure(tmp_path, mailbox, **top) -> None:
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", email_table=email_config(mailbox.controller), **top)
-
-
-@pytest.fixture
 def two_desks(ppo, tmp_path, mailbox):
-    configure(tmp_path, mailbox, service_director="Мария Смирнова")
+    agency_config(tmp_path, email_config(mailbox.controller), service_director="Мария Смирнова")
     ppo.add("Анна", *SALE, "--manager", "Ольга", "--email", "anna@example.ru")
     ppo.add("Борис", *SALE, "--manager", "Игорь", "--email", "boris@example.ru")
     return ppo
