@@ -30,7 +30,6 @@ PYTHON = sys.executable
 
 OVER = "export over yesterday's book"
 TARGETS = {"export": 2.0, OVER: 1.2, "sync": 3.0}
-SYNC_RSS_TARGET_MB = 80
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
@@ -58,15 +57,17 @@ def figures(db: Path, work: Path, repeat: int = 1, env: dict[str, str] | None = 
         s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(book)], env)
         fresh.append(s)
         fresh_mb.append(mb)
-        out = timed([PYTHON, str(HERE / "floor_export_xml.py"), str(book), str(work / "floor.xlsx")])[2]
+        out = timed([PYTHON, str(HERE / "floor_export_xml.py"), str(book), str(work / "floor.xlsx")], env)[2]
         floor.append(json.loads(out)["seconds"])
-        out = timed([PYTHON, str(HERE / "floor_export_xml.py"), str(book), str(work / "floor.xlsx"), "--load-only"])[2]
+        out = timed(
+            [PYTHON, str(HERE / "floor_export_xml.py"), str(book), str(work / "floor.xlsx"), "--load-only"], env
+        )[2]
         load.append(json.loads(out)["seconds"])
         shutil.copy(book, work / "yesterday.xlsx")
         s, mb, _out = timed([str(PPO), "--db", str(db), "sync", str(work / "yesterday.xlsx")], env)
         sync.append(s)
         sync_mb.append(mb)
-        calamine.append(timed([PYTHON, str(HERE / "floor_sync.py"), str(book)])[0])
+        calamine.append(timed([PYTHON, str(HERE / "floor_sync.py"), str(book)], env)[0])
         s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(work / "yesterday.xlsx")], env)
         over.append(s)
         over_mb.append(mb)

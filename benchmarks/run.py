@@ -26,8 +26,7 @@ What it does:
    - the director's workbook, by `export_book.py`: `ppo export` (fresh) against plain Python
      writing the same cells as sheet XML into a zip, `ppo export` over yesterday's book (cron's
      path: a full sync first) against a fresh export, `ppo sync` against python-calamine
-     reading the sheets sync reads. (Without export_book.py, an older checkout: export against
-     a replay of its XlsxWriter calls, and sync alone.)
+     reading the sheets sync reads.
    Peak memory is each process's max RSS (`os.wait4`).
 3. Prints issue 24's table (each row beside its floor or peer, its target, met or not), then
    every figure, PostgreSQL's (below), the machine and its load average before and after, the
@@ -606,59 +605,14 @@ def hostile_csv_figure(env: dict[str, str], work: Path) -> Figure:
 def book_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[Figure]:
     """The director's workbook: `ppo export` (fresh) against plain Python writing the same cells
     as XML into a zip, `ppo export` over yesterday's book against a fresh export, and `ppo sync`
-    against python-calamine, by export_book.py (which runs each beside its floor). Without it
-    (an older checkout), export against a replay of its XlsxWriter calls, and sync alone."""
-    if not (HERE / "export_book.py").exists():
-        return export_figures(db, env, repeat, work) + sync_figures(db, env, repeat, work)
-    import export_book
-
-    saved = dict(os.environ)
-    os.environ.clear()  # export_book runs ppo in this process's environment: the benchmark's
-    os.environ.update(env)
-    try:
-        rows = export_book.figures(db, work / "book", repeat)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    against python-calamine, by export_book.py (which runs each beside its floor)."""
     figures = []
-    for row in rows:
+    for row in export_book.figures(db, work / "book", repeat, env):
         TARGETS[row["name"]] = row["target"]
         note = f"median of {repeat}" if repeat > 1 else ""
         figures.append(Figure(row["name"], [row["seconds"]], [row["peak_mb"]], floor=row["floor_name"], note=note))
         figures.append(Figure(row["floor_name"], [row["floor"]]))
     return figures
-
-
-def export_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[Figure]:
-    calls = work / "export-calls.pickle"
-    recorded = work / "recorded.xlsx"
-    recorded.unlink(missing_ok=True)
-    run_once([PYTHON, str(HERE / "record_export.py"), str(calls), "--", "--db", str(db), "export", str(recorded)], env)
-    export = Figure("ppo export", floor="floor: XlsxWriter replay")
-    floor = Figure("floor: XlsxWriter replay")
-    load = Figure("  (floor's reading of the calls)")
-    out = work / "export.xlsx"
-    for _ in range(repeat):
-        out.unlink(missing_ok=True)  # an existing workbook would be synced first
-        run_once([str(PPO), "--db", str(db), "export", str(out)], env, export)
-        run_once([PYTHON, str(HERE / "floor_export.py"), str(calls), str(work / "floor.xlsx")], env, floor)
-    run_once([PYTHON, str(HERE / "floor_export.py"), str(calls), str(work / "floor.xlsx"), "--load-only"], env, load)
-    calls.unlink()
-    export.note = f"{out.stat().st_size / 1e6:.1f} MB file"
-    return [export, floor, load]
-
-
-def workbook_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[dict]:
-    """Issue 24's rows: `export` against the same cells written as XML into a zip, `export`
-    over yesterday's book against a fresh one, `sync` against python-calamine (export_book.py)."""
-    return export_book.figures(db, work / "workbook", repeat, env)
-
-
-def sync_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list[Figure]:
-    figure = Figure("ppo sync", note="the exported workbook, read-only")
-    for _ in range(repeat):
-        run_once([str(PPO), "--db", str(db), "sync", str(work / "export.xlsx")], env, figure)
-    return [figure]
 
 
 def memory_growth(

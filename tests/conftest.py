@@ -30,6 +30,18 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback (send_servers.Mailbox; `.controller` is aiosmtpd's)."""
+    from send_servers import Mailbox, smtp_server
+
+    box = Mailbox()
+    box.controller = smtp_server(box)
+    yield box
+    box.release.set()  # a DATA answer still held (`hold`) lets go, so that the server stops
+    box.controller.stop()
+
+
+@pytest.fixture
 def ppo(tmp_path: Path, backend: str) -> Ppo:
     return Ppo(tmp_path, store=store_for(backend))
 
@@ -48,16 +60,3 @@ def make_ppo():
         return Ppo(home, config, subprocess=subprocess, store=store_for(backend))
 
     return make
-
-
-@pytest.fixture
-def mailbox():
-    """A loopback SMTP server (`send_servers.Mailbox`) keeping what it receives; stopped after
-    the test, a held answer released first."""
-    from send_servers import Mailbox, smtp_server
-
-    box = Mailbox()
-    box.controller = smtp_server(box)
-    yield box
-    box.release.set()
-    box.controller.stop()

@@ -261,6 +261,14 @@ def write_config(path: Path, email_table: dict | None = None, sms_table: dict | 
     return path
 
 
+def agency_config(home: Path, email_table: dict | None = None, sms_table: dict | None = None, **top) -> Path:
+    """`write_config` where ppo looks by default: `home`/config/ppo/config.toml (the `ppo`
+    fixture's XDG_CONFIG_HOME is `home`/config)."""
+    folder = home / "config" / "ppo"
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_config(folder / "config.toml", email_table, sms_table, **top)
+
+
 def email_config(controller, **extra) -> dict:
     return {
         "server": f"smtp://{controller.hostname}:{controller.port}",
@@ -269,10 +277,3 @@ def email_config(controller, **extra) -> dict:
         **extra,
     }
 
-
-def mail_config(home: Path, mailbox: Mailbox, **top) -> Path:
-    """The config in `home`'s config folder (where `ppo` on `home` reads it), sending letters to
-    `mailbox`'s server; `top` as in `write_config`."""
-    folder = home / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    return write_config(folder / "config.toml", email_table=email_config(mailbox.controller), **top)

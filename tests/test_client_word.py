@@ -6,15 +6,7 @@ from __future__ import annotations
 
 import pytest
 from imap_server import Dovecot, bounce, reply
-from send_servers import Gateway, Mailbox, email_config, smtp_server, write_config
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.controller = smtp_server(box)
-    yield box
-    box.controller.stop()
+from send_servers import Gateway, agency_config, email_config
 
 
 @pytest.fixture
@@ -25,9 +17,7 @@ def dovecot():
 
 
 def configure(tmp_path, email_table=None, sms_table=None, imap=None, top="") -> None:
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = write_config(folder / "config.toml", email_table=email_table, sms_table=sms_table)
+    path = agency_config(tmp_path, email_table, sms_table)
     text = 'service_director = "Ирина"\n' + top + path.read_text(encoding="utf-8")
     if imap:
         text += "[imap]\n" + "".join(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ppo_runner import without_created
-from send_servers import mail_config
+from send_servers import agency_config, email_config
 
 SALE = ("20.11.2026", "01.12.2026", "10.12.2026")
 FILTERS = [
@@ -21,7 +21,7 @@ FILTERS = [
 
 @pytest.fixture
 def two_desks(ppo, tmp_path, mailbox):
-    mail_config(tmp_path, mailbox, service_director="Мария Смирнова")
+    agency_config(tmp_path, email_config(mailbox.controller), service_director="Мария Смирнова")
     ppo.add("Анна", *SALE, "--manager", "Ольга", "--email", "anna@example.ru")
     ppo.add("Борис", *SALE, "--manager", "Игорь", "--email", "boris@example.ru")
     return ppo

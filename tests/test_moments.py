@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from send_servers import mail_config
+from send_servers import agency_config, email_config
 
 from ppo_checklist.core import model
 from ppo_checklist.core.playbooks import Moment, load_all, parse_playbook
@@ -200,7 +200,7 @@ def test_skip_refuses_a_done_step_and_a_cancelled_trip_writing_nothing(ppo):
 
 
 def test_a_skipped_letter_is_never_sent(ppo, mailbox):
-    mail_config(ppo.home, mailbox)
+    agency_config(ppo.home, email_config(mailbox.controller))
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     ppo("skip", str(trip), "ppo-do", "--date", "01.12.2026")
     ppo("send", "--date", "01.12.2026")
@@ -214,7 +214,7 @@ def test_a_skipped_letter_is_never_sent(ppo, mailbox):
 
 
 def test_the_declined_chain_sends_its_two_letters_each_on_its_day(ppo, tmp_path, mailbox):
-    mail_config(ppo.home, mailbox, service_director="Ирина Волкова")
+    agency_config(ppo.home, email_config(mailbox.controller), service_director="Ирина Волкова")
     # the chain is advertising: it goes only with consent on record (here from the import)
     sheet = tmp_path / "declined.csv"
     sheet.write_text(

@@ -7,27 +7,11 @@ import datetime as dt
 import socket
 
 import pytest
-from send_servers import Mailbox, email_config, smtp_server, write_config
+from send_servers import agency_config, email_config
 
 from ppo_checklist.core.model import Message
 from ppo_checklist.errors import PpoError
 from ppo_checklist.store import open_store
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.controller = smtp_server(box)
-    yield box
-    box.release.set()
-    box.controller.stop()
-
-
-def configure(ppo, email_table=None, sms_table=None, **top) -> None:
-    folder = ppo.home / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", email_table=email_table, sms_table=sms_table, **top)
-    (folder / "config.toml").chmod(0o600)
 
 
 def states(ppo, trip: int) -> list[tuple]:
@@ -52,7 +36,7 @@ def let_go(mailbox, process) -> tuple[int, str, str]:
 
 
 def test_a_second_send_while_one_runs_exits_1_naming_it_and_changes_nothing(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     first = hold_first_letter(ppo, mailbox, "--date", "01.12.2026")
     try:
@@ -71,7 +55,7 @@ def test_a_second_send_while_one_runs_exits_1_naming_it_and_changes_nothing(ppo,
 
 
 def test_a_run_that_died_leaves_its_letter_unknown_and_the_next_takes_the_lease(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     first = hold_first_letter(ppo, mailbox, "--date", "01.12.2026")
     first.kill()
@@ -83,7 +67,7 @@ def test_a_run_that_died_leaves_its_letter_unknown_and_the_next_takes_the_lease(
 
 
 def test_two_retries_at_once_send_one_letter(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     first = hold_first_letter(ppo, mailbox, "--date", "01.12.2026")
     first.kill()
@@ -105,7 +89,7 @@ def test_two_retries_at_once_send_one_letter(ppo, mailbox):
 
 
 def test_retry_refuses_a_message_that_is_not_unknown(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     mailbox.refuse.add("anna@example.ru")
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     ppo("send", "--date", "01.12.2026", check=False)

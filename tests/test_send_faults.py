@@ -8,18 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from send_servers import Gateway, Mailbox, email_config, smtp_server, write_config
+from send_servers import Gateway, Mailbox, agency_config, email_config, smtp_server
 
 from ppo_checklist.sending import sms
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.controller = smtp_server(box)
-    yield box
-    box.release.set()
-    box.controller.stop()
 
 
 @pytest.fixture
@@ -35,13 +26,6 @@ def gateway():
     server = Gateway("smsc", delay=3)
     yield server
     server.stop()
-
-
-def configure(ppo, email_table=None, sms_table=None, **top) -> None:
-    folder = ppo.home / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", email_table=email_table, sms_table=sms_table, **top)
-    (folder / "config.toml").chmod(0o600)
 
 
 def smsc(gateway, **extra) -> dict:
@@ -66,7 +50,7 @@ def recipients(mailbox) -> list[str]:
 
 
 def test_a_cyrillic_domain_goes_as_punycode_and_the_day_s_other_messages_go_too(ppo, mailbox, gateway):
-    configure(ppo, email_config(mailbox.controller), smsc(gateway))
+    agency_config(ppo.home, email_config(mailbox.controller), smsc(gateway))
     ppo.add("Иван", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "ivan@почта.рф")
     ppo.add("Пётр", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "petr@xn--80a1acny.xn--p1ai")
     ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
@@ -87,7 +71,7 @@ def test_a_local_part_not_in_ascii_goes_with_smtputf8_or_fails_clearly(ppo, offe
     box = Mailbox()
     box.controller = smtp_server(box, smtputf8=offers_smtputf8)
     try:
-        configure(ppo, email_config(box.controller))
+        agency_config(ppo.home, email_config(box.controller))
         ppo.add("Иван", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "иван@почта.рф")
         ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
         result = ppo("send", "--date", "01.12.2026", check=False)
@@ -121,7 +105,7 @@ def test_a_letter_that_cannot_be_built_fails_with_its_reason_and_the_run_goes_on
         return real(message, *args)
 
     monkeypatch.setattr(mail, "build", build)
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     ppo.add("Борис", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "broken@example.ru")
     ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     result = ppo("send", "--date", "01.12.2026", check=False)
@@ -140,7 +124,7 @@ PHONES = ["79161111111", "79162222222", "79163333333"]
 def test_an_answer_lost_after_the_request_left_is_unknown_and_never_resent(ppo, fault):
     gateway = Gateway("smsru")
     try:
-        configure(ppo, sms_table={"provider": "smsru", "api_id": "KEY", "url": gateway.url, "timeout": 2})
+        agency_config(ppo.home, sms_table={"provider": "smsru", "api_id": "KEY", "url": gateway.url, "timeout": 2})
         for phone in PHONES:
             gateway.behaviour[phone] = fault
             ppo.add(phone, "01.11.2026", "01.12.2026", "10.12.2026", "--phone", "+" + phone)
@@ -158,7 +142,7 @@ def test_an_answer_lost_after_the_request_left_is_unknown_and_never_resent(ppo, 
 
 
 def test_a_refusal_before_the_request_was_taken_stays_pending(ppo, gateway):
-    configure(ppo, sms_table=smsc(gateway))
+    agency_config(ppo.home, sms_table=smsc(gateway))
     gateway.behaviour[PHONES[0]] = "500"
     ppo.add("Оля", "01.11.2026", "01.12.2026", "10.12.2026", "--phone", "+" + PHONES[0])
     gateway.stop()  # nobody listens: the request never left
@@ -167,7 +151,7 @@ def test_a_refusal_before_the_request_was_taken_stays_pending(ppo, gateway):
 
 
 def test_the_next_run_asks_the_status_api_and_settles_unknown_sms(ppo, gateway):
-    configure(ppo, sms_table=smsc(gateway))
+    agency_config(ppo.home, sms_table=smsc(gateway))
     for phone in PHONES:
         ppo.add(phone, "01.11.2026", "01.12.2026", "10.12.2026", "--phone", "+" + phone)
     gateway.behaviour[PHONES[0]] = "500-after"  # delivered, then 500: the status API knows it
@@ -210,7 +194,7 @@ def test_the_status_api_client_reads_sms_ru_and_smsc_answers():
 
 
 def test_a_gateway_that_hangs_is_asked_three_times_then_the_rest_wait(ppo, gateway):
-    configure(ppo, sms_table=smsc(gateway, timeout=1))
+    agency_config(ppo.home, sms_table=smsc(gateway, timeout=1))
     phones = [f"7916555000{n}" for n in range(5)]
     for phone in phones:
         gateway.behaviour[phone] = "hang"
@@ -228,7 +212,7 @@ def test_a_gateway_that_hangs_is_asked_three_times_then_the_rest_wait(ppo, gatew
 
 
 def test_a_run_stops_handing_over_when_its_time_budget_is_spent(ppo, gateway):
-    configure(ppo, sms_table=smsc(gateway, timeout=10), send_budget=1)
+    agency_config(ppo.home, sms_table=smsc(gateway, timeout=10), send_budget=1)
     for phone in PHONES:
         gateway.behaviour[phone] = "slow"
         ppo.add(phone, "01.11.2026", "01.12.2026", "10.12.2026", "--phone", "+" + phone)
@@ -252,19 +236,19 @@ def test_quiet_hours_are_checked_at_each_hand_over_and_the_held_sms_goes_at_the_
     start = dt.datetime.now() + dt.timedelta(seconds=4)
     end = start + dt.timedelta(hours=1)
     quiet = f"{start:%H:%M:%S}-{end:%H:%M:%S}"
-    configure(ppo, sms_table=smsc(gateway, timeout=15, quiet_hours=quiet))
+    agency_config(ppo.home, sms_table=smsc(gateway, timeout=15, quiet_hours=quiet))
     gateway.behaviour[PHONES[0]] = "slow"
     report = ppo("send", "--date", "01.12.2026", "--format", "json").json()
     assert [m["state"] for m in report["messages"]] == ["sent"]
     assert [h["kind"] for h in report["held"]] == ["quiet_hours"] and report["quiet_hours_wait"] == 1
     assert len(gateway.requests) == 1
-    configure(ppo, sms_table=smsc(gateway, timeout=10))  # the next run, outside them
+    agency_config(ppo.home, sms_table=smsc(gateway, timeout=10))  # the next run, outside them
     ppo("send", "--date", "01.12.2026")
     assert [gateway.sent_to(phone) for phone in PHONES[:2]] == [1, 1]
 
 
 def test_after_two_days_down_a_client_gets_one_letter_a_run_in_order(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     ppo.add("Анна", "01.12.2026", "05.12.2026", "16.12.2026", "--email", "anna@example.ru")
     subjects, held = [], []
     for day in ("03", "04", "05"):  # cron was down on the 1st and the 2nd
@@ -281,7 +265,7 @@ def test_after_two_days_down_a_client_gets_one_letter_a_run_in_order(ppo, mailbo
 
 
 def test_one_letter_per_client_a_run_the_other_waits_named(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     ppo.add("Анна", "01.12.2026", "22.12.2026", "31.12.2026", "--email", "anna@example.ru")
     report = ppo("send", "--date", "01.12.2026", "--format", "json").json()
@@ -292,7 +276,7 @@ def test_one_letter_per_client_a_run_the_other_waits_named(ppo, mailbox):
 
 
 def test_a_letter_whose_moment_passed_while_cron_was_down_is_named_never_sent(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     result = ppo("send", "--date", "05.12.2026", "--format", "json", check=False)
     report = result.json()
@@ -313,7 +297,7 @@ def test_a_third_channel_is_one_module_and_one_registry_line(ppo, mailbox, monke
 
     monkeypatch.setitem(senders.SENDERS, "call", fake_channel.RobotCaller)  # the one line
     fake_channel.CALLS.clear()
-    configure(ppo, email_config(mailbox.controller))
+    agency_config(ppo.home, email_config(mailbox.controller))
     trip = ppo.add("Анна", "01.11.2026", "05.12.2026", "15.12.2026", "--phone", "+79161111111")
     today = ppo("today", "--date", "04.12.2026", "--format", "json").json()
     assert "reminder" not in [a["step_id"] for a in today]  # ppo makes that call itself now
@@ -330,7 +314,7 @@ def test_a_third_channel_is_one_module_and_one_registry_line(ppo, mailbox, monke
 
 
 def test_a_config_with_a_password_readable_by_others_is_refused_for_sending(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller, user="u", password="PW-SECRET"))
+    agency_config(ppo.home, email_config(mailbox.controller, user="u", password="PW-SECRET"))
     path = ppo.home / "config" / "ppo" / "config.toml"
     path.chmod(0o644)
     ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
@@ -341,7 +325,9 @@ def test_a_config_with_a_password_readable_by_others_is_refused_for_sending(ppo,
 
 
 def test_tls_false_to_a_host_that_is_not_this_machine_warns_once(ppo):
-    configure(ppo, {"server": "smtp://mail.invalid:2525", "from": "a@solnce.example", "tls": False, "timeout": 2})
+    agency_config(
+        ppo.home, {"server": "smtp://mail.invalid:2525", "from": "a@solnce.example", "tls": False, "timeout": 2}
+    )
     for name in ("Анна", "Борис"):
         ppo.add(name, "01.12.2026", "20.12.2026", "30.12.2026", "--email", f"{name}@example.ru")
     result = ppo("send", "--date", "01.12.2026", check=False)
@@ -349,7 +335,7 @@ def test_tls_false_to_a_host_that_is_not_this_machine_warns_once(ppo):
 
 
 def test_a_line_break_in_the_agency_is_one_line_of_bad_input(ppo, mailbox):
-    configure(ppo, email_config(mailbox.controller), agency="Солнце\r\nBcc: all@example.ru")
+    agency_config(ppo.home, email_config(mailbox.controller), agency="Солнце\r\nBcc: all@example.ru")
     ppo_result = ppo("send", "--date", "01.12.2026", check=False)
     assert ppo_result.code == 2 and ppo_result.err.count("\n") == 1 and "'agency'" in ppo_result.err
     assert "Traceback" not in ppo_result.err and mailbox.envelopes == []
@@ -362,13 +348,13 @@ def test_a_line_break_in_the_agency_is_one_line_of_bad_input(ppo, mailbox):
 def test_a_store_url_that_cannot_be_parsed_never_shows_its_password(ppo, url):
     for how in ({"PPO_DB": url}, {"PPO_DB": None}):
         if how["PPO_DB"] is None:
-            configure(ppo, store=url)
+            agency_config(ppo.home, store=url)
         result = ppo("list", check=False, env=how)
         assert result.code in (1, 2) and "SECRET" not in result.err and "zzCRET" not in result.err
 
 
 def test_a_writer_gives_up_after_the_configured_wait_with_one_line(ppo):
-    configure(ppo, store_wait=1)
+    agency_config(ppo.home, store_wait=1)
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026")
     from ppo_checklist.store import open_store
 

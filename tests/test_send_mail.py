@@ -7,24 +7,12 @@ import datetime as dt
 import ssl
 
 import pytest
-from send_servers import Mailbox, email_config, free_port, smtp_server, throwaway_certificate, write_config
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    controller = smtp_server(box)
-    box.controller = controller
-    yield box
-    box.release.set()
-    controller.stop()
+from send_servers import Mailbox, agency_config, email_config, free_port, smtp_server, throwaway_certificate
 
 
 def configured(ppo, tmp_path, table: dict) -> dict:
     """The agency's config where ppo looks by default (the fixture's XDG_CONFIG_HOME)."""
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", email_table=table)
+    agency_config(tmp_path, table)
     return {}
 
 
@@ -228,10 +216,7 @@ def test_config_email_table_is_checked(ppo, tmp_path):
 def test_a_letter_whose_signature_is_not_set_up_is_held_for_ppo_init(ppo, tmp_path, mailbox):
     """«Спасибо» from the director needs the director's name: without `ppo init` nothing
     signed ⟨директор⟩ goes out; the step stays with the manager, and the run says why."""
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", email_table=email_config(mailbox.controller))
-    config = folder / "config.toml"
+    config = agency_config(tmp_path, email_config(mailbox.controller))
     config.write_text(config.read_text(encoding="utf-8").replace('director = "Елена Смирнова"\n', ""), "utf-8")
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     result = ppo("send", "--date", "01.12.2026", check=False)
@@ -243,10 +228,8 @@ def test_a_letter_whose_signature_is_not_set_up_is_held_for_ppo_init(ppo, tmp_pa
 
 @pytest.mark.parametrize("review_url", ["https://otzyvy.example/solnce?from=letter&id=7", None])
 def test_the_welcome_home_letter_carries_the_review_link_only_when_one_is_set(ppo, tmp_path, mailbox, review_url):
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
     top = {"review_url": review_url} if review_url else {}
-    write_config(folder / "config.toml", email_table=email_config(mailbox.controller), **top)
+    agency_config(tmp_path, email_config(mailbox.controller), **top)
     ppo.add("Анна", "01.12.2026", "10.12.2026", "20.12.2026", "--email", "anna@example.ru")
     ppo("send", "--date", "21.12.2026")  # the day after the return: «Добро пожаловать домой!»
     [welcome] = [letter for letter in mailbox.letters() if letter["Subject"].startswith("Добро пожаловать домой")]
@@ -264,9 +247,7 @@ def test_the_welcome_home_letter_carries_the_review_link_only_when_one_is_set(pp
     "url", ["ftp://otzyvy.example/solnce", "otzyvy.example/solnce", "https://", "https://otzyvy.example/a b"]
 )
 def test_a_review_url_that_is_no_web_address_refuses_the_config_in_one_line(ppo, tmp_path, url):
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", review_url=url)
+    agency_config(tmp_path, review_url=url)
     result = ppo("today", check=False)
     assert result.code == 2 and result.out == ""
     assert result.err.count("\n") == 1 and "'review_url' must be a web address (http:// or https://" in result.err
@@ -281,8 +262,6 @@ def test_review_url_goes_only_in_a_letter_s_body(ppo, tmp_path):
         'purpose = "service"\ntext = "Спасибо! Отзыв: {review_url}"\n',
         encoding="utf-8",
     )
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", playbooks_dir=str(playbooks), review_url="https://otzyvy.example")
+    agency_config(tmp_path, playbooks_dir=str(playbooks), review_url="https://otzyvy.example")
     result = ppo("playbooks", check=False)
     assert result.code == 2 and "'{review_url}' goes only in a letter's body" in result.err

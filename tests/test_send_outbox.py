@@ -9,24 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from send_servers import Gateway, Mailbox, email_config, free_port, smtp_server, write_config
+from send_servers import Gateway, agency_config, email_config, free_port
 
 PPO = str(Path(sys.executable).parent / "ppo")
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.controller = smtp_server(box)
-    yield box
-    box.release.set()
-    box.controller.stop()
-
-
-def configure(tmp_path, email_table=None, sms_table=None) -> None:
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", email_table=email_table, sms_table=sms_table)
 
 
 def states(ppo, trip: int) -> list[tuple]:
@@ -34,7 +19,7 @@ def states(ppo, trip: int) -> list[tuple]:
 
 
 def test_a_run_killed_while_the_server_holds_the_answer_is_never_resent_by_itself(ppo, tmp_path, mailbox):
-    configure(tmp_path, email_config(mailbox.controller))
+    agency_config(tmp_path, email_config(mailbox.controller))
     trip = ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru")
     mailbox.hold.set()
     env = {
@@ -73,7 +58,7 @@ def test_a_run_killed_while_the_server_holds_the_answer_is_never_resent_by_itsel
 
 
 def test_optout_in_any_spelling_stops_every_message_and_its_steps_leave_today(ppo, tmp_path, mailbox):
-    configure(tmp_path, email_config(mailbox.controller))
+    agency_config(tmp_path, email_config(mailbox.controller))
     trip = ppo.add(
         "Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru", "--phone", "+7 916 111-11-11"
     )
@@ -97,7 +82,7 @@ def test_optout_in_any_spelling_stops_every_message_and_its_steps_leave_today(pp
 
 
 def test_add_no_messages_is_an_optout_from_the_start(ppo, tmp_path, mailbox):
-    configure(tmp_path, email_config(mailbox.controller))
+    agency_config(tmp_path, email_config(mailbox.controller))
     ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026", "--email", "anna@example.ru", "--no-messages")
     ppo("send", "--date", "01.12.2026")
     assert mailbox.envelopes == []
@@ -114,7 +99,7 @@ def test_a_week_of_daily_runs_sends_each_message_once_on_its_day(ppo, tmp_path, 
     sms = {"provider": "smsru", "api_id": "K", "url": gateway.url}
     down = {**email_config(mailbox.controller), "server": f"smtp://127.0.0.1:{free_port()}", "timeout": 3}
     try:
-        configure(tmp_path, email_config(mailbox.controller), sms)
+        agency_config(tmp_path, email_config(mailbox.controller), sms)
         boris = ppo.add("Борис", "01.12.2026", "04.12.2026", "06.12.2026", "--email", "boris@example.ru")
         trip = ppo.add(
             "Анна Петрова",
@@ -131,7 +116,7 @@ def test_a_week_of_daily_runs_sends_each_message_once_on_its_day(ppo, tmp_path, 
         for day in range(1, 9):
             date = f"{day:02d}.12.2026"
             outage = day in (3, 4)
-            configure(tmp_path, down if outage else email_config(mailbox.controller), sms)
+            agency_config(tmp_path, down if outage else email_config(mailbox.controller), sms)
             before_mail, before_sms = len(mailbox.envelopes), len(gateway.requests)
             for run in range(2):  # cron's run, and someone running it again by hand
                 result = ppo("send", "--date", date, check=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from send_servers import Gateway, write_config
+from send_servers import Gateway, agency_config
 
 PHONES = {
     "ok": ("+7 916 111-11-11", "79161111111"),
@@ -14,12 +14,6 @@ PHONES = {
     "429": ("9163333333", "79163333333"),
     "timeout": ("+79164444444", "79164444444"),
 }
-
-
-def configure(tmp_path, sms: dict) -> None:
-    folder = tmp_path / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder / "config.toml", sms_table=sms)
 
 
 def sms_states(ppo) -> dict[str, str]:
@@ -37,7 +31,9 @@ def test_each_answer_of_the_gateway_decides_the_message_s_fate(ppo, tmp_path, pr
     gateway = Gateway(provider, delay=4)
     try:
         secrets = {"api_id": "KEY-123"} if provider == "smsru" else {"login": "solnce", "password": "PSW-456"}
-        configure(tmp_path, {"provider": provider, "sender": "Solnce", "url": gateway.url, "timeout": 2, **secrets})
+        agency_config(
+            tmp_path, sms_table={"provider": provider, "sender": "Solnce", "url": gateway.url, "timeout": 2, **secrets}
+        )
         for kind, (typed, digits) in PHONES.items():
             gateway.behaviour[digits] = kind
             ppo.add(kind, "01.11.2026", "05.12.2026", "15.12.2026", "--phone", typed)
@@ -88,7 +84,7 @@ def test_each_answer_of_the_gateway_decides_the_message_s_fate(ppo, tmp_path, pr
 def test_a_number_that_is_no_mobile_is_not_sent_to_and_is_reported(ppo, tmp_path):
     gateway = Gateway("smsru")
     try:
-        configure(tmp_path, {"provider": "smsru", "api_id": "K", "url": gateway.url})
+        agency_config(tmp_path, sms_table={"provider": "smsru", "api_id": "K", "url": gateway.url})
         ppo.add("Офис", "01.11.2026", "05.12.2026", "15.12.2026", "--phone", "8 495 123-45-67")  # Moscow landline
         result = ppo("send", "--date", "05.12.2026", check=False)
         assert result.code == 1 and "not a valid mobile number: +7 495 123-45-67" in result.out
@@ -102,11 +98,13 @@ def test_sms_goes_on_its_day_only_and_waits_in_quiet_hours(ppo, tmp_path):
     try:
         now = dt.datetime.now()  # quiet hours around this very minute (00:00-23:59 missed 23:59)
         around = f"{(now - dt.timedelta(hours=1)):%H:%M}-{(now + dt.timedelta(hours=1)):%H:%M}"
-        configure(tmp_path, {"provider": "smsru", "api_id": "K", "url": gateway.url, "quiet_hours": around})
+        agency_config(
+            tmp_path, sms_table={"provider": "smsru", "api_id": "K", "url": gateway.url, "quiet_hours": around}
+        )
         ppo.add("Анна", "01.11.2026", "05.12.2026", "15.12.2026", "--phone", "+79161111111")
         quiet = ppo("send", "--date", "05.12.2026")
         assert "quiet hours" in quiet.out and "1 wait for a later run" in quiet.out and gateway.requests == []
-        configure(tmp_path, {"provider": "smsru", "api_id": "K", "url": gateway.url})
+        agency_config(tmp_path, sms_table={"provider": "smsru", "api_id": "K", "url": gateway.url})
         later = ppo("send", "--date", "06.12.2026", check=False)  # "have a good trip" the day after: never
         assert later.code == 1 and "lapsed, never sent" in later.out and "1 lapsed" in later.err
         assert gateway.requests == [] and sms_states(ppo) == {"Анна:2": "failed"}
@@ -119,7 +117,7 @@ def test_sms_goes_on_its_day_only_and_waits_in_quiet_hours(ppo, tmp_path):
 def test_secrets_come_from_the_environment(ppo, tmp_path):
     gateway = Gateway("smsc")
     try:
-        configure(tmp_path, {"provider": "smsc", "login": "solnce", "url": gateway.url})
+        agency_config(tmp_path, sms_table={"provider": "smsc", "login": "solnce", "url": gateway.url})
         ppo.add("Анна", "01.11.2026", "05.12.2026", "15.12.2026", "--phone", "+79161111111")
         missing = ppo("send", "--date", "05.12.2026", check=False)
         assert missing.code == 2 and "PPO_SMS_PASSWORD" in missing.err

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from send_servers import write_config
+from send_servers import agency_config
 
 # ppo's console script in a fresh interpreter; afterwards, the modules it loaded and the
 # connections it opened to a PostgreSQL server, as one json line on stderr.
@@ -50,10 +50,8 @@ def run_fresh(ppo, *args: str) -> tuple[str, dict]:
 @pytest.fixture
 def sending(ppo):
     """A config that sends letters and SMS (servers never reached: nothing is sent here)."""
-    folder = ppo.home / "config" / "ppo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(
-        folder / "config.toml",
+    agency_config(
+        ppo.home,
         email_table={"server": "smtp://127.0.0.1:9", "from": "info@solnce.example", "tls": False},
         sms_table={"provider": "smsru", "api_id": "k", "url": "http://127.0.0.1:9/"},
     )

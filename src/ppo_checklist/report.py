@@ -19,7 +19,6 @@ from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.errors import PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.output import render
-from ppo_checklist.sending.senders import sends_any
 from ppo_checklist.store import Store
 
 if TYPE_CHECKING:  # `ppo today` imports this module for `day_actions`: keep it light
@@ -45,8 +44,8 @@ def day_actions(
     """The day's list as people work it, the same in `ppo today` and the report: the tasks the
     client's word gives (complaints, addresses to check), then every step due or overdue and not
     done, less the letters and SMS ppo sends by itself today (unless `with_sent`)."""
-    sends = not with_sent and sends_any(config)  # the registry only: the outbox loads if ppo sends
-    steps = tracker.agenda(store, day, managers, playbooks, config if sends else None)
+    # tracker.agenda asks whether the config sends (the registry only): the outbox loads if it does
+    steps = tracker.agenda(store, day, managers, playbooks, None if with_sent else config)
     return client_word.person_actions(store, config, managers, client_word.now_on(day)) + steps
 
 
@@ -100,10 +99,14 @@ def take_ticks(store: Store, out_dir: Path, day: dt.date, config: Config):
     """Before anything is written: the ticks of the day's workbook if it is there already (a
     second run), with `ppo export`'s refusals (open, not ppo's, entries it could not take).
     Returns `sync.SyncReport` or None."""
+    prepare_dir(out_dir)
+    return _ticks_of(store, (out_dir / file_stem(day)).with_suffix(".xlsx"), day, config)
+
+
+def _ticks_of(store: Store, path: Path, day: dt.date, config: Config) -> SyncReport | None:
+    """The ticks of one of the report's workbooks, with what to do when they cannot be taken."""
     from ppo_checklist.workbook import export as exporting
 
-    prepare_dir(out_dir)
-    path = (out_dir / file_stem(day)).with_suffix(".xlsx")
     way_out = (
         _("ppo report writes its own {name} in that folder; move that file away or rename it").format(name=path.name),
         _("fix them in the workbook, or move it away (ppo report then writes a new one)"),
@@ -150,21 +153,8 @@ def manager_books(store: Store, out_dir: Path, day: dt.date) -> dict[str, Path]:
 def take_manager_ticks(store: Store, out_dir: Path, day: dt.date, config: Config) -> dict[str, SyncReport | None]:
     """The ticks of each manager's workbook of the day, if there already (a second run), as
     `take_ticks` takes the whole one's; manager -> `sync.SyncReport` or None."""
-    from ppo_checklist.workbook import export as exporting
-
-    taken: dict[str, SyncReport | None] = {}
-    for manager, path in manager_books(store, out_dir, day).items():
-        way_out = (
-            _("ppo report writes its own {name} in that folder; move that file away or rename it").format(
-                name=path.name
-            ),
-            _("fix them in the workbook, or move it away (ppo report then writes a new one)"),
-            _("the file is untouched; move it away (ppo report then writes a new one)"),
-        )
-        taken[manager] = exporting.take_before_replacing(
-            store, path, day, force=False, dayfirst=config.dayfirst, way_out=way_out
-        )
-    return taken
+    books = manager_books(store, out_dir, day)
+    return {manager: _ticks_of(store, path, day, config) for manager, path in books.items()}
 
 
 def write_manager_workbooks(
@@ -174,30 +164,16 @@ def write_manager_workbooks(
     playbooks: dict[str, Playbook],
     within: stats.Period | None,
     taken: dict[str, SyncReport | None],
-    mode: int | None = None,
+    mode: int,
 ) -> list[tuple[Path, SyncReport | None]]:
     """Each manager's workbook: only their trips and figures, as `ppo export --manager` writes
-    it; call `take_manager_ticks` first. Returns (path, what was taken meanwhile) per book.
-    `mode` defaults to owner-only."""
-    from ppo_checklist import files  # as in write_markdown
+    it; call `take_manager_ticks` first. Returns (path, what was taken meanwhile) per book."""
     from ppo_checklist.workbook import export as exporting
-
-    mode = files.PRIVATE_MODE if mode is None else mode
 
     written = []
     for manager, path in manager_books(store, out_dir, day).items():
         before = taken.get(manager)
-        _result, again = exporting.write(
-            store,
-            playbooks,
-            path,
-            day,
-            False,
-            within,
-            mode,
-            before,
-            managers=[manager],
-        )
+        _result, again = exporting.write(store, playbooks, path, day, False, within, mode, before, managers=[manager])
         written.append((path, again))
     return written
 

@@ -22,15 +22,6 @@ TYPED = {
 }
 
 
-@pytest.fixture
-def book(ppo, tmp_path) -> Path:
-    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "--note", "VIP")  # trip 1
-    ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026")  # trip 2
-    path = tmp_path / "book.xlsx"
-    ppo("export", str(path), "--date", TODAY)
-    return path
-
-
 def note_cell(path: Path, trip_id: int, value=None, *, typed: bool = False):
     """The trip's note cell (its letter and row), and what it holds; `typed`: set to `value`."""
     workbook = openpyxl.load_workbook(path)

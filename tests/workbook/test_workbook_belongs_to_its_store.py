@@ -17,10 +17,9 @@ TODAY = "2026-11-30"
 
 
 @pytest.fixture
-def ours(ppo):
-    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "-m", "Olga")  # trip 1
-    ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026", "-m", "Ivan")  # trip 2
-    return ppo
+def ours(trips):
+    """This store: the two trips of the workbook tests (conftest's `trips`)."""
+    return trips
 
 
 @pytest.fixture

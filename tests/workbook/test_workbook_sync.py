@@ -16,13 +16,6 @@ from ppo_checklist.errors import StoreError
 TODAY = "2026-11-30"
 
 
-@pytest.fixture
-def trips(ppo):
-    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "-m", "Olga")  # trip 1
-    ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026", "-m", "Ivan")  # trip 2
-    return ppo
-
-
 def export(ppo, name: str = "book.xlsx", *more: str):
     path = ppo.home / name
     return path, ppo("export", str(path), "--date", TODAY, *more)
@@ -233,10 +226,10 @@ def test_a_failed_export_leaves_the_old_workbook_whole(trips, monkeypatch):
     before = path.read_bytes()
     real = workbook._SheetWriter.write_trip
 
-    def failing(self, trip, write_text):
+    def failing(self, trip):
         if trip.id == 2:
             raise OSError(28, "No space left on device")
-        return real(self, trip, write_text)
+        return real(self, trip)
 
     monkeypatch.setattr(workbook._SheetWriter, "write_trip", failing)
     store = open_store(trips.home / "ppo.sqlite3")

@@ -58,7 +58,7 @@ def stats_(
     session = session_of(ctx)
     as_of = session.today(date)
     within = period(session, as_of, from_, to)
-    names = [name for given in manager for name in session.managers(given) or ()]
+    names = session.every_manager(manager)
     record = stats.compute(session.store, within, as_of, names, session.playbooks).record()
     out = formatters.formatter(fmt, session)
     out.stats(record)

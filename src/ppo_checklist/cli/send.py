@@ -12,8 +12,10 @@ import typer
 from ppo_checklist.cli.session import (
     DATE_HELP,
     MANAGER_FILTER,
+    SAID_ON_OPTION,
     TABLE_OR_JSON,
     TABLE_OR_JSON_OPTION,
+    VIA_OPTION,
     Format,
     commands,
     session_of,
@@ -97,10 +99,6 @@ def _clients_word(session, day: dt.date) -> None:
             session.warn(
                 _("SMS to {p} not delivered ({why}): the manager checks the phone.").format(p=phone, why=why or "—")
             )
-
-
-VIA_OPTION = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import."))
-SAID_ON_OPTION = typer.Option(None, "--date", help=N_("The day the client said it (default: today)."))
 
 
 @app.command(

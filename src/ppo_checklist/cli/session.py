@@ -131,6 +131,10 @@ class Session:
         config = self.config
         return tracker.managers_named(self.store, given, config.default_manager, config.service_director_name)
 
+    def every_manager(self, given: list[str]) -> list[str]:
+        """A repeated `--manager` (stats, export): each name read as `managers` reads one."""
+        return [name for one in given for name in self.managers(one) or ()]
+
     def warn(self, message: str) -> None:
         """Said on stderr once the command has succeeded (so that a failure stays one line)."""
         self._warnings.append(message)
@@ -156,6 +160,9 @@ FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help=N_("table, jso
 TABLE_OR_JSON = (Format.table.value, Format.json.value)  # send and import: no rows to put in csv or md
 TABLE_OR_JSON_OPTION = typer.Option(Format.table, "--format", "-f", help=N_("table or json."))
 MANAGER_FILTER = typer.Option(None, "--manager", "-m", help=N_("Only this manager's trips."))
+# The client's word (consent, optout, optin): how and when they said it.
+VIA_OPTION = typer.Option("office", "--via", help=N_("How the client said it: office, form, call, reply, import."))
+SAID_ON_OPTION = typer.Option(None, "--date", help=N_("The day the client said it (default: today)."))
 
 
 class Language(str, Enum):

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from ppo_checklist.cli.session import DATE_HELP, commands, session_of
+from ppo_checklist.cli.session import DATE_HELP, SAID_ON_OPTION, VIA_OPTION, commands, session_of
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import N_, _, ngettext
 
@@ -27,9 +27,6 @@ class ConsentChannel(str, Enum):
     sms = "sms"
 
 
-VIA_HELP = N_("How the client said it: office, form, call, reply, import.")
-
-
 @app.command(
     help=N_(
         "Records the client's consent to advertising (given or withdrawn) in the ledger: ppo sends an"
@@ -41,8 +38,8 @@ def consent(
     contact: str = typer.Argument(..., help=N_("The client's phone or e-mail, in any spelling.")),
     ads: YesNo = typer.Option(..., "--ads", help=N_("yes: consent given; no: withdrawn.")),
     channel: Optional[ConsentChannel] = typer.Option(None, "--channel", help=N_("Only e-mail or only SMS.")),
-    via: str = typer.Option("office", "--via", help=VIA_HELP),
-    date: Optional[str] = typer.Option(None, "--date", help=N_("The day the client said it (default: today).")),
+    via: str = VIA_OPTION,
+    date: Optional[str] = SAID_ON_OPTION,
     text_version: Optional[str] = typer.Option(
         None, "--text-version", help=N_("The version of the consent text the client signed.")
     ),

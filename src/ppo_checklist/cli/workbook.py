@@ -53,7 +53,7 @@ def export(
 
     session = session_of(ctx)
     day = session.today(date)
-    managers = [name for given in manager for name in session.managers(given) or ()] if manager else None
+    managers = session.every_manager(manager) if manager else None
     within = period(session, day, from_, to)
     dayfirst = session.config.dayfirst
     mode = session.config.file_mode

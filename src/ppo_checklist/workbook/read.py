@@ -1,21 +1,18 @@
 """Reading ticks back out of a workbook that `ppo export` wrote, defensively.
 
 The file may have been through anyone's hands: it is checked as a zip (declared sizes
-and compression ratios, against zip bombs) before openpyxl opens it, openpyxl parses
-its XML through defusedxml (no entity tricks), and only a file carrying ppo's "_ppo"
-sheet is read. Rows are streamed (read_only), cached values taken (data_only).
+and compression ratios, against zip bombs) before it is read, its XML is refused if it holds
+a DTD (no entity tricks), and only a file carrying ppo's "_ppo" sheet is read. Rows are
+streamed (`xlsx_stream`: only the wanted columns), cached values taken.
 
 Texts are read raw and decoded by `cell_text.unescape`, the inverse of what ppo writes, so a
-note typed `AB_x00C1_ok` comes back as typed whoever saved the book last: openpyxl leaves
-inline strings (ppo's) as the file holds them, but drops every `x005F_` from shared strings
-(Excel's and Calc's), so those are read by `_RawTextReader`.
+note typed `AB_x00C1_ok` comes back as typed whoever saved the book last.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import warnings
 import zipfile
 from array import array
 from bisect import bisect_right
@@ -29,6 +26,7 @@ from ppo_checklist.core.model import tick_word
 from ppo_checklist.errors import BadWorkbook, WorkbookError
 from ppo_checklist.i18n import _
 from ppo_checklist.workbook import cell_text
+from ppo_checklist.workbook.rows import col_name
 from ppo_checklist.workbook.write import (
     ANCHOR_NAMES,
     EXCEL_EPOCH,
@@ -42,8 +40,8 @@ from ppo_checklist.workbook.write import (
 MAX_UNPACKED = 2 * 1024**3
 MAX_RATIO = 200
 RATIO_FLOOR = 1024 * 1024  # small members may compress very well and harm no one
-# openpyxl streams the worksheets (read_only) but parses every other member whole: the
-# shared strings above all (a list of Python strings, ~3x their XML). A ppo workbook of
+# The worksheets are streamed, every other member is read whole: the shared strings above
+# all (kept as their XML's bytes). A ppo workbook of
 # 100 000 trips has none of them above 1 MB; a client list's shared strings stay far below.
 MAX_WHOLE_MEMBER = 32 * 1024**2
 MAX_ROW = 1_048_576  # Excel's last row: a reader never walks past it
@@ -151,23 +149,16 @@ def check_zip(path: Path) -> None:
         raise BadWorkbook(_("{path}: not a readable .xlsx file (not a zip)").format(path=path)) from None
 
 
-def _openpyxl():
-    """openpyxl, with its XML parsed by defusedxml (it uses it when installed and not disabled)."""
-    os.environ.pop("OPENPYXL_DEFUSEDXML", None)  # nobody switches the protection off for us
-    import defusedxml  # noqa: F401  (a dependency: fail loudly if it is missing)
-    import openpyxl
-    import openpyxl.xml
-
-    if not openpyxl.xml.DEFUSEDXML:
-        raise WorkbookError(_("refusing to read workbooks: openpyxl is not using defusedxml"))
-    return openpyxl
-
-
 @contextmanager
-def opened(path: Path, raw_text: bool = False):
-    """The workbook, read-only and streaming, or a clear error (exit 2 content, 1 I/O).
-    `raw_text`: texts as the file holds them, for `cell_value` to decode (else openpyxl's
-    own decoding, which reads an inline `_x005F_` literally and drops every `x005F_`)."""
+def opened(path: Path, raw_text: bool = True):
+    """The workbook, its sheets streamed (`xlsx_stream.Book`), or a clear error (exit 2
+    content, 1 I/O): a file that is not as a spreadsheet writes it, or hostile, is refused in
+    one line whenever it shows. Texts come as the file holds them, for `cell_value` to decode
+    (`raw_text`: the only way it is read now, the word kept for the callers that say it)."""
+    from defusedxml import DefusedXmlException
+
+    from ppo_checklist.workbook import xlsx_stream
+
     if not path.exists():
         raise BadWorkbook(_("no such file: {path}").format(path=path))  # bad input (exit 2), as for import
     if path.is_dir():
@@ -177,47 +168,6 @@ def opened(path: Path, raw_text: bool = False):
     if not os.access(path, os.R_OK):
         raise WorkbookError(_("cannot read {path}: permission denied").format(path=path))
     check_zip(path)
-    if raw_text:
-        with _streamed(path) as book:
-            yield book
-        return
-    openpyxl = _openpyxl()
-    from defusedxml import DefusedXmlException
-
-    with warnings.catch_warnings():  # openpyxl warns on stderr of what it skips: one line is ours
-        warnings.simplefilter("ignore")
-        try:
-            if raw_text:
-                reader = _raw_text_reader()(path, read_only=True, keep_vba=False, data_only=True, keep_links=False)
-                reader.read()  # what openpyxl.load_workbook does, with its own reader
-                book = reader.wb
-            else:
-                book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-        except OSError as exc:
-            raise WorkbookError(_("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)) from None
-        except Exception as exc:  # openpyxl raises many kinds on a broken file, wrapping some
-            hostile = _cause(exc, DefusedXmlException)
-            if hostile is not None:
-                raise BadWorkbook(
-                    _("{path}: refused: hostile XML ({e})").format(path=path, e=type(hostile).__name__)
-                ) from None
-            raise BadWorkbook(
-                _("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))
-            ) from None
-        try:
-            yield book
-        finally:
-            book.close()
-
-
-@contextmanager
-def _streamed(path: Path):
-    """The book read as streams of the wanted cells (`xlsx_stream`): a file that is not as
-    a spreadsheet writes it, or hostile, is refused in one line whenever it shows."""
-    from defusedxml import DefusedXmlException
-
-    from ppo_checklist.workbook import xlsx_stream
-
     try:
         with zipfile.ZipFile(path) as archive:
             yield xlsx_stream.Book(archive)
@@ -229,58 +179,20 @@ def _streamed(path: Path):
         raise BadWorkbook(_("{path} is not a readable XLSX workbook ({e})").format(path=path, e=_reason(exc))) from None
 
 
-def _raw_text_reader():
-    """openpyxl's reader, with the shared strings as the file holds them (a list of texts,
-    the runs of a rich text joined, phonetic hints left out), for `cell_value` to decode."""
-    from defusedxml.ElementTree import iterparse
-    from openpyxl.reader.excel import ExcelReader
-    from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
-
-    item, run, text = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "r", "t"))
-
-    def raw_strings(source) -> list[str]:
-        strings = []
-        for _event, node in iterparse(source):
-            if node.tag == item:
-                parts = [node.findtext(text) or ""]
-                parts += [r.findtext(text) or "" for r in node.iter(run)]
-                strings.append("".join(parts))
-                node.clear()
-        return strings
-
-    class RawTextReader(ExcelReader):
-        def read_strings(self):
-            part = self.package.find(SHARED_STRINGS)
-            if part is not None:
-                with self.archive.open(part.PartName[1:]) as source:
-                    self.shared_strings = raw_strings(source)
-
-    return RawTextReader
-
-
-def _cause(exc: BaseException, kind: type) -> BaseException | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, kind):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
 def _reason(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"[:120] if text else type(exc).__name__
 
 
 def cell_value(value: Any) -> Any:
-    """A cell's value (of a book opened with `raw_text`) as typed: a text decoded
+    """A cell's value (of a book `opened`) as typed: a text decoded
     (`cell_text.unescape`); numbers and dates as they are."""
     return cell_text.unescape(value) if isinstance(value, str) else value
 
 
 def read_map(book, path: Path) -> list[SheetMap]:
     """The `_ppo` sheet: the mark, and each checklist sheet's headers; else not ppo's.
-    `book`: opened with `raw_text`."""
+    `book`: as `opened` gives it."""
     not_ours = BadWorkbook(_("{path} is not a workbook written by ppo export (no _ppo sheet)").format(path=path))
     if META_SHEET not in book.sheetnames:
         raise not_ours
@@ -330,17 +242,12 @@ def iter_ticks(path: Path) -> Iterator[RowTicks]:
 
 
 def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
-    from ppo_checklist.workbook.xlsx_stream import col_letters
-
-    def get_column_letter(n: int) -> str:
-        return col_letters(n - 1)
-
     # The header first (the sheet's first row, which must be its row 1), then only the
     # columns sync reads, and never past Excel's last row.
     first: dict[int, Any] = next(iter(book.rows(sheet_map.name, max_row=1)), (0, {}))[1]
     where = {str(cell_value(value)): index for index, value in sorted(first.items()) if value is not None}
     note_col = where.get(sheet_map.note_header) if sheet_map.note_header else None
-    note_letter = get_column_letter(note_col + 1) if note_col is not None else ""
+    note_letter = col_name(note_col) if note_col is not None else ""
     trip_col = where.get(sheet_map.trip_header)
     if trip_col is None:
         raise BadWorkbook(
@@ -353,7 +260,7 @@ def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
                 _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=tick_header)
             )
         tick_cols[no] = where[tick_header]
-    letters = {no: get_column_letter(col + 1) for no, col in tick_cols.items()}
+    letters = {no: col_name(col) for no, col in tick_cols.items()}
     date_cols = {}
     for anchor, header in sheet_map.anchors.items():
         if header in where:
@@ -362,7 +269,7 @@ def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
             raise BadWorkbook(
                 _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=header)
             )
-    date_letters = {anchor: get_column_letter(col + 1) for anchor, col in date_cols.items()}
+    date_letters = {anchor: col_name(col) for anchor, col in date_cols.items()}
     wanted = {trip_col, *tick_cols.values(), *date_cols.values()} | ({note_col} if note_col is not None else set())
     for number, cells in book.rows(sheet_map.name, columns=wanted, max_row=MAX_ROW):
         if number < 2:

@@ -9,7 +9,8 @@ stream by, then into the final zip between the frame's header row and its `</she
 
 Strings go into XlsxWriter's own shared string table (escaped by `cell_text` as the book,
 `xlsx_sheet.TextExactBook`, writes the table: `_xHHHH_`, control characters), styles are
-XlsxWriter's format indices, so the cells are the ones XlsxWriter would have written. Imported only by the export.
+XlsxWriter's format indices, so the cells are the ones XlsxWriter would have written. Imported
+by the export (and `col_name` wherever a cell is named).
 """
 
 from __future__ import annotations
@@ -28,15 +29,14 @@ COMPRESSLEVEL = 6  # zlib's default, as XlsxWriter's own zip
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
-def col_letters(count: int) -> list[str]:
-    letters = []
-    for col in range(count):
-        name, n = "", col + 1
-        while n:
-            n, rest = divmod(n - 1, 26)
-            name = chr(65 + rest) + name
-        letters.append(name)
-    return letters
+def col_name(col: int) -> str:
+    """A column's letters (0: A), as a cell reference names it."""
+    name = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        name = chr(65 + rest) + name
+    return name
 
 
 def formula_xml(formula: str) -> str:
@@ -45,19 +45,20 @@ def formula_xml(formula: str) -> str:
 
 
 class SheetRows:
-    """One big sheet's rows after its header: cells are added in column order, a row ended
-    with `end`. `strings` gives a text's index in the book's shared strings (XlsxWriter's)."""
+    """One big sheet's rows after its header (`header_rows`, written by XlsxWriter): cells are
+    added in column order, a row ended with `end`. `strings` gives a text's index in the
+    book's shared strings (XlsxWriter's)."""
 
-    def __init__(self, path: Path, width: int, strings):
+    def __init__(self, path: Path, width: int, strings, header_rows: int = 1):
         self.path = path
         self.handle: IO[str] = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by close())
-        self.letters = col_letters(width)
+        self.letters = [col_name(col) for col in range(width)]
         self.index = strings
         self.width = width
-        self.rows = 1  # the header, written by XlsxWriter
+        self.rows = header_rows  # rows so far, the header's included
         self.cells: list[str] = []
         self.pending: list[str] = []
-        self.r = "2"
+        self.r = str(header_rows + 1)
 
     # A cell: `s` a style index (0: none); refs are the column's letters and the row's number.
     def number(self, col: int, value: float, s: int = 0) -> None:

@@ -46,7 +46,7 @@ from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
 from ppo_checklist.workbook import identity
-from ppo_checklist.workbook.rows import SheetRows, assemble, formula_xml
+from ppo_checklist.workbook.rows import SheetRows, assemble, col_name, formula_xml
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -91,15 +91,6 @@ COLOURS = {  # fill, font
 def serial(day: dt.date) -> int:
     """The Excel serial number of a day (what a cached date value must be)."""
     return (day - EXCEL_EPOCH).days
-
-
-def col_name(col: int) -> str:
-    name = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        name = chr(65 + rest) + name
-    return name
 
 
 def quoted_sheet(name: str) -> str:
@@ -497,9 +488,7 @@ class _SheetWriter:
         self.carried = carried or {}
         self.consent = consent
         self.layout = layout
-        self.f = formats
         self.s = _styles(formats)
-        self.row = 1
         self.quoted = quoted_sheet(layout.name)
         playbook = layout.playbook
         self.templates: dict[int, str] = {}  # XML of each step's date formula, "{r}" for the row
@@ -522,14 +511,13 @@ class _SheetWriter:
         except DateError:
             return {}
 
-    def write_trip(self, trip: Trip, write_text=None) -> list[StepRefs]:
+    def write_trip(self, trip: Trip) -> list[StepRefs]:
         """The trip's row; returns, per step, the cell references the Actions sheet points at."""
         rows, s, layout = self.rows, self.s, self.layout
-        if self.row >= MAX_ROWS:
+        if rows.rows >= MAX_ROWS:
             raise WorkbookError(
                 _("too many {pb} trips for one sheet ({n})").format(pb=layout.playbook_id, n=MAX_ROWS - 1)
             )
-        r = self.row
         rows.number(0, trip.id)
         _text(rows, s, CLIENT_COL, trip.client.name)
         _text(rows, s, 2, trip.client.phone or "")
@@ -586,7 +574,6 @@ class _SheetWriter:
         if layout.cancelled_col is not None and trip.cancelled_on is not None:
             rows.number(layout.cancelled_col, serial(trip.cancelled_on), s.date)
         rows.end()
-        self.row = r + 1
         return refs
 
     def lacking_channels(self, trip: Trip) -> list[str]:
@@ -612,7 +599,7 @@ class _SheetWriter:
 
     def finish(self, formats) -> None:
         ws, layout = self.sheet, self.layout
-        last = max(self.row - 1, 1)
+        last = max(self.rows.rows - 1, 1)
         for col, width in enumerate(FIXED_WIDTHS):
             ws.set_column(col, col, fitting_width(layout.headers[col], width))
         for col in layout.anchor_cols.values():
@@ -629,13 +616,13 @@ class _SheetWriter:
         _protect(ws)
         ws.freeze_panes(1, 2)
         ws.autofilter(0, 0, last, layout.last_col)
-        if self.row == 1:
+        if self.rows.rows == 1:
             return
         self.conditional_formats(formats)
 
     def conditional_formats(self, formats) -> None:
         ws, layout = self.sheet, self.layout
-        first, last = 1, self.row - 1
+        first, last = 1, self.rows.rows - 1
         r = str(first + 1)
         cancelled_ref = f"${col_name(layout.cancelled_col)}{r}" if layout.cancelled_col is not None else None
         cancelled = f'{cancelled_ref}<>""' if cancelled_ref is not None else None
@@ -902,8 +889,8 @@ def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, 
     strings = book.str_table._get_shared_string_index
     define_tick_words(book)
 
-    def streamed(ws, width: int) -> SheetRows:
-        rows = SheetRows(scratch / f"sheet{ws.index + 1}.xml", width, strings)
+    def streamed(ws, width: int, header_rows: int = 1) -> SheetRows:
+        rows = SheetRows(scratch / f"sheet{ws.index + 1}.xml", width, strings, header_rows)
         streams[f"xl/worksheets/sheet{ws.index + 1}.xml"] = rows
         return rows
 
@@ -914,19 +901,17 @@ def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, 
         for col, header in enumerate(layout.headers):
             ws.write_string(0, col, header, formats["header"])
         rows = streamed(ws, len(layout.headers))
-        sheets[layout.playbook_id] = _SheetWriter(ws, rows, layout, formats, carried or {}, consent)
-    actions = _ActionsWriter(book, formats, write_text, streamed)
+        sheets[layout.playbook_id] = _SheetWriter(ws, rows, layout, formats, carried, consent)
+    actions = _ActionsWriter(book, formats, streamed)
     summary = book.add_worksheet(_(SUMMARY_SHEET), worksheet_class=_sheet_class())
     legend = book.add_worksheet(_(LEGEND_SHEET), worksheet_class=_sheet_class())
     meta = book.add_worksheet(META_SHEET, worksheet_class=_sheet_class())
-    meta_rows = streamed(meta, META_WIDTH)
-    meta_rows.rows = 0  # no header: every row streamed
-    meta_rows.r = "1"
+    meta_rows = streamed(meta, META_WIDTH, header_rows=0)  # no header: every row streamed
     _write_meta(meta_rows, layouts, today)
     result = ExportResult()
     for trip in trips:
         writer = sheets[trip.playbook]
-        refs = writer.write_trip(trip, write_text)
+        refs = writer.write_trip(trip)
         result.trips += 1
         _meta_dates(meta_rows, writer.layout, trip)
         if trip.cancelled_on is not None:
@@ -971,8 +956,8 @@ class _ActionsWriter:
     )
     MANAGER_COL, DUE_COL, DONE_COL, STATUS_COL, LAST_DAY_COL, OPTED_COL, CONSENT_COL = 2, 5, 6, 7, 8, 9, 10
 
-    def __init__(self, book, formats, write_text, streamed: Callable[[Any, int], SheetRows]):
-        self.book, self.f, self.write_text, self.streamed = book, formats, write_text, streamed
+    def __init__(self, book, formats, streamed: Callable[[Any, int], SheetRows]):
+        self.book, self.f, self.streamed = book, formats, streamed
         self.s = _styles(formats)
         self.sheets: list[tuple[str, Any, SheetRows]] = []  # name, sheet (XlsxWriter's), its rows
         self._new_sheet()
@@ -1195,7 +1180,7 @@ def period_text(kpis: KpiReport) -> str:
 
 
 def _write_kpis(book, ws, formats, write_text, kpis: KpiReport, row: int) -> None:
-    """`ppo stats` for the period, below the live table (constant_memory: rows in order).
+    """`ppo stats` for the period, below the live table.
 
     Values, not formulas: they are the figures as of the export's day, the same numbers
     `ppo stats --format json` gives for that period and day.

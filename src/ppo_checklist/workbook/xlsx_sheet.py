@@ -6,11 +6,11 @@ XlsxWriter prepares every formula with ~30 regex substitutions that give newer f
 ppo's formulas use none of them, so one search decides: nothing to expand, or XlsxWriter's
 own preparation. Imported only by the export (XlsxWriter is not on the start-up path).
 
-Texts (`TextExactBook`, whose shared strings and inline strings both go through here):
-`cell_text.escape` instead of XlsxWriter's `_xHHHH_` escaping (which misses overlapping
-sequences), and no text is taken for rich-string XML: XlsxWriter writes a string that starts
-with `<r>` and ends with `</r>` into the file unescaped, so a note typed so would break the
-workbook. ppo writes no rich strings.
+Texts (`TextExactBook`'s shared strings, and the texts a sheet writes itself, such as a
+formula's cached text): `cell_text.escape` instead of XlsxWriter's `_xHHHH_` escaping (which
+misses overlapping sequences), and no text is taken for rich-string XML: XlsxWriter writes a
+string that starts with `<r>` and ends with `</r>` into the file unescaped, so a note typed so
+would break the workbook. ppo writes no rich strings.
 """
 
 from __future__ import annotations
@@ -46,9 +46,6 @@ class FastFormulaSheet(Worksheet):
         return formula[1:] if formula.startswith("=") else formula
 
     _escape_control_characters = staticmethod(_escape)
-
-    def _xml_rich_inline_string(self, string, attributes=()):
-        self._xml_inline_string(string, bool(_preserved(string)), list(attributes))
 
 
 class _TextExactStrings(SharedStrings):

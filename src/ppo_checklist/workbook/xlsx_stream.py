@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
+from ppo_checklist.workbook.rows import col_name
+
 CHUNK = 1 << 20
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 MAX_COL = 16_384
@@ -70,14 +72,6 @@ def col_index(letters: bytes) -> int:
     for ch in letters:
         n = n * 26 + (ch - 64)
     return n - 1
-
-
-def col_letters(col: int) -> str:
-    name, n = "", col + 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        name = chr(65 + rest) + name
-    return name
 
 
 def _attrs(raw: bytes) -> dict[bytes, bytes]:
@@ -218,7 +212,7 @@ class _Rows:
         self.bare_c = b"<" + prefix + b"c>"
         self.row_end = b"</" + prefix + b"row>"
         self.data_end = b"</" + prefix + b"sheetData>"
-        letters = rb"[A-Z]{1,3}" if wanted is None else b"|".join(col_letters(c).encode() for c in wanted)
+        letters = rb"[A-Z]{1,3}" if wanted is None else b"|".join(col_name(c).encode() for c in wanted)
         # What every writer puts after `r` (the style, then the type), else the rest of the tag.
         self.fast = re.compile(
             rb"<"

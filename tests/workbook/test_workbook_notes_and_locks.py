@@ -6,18 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 TODAY = "2026-11-30"
-
-
-@pytest.fixture
-def book(ppo, tmp_path) -> Path:
-    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026", "--note", "VIP")  # trip 1
-    ppo.add("Борис", "25.11.2026", "05.12.2026", "12.12.2026")  # trip 2
-    path = tmp_path / "book.xlsx"
-    ppo("export", str(path), "--date", TODAY)
-    return path
 
 
 def edit_notes(path: Path, notes: dict[int, str | None]) -> None:
