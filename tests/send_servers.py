@@ -276,4 +276,3 @@ def email_config(controller, **extra) -> dict:
         "tls": False,
         **extra,
     }
-
