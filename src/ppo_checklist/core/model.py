@@ -306,6 +306,7 @@ class StepMarks(NamedTuple):
     steps: dict[int, tuple[str, dt.date | None]]  # no -> (step id, done on)
     dates: dict[str, dt.date | None]  # anchor -> input date
     titles: dict[int, str]  # no -> the step's title, as the workbook names it
+    note: str | None = None  # the trip's note as stored
 
 
 class StoreInfo(NamedTuple):

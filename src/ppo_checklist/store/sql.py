@@ -890,23 +890,23 @@ class SqlStore(WordStore):
         return result
 
     def step_marks(self, trip_ids: Iterable[int]) -> dict[int, StepMarks]:
-        """The known trips among `trip_ids`: cancel day, input dates and, per step number,
-        (step id, done on) and the step's title."""
+        """The known trips among `trip_ids`: cancel day, input dates, note and, per step
+        number, (step id, done on) and the step's title."""
         result: dict[int, StepMarks] = {}
+        dates = ", ".join(DATE_COLUMNS.values())
         for chunk in chunks(sorted(set(trip_ids))):
             marks = ", ".join("?" * len(chunk))
-            for trip_id, cancelled_on, no, sid, done_on, title, *days in self._rows(
-                "SELECT t.id, t.cancelled_on, s.no, s.step_id, s.done_on, s.title,"
-                " t.purchase, t.departure, t.return_on, t.declined FROM trips t"
-                f" LEFT JOIN steps s ON s.trip_id = t.id WHERE t.id IN ({marks})",
-                chunk,
+            for trip_id, cancelled_on, note, *days in self._rows(
+                f"SELECT id, cancelled_on, note, {dates} FROM trips WHERE id IN ({marks})", chunk
             ):
-                if trip_id not in result:
-                    dates = {anchor: day(value) for anchor, value in zip(DATE_COLUMNS, days)}
-                    result[trip_id] = StepMarks(day(cancelled_on), {}, dates, {})
-                if no is not None:
-                    result[trip_id].steps[no] = (sid, day(done_on))
-                    result[trip_id].titles[no] = title
+                anchors = {anchor: day(value) for anchor, value in zip(DATE_COLUMNS, days)}
+                result[trip_id] = StepMarks(day(cancelled_on), {}, anchors, {}, note)
+            for trip_id, no, sid, done_on, title in self._rows(
+                f"SELECT trip_id, no, step_id, done_on, title FROM steps WHERE trip_id IN ({marks})", chunk
+            ):
+                found = result[trip_id]
+                found.steps[no] = (sid, day(done_on))
+                found.titles[no] = title
         return result
 
     # --- bulk import (one transaction, set-based lookups, batched inserts) -----------------

@@ -57,19 +57,22 @@ class ExportedDates:
     def __init__(self, anchors: tuple[str, ...]):
         self.anchors = anchors
         self.ids = array("q")
-        self.days = [array("l") for _anchor in anchors]
+        self.days = [array("i") for _anchor in anchors]  # Excel serials fit 32 bits
         self.ordered = True
+        self.known: dict[int, dt.date] = {}  # serial -> day, made once each
 
     def add(self, trip_id: int, values: tuple) -> None:
         """Raises ValueError (or TypeError) for what is not a day's serial number."""
         if self.ids and trip_id <= self.ids[-1]:
             self.ordered = False
-        serials = []
-        for value in (*values, *[None] * len(self.anchors))[: len(self.anchors)]:
-            serial = self.NONE if value is None or value == "" else int(value)
+        count = len(self.anchors)
+        serials = [
+            self.NONE if value is None or value == "" else int(value)
+            for value in (values[:count] if len(values) >= count else (*values, *[None] * (count - len(values))))
+        ]
+        for serial in serials:
             if serial != self.NONE and not 0 <= serial <= LAST_SERIAL:
                 raise ValueError(serial)
-            serials.append(serial)
         self.ids.append(trip_id)
         for column, serial in zip(self.days, serials):
             column.append(serial)
@@ -78,15 +81,18 @@ class ExportedDates:
         if not self.ordered:
             order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
             self.ids = array("q", (self.ids[i] for i in order))
-            self.days = [array("l", (column[i] for i in order)) for column in self.days]
+            self.days = [array("i", (column[i] for i in order)) for column in self.days]
             self.ordered = True
         at = bisect_right(self.ids, trip_id) - 1
         if at < 0 or self.ids[at] != trip_id:
             return None
-        return {
-            anchor: None if column[at] == self.NONE else EXCEL_EPOCH + dt.timedelta(days=column[at])
-            for anchor, column in zip(self.anchors, self.days)
-        }
+        return {anchor: self._day(column[at]) for anchor, column in zip(self.anchors, self.days)}
+
+    def _day(self, serial: int) -> dt.date | None:
+        found = self.known.get(serial)
+        if found is None and serial != self.NONE:
+            found = self.known[serial] = EXCEL_EPOCH + dt.timedelta(days=serial)
+        return found
 
 
 LAST_SERIAL = 2_958_465  # 31.12.9999
@@ -108,12 +114,12 @@ class SheetMap:
 
 @dataclass(frozen=True)
 class RowTicks:
-    """One trip row as found: the tick cell of each step, raw (None when empty)."""
+    """One trip row as found: the tick cells that hold something, raw."""
 
     sheet: str
     row: int
     trip_id: int
-    ticks: dict[int, tuple[str, Any]]  # no -> (cell name, value)
+    ticks: dict[int, tuple[str, Any]]  # no -> (cell name, value): the cells not empty
     dates: dict[str, tuple[str, Any]] = field(default_factory=dict)  # anchor -> (cell, value)
     exported: dict[str, dt.date | None] | None = None  # as written by ppo; None: unknown
     note: tuple[str, Any] | None = None  # (cell, value) of the note; None: the file has none
@@ -198,7 +204,7 @@ def read_map(book, path: Path) -> list[SheetMap]:
         raise not_ours
     # A few columns (the widest row: a trip's dates), at most Excel's rows, streamed.
     rows = (
-        tuple(cell_value(values.get(c)) for c in range(max(values) + 1))
+        tuple([cell_value(value) for value in map(values.get, range(max(values) + 1))])
         for _number, values in book.rows(META_SHEET, max_col=META_COLUMNS, max_row=MAX_ROW)
     )
     first = next(rows, ())
@@ -232,71 +238,82 @@ def read_map(book, path: Path) -> list[SheetMap]:
     return list(sheets.values())
 
 
-def iter_ticks(path: Path) -> Iterator[RowTicks]:
-    """Every trip row of every checklist sheet, with its tick cells, as the file holds them."""
+@contextmanager
+def ticks(path: Path) -> Iterator[Iterator[RowTicks]]:
+    """Every trip row of every checklist sheet, with its tick cells, as the file holds them,
+    streamed. The file is opened, its map read and every sheet's header checked on entering
+    (a file not as ppo wrote it is refused before any row is read); a fault found among the
+    rows is raised while they are read, inside the block."""
     with opened(path, raw_text=True) as book:
+        sheets = []
         for sheet_map in read_map(book, path):
             if sheet_map.name not in book.sheetnames:
                 raise BadWorkbook(_("{path}: sheet '{s}' is missing (renamed?)").format(path=path, s=sheet_map.name))
-            yield from _sheet_ticks(book, sheet_map, path)
+            sheets.append(_Columns(book, sheet_map, path))
+        yield (row for columns in sheets for row in columns.rows(book))
 
 
-def _sheet_ticks(book, sheet_map: SheetMap, path: Path) -> Iterator[RowTicks]:
-    # The header first (the sheet's first row, which must be its row 1), then only the
-    # columns sync reads, and never past Excel's last row.
-    first: dict[int, Any] = next(iter(book.rows(sheet_map.name, max_row=1)), (0, {}))[1]
-    where = {str(cell_value(value)): index for index, value in sorted(first.items()) if value is not None}
-    note_col = where.get(sheet_map.note_header) if sheet_map.note_header else None
-    note_letter = col_name(note_col) if note_col is not None else ""
-    trip_col = where.get(sheet_map.trip_header)
-    if trip_col is None:
-        raise BadWorkbook(
-            _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=sheet_map.trip_header)
-        )
-    tick_cols = {}
-    for no, (_sid, _date_header, tick_header) in sheet_map.steps.items():
-        if tick_header not in where:
-            raise BadWorkbook(
-                _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=tick_header)
-            )
-        tick_cols[no] = where[tick_header]
-    letters = {no: col_name(col) for no, col in tick_cols.items()}
-    date_cols = {}
-    for anchor, header in sheet_map.anchors.items():
-        if header in where:
-            date_cols[anchor] = where[header]
-        elif not sheet_map.legacy:
-            raise BadWorkbook(
-                _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=header)
-            )
-    date_letters = {anchor: col_name(col) for anchor, col in date_cols.items()}
-    wanted = {trip_col, *tick_cols.values(), *date_cols.values()} | ({note_col} if note_col is not None else set())
-    for number, cells in book.rows(sheet_map.name, columns=wanted, max_row=MAX_ROW):
-        if number < 2:
-            continue
-        row = [cells.get(c) for c in range(max(wanted) + 1)]
-        trip = row[trip_col]
-        if trip is None or trip == "":
-            continue
-        try:
-            trip_id = int(trip)
-        except (TypeError, ValueError):
-            continue  # a note or a total someone typed under the table
-        if trip_id != trip:
-            continue
-        ticks = {
-            no: (f"{letters[no]}{number}", cell_value(row[col]) if col < len(row) else None)
-            for no, col in tick_cols.items()
-        }
-        dates = {
-            anchor: (f"{date_letters[anchor]}{number}", cell_value(row[col]) if col < len(row) else None)
-            for anchor, col in date_cols.items()
-        }
-        exported = None if sheet_map.exported is None else sheet_map.exported.get(trip_id)
-        note = None
+class _Columns:
+    """Where a checklist sheet holds what sync reads, from its header row (its row 1)."""
+
+    def __init__(self, book, sheet_map: SheetMap, path: Path):
+        first: dict[int, Any] = next(iter(book.rows(sheet_map.name, max_row=1)), (0, {}))[1]
+        where = {str(cell_value(value)): index for index, value in sorted(first.items()) if value is not None}
+
+        def column(header: str) -> int:
+            if header not in where:
+                raise BadWorkbook(
+                    _("{path}: sheet '{s}' has no '{h}' column").format(path=path, s=sheet_map.name, h=header)
+                )
+            return where[header]
+
+        self.sheet_map = sheet_map
+        self.trip = column(sheet_map.trip_header)
+        self.ticks = [(no, column(tick_header)) for no, (_sid, _date, tick_header) in sheet_map.steps.items()]
+        self.dates = [
+            (anchor, column(header))
+            for anchor, header in sheet_map.anchors.items()
+            if header in where or not sheet_map.legacy
+        ]
+        self.note = where.get(sheet_map.note_header) if sheet_map.note_header else None
+
+    def rows(self, book) -> Iterator[RowTicks]:
+        name, trip_col, exported = self.sheet_map.name, self.trip, self.sheet_map.exported
+        ticks = [(no, col, col_name(col)) for no, col in self.ticks]
+        dates = [(anchor, col, col_name(col)) for anchor, col in self.dates]
+        note_col, note_letter = self.note, col_name(self.note) if self.note is not None else ""
+        wanted = {trip_col, *(col for _no, col in self.ticks), *(col for _anchor, col in self.dates)}
         if note_col is not None:
-            note = (f"{note_letter}{number}", cell_value(row[note_col]) if note_col < len(row) else None)
-        yield RowTicks(sheet_map.name, number, trip_id, ticks, dates, exported, note)
+            wanted.add(note_col)
+        for number, cells in book.rows(name, columns=wanted, max_row=MAX_ROW):
+            trip = cells.get(trip_col)
+            if number < 2 or trip is None or trip == "":
+                continue
+            if trip.__class__ is int:
+                trip_id = trip
+            else:
+                try:
+                    trip_id = int(trip)
+                except (TypeError, ValueError):
+                    continue  # a note or a total someone typed under the table
+                if trip_id != trip:
+                    continue
+            at = str(number)
+            row_ticks = {}
+            for no, col, letter in ticks:
+                value = cells.get(col)
+                if value is not None:
+                    row_ticks[no] = (letter + at, cell_text.unescape(value) if value.__class__ is str else value)
+            row_dates = {}
+            for anchor, col, letter in dates:
+                value = cells.get(col)
+                row_dates[anchor] = (letter + at, cell_text.unescape(value) if value.__class__ is str else value)
+            note = None
+            if note_col is not None:
+                note = (note_letter + at, cell_value(cells.get(note_col)))
+            yield RowTicks(
+                name, number, trip_id, row_ticks, row_dates, None if exported is None else exported.get(trip_id), note
+            )
 
 
 def input_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:

@@ -107,10 +107,15 @@ class SyncReport:
         return text + (" (" + "; ".join(extras) + ")" if extras else "")
 
 
+BATCH = 2_000  # trip rows whose marks are looked up together, then let go
+
+
 def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_out: str | None = None) -> SyncReport:
-    """Read every tick of the workbook first, then take the new ones in one transaction.
-    A workbook written from another store is refused before anything is read (`way_out`:
-    what the refusal tells to do instead)."""
+    """Take the new ticks of the workbook into the store, in one transaction: all of them, or
+    none when the file shows a fault halfway. The rows are streamed, their trips' marks
+    looked up a batch at a time, so memory stays flat in the store's size. A workbook written
+    from another store is refused before anything is read (`way_out`: what the refusal tells
+    to do instead)."""
     from ppo_checklist.workbook import read as workbook_read
     from ppo_checklist.workbook import write as workbook
 
@@ -120,24 +125,88 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_ou
             path, store.identity(), way_out or _("the file is untouched; sync it with the store that wrote it")
         )
 
-    report = SyncReport(path)
-    ticks: dict[tuple[int, int], tuple[str, dt.date]] = {}  # (trip, no) -> (cell, day)
-    seen: dict[int, str] = {}  # trip -> sheet!row where it was found first
-    edited: dict[int, dict[str, tuple[str, dt.date | None]]] = {}  # trip -> anchor -> cell, day
-    notes: dict[int, str] = {}  # trip -> the note as the file holds it
-    for row in workbook_read.iter_ticks(path):
-        place = f"{row.sheet}!{row.row}"
-        if row.trip_id in seen:
-            report.skipped.append(
-                _("trip {t} appears again at {place}; its first row counts").format(t=row.trip_id, place=place)
+    taking = _Taking(store, SyncReport(path), today, dayfirst)
+    with workbook_read.ticks(path) as rows, store.write():
+        batch: list[_Row] = []
+        for row in rows:
+            found = taking.read(row)
+            if found is not None:
+                batch.append(found)
+            if len(batch) >= BATCH:
+                taking.take(batch)
+                batch = []
+        taking.take(batch)
+    return taking.report_done()
+
+
+@dataclass
+class _Row:
+    """What one trip row of the file says, read: its ticks as (cell, day), its note if the
+    file has one `add` would take, and the input dates edited in the file."""
+
+    trip_id: int
+    ticks: dict[int, tuple[str, dt.date]]
+    note: str | None
+    edited: dict[str, tuple[str, dt.date | None]]
+
+
+class _Seen:
+    """The trip ids found so far: a bit each for the ids a store gives (flat in the store's
+    size), a set for any larger number typed in the file."""
+
+    BITS = 1 << 24
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.others: set[int] = set()
+
+    def add(self, trip_id: int) -> bool:
+        """Whether `trip_id` is new (and now seen)."""
+        if not 0 <= trip_id < self.BITS:
+            new = trip_id not in self.others
+            self.others.add(trip_id)
+            return new
+        at, bit = trip_id >> 3, 1 << (trip_id & 7)
+        if at >= len(self.bits):
+            self.bits.extend(bytes(max(at + 1 - len(self.bits), len(self.bits))))
+        if self.bits[at] & bit:
+            return False
+        self.bits[at] |= bit
+        return True
+
+
+class _Taking:
+    """A sync under way: each row read, the rows taken a batch at a time, then the report
+    with its lines in the order they would have had had the whole file been read first."""
+
+    def __init__(self, store: Store, report: SyncReport, today: dt.date, dayfirst: bool):
+        self.store, self.report, self.today, self.dayfirst = store, report, today, dayfirst
+        self.seen = _Seen()
+        self.bad_dates: list[str] = []
+        self.edited_dates: list[tuple[int, int, str]] = []  # (trip, order, line): by trip in the end
+        self.again: list[str] = []  # trip rows found twice
+        self.missing: list[str] = []  # ticked trips the store does not have
+        self.not_taken: list[str] = []  # ticks that fit no step, or a cancelled trip
+
+    def read(self, row) -> _Row | None:
+        """What a row says; problems in its cells go to the report. None: a trip seen before."""
+        from ppo_checklist.workbook import read as workbook_read
+        from ppo_checklist.workbook import write as workbook
+
+        report = self.report
+        if not self.seen.add(row.trip_id):
+            self.again.append(
+                _("trip {t} appears again at {place}; its first row counts").format(
+                    t=row.trip_id, place=f"{row.sheet}!{row.row}"
+                )
             )
-            continue
-        seen[row.trip_id] = place
+            return None
+        found = _Row(row.trip_id, {}, None, {})
         if row.note is not None:
             note = _note_text(row.note[1])
             problem = text_problem("note", note)
             if problem is None:
-                notes[row.trip_id] = note
+                found.note = note
             else:  # as `add` refuses it; kept in its cell, as an unread tick is
                 report.refused.append(
                     _("{sheet}!{cell}: {problem}; the note is not taken").format(
@@ -146,17 +215,17 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_ou
                 )
                 report.carried[(row.trip_id, workbook.NOTE_CELL)] = note
         for anchor, (cell, value) in row.dates.items():
-            kind, day = workbook_read.input_day(value, dayfirst)
+            kind, day = workbook_read.input_day(value, self.dayfirst)
             if kind == "bad":
-                report.differs.append(
+                self.bad_dates.append(
                     _("{sheet}!{cell}: '{v}' is not a date").format(
                         sheet=row.sheet, cell=cell, v=cell_text.shown(value)
                     )
                 )
             elif row.exported is None or row.exported.get(anchor) != day:
-                edited.setdefault(row.trip_id, {})[anchor] = (f"{row.sheet}!{cell}", day)
+                found.edited[anchor] = (f"{row.sheet}!{cell}", day)
         for no, (cell, value) in row.ticks.items():
-            kind, day = workbook_read.tick_day(value, dayfirst)
+            kind, day = workbook_read.tick_day(value, self.dayfirst)
             if kind == "bad":
                 report.unread.append(
                     _("{sheet}!{cell}: '{v}' is not a tick (use ✓, «сделано» or a date)").format(
@@ -165,7 +234,7 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_ou
                 )
                 report.carried[(row.trip_id, no)] = value
             elif kind == "tick":
-                if day is not None and day > today:
+                if day is not None and day > self.today:
                     report.unread.append(
                         _("{sheet}!{cell}: {day} is in the future").format(
                             sheet=row.sheet, cell=cell, day=day.strftime(DAY_FORMAT)
@@ -173,9 +242,60 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_ou
                     )
                     report.carried[(row.trip_id, no)] = value
                 else:
-                    ticks[(row.trip_id, no)] = (f"{row.sheet}!{cell}", day or today)
-    _take(store, report, ticks, seen, edited, notes)
-    return report
+                    found.ticks[no] = (f"{row.sheet}!{cell}", day or self.today)
+        return found
+
+    def take(self, batch: list[_Row]) -> None:
+        """The batch's new ticks and notes into the store (inside the sync's transaction)."""
+        if not batch:
+            return
+        store, report = self.store, self.report
+        marks = store.step_marks([row.trip_id for row in batch])
+        compared: list[str] = []
+        for row in sorted(batch, key=lambda row: row.trip_id):
+            if row.edited and row.trip_id in marks:
+                del compared[:]
+                _compare_dates(compared, marks, {row.trip_id: row.edited})
+                self.edited_dates += [(row.trip_id, order, line) for order, line in enumerate(compared)]
+        for row in batch:
+            if row.note is not None and row.trip_id in marks and (marks[row.trip_id].note or "") != row.note:
+                before = store.set_note(row.trip_id, row.note)
+                if before is not None:
+                    report.notes.append((row.trip_id, before, row.note))
+        for row in batch:
+            if row.trip_id not in marks:
+                if row.ticks:
+                    self.missing.append(_("trip {t} is not in the store").format(t=row.trip_id))
+                continue
+            found = marks[row.trip_id]
+            for no, (_sid, done_on) in sorted(found.steps.items()):
+                if done_on is not None and no not in row.ticks:
+                    report.untouched.append(
+                        _("trip {t} step {step}").format(t=row.trip_id, step=step_named(no, found.titles[no]))
+                    )
+        for row in batch:
+            if row.trip_id not in marks:
+                continue
+            found = marks[row.trip_id]
+            for no, (cell, day) in row.ticks.items():
+                if no not in found.steps:
+                    self.not_taken.append(_("{cell}: trip {t} has no step {n}").format(cell=cell, t=row.trip_id, n=no))
+                    continue
+                step_id, done_on = found.steps[no]
+                if done_on is not None:
+                    report.already += 1
+                elif found.cancelled_on is not None:
+                    self.not_taken.append(_("{cell}: trip {t} is cancelled").format(cell=cell, t=row.trip_id))
+                else:
+                    store.mark_done(row.trip_id, no, day, None)
+                    report.taken.append(Taken(row.trip_id, no, step_id, day, found.titles[no]))
+
+    def report_done(self) -> SyncReport:
+        """The report, its lines in the order of a reading of the whole file first."""
+        report = self.report
+        report.skipped = self.again + self.missing + self.not_taken
+        report.differs = self.bad_dates + [line for _t, _o, line in sorted(self.edited_dates, key=lambda e: e[:2])]
+        return report
 
 
 def _note_text(value) -> str:
@@ -191,52 +311,8 @@ def _note_text(value) -> str:
     return str(value)
 
 
-def _take(
-    store: Store,
-    report: SyncReport,
-    ticks: Mapping[tuple[int, int], tuple[str, dt.date]],
-    seen: Mapping[int, str],
-    edited: Mapping[int, Mapping[str, tuple[str, dt.date | None]]],
-    notes: Mapping[int, str] = {},  # noqa: B006 (read only)
-) -> None:
-    ticked_trips = {trip_id for trip_id, _no in ticks}
-    with store.write():
-        marks = store.step_marks(seen)
-        _compare_dates(report, marks, edited)
-        for trip_id, note in notes.items():
-            before = store.set_note(trip_id, note) if trip_id in marks else None
-            if before is not None:
-                report.notes.append((trip_id, before, note))
-        for trip_id in seen:
-            if trip_id not in marks:
-                if trip_id in ticked_trips:
-                    report.skipped.append(_("trip {t} is not in the store").format(t=trip_id))
-                continue
-            cancelled_on, steps = marks[trip_id].cancelled_on, marks[trip_id].steps
-            for no, (_sid, done_on) in sorted(steps.items()):
-                if done_on is not None and (trip_id, no) not in ticks:
-                    report.untouched.append(
-                        _("trip {t} step {step}").format(t=trip_id, step=step_named(no, marks[trip_id].titles[no]))
-                    )
-        for (trip_id, no), (cell, day) in ticks.items():
-            if trip_id not in marks:
-                continue
-            cancelled_on, steps = marks[trip_id].cancelled_on, marks[trip_id].steps
-            if no not in steps:
-                report.skipped.append(_("{cell}: trip {t} has no step {n}").format(cell=cell, t=trip_id, n=no))
-                continue
-            step_id, done_on = steps[no]
-            if done_on is not None:
-                report.already += 1
-            elif cancelled_on is not None:
-                report.skipped.append(_("{cell}: trip {t} is cancelled").format(cell=cell, t=trip_id))
-            else:
-                store.mark_done(trip_id, no, day, None)
-                report.taken.append(Taken(trip_id, no, step_id, day, marks[trip_id].titles[no]))
-
-
 def _compare_dates(
-    report: SyncReport,
+    differs: list[str],
     marks: Mapping[int, StepMarks],
     edited: Mapping[int, Mapping[str, tuple[str, dt.date | None]]],
 ) -> None:
@@ -254,7 +330,7 @@ def _compare_dates(
                 continue
             what = anchor_word(anchor)
             if day is None:
-                report.differs.append(
+                differs.append(
                     _("{cell}: trip {t}: the {what} is empty, ppo has {ours}").format(
                         cell=cell,
                         t=trip_id,
@@ -264,7 +340,7 @@ def _compare_dates(
                 )
             else:
                 was = _("ppo has none") if ours is None else _("ppo has {d}").format(d=ours.strftime(DAY_FORMAT))
-                report.differs.append(
+                differs.append(
                     _(
                         "{cell}: trip {t}: the {what} {shown} differs ({was});"
                         " to take it: ppo edit {t} --{anchor} {day}"

@@ -29,6 +29,7 @@ from ppo_checklist.workbook.rows import col_name
 CHUNK = 1 << 20
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 MAX_COL = 16_384
+_CACHED = 20_000  # distinct cell bodies whose values `_Rows._fast` keeps
 
 
 class NotAsExpected(ValueError):
@@ -232,6 +233,10 @@ class _Rows:
         self.runs = re.compile(rb"<" + p + rb"t\b[^>]*?(?:/>|>(.*?)</" + p + rb"t>)", re.S)
         self.phonetic = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
         self.last_row = 0
+        # Values by their cell's body (as `_fast` reads them): each made once.
+        self.texts: dict[bytes, Any] = {}
+        self.dated_styles: dict[bytes, bool] = {}  # a cell style: is it a date's
+        self.days: dict[bytes, Any] = {}
 
     def chunks(self) -> Iterator[bytes]:
         """The sheetData's XML in pieces that end with a whole row."""
@@ -267,37 +272,86 @@ class _Rows:
         current, values = 0, dict[int, Any]()
         for chunk in self.chunks():
             uniform = chunk.count(self.open_c) == chunk.count(self.open_c_r) and self.bare_c not in chunk
-            cells = self._fast(chunk) if uniform else self._slow(chunk)
-            for number, col, value in cells:
-                if number != current:
-                    if values:
-                        yield current, values
-                    if number > self.max_row:
-                        return
-                    current, values = number, dict[int, Any]()
-                values[col] = value
+            for number, cells in self._fast(chunk) if uniform else _grouped(self._slow(chunk)):
+                if number == current:
+                    values.update(cells)
+                    continue
+                if values:
+                    yield current, values
+                if number > self.max_row:
+                    return
+                current, values = number, cells
         if values:
             yield current, values
 
-    def _fast(self, chunk: bytes) -> Iterator[tuple[int, int, Any]]:
+    def _fast(self, chunk: bytes) -> list[tuple[int, dict[int, Any]]]:
+        """The rows of a chunk whose every cell has its `r` first: (row, {column: value}).
+        The common values (a shared string, a date) are made once per distinct cell body: a
+        workbook's tick column holds one text a hundred thousand times."""
         wanted, max_col, cols = self.wanted, self.max_col, self.cols
-        strings = self.book.strings
+        texts, days, dated_styles = self.texts, self.days, self.dated_styles
+        found: list[tuple[int, dict[int, Any]]] = []
+        last, row, values = b"", -1, dict[int, Any]()
         for letters, number, s, kind, rest, body in self.fast.findall(chunk):
             col = cols.get(letters)
             if col is None:
                 col = cols[letters] = col_index(letters)
             if (wanted is not None and col not in wanted) or col >= max_col:
                 continue
-            if rest.strip():  # another order of attributes, or more of them: read them all
+            if number != last:
+                last = number
+                if int(number) != row:
+                    row, values = int(number), {}
+                    found.append((row, values))
+            if rest and rest.strip():  # another order of attributes, or more of them: read them all
                 head = (b' s="' + s + b'"' if s else b"") + (b' t="' + kind + b'"' if kind else b"") + rest
-                yield int(number), col, self._value(head, body)
-            elif kind == b"s" and body[:3] == b"<v>" and body[-4:] == b"</v>":
-                try:
-                    yield int(number), col, strings[int(body[3:-4])]
-                except ValueError:
-                    raise NotAsExpected("a shared string index that is not a number") from None
+                values[col] = self._value(head, body)
+            elif kind == b"s":
+                value = texts.get(body)
+                if value is None:
+                    value = self._shared(body)
+                    if len(texts) < _CACHED:
+                        texts[body] = value
+                values[col] = value
+            elif not kind and body:
+                if s and (dated_styles.get(s) if s in dated_styles else self._dated(s)):
+                    value = days.get(body)
+                    if value is None:
+                        value = self._day(s, body)
+                    values[col] = value
+                    continue
+                if body[:3] == b"<v>" and body[-4:] == b"</v>" and body[3:4].isdigit():
+                    try:
+                        values[col] = int(body[3:-4])
+                        continue
+                    except ValueError:
+                        pass
+                values[col] = self._typed(None, s or None, body)
             else:
-                yield int(number), col, self._typed(kind or None, s or None, body)
+                values[col] = self._typed(kind or None, s or None, body)
+        return found
+
+    def _dated(self, s: bytes) -> bool:
+        """Whether the cell style `s` shows a date (known for the next cells of that style)."""
+        dated = int(s) in self.book.date_styles
+        if len(self.dated_styles) < _CACHED:
+            self.dated_styles[s] = dated
+        return dated
+
+    def _day(self, s: bytes, body: bytes) -> Any:
+        """A date cell's value (kept for the next cells that hold the same)."""
+        value = self._typed(None, s, body)
+        if len(self.days) < _CACHED:
+            self.days[body] = value
+        return value
+
+    def _shared(self, body: bytes) -> Any:
+        if body[:3] == b"<v>" and body[-4:] == b"</v>":
+            try:
+                return self.book.strings[int(body[3:-4])]
+            except ValueError:
+                raise NotAsExpected("a shared string index that is not a number") from None
+        return self._typed(b"s", None, body)
 
     def _slow(self, chunk: bytes) -> Iterator[tuple[int, int, Any]]:
         number = self.last_row
@@ -373,6 +427,19 @@ class _Rows:
             except OverflowError:
                 return number
         return number
+
+
+def _grouped(cells: Iterable[tuple[int, int, Any]]) -> Iterator[tuple[int, dict[int, Any]]]:
+    """(row, column, value) cells as rows: (row, {column: value}), a row's cells together."""
+    current, values = -1, dict[int, Any]()
+    for number, col, value in cells:
+        if number != current:
+            if values:
+                yield current, values
+            current, values = number, {}
+        values[col] = value
+    if values:
+        yield current, values
 
 
 def _local(tag: str) -> str:
