@@ -889,23 +889,32 @@ class SqlStore(WordStore):
             result[playbook].steps.append((no, sid, title, channel))
         return result
 
-    def step_marks(self, trip_ids: Iterable[int]) -> dict[int, StepMarks]:
+    def step_marks(self, trip_ids: Iterable[int], done_only: bool = False) -> dict[int, StepMarks]:
         """The known trips among `trip_ids`: cancel day, input dates, note and, per step
-        number, (step id, done on) and the step's title."""
+        number, (step id, done on) and the step's title; `done_only`: of the steps done only."""
         result: dict[int, StepMarks] = {}
         dates = ", ".join(DATE_COLUMNS.values())
+        which = " AND done_on IS NOT NULL" if done_only else ""
+        made: dict[Any, dt.date | None] = {None: None}  # a stored day -> its date, each made once
+
+        def date_of(value: Any) -> dt.date | None:
+            found = made.get(value)
+            if found is None and value is not None:
+                found = made[value] = day(value)
+            return found
+
         for chunk in chunks(sorted(set(trip_ids))):
             marks = ", ".join("?" * len(chunk))
             for trip_id, cancelled_on, note, *days in self._rows(
                 f"SELECT id, cancelled_on, note, {dates} FROM trips WHERE id IN ({marks})", chunk
             ):
-                anchors = {anchor: day(value) for anchor, value in zip(DATE_COLUMNS, days)}
-                result[trip_id] = StepMarks(day(cancelled_on), {}, anchors, {}, note)
+                anchors = {anchor: date_of(value) for anchor, value in zip(DATE_COLUMNS, days)}
+                result[trip_id] = StepMarks(date_of(cancelled_on), {}, anchors, {}, note)
             for trip_id, no, sid, done_on, title in self._rows(
-                f"SELECT trip_id, no, step_id, done_on, title FROM steps WHERE trip_id IN ({marks})", chunk
+                f"SELECT trip_id, no, step_id, done_on, title FROM steps WHERE trip_id IN ({marks}){which}", chunk
             ):
                 found = result[trip_id]
-                found.steps[no] = (sid, day(done_on))
+                found.steps[no] = (sid, date_of(done_on))
                 found.titles[no] = title
         return result
 

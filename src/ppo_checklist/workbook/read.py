@@ -204,7 +204,12 @@ def read_map(book, path: Path) -> list[SheetMap]:
         raise not_ours
     # A few columns (the widest row: a trip's dates), at most Excel's rows, streamed.
     rows = (
-        tuple([cell_value(value) for value in map(values.get, range(max(values) + 1))])
+        tuple(
+            [
+                cell_text.unescape(value) if value.__class__ is str else value
+                for value in map(values.get, range(max(values) + 1))
+            ]
+        )
         for _number, values in book.rows(META_SHEET, max_col=META_COLUMNS, max_row=MAX_ROW)
     )
     first = next(rows, ())
@@ -216,7 +221,12 @@ def read_map(book, path: Path) -> list[SheetMap]:
     sheets: dict[str, SheetMap] = {}
     try:
         for row in rows:
-            if row and row[0] == "sheet":
+            if row and row[0] == "dates":  # one a trip: the most of them by far
+                sheet = sheets[row[1]]
+                if sheet.exported is None:
+                    sheet = sheets[row[1]] = replace(sheet, exported=ExportedDates(tuple(sheet.anchors)))
+                sheet.exported.add(int(row[2]), row[3:])  # type: ignore[union-attr]
+            elif row and row[0] == "sheet":
                 sheets[row[1]] = SheetMap(str(row[1]), str(row[2]), str(row[3]), {})
             elif row and row[0] == "step":
                 sheets[row[1]].steps[int(row[2])] = (str(row[3]), str(row[4]), str(row[5]))
@@ -224,11 +234,6 @@ def read_map(book, path: Path) -> list[SheetMap]:
                 sheets[row[1]] = replace(sheets[row[1]], note_header=str(row[2]))
             elif row and row[0] == "anchor":
                 sheets[row[1]].anchors[str(row[2])] = str(row[3])
-            elif row and row[0] == "dates":
-                sheet = sheets[row[1]]
-                if sheet.exported is None:
-                    sheet = sheets[row[1]] = replace(sheet, exported=ExportedDates(tuple(sheet.anchors)))
-                sheet.exported.add(int(row[2]), row[3:])  # type: ignore[union-attr]
     except (IndexError, KeyError, TypeError, ValueError, OverflowError):
         raise BadWorkbook(_("{path}: the _ppo sheet is damaged").format(path=path)) from None
     for name, sheet in sheets.items():

@@ -8,7 +8,7 @@ what it could not take: bad or future ticks, input dates that differ from ppo's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,10 +187,13 @@ class _Taking:
         self.again: list[str] = []  # trip rows found twice
         self.missing: list[str] = []  # ticked trips the store does not have
         self.not_taken: list[str] = []  # ticks that fit no step, or a cancelled trip
+        from ppo_checklist.workbook import read as workbook_read
+
+        self.input_day = _known(workbook_read.input_day, dayfirst)
+        self.tick_day = _known(workbook_read.tick_day, dayfirst)
 
     def read(self, row) -> _Row | None:
         """What a row says; problems in its cells go to the report. None: a trip seen before."""
-        from ppo_checklist.workbook import read as workbook_read
         from ppo_checklist.workbook import write as workbook
 
         report = self.report
@@ -215,7 +218,7 @@ class _Taking:
                 )
                 report.carried[(row.trip_id, workbook.NOTE_CELL)] = note
         for anchor, (cell, value) in row.dates.items():
-            kind, day = workbook_read.input_day(value, self.dayfirst)
+            kind, day = self.input_day(value)
             if kind == "bad":
                 self.bad_dates.append(
                     _("{sheet}!{cell}: '{v}' is not a date").format(
@@ -225,7 +228,7 @@ class _Taking:
             elif row.exported is None or row.exported.get(anchor) != day:
                 found.edited[anchor] = (f"{row.sheet}!{cell}", day)
         for no, (cell, value) in row.ticks.items():
-            kind, day = workbook_read.tick_day(value, self.dayfirst)
+            kind, day = self.tick_day(value)
             if kind == "bad":
                 report.unread.append(
                     _("{sheet}!{cell}: '{v}' is not a tick (use ✓, «сделано» or a date)").format(
@@ -250,7 +253,15 @@ class _Taking:
         if not batch:
             return
         store, report = self.store, self.report
-        marks = store.step_marks([row.trip_id for row in batch])
+        # The steps done, which most ticks are; every step of a trip with a tick on another.
+        marks = store.step_marks([row.trip_id for row in batch], done_only=True)
+        ticked = [
+            row.trip_id
+            for row in batch
+            if row.trip_id in marks and any(no not in marks[row.trip_id].steps for no in row.ticks)
+        ]
+        if ticked:
+            marks.update(store.step_marks(ticked))
         compared: list[str] = []
         for row in sorted(batch, key=lambda row: row.trip_id):
             if row.edited and row.trip_id in marks:
@@ -296,6 +307,25 @@ class _Taking:
         report.skipped = self.again + self.missing + self.not_taken
         report.differs = self.bad_dates + [line for _t, _o, line in sorted(self.edited_dates, key=lambda e: e[:2])]
         return report
+
+
+def _known(
+    read_cell: Callable[[Any, bool], tuple[str, dt.date | None]], dayfirst: bool
+) -> Callable[[Any], tuple[str, dt.date | None]]:
+    """`read_cell` of a cell's value, each distinct value read once: a column of a hundred
+    thousand ticks holds a few distinct values."""
+    known: dict[tuple[type, Any], tuple[str, dt.date | None]] = {}
+
+    def read(value: Any) -> tuple[str, dt.date | None]:
+        key = (value.__class__, value)  # 1 and True are equal, and read differently
+        found = known.get(key)
+        if found is None:
+            found = read_cell(value, dayfirst)
+            if len(known) < 10_000:
+                known[key] = found
+        return found
+
+    return read
 
 
 def _note_text(value) -> str:
