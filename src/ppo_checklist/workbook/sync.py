@@ -252,27 +252,36 @@ class _Taking:
         """The batch's new ticks and notes into the store (inside the sync's transaction)."""
         if not batch:
             return
-        store, report = self.store, self.report
         # The steps done, which most ticks are; every step of a trip with a tick on another.
-        marks = store.step_marks([row.trip_id for row in batch], done_only=True)
+        marks = self.store.step_marks([row.trip_id for row in batch], done_only=True)
         ticked = [
             row.trip_id
             for row in batch
             if row.trip_id in marks and any(no not in marks[row.trip_id].steps for no in row.ticks)
         ]
         if ticked:
-            marks.update(store.step_marks(ticked))
-        compared: list[str] = []
+            marks.update(self.store.step_marks(ticked))
+        self._compare(batch, marks)
+        self._notes(batch, marks)
+        self._untouched(batch, marks)
+        self._ticks(batch, marks)
+
+    def _compare(self, batch: list[_Row], marks: Mapping[int, StepMarks]) -> None:
+        lines: list[str] = []
         for row in sorted(batch, key=lambda row: row.trip_id):
             if row.edited and row.trip_id in marks:
-                del compared[:]
-                _compare_dates(compared, marks, {row.trip_id: row.edited})
-                self.edited_dates += [(row.trip_id, order, line) for order, line in enumerate(compared)]
+                del lines[:]
+                _compare_dates(lines, marks, {row.trip_id: row.edited})
+                self.edited_dates += [(row.trip_id, order, line) for order, line in enumerate(lines)]
+
+    def _notes(self, batch: list[_Row], marks: Mapping[int, StepMarks]) -> None:
         for row in batch:
             if row.note is not None and row.trip_id in marks and (marks[row.trip_id].note or "") != row.note:
-                before = store.set_note(row.trip_id, row.note)
+                before = self.store.set_note(row.trip_id, row.note)
                 if before is not None:
-                    report.notes.append((row.trip_id, before, row.note))
+                    self.report.notes.append((row.trip_id, before, row.note))
+
+    def _untouched(self, batch: list[_Row], marks: Mapping[int, StepMarks]) -> None:
         for row in batch:
             if row.trip_id not in marks:
                 if row.ticks:
@@ -281,13 +290,16 @@ class _Taking:
             found = marks[row.trip_id]
             for no, (_sid, done_on) in sorted(found.steps.items()):
                 if done_on is not None and no not in row.ticks:
-                    report.untouched.append(
+                    self.report.untouched.append(
                         _("trip {t} step {step}").format(t=row.trip_id, step=step_named(no, found.titles[no]))
                     )
+
+    def _ticks(self, batch: list[_Row], marks: Mapping[int, StepMarks]) -> None:
+        report = self.report
         for row in batch:
-            if row.trip_id not in marks:
+            found = marks.get(row.trip_id)
+            if found is None:
                 continue
-            found = marks[row.trip_id]
             for no, (cell, day) in row.ticks.items():
                 if no not in found.steps:
                     self.not_taken.append(_("{cell}: trip {t} has no step {n}").format(cell=cell, t=row.trip_id, n=no))
@@ -298,7 +310,7 @@ class _Taking:
                 elif found.cancelled_on is not None:
                     self.not_taken.append(_("{cell}: trip {t} is cancelled").format(cell=cell, t=row.trip_id))
                 else:
-                    store.mark_done(row.trip_id, no, day, None)
+                    self.store.mark_done(row.trip_id, no, day, None)
                     report.taken.append(Taken(row.trip_id, no, step_id, day, found.titles[no]))
 
     def report_done(self) -> SyncReport:
