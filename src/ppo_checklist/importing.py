@@ -42,6 +42,7 @@ from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
+from ppo_checklist.workbook import read as workbook_read
 
 # Column names users' spreadsheets carry, compared after `_header_key` (case, spaces).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -270,8 +271,6 @@ def _read_xlsx(path: Path) -> tuple[list[Any] | None, Iterator[tuple[int, list[A
     streamed reader), its header first: the rows are read only as they are consumed, after
     the header is checked, only as wide as it, never more than MAX_CELLS cells (refused from
     the sheet's declared size when it says so, else as they are counted)."""
-    from ppo_checklist.workbook import read as workbook_read
-
     with workbook_read.opened(path, raw_text=True) as book:
         if not book.sheetnames:
             return None, iter(()), 0
@@ -299,8 +298,6 @@ def _too_many_cells(path: Path) -> BadInput:
 def _xlsx_rows(path: Path, sheet: str, header_at: int, width: int, declared: int) -> Iterator[tuple[int, list[Any]]]:
     """The rows below the header (read once the header is found good), as wide as it:
     refused past MAX_CELLS cells, from the `declared` rows if they say so, else as counted."""
-    from ppo_checklist.workbook import read as workbook_read
-
     if declared * width > MAX_CELLS:
         raise _too_many_cells(path)
     cells_read = 0

@@ -33,6 +33,8 @@ from ppo_checklist.core.words import step_named
 from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
+from ppo_checklist.sending.consent import without_unconsented
+from ppo_checklist.sending.senders import sends_any
 from ppo_checklist.store import Store
 
 
@@ -170,12 +172,9 @@ def agenda(
     Given the playbooks and a config that sends, the steps ppo will send today are left out."""
     actions = [Action.of(row, today) for row in store.agenda(until=today, manager=manager, as_of=today)]
     if playbooks is not None:
-        from ppo_checklist.sending.consent import without_unconsented
-
         actions = without_unconsented(store, playbooks, actions)
     if playbooks is None or config is None:
         return actions
-    from ppo_checklist.sending.senders import sends_any
 
     if not sends_any(config):
         return actions

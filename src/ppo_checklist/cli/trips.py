@@ -16,7 +16,8 @@ from ppo_checklist.i18n import N_, _
 if TYPE_CHECKING:
     from ppo_checklist.output.formatters import Formatter
 
-# The parts each command uses load inside it: `ppo --help` imports every command module.
+# Each command loads the parts it uses inside it: the lazy group imports this whole module for
+# any one of its commands, which must not pay for the others' (`ppo today`: never the workbook).
 app = commands()
 
 BIRTHDAY_OPTION = typer.Option(None, "--birthday", help=N_("The client's birthday (a greeting each year)."))

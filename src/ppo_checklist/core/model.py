@@ -505,7 +505,7 @@ def normal_email(email: str | None) -> tuple[str | None, str | None]:
     problem = text_problem("email", text)
     if problem:
         return None, problem
-    from email_validator import EmailNotValidError, validate_email
+    from email_validator import EmailNotValidError, validate_email  # ~30 ms: as phonenumbers above
 
     try:
         return validate_email(text, check_deliverability=False).normalized, None

@@ -253,6 +253,6 @@ def open_store(location: str | Path | Location, create_folder: bool = False, wai
         from ppo_checklist.store.postgresql import PostgresStore  # psycopg only when asked for
 
         return PostgresStore.open(where, wait)
-    from ppo_checklist.store.sqlite import SQLiteStore
+    from ppo_checklist.store.sqlite import SQLiteStore  # each backend only when a store of its kind opens
 
     return SQLiteStore.open(where, create_folder, wait)

@@ -21,6 +21,8 @@ from ppo_checklist.core.words import step_named
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
 from ppo_checklist.workbook import cell_text, identity
+from ppo_checklist.workbook import read as workbook_read
+from ppo_checklist.workbook import write as workbook
 
 
 @dataclass(frozen=True)
@@ -111,9 +113,6 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_ou
     """Read every tick of the workbook first, then take the new ones in one transaction.
     A workbook written from another store is refused before anything is read (`way_out`:
     what the refusal tells to do instead)."""
-    from ppo_checklist.workbook import read as workbook_read
-    from ppo_checklist.workbook import write as workbook
-
     workbook.require_xlsx(path)
     if path.is_file():
         identity.require_own(
