@@ -516,7 +516,7 @@ def _plain_mobile(text: str) -> str | None:
         return None
     code = typed[1] or typed[2]
     if not _mobile_digits:
-        from phonenumbers import PhoneMetadata
+        from phonenumbers import PhoneMetadata  # once, for the first phone: as in `normal_phone`
 
         metadata = PhoneMetadata.metadata_for_region(PHONE_REGION)
         if metadata is None or metadata.mobile is None or not metadata.mobile.national_number_pattern:
@@ -562,7 +562,7 @@ def _plain_email(text: str) -> str | None:
         return None
     domain = _domains.get(plain[2], _UNCHECKED)
     if domain is _UNCHECKED:
-        from email_validator import EmailNotValidError, validate_email
+        from email_validator import EmailNotValidError, validate_email  # only for a domain not yet seen
 
         try:
             domain = validate_email("a@" + plain[2], check_deliverability=False).domain
