@@ -59,9 +59,9 @@ def stats_(
     as_of = session.today(date)
     within = period(session, as_of, from_, to)
     names = session.every_manager(manager)
-    record = stats.compute(session.store, within, as_of, names, session.playbooks).record()
+    figures = stats.compute(session.store, within, as_of, names, session.playbooks)
     out = formatters.formatter(fmt, session)
-    out.stats(record)
+    out.stats(figures)
 
 
 @app.command(

@@ -26,7 +26,7 @@ def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
 
     session = session_of(ctx)
     out = formatters.formatter(fmt, session)
-    out.store_info(session.store.info()._asdict())
+    out.store_info(session.store.info())
 
 
 @app.command(

@@ -195,13 +195,13 @@ def list_(
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    from ppo_checklist.output import formatters, render
+    from ppo_checklist.output import formatters
 
     session = session_of(ctx)
     day = session.today(date)
-    summaries = [render.trip_summary(t, day) for t in session.store.trips(all_, session.managers(manager))]
+    trips = session.store.trips(all_, session.managers(manager))
     out = formatters.formatter(fmt, session)
-    out.trips(summaries)
+    out.trips(trips, day)
 
 
 @app.command(
@@ -217,13 +217,13 @@ def find(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     from ppo_checklist import tracker
-    from ppo_checklist.output import formatters, render
+    from ppo_checklist.output import formatters
 
     session = session_of(ctx)
     day = session.today(date)
-    summaries = [render.trip_summary(t, day) for t in tracker.find(session.store, text)]
+    trips = tracker.find(session.store, text)
     out = formatters.formatter(fmt, session)
-    out.trips(summaries)
+    out.trips(trips, day)
 
 
 @app.command(
