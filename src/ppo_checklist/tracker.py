@@ -87,6 +87,8 @@ def add_trip(
         client, sharing = _client_of(store, draft)
         if sharing is not None:
             warnings.append(sharing.line(draft.name, client.id))
+        # Also the read of what the store holds of a known client (its passport date), which the
+        # contact lookup leaves out: not a redundant query even when nothing is given.
         client = store.update_client(client.id, birthday=birthday, passport_expires=passport_expires)
         expires = client.passport_expires
         if expires is not None and passport.too_soon(expires, dates, passport_margin or passport.margin()):
