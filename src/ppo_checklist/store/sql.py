@@ -49,7 +49,8 @@ OPEN_TRIP = (
 # A letter or SMS step of a client who opted out (`model.opts_out`, in SQL).
 OPTED_OUT_STEP = "(c.opted_out IS NOT NULL AND s.channel IN ('email', 'sms'))"
 # The client's ads consent on the step's channel stands: the newest ledger record (by day, then
-# as written: `consent.newest`) says given. 1 or 0.
+# as written: `consent.newest`) says given. 1 or 0. `WordStore.ads_consents` is the same for the
+# whole ledger: tests/test_ads_consent_rule.py holds the three equal.
 ADS_CONSENT_STEP = (
     "COALESCE((SELECT k.given FROM consents k WHERE k.client_id = t.client_id AND k.channel = s.channel"
     " AND k.purpose = 'ads' ORDER BY k.given_on DESC, k.id DESC LIMIT 1), 0)"
