@@ -34,6 +34,7 @@ from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.sending.consent import without_unconsented
+from ppo_checklist.sending.rules import will_send
 from ppo_checklist.sending.senders import sends_any
 from ppo_checklist.store import Store
 
@@ -180,7 +181,6 @@ def agenda(
 
     if not sends_any(config):
         return actions
-    from ppo_checklist.sending.outbox import will_send  # `today` without a config that sends: not loaded
 
     def step(row):
         return stored_step(playbooks, row.playbook, row.step_id)
