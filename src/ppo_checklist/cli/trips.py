@@ -116,8 +116,9 @@ def _start_trip(
     from ppo_checklist import tracker
     from ppo_checklist.core.playbooks import get
 
+    calendar = session.calendar  # built once: it reads the days-off cache
     trip_id, warnings = tracker.add_trip(
-        session.store, get(session.playbooks, playbook), name, dates, **contact, calendar=session.calendar
+        session.store, get(session.playbooks, playbook), name, dates, **contact, calendar=calendar
     )
     for warning in warnings:
         session.warn(warning)
@@ -127,7 +128,7 @@ def _start_trip(
 
         with session.store.write():
             client_word.ads_consent_given(session.store, trip.client.id, consent_on)
-    moves = tracker.step_moves(trip, session.playbooks, session.calendar)
+    moves = tracker.step_moves(trip, session.playbooks, calendar)
     headline = message.format(id=trip_id, name=trip.client.name, c=trip.client.id)
     out.trip(trip, today, headline=headline, moves=moves, unconsented=_unconsented(session, trip))
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ppo_checklist.config import Config, EmailConfig
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
-from ppo_checklist.core.playbooks import Step
 from ppo_checklist.errors import PpoError
-from ppo_checklist.i18n import N_, _
+from ppo_checklist.i18n import _
 from ppo_checklist.sending import connection
 from ppo_checklist.sending.channel import Contact, Handover, Outgoing
+from ppo_checklist.sending.rules import EmailRules
 
 # The e-mail library, smtplib and ssl (~50 ms together) load only when a letter is built or
 # goes: `ppo today` asks this channel's rules (`MailSender.messages`, `contact`) on every run.
@@ -28,14 +28,6 @@ if TYPE_CHECKING:
     import smtplib
     import ssl
     from email.message import EmailMessage
-
-
-# The line under every letter telling how to stop them (the List-Unsubscribe header says the
-# same to mail programs). Russian, as the letters are: it is part of the letter, not of ppo.
-UNSUBSCRIBE_LINE = (
-    "\n\n—\nНе хотите больше получать от нас письма? Ответьте на это письмо словом «Отписаться» — "
-    "и мы больше не будем писать."
-)
 
 
 class MailServerError(PpoError):
@@ -260,22 +252,9 @@ class Mailer:
         return connection.tls_context(self.config.cafile, "email")
 
 
-class MailSender:
-    """The e-mail channel: an e-mail step's letters to the client's address."""
-
-    channel: ClassVar[str] = "email"
-    contact: ClassVar[str] = "email"
-    missing: ClassVar[str] = N_("no e-mail address")
-
-    @staticmethod
-    def configured(config: Config) -> bool:
-        return config.email is not None
-
-    @staticmethod
-    def messages(step: Step) -> list[tuple[str, str | None, str]]:
-        if step.channel != "email":
-            return []
-        return [(letter.id, letter.subject, letter.body + UNSUBSCRIBE_LINE) for letter in step.letters]
+class MailSender(EmailRules):
+    """The e-mail channel: an e-mail step's letters to the client's address (what it sends of a
+    step: `EmailRules`)."""
 
     @staticmethod
     def address(contact: Contact) -> tuple[str | None, str | None]:

@@ -13,15 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
 from ppo_checklist.config import Config, SmsConfig, in_quiet_hours
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
-from ppo_checklist.core.playbooks import SMS_LETTER, Step
 from ppo_checklist.errors import ConfigError
-from ppo_checklist.i18n import N_, _
+from ppo_checklist.i18n import _
 from ppo_checklist.sending import connection
 from ppo_checklist.sending.channel import Contact, Handover, Outgoing
+from ppo_checklist.sending.rules import SmsRules
 
 DEFAULT_URLS = {"smsru": "https://sms.ru", "smsc": "https://smsc.ru"}
 # smsc.ru error codes that concern the number, not the account: 7 the number's format,
@@ -251,20 +251,9 @@ def status(
     return Gateway(config, environ).statuses(asked)
 
 
-class SmsSender:
-    """The SMS channel: an SMS step's text to the client's mobile phone, in E.164."""
-
-    channel: ClassVar[str] = "sms"
-    contact: ClassVar[str] = "phone"
-    missing: ClassVar[str] = N_("no phone")
-
-    @staticmethod
-    def configured(config: Config) -> bool:
-        return config.sms is not None
-
-    @staticmethod
-    def messages(step: Step) -> list[tuple[str, str | None, str]]:
-        return [(SMS_LETTER, None, step.text)] if step.channel == "sms" else []
+class SmsSender(SmsRules):
+    """The SMS channel: an SMS step's text to the client's mobile phone, in E.164 (what it sends
+    of a step: `SmsRules`)."""
 
     @staticmethod
     def address(contact: Contact) -> tuple[str | None, str | None]:
