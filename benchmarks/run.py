@@ -56,7 +56,6 @@ its commits are cheaper than a production server's.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -216,7 +215,6 @@ def internal(action: str, *args) -> object:
 
 INTERNAL = {
     "csv": lambda path, n, day: synthetic.write_csv(Path(path), int(n), dt.date.fromisoformat(day)),
-    "build": lambda db, path: build_store_in_process(Path(db), Path(path)),
     "history": lambda db, day: add_history(db, dt.date.fromisoformat(day)),
     "plan": lambda db, day: today_plan(Path(db), dt.date.fromisoformat(day)),
     "pg-plan": lambda url, day: pg_today_plan(url, dt.date.fromisoformat(day)),
@@ -241,34 +239,11 @@ def editable_install() -> bool:
 
 
 def build_store(db: Path, csv_path: Path, env: dict[str, str], figure: Figure | None) -> str:
-    """The store from the CSV: `ppo import` (timed as one import sample) when ppo has it."""
+    """The store from the CSV by `ppo import` (timed as one import sample)."""
     if db.exists():
         db.unlink()
-    if has_command("import", env):
-        run_once([str(PPO), "--db", str(db), "import", str(csv_path)], env, figure)
-        return "ppo import"
-    internal("build", db, csv_path)
-    return "in-script builder (TEMPORARY: ppo import not available)"
-
-
-def build_store_in_process(db: Path, csv_path: Path) -> None:
-    """(Run by `internal`.) TEMPORARY stand-in for `ppo import` until it lands: one transaction through Store."""
-    from ppo_checklist import tracker
-    from ppo_checklist.core import playbooks
-    from ppo_checklist.core.dates import parse_date
-    from ppo_checklist.store import open_store
-
-    known = playbooks.load_all(None)
-    store = open_store(db)
-    with store.write(), csv_path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            playbook = known[row["playbook"] or "tour"]
-            dates = {name: parse_date(row[name]) if row.get(name) else None for name in playbook.dates}
-            dates.update({name: parse_date(row[name]) for name in playbook.optional_dates if row.get(name)})
-            steps = tracker.new_steps(playbook, dates)
-            client = store.client_for(row["name"], row["phone"], row["email"])
-            store.add_trip(client, row["manager"], playbook.id, dates, steps, row["note"])
-    store.close()
+    run_once([str(PPO), "--db", str(db), "import", str(csv_path)], env, figure)
+    return "ppo import"
 
 
 def add_history(db: str, today: dt.date) -> dict[str, int]:

@@ -8,19 +8,9 @@ import email.header
 import email.utils
 
 import pytest
-from send_servers import Gateway, Mailbox, email_config, free_port, smtp_server, write_config
+from send_servers import Gateway, email_config, free_port, write_config
 
 from ppo_checklist.sending import greetings
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    controller = smtp_server(box)
-    box.controller = controller
-    yield box
-    box.release.set()
-    controller.stop()
 
 
 @pytest.fixture

@@ -41,6 +41,12 @@ def test_three_digits_are_not_a_phone_and_an_email_is_found_in_any_case(agency):
     assert found(agency, "example.ru") == [(2, "Пётр Петров")]
 
 
+def test_an_email_is_found_as_its_key_is_kept_even_with_letters_case_folding_changes(ppo):
+    """«ß» has no upper case of its own: casefolding would make it «ss» and miss the stored key."""
+    trip = ppo.add("Grete", "21.11.2026", "02.12.2026", "10.12.2026", "--email", "grete@straße.de")
+    assert found(ppo, "STRAßE.de") == [(trip, "Grete")]
+
+
 def test_a_decline_and_a_cancelled_trip_are_found_too(agency):
     assert found(agency, "фёдоров") == [(4, "ИВАН ФЁДОРОВ")]
     assert found(agency, "0001") == [(5, "Вера")]

@@ -68,7 +68,7 @@ def _md_rows(out: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[1:]]
 
 
-@pytest.mark.parametrize("command", [("list",), ("store", "info")])
+@pytest.mark.parametrize("command", [("list",), ("find", "Петров"), ("store", "info")])
 def test_csv_and_markdown_print_the_rows_json_prints(ppo, command):
     _a_trip_with_work_today(ppo)
     records = ppo(*command, "--format", "json").json()
@@ -78,6 +78,33 @@ def test_csv_and_markdown_print_the_rows_json_prints(ppo, command):
     rows = list(csv.DictReader(io.StringIO(ppo(*command, "--format", "csv").out)))
     assert [row[key] for row in rows] == expected
     assert [row[0] for row in _md_rows(ppo(*command, "--format", "md").out)] == expected
+
+
+@pytest.mark.parametrize("command", [("list", "--all"), ("find", "+7916")])
+def test_the_table_shows_each_trip_json_lists_with_its_steps_done(ppo, command):
+    _a_trip_with_work_today(ppo)
+    other = ppo.add("Борис Ёлкин", "20.11.2026", "01.12.2026", "03.12.2026", "--phone", "+79161234568")
+    ppo("done", str(other), "0", *DAY)
+    summaries = ppo(*command, *DAY, "--format", "json").json()
+    assert len(summaries) == 2
+    lines = ppo(*command, *DAY).out.splitlines()
+    for s in summaries:
+        (row,) = [line for line in lines if f" {s['client']} " in line]
+        cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+        assert cells[:2] == [str(s["trip_id"]), s["client"]]
+        assert re.sub(r"\D", "", cells[2]) == re.sub(r"\D", "", s["phone"])  # spelt for people
+        assert f"{s['done']}/{s['steps']}" in cells, row
+    assert lines[-1] == "2 trips"
+
+
+def test_store_info_s_table_says_each_of_json_s_values_under_its_name_in_words(ppo):
+    _a_trip_with_work_today(ppo)
+    info = ppo("store", "info", "--format", "json").json()
+    words = ppo("store", "info", env={"LANG": "ru_RU.UTF-8"}).out
+    assert words.splitlines() == [
+        f"{label}: {info[key]}"
+        for key, label in zip(info, ("тип базы", "где", "версия схемы", "клиентов", "туров", "шагов"))
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["table", "md", "csv"])

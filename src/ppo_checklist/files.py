@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -123,8 +124,6 @@ def remove_stale(path: Path) -> list[Path]:
 
 def new_temp(path: Path, suffix: str) -> Path:
     """An empty file beside `path`, named as this process's (created 0600)."""
-    import tempfile
-
     try:
         fd, name = tempfile.mkstemp(prefix=_own_prefix(path), suffix=suffix, dir=path.parent)
     except OSError as exc:
@@ -139,8 +138,6 @@ def new_temp(path: Path, suffix: str) -> Path:
 def scratch_dir(path: Path) -> Iterator[Path]:
     """A folder beside `path` for a writer's own temporary files (XlsxWriter's rows, ~80 MB
     at 20 000 trips), removed afterwards; a killed run's is removed by the next one."""
-    import tempfile
-
     try:
         folder = Path(tempfile.mkdtemp(prefix=_own_prefix(path), suffix=".d", dir=path.parent))
     except OSError as exc:

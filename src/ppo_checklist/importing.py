@@ -8,9 +8,10 @@ Only checked rows are held, as compact tuples: a file of 100 000 trips is their 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
-import re
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
@@ -42,6 +43,7 @@ from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
+from ppo_checklist.workbook import read as workbook_read
 
 # Column names users' spreadsheets carry, compared after `_header_key` (case, spaces).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -184,14 +186,25 @@ def read_table(path: Path, step_keys: frozenset[str] = frozenset()) -> RawTable:
     return RawTable(columns, len(header), rows, size, steps, tuple(_cell_text(title) for title in header))
 
 
-def decode(data: bytes, source: str) -> str:
-    """UTF-8 (with or without BOM) if it is valid UTF-8, else Windows-1251 (older Russian Excel)."""
+def encoding_of(path: Path) -> tuple[str, int]:
+    """(UTF-8 (with or without BOM) if the whole file is valid UTF-8, else Windows-1251 (older
+    Russian Excel); its lines, about). Read in chunks: the file is never held whole."""
     for encoding in ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        lines = 0
         try:
-            return data.decode(encoding)
+            with path.open("rb") as handle:
+                while chunk := handle.read(CHUNK_BYTES):
+                    decoder.decode(chunk)
+                    lines += chunk.count(b"\n")
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    raise BadInput(_("{src}: not UTF-8 or Windows-1251 text").format(src=source))
+        return encoding, lines
+    raise BadInput(_("{src}: not UTF-8 or Windows-1251 text").format(src=path))
+
+
+CHUNK_BYTES = 1 << 20
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -200,26 +213,28 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[Any]]], int]:
+    """The header, and the rows as they are read: the file is streamed, never held whole."""
     size = path.stat().st_size
-    if size > MAX_CSV_BYTES:  # read whole, decoded, then every row checked: ~10x its size in memory
+    if size > MAX_CSV_BYTES:  # every checked row is held until the import is decided
         raise BadInput(
             _("{path}: refused: {mb} MB is more than ppo imports at once ({max} MB); split the file").format(
                 path=path, mb=size // 1024**2, max=MAX_CSV_BYTES // 1024**2
             )
         )
-    text = decode(path.read_bytes(), str(path))
-    end = text.find("\n")
-    first_line = text if end < 0 else text[:end]  # not split(): that copies the whole rest
-    lines = (match.group() for match in _LINE.finditer(text))  # a StringIO would copy the text
-    delimiter = sniff_delimiter(first_line)
-    reader = csv.reader(lines, delimiter=delimiter)
-    rows = _csv_rows(reader, path, delimiter)
+    encoding, lines = encoding_of(path)
+    rows = _streamed_csv(path, encoding)
     header = next(rows, (0, None))[1]
-    return header, rows, text.count("\n")
+    return header, rows, lines
 
 
-# A line with its end, as a file opened with newline="" gives it: `\r\n`, `\r` or `\n`.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+def _streamed_csv(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
+    """`_csv_rows` of the file read line by line (newline="": `\r\n`, `\r` or `\n` ends a line,
+    kept for the csv module), its delimiter sniffed from the first line."""
+    with path.open(encoding=encoding, newline="") as handle:
+        first_line = handle.readline()
+        delimiter = sniff_delimiter(first_line)
+        reader = csv.reader(itertools.chain((first_line,), handle), delimiter=delimiter)
+        yield from _csv_rows(reader, path, delimiter)
 
 
 def _csv_rows(reader: Any, path: Path, delimiter: str = ",") -> Iterator[tuple[int, list[Any]]]:
@@ -270,9 +285,7 @@ def _read_xlsx(path: Path) -> tuple[list[Any] | None, Iterator[tuple[int, list[A
     streamed reader), its header first: the rows are read only as they are consumed, after
     the header is checked, only as wide as it, never more than MAX_CELLS cells (refused from
     the sheet's declared size when it says so, else as they are counted)."""
-    from ppo_checklist.workbook import read as workbook_read
-
-    with workbook_read.opened(path, raw_text=True) as book:
+    with workbook_read.opened(path) as book:
         if not book.sheetnames:
             return None, iter(()), 0
         sheet = book.sheetnames[0]
@@ -299,12 +312,10 @@ def _too_many_cells(path: Path) -> BadInput:
 def _xlsx_rows(path: Path, sheet: str, header_at: int, width: int, declared: int) -> Iterator[tuple[int, list[Any]]]:
     """The rows below the header (read once the header is found good), as wide as it:
     refused past MAX_CELLS cells, from the `declared` rows if they say so, else as counted."""
-    from ppo_checklist.workbook import read as workbook_read
-
     if declared * width > MAX_CELLS:
         raise _too_many_cells(path)
     cells_read = 0
-    with workbook_read.opened(path, raw_text=True) as book:
+    with workbook_read.opened(path) as book:
         for number, cells in book.rows(sheet, columns=range(width), max_row=workbook_read.MAX_ROW):
             if number <= header_at:
                 continue

@@ -59,6 +59,10 @@ def file_stem(day: dt.date) -> str:
     return f"ppo-{day.isoformat()}"
 
 
+# `ppo today` loads this module for `day_actions`: the store's check, files, the workbook and the
+# calendars load inside the functions that write the report.
+
+
 def store_warning(store: Store) -> str | None:
     """The store's quick integrity check, as the line the report starts with when it fails."""
     from ppo_checklist.store.admin import listed

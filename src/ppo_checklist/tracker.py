@@ -33,6 +33,9 @@ from ppo_checklist.core.words import step_named
 from ppo_checklist.core.workdays import WorkCalendar
 from ppo_checklist.errors import BadInput, DateError
 from ppo_checklist.i18n import _
+from ppo_checklist.sending.consent import without_unconsented
+from ppo_checklist.sending.rules import will_send
+from ppo_checklist.sending.senders import sends_any
 from ppo_checklist.store import Store
 
 
@@ -85,6 +88,8 @@ def add_trip(
         client, sharing = _client_of(store, draft)
         if sharing is not None:
             warnings.append(sharing.line(draft.name, client.id))
+        # Also the read of what the store holds of a known client (its passport date), which the
+        # contact lookup leaves out: not a redundant query even when nothing is given.
         client = store.update_client(client.id, birthday=birthday, passport_expires=passport_expires)
         expires = client.passport_expires
         if expires is not None and passport.too_soon(expires, dates, passport_margin or passport.margin()):
@@ -170,16 +175,12 @@ def agenda(
     Given the playbooks and a config that sends, the steps ppo will send today are left out."""
     actions = [Action.of(row, today) for row in store.agenda(until=today, manager=manager, as_of=today)]
     if playbooks is not None:
-        from ppo_checklist.sending.consent import without_unconsented
-
         actions = without_unconsented(store, playbooks, actions)
     if playbooks is None or config is None:
         return actions
-    from ppo_checklist.sending.senders import sends_any
 
     if not sends_any(config):
         return actions
-    from ppo_checklist.sending.outbox import will_send  # `today` without a config that sends: not loaded
 
     def step(row):
         return stored_step(playbooks, row.playbook, row.step_id)

@@ -11,7 +11,8 @@ from ppo_checklist.cli.session import DATE_HELP, FORMAT_OPTION, MANAGER_FILTER, 
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import N_, _
 
-# The parts each command uses load inside it: `ppo --help` imports every command module.
+# Each command loads the parts it uses inside it: the lazy group imports this whole module for
+# any one of its commands, which must not pay for the others' (`ppo today`: never the workbook).
 app = commands()
 
 

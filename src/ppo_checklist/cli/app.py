@@ -66,11 +66,22 @@ class LazyGroup(TyperGroup):
         if cmd_name not in COMMANDS:
             return None
         module_name, name = COMMANDS[cmd_name]
-        module = importlib.import_module(f"ppo_checklist.cli.{module_name}")
-        built = typer.main.get_command(module.app)
+        built = _module_group(ctx, module_name)
         if name is not None and isinstance(built, click.Group):
             built = built.commands[name]
-        return translated(built)
+        return built
+
+
+def _module_group(ctx: click.Context, module_name: str) -> click.Command:
+    """A command module's group, built and translated once a run: `ppo --help` asks for each of
+    the 27 commands, and building a module's whole group for each of its commands cost ~4× (typer
+    reads every command's signature). The run's context holds it (`meta` is shared by the run's
+    contexts), so a later run in another language builds its own."""
+    built: dict[str, click.Command] = ctx.meta.setdefault("ppo_checklist.cli.groups", {})
+    if module_name not in built:
+        module = importlib.import_module(f"ppo_checklist.cli.{module_name}")
+        built[module_name] = translated(typer.main.get_command(module.app))
+    return built[module_name]
 
 
 def translated(command: click.Command) -> click.Command:

@@ -25,7 +25,8 @@ from ppo_checklist.cli.session import (
 from ppo_checklist.errors import PpoError, StoreError
 from ppo_checklist.i18n import N_
 
-# The parts each command uses load inside it: `ppo --help` imports every command module.
+# Each command loads the parts it uses inside it: the lazy group imports this whole module for
+# any one of its commands, which must not pay for the others' (`ppo today`: never the workbook).
 app = commands()
 
 FROM_HELP = N_("First day of the period (default: the 1st of the month).")
@@ -59,9 +60,9 @@ def stats_(
     as_of = session.today(date)
     within = period(session, as_of, from_, to)
     names = session.every_manager(manager)
-    record = stats.compute(session.store, within, as_of, names, session.playbooks).record()
+    figures = stats.compute(session.store, within, as_of, names, session.playbooks)
     out = formatters.formatter(fmt, session)
-    out.stats(record)
+    out.stats(figures)
 
 
 @app.command(

@@ -15,7 +15,8 @@ from ppo_checklist.i18n import N_, _, ngettext
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-# The parts each command uses load inside it: `ppo --help` imports every command module.
+# Each command loads the parts it uses inside it: the lazy group imports this whole module for
+# any one of its commands, which must not pay for the others' (`ppo today`: never the workbook).
 app = commands()
 
 PROGRESS_MIN_ROWS = 2000

@@ -33,6 +33,10 @@ class Format(str, Enum):
     md = "md"
 
 
+# `ppo --help` loads this module (and app.py) only: the store, the playbooks, the calendar, the
+# tracker and the figures load inside the properties and functions that first need them.
+
+
 class Session:
     """What a command needs, opened only when it is first asked for."""
 

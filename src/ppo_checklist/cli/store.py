@@ -9,7 +9,8 @@ import typer
 from ppo_checklist.cli.session import FORMAT_OPTION, Format, commands, session_of
 from ppo_checklist.i18n import N_, _
 
-# The parts each command uses load inside it: `ppo --help` imports every command module.
+# Each command loads the parts it uses inside it: the lazy group imports this whole module for
+# any one of its commands, which must not pay for the others' (`ppo today`: never the workbook).
 app = commands(
     name="store",
     help=N_("The store as a whole: what it holds, moving it, backups, checks."),
@@ -26,7 +27,7 @@ def store_info(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
 
     session = session_of(ctx)
     out = formatters.formatter(fmt, session)
-    out.store_info(session.store.info()._asdict())
+    out.store_info(session.store.info())
 
 
 @app.command(

@@ -16,7 +16,8 @@ from ppo_checklist.i18n import N_, _
 if TYPE_CHECKING:
     from ppo_checklist.output.formatters import Formatter
 
-# The parts each command uses load inside it: `ppo --help` imports every command module.
+# Each command loads the parts it uses inside it: the lazy group imports this whole module for
+# any one of its commands, which must not pay for the others' (`ppo today`: never the workbook).
 app = commands()
 
 BIRTHDAY_OPTION = typer.Option(None, "--birthday", help=N_("The client's birthday (a greeting each year)."))
@@ -115,8 +116,9 @@ def _start_trip(
     from ppo_checklist import tracker
     from ppo_checklist.core.playbooks import get
 
+    calendar = session.calendar  # built once: it reads the days-off cache
     trip_id, warnings = tracker.add_trip(
-        session.store, get(session.playbooks, playbook), name, dates, **contact, calendar=session.calendar
+        session.store, get(session.playbooks, playbook), name, dates, **contact, calendar=calendar
     )
     for warning in warnings:
         session.warn(warning)
@@ -126,7 +128,7 @@ def _start_trip(
 
         with session.store.write():
             client_word.ads_consent_given(session.store, trip.client.id, consent_on)
-    moves = tracker.step_moves(trip, session.playbooks, session.calendar)
+    moves = tracker.step_moves(trip, session.playbooks, calendar)
     headline = message.format(id=trip_id, name=trip.client.name, c=trip.client.id)
     out.trip(trip, today, headline=headline, moves=moves, unconsented=_unconsented(session, trip))
 
@@ -195,13 +197,13 @@ def list_(
     date: Optional[str] = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    from ppo_checklist.output import formatters, render
+    from ppo_checklist.output import formatters
 
     session = session_of(ctx)
     day = session.today(date)
-    summaries = [render.trip_summary(t, day) for t in session.store.trips(all_, session.managers(manager))]
+    trips = session.store.trips(all_, session.managers(manager))
     out = formatters.formatter(fmt, session)
-    out.trips(summaries)
+    out.trips(trips, day)
 
 
 @app.command(
@@ -217,13 +219,13 @@ def find(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     from ppo_checklist import tracker
-    from ppo_checklist.output import formatters, render
+    from ppo_checklist.output import formatters
 
     session = session_of(ctx)
     day = session.today(date)
-    summaries = [render.trip_summary(t, day) for t in tracker.find(session.store, text)]
+    trips = tracker.find(session.store, text)
     out = formatters.formatter(fmt, session)
-    out.trips(summaries)
+    out.trips(trips, day)
 
 
 @app.command(

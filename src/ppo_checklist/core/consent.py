@@ -72,7 +72,9 @@ class ContactProblem(NamedTuple):
 
 
 def newest(entries: Iterable[ConsentEntry], channel: str, purpose: str) -> ConsentEntry | None:
-    """The record that stands for this channel and purpose: the latest day, then the latest written."""
+    """The record that stands for this channel and purpose: the latest day, then the latest written.
+    The same rule in SQL for speed: store/sql.py ADS_CONSENT_STEP, store/word.py `ads_consents`
+    (tests/test_ads_consent_rule.py holds the three equal)."""
     matching = [e for e in entries if e.channel == channel and e.purpose == purpose]
     return max(matching, key=lambda e: (e.on, e.id), default=None)
 

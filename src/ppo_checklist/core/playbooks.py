@@ -9,6 +9,7 @@ them by id.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 import string
 from collections.abc import Mapping
@@ -96,7 +97,7 @@ class Offset:
     def apply(self, day: dt.date) -> dt.date:
         if not (self.months or self.years):
             return day + self._days  # computed once: a bulk import applies it 700 000 times
-        from dateutil.relativedelta import relativedelta
+        from dateutil.relativedelta import relativedelta  # dateutil only for months and years
 
         delta = relativedelta(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
         return day + delta if self.sign > 0 else day - delta
@@ -451,8 +452,6 @@ def stored_step(playbooks: Mapping[str, Playbook], playbook_id: str, step_id: st
 
 
 def shipped_dir() -> Path:
-    import importlib
-
     templates = importlib.import_module("ppo_checklist.templates")  # package data, installed from templates/
     return Path(str(templates.__file__)).parent / "playbooks"
 

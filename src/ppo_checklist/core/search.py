@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from ppo_checklist.core.intake import name_key
-from ppo_checklist.core.model import check_texts
+from ppo_checklist.core.model import check_texts, email_key
 from ppo_checklist.errors import BadInput
 from ppo_checklist.i18n import _
 
@@ -19,7 +19,7 @@ _PHONE_TEXT = re.compile(r"[\d\s()+\-.]+")
 @dataclass(frozen=True)
 class Search:
     """A TEXT as each field is compared: the name's key, the phone's digits (with a Russian
-    trunk 8 read as +7 as well), the e-mail in lower case."""
+    trunk 8 read as +7 as well), the e-mail as its key (`email_key`, as the store keeps it)."""
 
     name: str
     digits: tuple[str, ...]
@@ -31,7 +31,7 @@ class Search:
         typed = text.strip()
         if not typed:
             raise BadInput(_("give a part of a name, a phone or an e-mail to find"))
-        return cls(name_key(typed), _digits(typed), typed.casefold())
+        return cls(name_key(typed), _digits(typed), email_key(typed) or "")
 
     def matches(self, name: str, phone_key: str | None, email_key: str | None) -> bool:
         if self.name in name_key(name):

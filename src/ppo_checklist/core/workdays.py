@@ -63,6 +63,7 @@ class WorkCalendar:
         self._extra_working = working
         self._holidays: dict[str, Any] = {}
         self._source = source or country_holidays
+        self._working: dict[dt.date, bool] = {}  # days already asked (an import asks ~400 000 times)
 
     def holidays(self, language: str | None = None) -> Any:
         """The `holidays` package's calendar for the country (None without one), its names in
@@ -94,7 +95,10 @@ class WorkCalendar:
         return None
 
     def is_working(self, day: dt.date) -> bool:
-        return self.why_off(day) is None
+        working = self._working.get(day)
+        if working is None:
+            working = self._working[day] = self.why_off(day) is None
+        return working
 
     def shift(self, day: dt.date, earlier: bool, floor: dt.date | None = None) -> dt.date:
         """The nearest working day from `day` on: earlier or later, never before `floor`.

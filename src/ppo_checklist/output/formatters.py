@@ -24,11 +24,12 @@ from ppo_checklist.output import render
 if TYPE_CHECKING:
     import datetime as dt
 
-    from ppo_checklist.core.model import Action, Message, Trip
+    from ppo_checklist.core.model import Action, Message, StoreInfo, Trip
     from ppo_checklist.core.playbooks import Playbook
     from ppo_checklist.core.schedule import Move
     from ppo_checklist.importing import ImportResult
     from ppo_checklist.sending.outbox import SendReport
+    from ppo_checklist.stats import KpiReport
 
 Texts = Mapping[int, str]  # each action's ready-to-send text, by id(action)
 
@@ -81,20 +82,20 @@ class Formatter:
         """Steps to act on (today, upcoming), under `heading`, with their texts if asked."""
         raise NotImplementedError
 
-    def trips(self, summaries: Sequence[dict[str, Any]]) -> None:
-        """Trips with a status summary each (`render.trip_summary`)."""
+    def trips(self, trips: Sequence[Trip], today: dt.date) -> None:
+        """Trips with a status summary each, as of `today` (`render.trip_summary`)."""
         raise NotImplementedError
 
     def playbooks(self, playbooks: Mapping[str, Playbook]) -> None:
         """The playbooks and their steps."""
         raise NotImplementedError
 
-    def stats(self, record: dict[str, Any]) -> None:
-        """The director's figures (`stats.Figures.record()`)."""
+    def stats(self, report: KpiReport) -> None:
+        """The director's figures (`stats.compute`)."""
         raise NotImplementedError
 
-    def store_info(self, record: dict[str, Any]) -> None:
-        """Where the store is and what it holds (`model.StoreInfo` as a dict)."""
+    def store_info(self, info: StoreInfo) -> None:
+        """Where the store is and what it holds."""
         raise NotImplementedError
 
     def send_report(self, report: SendReport) -> None:
@@ -131,17 +132,17 @@ class TableFormatter(Formatter):
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
         render.actions_table(actions, self.date_format, texts, heading)
 
-    def trips(self, summaries: Sequence[dict[str, Any]]) -> None:
-        render.trips_table(summaries, self.date_format)
+    def trips(self, trips: Sequence[Trip], today: dt.date) -> None:
+        render.trips_table(trip_summaries(trips, today), self.date_format)
 
     def playbooks(self, playbooks: Mapping[str, Playbook]) -> None:
         render.playbooks_table(playbooks)
 
-    def stats(self, record: dict[str, Any]) -> None:
-        render.stats_table(record, self.date_format)
+    def stats(self, report: KpiReport) -> None:
+        render.stats_table(report.record(), self.date_format)
 
-    def store_info(self, record: dict[str, Any]) -> None:
-        for key, value in record.items():
+    def store_info(self, info: StoreInfo) -> None:
+        for key, value in info._asdict().items():
             typer.echo(f"{_(STORE_INFO_LABELS.get(key, key))}: {value}")
 
     def send_report(self, report: SendReport) -> None:
@@ -175,17 +176,17 @@ class JsonFormatter(Formatter):
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
         render.emit_json(action_records(actions, texts))
 
-    def trips(self, summaries: Sequence[dict[str, Any]]) -> None:
-        render.emit_json(summaries)
+    def trips(self, trips: Sequence[Trip], today: dt.date) -> None:
+        render.emit_json(trip_summaries(trips, today))
 
     def playbooks(self, playbooks: Mapping[str, Playbook]) -> None:
         render.emit_json(render.playbook_records(playbooks))
 
-    def stats(self, record: dict[str, Any]) -> None:
-        render.emit_json(record)
+    def stats(self, report: KpiReport) -> None:
+        render.emit_json(report.record())
 
-    def store_info(self, record: dict[str, Any]) -> None:
-        render.emit_json(record)
+    def store_info(self, info: StoreInfo) -> None:
+        render.emit_json(info._asdict())
 
     def send_report(self, report: SendReport) -> None:
         render.emit_json(render.send_report_record(report))
@@ -212,15 +213,16 @@ class RowsFormatter(Formatter):
     ) -> None:
         self.rows(render.trip_step_rows(trip, today, moves, unconsented), render.TRIP_STEP_COLUMNS)
 
-    def trips(self, summaries: Sequence[dict[str, Any]]) -> None:
+    def trips(self, trips: Sequence[Trip], today: dt.date) -> None:
+        summaries = trip_summaries(trips, today)
         self.rows(summaries, list(summaries[0]) if summaries else ["trip_id"])
 
     def playbooks(self, playbooks: Mapping[str, Playbook]) -> None:
         records = render.playbook_records(playbooks)
         self.rows(render.playbook_step_rows(records), render.PLAYBOOK_STEP_COLUMNS)
 
-    def store_info(self, record: dict[str, Any]) -> None:
-        self.rows([record], list(record))
+    def store_info(self, info: StoreInfo) -> None:
+        self.rows([info._asdict()], list(info._fields))
 
 
 class CsvFormatter(RowsFormatter):
@@ -233,8 +235,8 @@ class CsvFormatter(RowsFormatter):
         columns = render.ACTION_COLUMNS + (["text"] if texts else [])
         render.emit_csv(action_records(actions, texts), columns)
 
-    def stats(self, record: dict[str, Any]) -> None:
-        render.emit_csv(render.stats_csv_rows(record), render.STATS_CSV_COLUMNS)
+    def stats(self, report: KpiReport) -> None:
+        render.emit_csv(render.stats_csv_rows(report.record()), render.STATS_CSV_COLUMNS)
 
 
 class MarkdownFormatter(RowsFormatter):
@@ -246,8 +248,8 @@ class MarkdownFormatter(RowsFormatter):
     def actions(self, actions: Sequence[Action], heading: str, texts: Texts | None = None) -> None:
         sys.stdout.write(render.actions_markdown(actions, self.date_format, heading, texts))
 
-    def stats(self, record: dict[str, Any]) -> None:
-        sys.stdout.write(render.stats_markdown(record, self.date_format))
+    def stats(self, report: KpiReport) -> None:
+        sys.stdout.write(render.stats_markdown(report.record(), self.date_format))
 
 
 FORMATTERS: dict[str, type[Formatter]] = {
@@ -267,6 +269,10 @@ def formatter(
     if name not in only:
         raise BadInput(refusal)
     return FORMATTERS[name](settings)
+
+
+def trip_summaries(trips: Sequence[Trip], today: dt.date) -> list[dict[str, Any]]:
+    return [render.trip_summary(trip, today) for trip in trips]
 
 
 def action_records(actions: Sequence[Action], texts: Texts | None = None) -> list[dict[str, Any]]:

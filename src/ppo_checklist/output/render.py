@@ -11,6 +11,7 @@ import io
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,7 @@ def safe_cell(value: Any) -> Any:
 
 
 def console(stderr: bool = False):
-    from rich.console import Console
+    from rich.console import Console  # rich only when text is drawn: json and csv never load it
 
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
@@ -324,7 +325,7 @@ def table(
     if drawn is not None:
         out.file.write(drawn)
         return
-    from rich.table import Table
+    from rich.table import Table  # only when a cell is too wide to draw by hand
 
     drawing = Table(title=title or None, title_justify="left", title_style="bold")
     for column in columns:
@@ -359,8 +360,6 @@ def grid(
     text) goes below it across the whole table, wrapped the same way. `styles` (one per row:
     red, yellow or "") colours the rows, for a terminal; None writes no escape codes. None when
     a cell holds characters wider than one column (rich measures those)."""
-    import textwrap
-
     cells = [list(columns), *rows]
     if not _all_narrow(cells, notes or ()):
         return None
@@ -422,7 +421,7 @@ def _all_narrow(rows: Sequence[Sequence[str]], notes: Sequence[str]) -> bool:
     """Every cell printable and every character one column wide (Latin, Cyrillic, digits, box
     and punctuation); notes may hold line breaks. Each distinct character is measured once:
     900 rows of `ppo today` hold ~150 of them."""
-    from rich.cells import cell_len
+    from rich.cells import cell_len  # as in `console`
 
     text = "".join(cell for row in rows for cell in row)
     if not text.isprintable():
@@ -594,7 +593,7 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
 
 
 def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
-    from rich.table import Table
+    from rich.table import Table  # rich's tables (~18 ms) only where rich draws one, never for `today`
 
     out = console()
     for playbook in playbooks.values():
@@ -798,7 +797,7 @@ def _outcome_lines(outcomes: dict[str, Any]) -> list[str]:
 
 
 def stats_table(record: dict[str, Any], date_format: str) -> None:
-    from rich.table import Table
+    from rich.table import Table  # as in `playbooks_table`
 
     def table(title: str, names: list[str]) -> Table:
         result = Table(title=title, title_justify="left", title_style="bold")
@@ -962,7 +961,7 @@ def send_report_record(report: SendReport) -> dict[str, Any]:
 
 def send_report_text(report: SendReport) -> str:
     """What `ppo send` did (or, dry run, would do), for people and cron's mail."""
-    from ppo_checklist.sending.outbox import unknown_lines
+    from ppo_checklist.sending.outbox import unknown_lines  # the outbox is `ppo send`'s, not `today`'s
 
     lines: list[str] = []
     for outgoing in report.done:

@@ -129,6 +129,7 @@ def _greeting(
 ) -> Message | None:
     """The greeting as a new outbox message: a letter, else an SMS; None when it cannot or may
     not go (the client opted out)."""
+    # The channels' rules load when a greeting is made (`ppo send`), not with the outbox.
     from ppo_checklist.sending.mail import valid_address
     from ppo_checklist.sending.sms import e164
 

@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import parseaddr
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
-from ppo_checklist import reasons
 from ppo_checklist.config import ImapConfig
 from ppo_checklist.core.consent import BOUNCED, PURPOSES, ConsentEntry
 from ppo_checklist.core.model import Client, email_key
 from ppo_checklist.errors import ConfigError, PpoError
 from ppo_checklist.i18n import _
+from ppo_checklist.sending import connection
 from ppo_checklist.store import Store
 
 UNSUBSCRIBE, BOUNCE, OTHER = "unsubscribe", "bounce", "other"
@@ -172,61 +171,42 @@ class Mailbox:
         env = os.environ if environ is None else environ
         self.config = config
         self.password = env.get("PPO_IMAP_PASSWORD") or config.password
-        parts = urlsplit(config.server)
-        self.secure = parts.scheme == "imaps"
-        self.host = parts.hostname or ""
-        try:
-            self.port = parts.port or (993 if self.secure else 143)
-        except ValueError:
-            raise ConfigError(_("[imap] 'server' has a bad port")) from None
-        if not self.host:
-            raise ConfigError(_("[imap] 'server' names no host"))
+        self.host, self.port, self.secure = connection.server(config.server, "imaps", (143, 993), "imap")
         if not self.password:
             raise ConfigError(_("[imap] needs 'password' (or PPO_IMAP_PASSWORD)"))
         self.connection: imaplib.IMAP4 | None = None
         self.uidvalidity = ""
 
-    def _context(self) -> ssl.SSLContext:
-        """The system's trust (OpenSSL's: SSL_CERT_FILE / SSL_CERT_DIR when set), and `cafile`
-        besides: the certificate of a server that has its own, as an agency's mail host may."""
-        context = ssl.create_default_context()
-        if self.config.cafile:
-            try:
-                context.load_verify_locations(cafile=os.path.expanduser(self.config.cafile))
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(_("[imap] cannot read 'cafile': {e}").format(e=reasons.said(exc))) from None
-        return context
-
     def open(self) -> None:
         """Connect (imaps: TLS at once; imap: STARTTLS unless `tls = false`), the server's
         certificate verified; log in and select the folder. MailboxError, one clean line, if not."""
-        context = self._context() if self.secure or self.config.tls else None  # a bad cafile: before connecting
+        secured = self.secure or self.config.tls
+        context = connection.tls_context(self.config.cafile, "imap") if secured else None  # before connecting
         try:
             if self.secure:
-                connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
                     self.host, self.port, ssl_context=context, timeout=self.config.timeout
                 )
             else:
-                connection = imaplib.IMAP4(self.host, self.port, timeout=self.config.timeout)
-                self.connection = connection  # closed if STARTTLS fails
+                imap = imaplib.IMAP4(self.host, self.port, timeout=self.config.timeout)
+                self.connection = imap  # closed if STARTTLS fails
                 if context is not None:
-                    connection.starttls(context)
-            self.connection = connection
-            connection.login(self.config.user, self.password)
-            status, data = connection.select(_quoted(self.config.folder))
+                    imap.starttls(context)
+            self.connection = imap
+            imap.login(self.config.user, self.password)
+            status, data = imap.select(_quoted(self.config.folder))
             if status != "OK":
                 raise MailboxError(_("the mailbox has no folder {f}").format(f=self.config.folder))
-            answer = connection.response("UIDVALIDITY")[1]
+            answer = imap.response("UIDVALIDITY")[1]
             self.uidvalidity = (answer[0] or b"").decode() if answer and answer[0] else ""
         except imaplib.IMAP4.error as exc:
             self.close()
             raise MailboxError(_("the mailbox refused: {e}").format(e=self._clean(exc))) from None
         except (OSError, ssl.SSLError, socket.timeout) as exc:
             self.close()
+            why = connection.said(exc, [self.password])
             raise MailboxError(
-                _("cannot reach the mailbox {h}:{p}: {e}").format(
-                    h=self.host, p=self.port, e=self._clean(reasons.said(exc))
-                )
+                _("cannot reach the mailbox {h}:{p}: {e}").format(h=self.host, p=self.port, e=why)
             ) from None
 
     def new_mails(self, today: dt.date, known) -> list[tuple[bytes, Mail]]:
@@ -286,8 +266,7 @@ class Mailbox:
             self.connection = None
 
     def _clean(self, value: object) -> str:
-        text = " ".join(str(value).split())
-        return text.replace(self.password, "***") if self.password else text
+        return connection.one_line(value, [self.password])
 
 
 def _quoted(folder: str) -> str:

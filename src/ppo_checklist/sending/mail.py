@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, NamedTuple
 
-from ppo_checklist import reasons
 from ppo_checklist.config import Config, EmailConfig
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
-from ppo_checklist.core.playbooks import Step
-from ppo_checklist.errors import ConfigError, PpoError
-from ppo_checklist.i18n import N_, _
+from ppo_checklist.errors import PpoError
+from ppo_checklist.i18n import _
+from ppo_checklist.sending import connection
 from ppo_checklist.sending.channel import Contact, Handover, Outgoing
+from ppo_checklist.sending.rules import EmailRules
 
 # The e-mail library, smtplib and ssl (~50 ms together) load only when a letter is built or
 # goes: `ppo today` asks this channel's rules (`MailSender.messages`, `contact`) on every run.
@@ -29,14 +28,6 @@ if TYPE_CHECKING:
     import smtplib
     import ssl
     from email.message import EmailMessage
-
-
-# The line under every letter telling how to stop them (the List-Unsubscribe header says the
-# same to mail programs). Russian, as the letters are: it is part of the letter, not of ppo.
-UNSUBSCRIBE_LINE = (
-    "\n\n—\nНе хотите больше получать от нас письма? Ответьте на это письмо словом «Отписаться» — "
-    "и мы больше не будем писать."
-)
 
 
 class MailServerError(PpoError):
@@ -135,28 +126,9 @@ class Mailer:
         env = os.environ if environ is None else environ
         self.config = config
         self.password = env.get("PPO_SMTP_PASSWORD") or config.password
-        parts = urlsplit(config.server)
-        self.secure = parts.scheme == "smtps"
-        self.host = parts.hostname or ""
-        try:
-            self.port = parts.port or (465 if self.secure else 587)
-        except ValueError:
-            raise ConfigError(_("[email] 'server' has a bad port")) from None
-        if not self.host:
-            raise ConfigError(_("[email] 'server' names no host"))
+        self.host, self.port, self.secure = connection.server(config.server, "smtps", (587, 465), "email")
         self.smtp: smtplib.SMTP | None = None
         self.broken: str | None = None  # why the connection cannot take more letters
-
-    def _context(self) -> ssl.SSLContext:
-        import ssl  # see above
-
-        context = ssl.create_default_context()
-        if self.config.cafile:
-            try:
-                context.load_verify_locations(cafile=os.path.expanduser(self.config.cafile))
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(_("[email] cannot read 'cafile': {e}").format(e=exc)) from None
-        return context
 
     def open(self) -> None:
         """Connect, secure and log in; MailServerError (one clean line) if that fails."""
@@ -200,10 +172,8 @@ class Mailer:
             raise MailServerError(_("[email] the user and password must be ASCII for SMTP login")) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             self.close()
-            message = _("cannot reach the mail server {where}: {e}").format(
-                where=where, e=self._clean(reasons.said(exc))
-            )
-            raise MailServerError(message) from None
+            why = connection.said(exc, [self.password])
+            raise MailServerError(_("cannot reach the mail server {where}: {e}").format(where=where, e=why)) from None
 
     def send(self, envelope: Envelope | EmailMessage, to: str | None = None) -> Handover:
         """Hand one letter over. Before DATA nothing has gone (pending or failed); a connection
@@ -239,7 +209,7 @@ class Mailer:
                 smtp.rset()
                 return Handover(FAILED if 500 <= code < 600 else PENDING_MSG, error=self._refused(code, answer))
         except (smtplib.SMTPException, OSError) as exc:
-            self.broken = _("lost the mail server: {e}").format(e=self._clean(reasons.said(exc)))
+            self.broken = _("lost the mail server: {e}").format(e=connection.said(exc, [self.password]))
             return Handover(PENDING_MSG, error=self.broken, no_answer=True)
         except (UnicodeError, ValueError) as exc:  # refused by smtplib itself: nothing went
             self.broken = _("the mail server's connection is in an unknown state: {e}").format(e=self._clean(exc))
@@ -251,7 +221,7 @@ class Mailer:
         except smtplib.SMTPDataError as exc:  # DATA itself refused: the letter did not go
             code, answer = exc.smtp_code, exc.smtp_error  # type: ignore[assignment]
         except (smtplib.SMTPException, OSError) as exc:
-            self.broken = _("lost the mail server: {e}").format(e=self._clean(reasons.said(exc)))
+            self.broken = _("lost the mail server: {e}").format(e=connection.said(exc, [self.password]))
             return Handover(UNKNOWN, error=self.broken, no_answer=True)
         if code != 250:  # smtplib returns the answer to the letter's end, it does not raise
             state = FAILED if 500 <= code < 600 else PENDING_MSG
@@ -276,28 +246,15 @@ class Mailer:
         return self._clean(_("the mail server refused ({code}): {text}").format(code=code, text=text))
 
     def _clean(self, value: object) -> str:
-        text = " ".join(str(value).split())
-        if self.password:
-            text = text.replace(self.password, "***")
-        return text
+        return connection.one_line(value, [self.password])
+
+    def _context(self) -> ssl.SSLContext:
+        return connection.tls_context(self.config.cafile, "email")
 
 
-class MailSender:
-    """The e-mail channel: an e-mail step's letters to the client's address."""
-
-    channel: ClassVar[str] = "email"
-    contact: ClassVar[str] = "email"
-    missing: ClassVar[str] = N_("no e-mail address")
-
-    @staticmethod
-    def configured(config: Config) -> bool:
-        return config.email is not None
-
-    @staticmethod
-    def messages(step: Step) -> list[tuple[str, str | None, str]]:
-        if step.channel != "email":
-            return []
-        return [(letter.id, letter.subject, letter.body + UNSUBSCRIBE_LINE) for letter in step.letters]
+class MailSender(EmailRules):
+    """The e-mail channel: an e-mail step's letters to the client's address (what it sends of a
+    step: `EmailRules`)."""
 
     @staticmethod
     def address(contact: Contact) -> tuple[str | None, str | None]:

@@ -16,8 +16,8 @@ waits out the quiet hours, checked at each hand-over; a client gets at most one 
 SMS a run. What does not go is named in the run's report, never dropped without a line.
 
 Which messages are due is `plan` (the steps, the playbooks and the day); the rule `today` uses
-to leave out what ppo will send is here too (`will_send`). Channels are `Sender`s from the
-registry (senders.py): the outbox names none.
+to leave out what ppo will send is `rules.will_send`. Channels are `Sender`s from the registry
+(senders.py): the outbox names none.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from ppo_checklist.core.model import (
     SENDING,
     SENT,
     UNKNOWN,
-    AgendaRow,
     Message,
     SendStep,
     moment_passed,
@@ -60,7 +59,7 @@ from ppo_checklist.sending import channel as base
 from ppo_checklist.sending import greetings
 from ppo_checklist.sending.channel import Handover, Sender
 from ppo_checklist.sending.consent import Gate
-from ppo_checklist.sending.mail import UNSUBSCRIBE_LINE
+from ppo_checklist.sending.rules import UNSUBSCRIBE_LINE
 from ppo_checklist.sending.senders import SENDERS, configured
 from ppo_checklist.store import Store
 
@@ -110,31 +109,6 @@ def sendable_letters(step: Step) -> list[tuple[str, str | None, str]]:
 def window_days(playbooks: dict[str, Playbook]) -> int:
     """The most days late any message may still go."""
     return max((s.late_days for pb in playbooks.values() for s in pb.steps if sendable_letters(s)), default=0)
-
-
-def will_send(row: AgendaRow, step: Step | None, config: Config, today: dt.date) -> bool:
-    """ppo sends this open step by itself today: its channel is configured, the client has the
-    address and consents, ppo has not tried it yet, and today is within the step's window."""
-    sender = sender_for(row.channel, config)
-    if step is None or sender is None or step.channel != row.channel or not sender.messages(step):
-        return False
-    if row.opted_out or row.outbox is not None:
-        return False
-    if not getattr(row, sender.contact):
-        return False
-    if not row.due <= today <= row.due + dt.timedelta(days=step.late_days):
-        return False
-    return not _needs_setup(sender.messages(step)[0], row, config)
-
-
-def _needs_setup(letter: tuple[str, str | None, str], row: AgendaRow, config: Config) -> bool:
-    """The message names a setting not given yet (⟨директор⟩): ppo holds it for a person."""
-    _id, subject, body = letter
-    return any(
-        texts.fill_text(text, config, row.client, row.manager, row.dates, row.due).missing
-        for text in (subject, body)
-        if text
-    )
 
 
 # --- the plan: what is due -----------------------------------------------------------------

@@ -52,10 +52,15 @@ def configured(config: Config, channel: str | None = None) -> dict[str, type[Sen
     }
 
 
+def loaded() -> bool:
+    """The Sender classes are loaded (the outbox asked for them, or a test registered one)."""
+    return "SENDERS" in globals()
+
+
 def sends_any(config: Config) -> bool:
     """The config sends through some channel: `today` then leaves out what ppo sends. Read from
     the config's tables; once the classes are loaded (the outbox, or a channel registered at run
     time), from them."""
-    if "SENDERS" in globals():
+    if loaded():
         return bool(configured(config))
     return any(getattr(config, table) is not None for table, _where in REGISTRY.values())

@@ -13,15 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
-from ppo_checklist import reasons
 from ppo_checklist.config import Config, SmsConfig, in_quiet_hours
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
-from ppo_checklist.core.playbooks import SMS_LETTER, Step
 from ppo_checklist.errors import ConfigError
-from ppo_checklist.i18n import N_, _
+from ppo_checklist.i18n import _
+from ppo_checklist.sending import connection
 from ppo_checklist.sending.channel import Contact, Handover, Outgoing
+from ppo_checklist.sending.rules import SmsRules
 
 DEFAULT_URLS = {"smsru": "https://sms.ru", "smsc": "https://smsc.ru"}
 # smsc.ru error codes that concern the number, not the account: 7 the number's format,
@@ -137,14 +137,14 @@ class Gateway:
                 return Handover(UNKNOWN, error=_("the SMS gateway answered HTTP {code}").format(code=exc.code))
             return Handover(PENDING_MSG, error=_("the SMS gateway answered HTTP {code}").format(code=exc.code))
         except urllib.error.URLError as exc:  # not reached: the request never went
-            error = _("cannot reach the SMS gateway: {e}").format(e=self._clean(reasons.said(exc.reason)))
+            error = _("cannot reach the SMS gateway: {e}").format(e=connection.said(exc.reason, self.secrets))
             return Handover(PENDING_MSG, error=error, no_answer=True)
         except (http.client.HTTPException, ValueError) as exc:  # garbage, a short body
-            error = _("the SMS gateway's answer cannot be read: {e}").format(e=self._clean(type(exc).__name__))
+            error = _("the SMS gateway's answer cannot be read: {e}").format(e=type(exc).__name__)
             return Handover(UNKNOWN, error=error, no_answer=isinstance(exc, ConnectionError))
         except OSError as exc:  # the request went, no answer came (a timeout is an OSError)
             error = _("no answer from the SMS gateway: {e}").format(
-                e=self._clean(reasons.said(exc)) or type(exc).__name__
+                e=connection.said(exc, self.secrets) or type(exc).__name__
             )
             return Handover(UNKNOWN, error=error, no_answer=True)
         import json  # here: `ppo today` with [sms] set loads this module and parses no answer
@@ -203,8 +203,8 @@ class Gateway:
         if delivery is None or delivery.status not in (DELIVERED, NOT_DELIVERED):
             return WAITING, None
         if delivery.status == DELIVERED:
-            return DELIVERED, self._clean(delivery.text) if delivery.text else None
-        return NOT_DELIVERED, self._clean(f"{delivery.code}: {delivery.text or '—'}")
+            return DELIVERED, self.clean(delivery.text) if delivery.text else None
+        return NOT_DELIVERED, self.clean(f"{delivery.code}: {delivery.text or '—'}")
 
     def _status_smsru(self, ids: list[str]) -> dict[str, Delivery]:
         result = {}
@@ -222,15 +222,11 @@ class Gateway:
         return result
 
     def _gateway_error(self, code: object, text: object) -> str:
-        return self._clean(_("the SMS gateway refused ({code}): {text}").format(code=code, text=text or "—"))
+        return self.clean(_("the SMS gateway refused ({code}): {text}").format(code=code, text=text or "—"))
 
-    def _clean(self, value: object) -> str:
+    def clean(self, value: object) -> str:
         """A message on one line, without a secret even if a server quoted it."""
-        text = " ".join(str(value).split())
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        return connection.one_line(value, self.secrets)
 
 
 def _int(value: object) -> int | None:
@@ -255,20 +251,9 @@ def status(
     return Gateway(config, environ).statuses(asked)
 
 
-class SmsSender:
-    """The SMS channel: an SMS step's text to the client's mobile phone, in E.164."""
-
-    channel: ClassVar[str] = "sms"
-    contact: ClassVar[str] = "phone"
-    missing: ClassVar[str] = N_("no phone")
-
-    @staticmethod
-    def configured(config: Config) -> bool:
-        return config.sms is not None
-
-    @staticmethod
-    def messages(step: Step) -> list[tuple[str, str | None, str]]:
-        return [(SMS_LETTER, None, step.text)] if step.channel == "sms" else []
+class SmsSender(SmsRules):
+    """The SMS channel: an SMS step's text to the client's mobile phone, in E.164 (what it sends
+    of a step: `SmsRules`)."""
 
     @staticmethod
     def address(contact: Contact) -> tuple[str | None, str | None]:
@@ -320,7 +305,7 @@ class SmsSender:
                 why = _("the SMS gateway says it was not delivered ({code}{text})").format(
                     code=delivery.code, text=f": {delivery.text}" if delivery.text else ""
                 )
-                settled.append((message, Handover(FAILED, error=self.gateway._clean(why))))
+                settled.append((message, Handover(FAILED, error=self.gateway.clean(why))))
         return settled
 
     def close(self) -> None:

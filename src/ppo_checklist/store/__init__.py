@@ -105,8 +105,6 @@ class Store(Protocol):
     def identity(self) -> str: ...
 
     # clients
-    def find_client(self, phone: str | None, email: str | None) -> Client | None: ...
-    def client_for(self, name: str, phone: str | None, email: str | None) -> Client: ...
     def add_client(self, name: str, phone: str | None, email: str | None) -> Client: ...
     def update_client(
         self,
@@ -253,6 +251,6 @@ def open_store(location: str | Path | Location, create_folder: bool = False, wai
         from ppo_checklist.store.postgresql import PostgresStore  # psycopg only when asked for
 
         return PostgresStore.open(where, wait)
-    from ppo_checklist.store.sqlite import SQLiteStore
+    from ppo_checklist.store.sqlite import SQLiteStore  # each backend only when a store of its kind opens
 
     return SQLiteStore.open(where, create_folder, wait)

@@ -49,7 +49,8 @@ OPEN_TRIP = (
 # A letter or SMS step of a client who opted out (`model.opts_out`, in SQL).
 OPTED_OUT_STEP = "(c.opted_out IS NOT NULL AND s.channel IN ('email', 'sms'))"
 # The client's ads consent on the step's channel stands: the newest ledger record (by day, then
-# as written: `consent.newest`) says given. 1 or 0.
+# as written: `consent.newest`) says given. 1 or 0. `WordStore.ads_consents` is the same for the
+# whole ledger: tests/test_ads_consent_rule.py holds the three equal.
 ADS_CONSENT_STEP = (
     "COALESCE((SELECT k.given FROM consents k WHERE k.client_id = t.client_id AND k.channel = s.channel"
     " AND k.purpose = 'ads' ORDER BY k.given_on DESC, k.id DESC LIMIT 1), 0)"
@@ -322,34 +323,12 @@ class SqlStore(WordStore):
 
     # --- clients -------------------------------------------------------------------------
 
-    def find_client(self, phone: str | None, email: str | None) -> Client | None:
-        """The known client with this phone or e-mail; both pointing at different clients is an error."""
-        found: dict[int, Client] = {}
-        for column, key in (("phone_key", phone_key(phone)), ("email_key", email_key(email))):
-            if key:
-                row = self._one(f"SELECT id, name, phone, email FROM clients WHERE {column} = ?", (key,))
-                if row:
-                    found[row[0]] = Client(*row)
-        if len(found) > 1:
-            raise BadInput(_("the phone and the e-mail belong to two different clients"))
-        return next(iter(found.values()), None)
-
     def add_client(self, name: str, phone: str | None, email: str | None) -> Client:
         new_id = self._insert(
             "INSERT INTO clients (name, phone, email, phone_key, email_key, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (name, phone or None, email or None, phone_key(phone), email_key(email), now()),
         )
         return Client(new_id, name, phone or None, email or None)
-
-    def client_for(self, name: str, phone: str | None, email: str | None) -> Client:
-        """The known client with this phone or e-mail (filling in what it lacked), or a new one."""
-        client = self.find_client(phone, email)
-        if client is None:
-            return self.add_client(name, phone, email)
-        if (phone and not client.phone) or (email and not client.email):
-            missing_phone = phone if not client.phone else None
-            return self.update_client(client.id, phone=missing_phone, email=email if not client.email else None)
-        return client
 
     def update_client(
         self,

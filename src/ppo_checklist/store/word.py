@@ -96,7 +96,8 @@ class WordStore:
 
     def ads_consents(self) -> set[tuple[int, str]]:
         """(client id, channel) whose ads consent stands: the newest record (by day, then as
-        written: `consent.newest`) says given. The workbook's no_consent reads it."""
+        written: `consent.newest`, and sql.ADS_CONSENT_STEP; tests/test_ads_consent_rule.py holds
+        the three equal) says given. The workbook's no_consent reads it."""
         standing: dict[tuple[int, str], bool] = {}
         for client_id, channel, given in self._rows(
             "SELECT client_id, channel, given FROM consents WHERE purpose = 'ads' ORDER BY given_on, id"

@@ -12,17 +12,16 @@ import sqlite3
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ppo_checklist import files, stats
 from ppo_checklist.core.playbooks import Playbook
 from ppo_checklist.errors import BadWorkbook, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
+from ppo_checklist.workbook import read as workbook_read
+from ppo_checklist.workbook import write as workbook
 from ppo_checklist.workbook.sync import SyncReport, sync
-
-if TYPE_CHECKING:  # the workbook module is loaded when a workbook is written
-    from ppo_checklist.workbook.write import ExportResult
+from ppo_checklist.workbook.write import ExportResult
 
 
 class UntakenEntries(PpoError):
@@ -66,8 +65,6 @@ def export(
     `replace`: write over the file at `path` without reading it (a book of another store).
     `managers`: only these managers' trips and figures (their stored names); None: everyone's."""
     if replace:
-        from ppo_checklist.workbook import write as workbook
-
         workbook.check_target(path)
         taken = None
     else:
@@ -91,9 +88,6 @@ def take_before_replacing(
     taken; refused, unless forced, when it holds entries ppo could not take. None when there
     is no file yet. `way_out`: what a command without --force tells (a file not ppo's,
     entries not taken, a book of another store) instead of --force and --replace."""
-    from ppo_checklist.workbook import read as workbook_read
-    from ppo_checklist.workbook import write as workbook
-
     workbook.check_target(path)
     seen = files.fingerprint(path)  # before reading: a save while it is read shows up later
     if seen is None:
@@ -191,8 +185,6 @@ def write(
 
 
 def _write_once(store, playbooks, path, today, include_all, within, mode, expected, carried=None, managers=None):
-    from ppo_checklist.workbook import write as workbook
-
     layouts = workbook.plan_sheets(playbooks, store.playbook_uses(include_all), include_all)
     store_id = store.identity()
     # After the ticks are taken, so that the figures count them.

@@ -13,6 +13,8 @@ import posixpath
 import zipfile
 from pathlib import Path
 
+from defusedxml import ElementTree
+
 from ppo_checklist.errors import BadWorkbook
 from ppo_checklist.i18n import _
 
@@ -62,8 +64,6 @@ def _custom_part(archive: zipfile.ZipFile) -> str | None:
 
 
 def _parse(archive: zipfile.ZipFile, name: str):
-    from defusedxml import ElementTree
-
     if archive.getinfo(name).file_size > MAX_PART:
         raise ValueError(name)
     try:

@@ -22,10 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from defusedxml import DefusedXmlException
+
+from ppo_checklist.core.dates import parse_date
 from ppo_checklist.core.model import tick_word
-from ppo_checklist.errors import BadWorkbook, WorkbookError
+from ppo_checklist.errors import BadWorkbook, DateError, WorkbookError
 from ppo_checklist.i18n import _
-from ppo_checklist.workbook import cell_text
+from ppo_checklist.workbook import cell_text, xlsx_stream
 from ppo_checklist.workbook.rows import col_name
 from ppo_checklist.workbook.write import (
     ANCHOR_NAMES,
@@ -161,10 +164,6 @@ def opened(path: Path, raw_text: bool = True):
     content, 1 I/O): a file that is not as a spreadsheet writes it, or hostile, is refused in
     one line whenever it shows. Texts come as the file holds them, for `cell_value` to decode
     (`raw_text`: the only way it is read now, the word kept for the callers that say it)."""
-    from defusedxml import DefusedXmlException
-
-    from ppo_checklist.workbook import xlsx_stream
-
     if not path.exists():
         raise BadWorkbook(_("no such file: {path}").format(path=path))  # bad input (exit 2), as for import
     if path.is_dir():
@@ -334,8 +333,6 @@ def input_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
             return "date", EXCEL_EPOCH + dt.timedelta(days=int(value))
         except OverflowError:
             return "bad", None
-    from ppo_checklist.core.dates import parse_date
-    from ppo_checklist.errors import DateError
 
     try:
         return "date", parse_date(str(value).strip(), dayfirst)
@@ -363,8 +360,6 @@ def tick_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
     said = tick_word(text)
     if said is not None:
         return ("tick", None) if said else ("none", None)
-    from ppo_checklist.core.dates import parse_date
-    from ppo_checklist.errors import DateError
 
     try:
         return "tick", parse_date(text, dayfirst)

@@ -21,6 +21,8 @@ from ppo_checklist.core.words import step_named
 from ppo_checklist.i18n import _
 from ppo_checklist.store import Store
 from ppo_checklist.workbook import cell_text, identity
+from ppo_checklist.workbook import read as workbook_read
+from ppo_checklist.workbook import write as workbook
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,6 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_ou
     looked up a batch at a time, so memory stays flat in the store's size. A workbook written
     from another store is refused before anything is read (`way_out`: what the refusal tells
     to do instead)."""
-    from ppo_checklist.workbook import read as workbook_read
-    from ppo_checklist.workbook import write as workbook
-
     workbook.require_xlsx(path)
     if path.is_file():
         identity.require_own(
@@ -187,15 +186,11 @@ class _Taking:
         self.again: list[str] = []  # trip rows found twice
         self.missing: list[str] = []  # ticked trips the store does not have
         self.not_taken: list[str] = []  # ticks that fit no step, or a cancelled trip
-        from ppo_checklist.workbook import read as workbook_read
-
         self.input_day = _known(workbook_read.input_day, dayfirst)
         self.tick_day = _known(workbook_read.tick_day, dayfirst)
 
     def read(self, row) -> _Row | None:
         """What a row says; problems in its cells go to the report. None: a trip seen before."""
-        from ppo_checklist.workbook import write as workbook
-
         report = self.report
         if not self.seen.add(row.trip_id):
             self.again.append(

@@ -17,13 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import tempfile
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar
 from xml.sax.saxutils import escape
 
-from ppo_checklist import __version__
+from ppo_checklist import __version__, files
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import schedule
 from ppo_checklist.core.consent import ADS, ads_steps, first_purpose
@@ -816,13 +817,14 @@ def _text(rows: SheetRows, s: _Styles, col: int, value: str) -> None:
 
 
 def _sheet_class():
+    # xlsxwriter (~25 ms) only when a book is written: read and sync import this module too.
     from ppo_checklist.workbook.xlsx_sheet import FastFormulaSheet
 
     return FastFormulaSheet
 
 
 def _book_class():
-    from ppo_checklist.workbook.xlsx_sheet import TextExactBook
+    from ppo_checklist.workbook.xlsx_sheet import TextExactBook  # as in `_sheet_class`
 
     return TextExactBook
 
@@ -847,8 +849,6 @@ def write_book(
     `ads_consent`: (client id, channel) whose ads consent stands (`store.ads_consents`); the
     advertising steps of the others are `no_consent`. None: consent is not shown.
     `store_id`: the store's identity (`identity`), by which sync knows the book is its own."""
-    import tempfile
-
     if tmpdir is None:
         with tempfile.TemporaryDirectory() as scratch:
             return write_book(
@@ -1462,7 +1462,5 @@ def replace_atomically(
 ) -> T:
     """Build the new file beside the old one and rename it over only when it is complete
     (`files.write_atomically`); `unchanged` runs just before, to keep a file saved meanwhile."""
-    from ppo_checklist import files
-
     check_target(path)
     return files.write_atomically(path, build, mode, ".xlsx", unchanged)

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
+import defusedxml.ElementTree as ElementTree
+
 from ppo_checklist.workbook.rows import col_name
 
 CHUNK = 1 << 20
@@ -159,8 +161,6 @@ class Book:
     """An XLSX file's sheets by name, each read as a stream of rows."""
 
     def __init__(self, archive: zipfile.ZipFile):
-        import defusedxml.ElementTree as ElementTree
-
         self.archive = archive
         names = set(archive.namelist())
         workbook = _part(names, "xl/workbook.xml")
@@ -456,8 +456,6 @@ def _part(names: set[str], default: str) -> str:
 
 
 def _relations(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
-    import defusedxml.ElementTree as ElementTree
-
     folder = PurePosixPath(part).parent
     rels_name = str(folder / "_rels" / (PurePosixPath(part).name + ".rels"))
     if rels_name not in archive.namelist():
@@ -490,8 +488,6 @@ def is_date_format(code: str) -> bool:
 
 def _date_styles(archive: zipfile.ZipFile, name: str) -> frozenset[int]:
     """The cell styles (xf indices) whose number format is a date's, as openpyxl reads them."""
-    import defusedxml.ElementTree as ElementTree
-
     root = ElementTree.fromstring(archive.read(name))
     custom = {}
     xfs: list[int] = []
