@@ -94,3 +94,11 @@ def test_a_command_on_postgresql_connects_once(make_ppo, tmp_path, command):
     _out, loaded = run_fresh(ppo, "--count-connections", "--db", ppo.store, *command, *day)
     assert loaded["connections"] == 1
     assert "sqlite3" not in loaded["modules"]  # the other backend's library stays unloaded
+
+
+@pytest.mark.sqlite_only  # psycopg itself loads more
+def test_today_reads_the_shipped_playbooks_without_parsing_toml(ppo):
+    ppo.add("Анна", "05.12.2026", "20.12.2026", "30.12.2026")
+    out, loaded = run_fresh(ppo, "today", "--date", "05.12.2026", "--format", "json")
+    assert [row["step_id"] for row in json.loads(out)] == ["ppo-do"]
+    assert "tomllib" not in loaded["modules"] and "tomli" not in loaded["modules"]

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import MISSING as dataclass_missing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -179,16 +180,24 @@ def _toml() -> Any:
     return tomllib
 
 
-def read_toml(path: Path, error: type[PpoError], kind: str) -> dict[str, Any]:
-    """A TOML file's content; an unreadable or broken file is `error`, naming `kind` and the file."""
-    tomllib = _toml()
+def read_toml(
+    path: Path, error: type[PpoError], kind: str, known: Mapping[bytes, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A TOML file's content; an unreadable or broken file is `error`, naming `kind` and the file.
+    `known`: files already read, by their bytes (the shipped playbooks, `shipped_playbooks`): a
+    file with exactly those bytes is not parsed again, and tomllib is not even loaded."""
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise error(_("broken {kind} {path}: {e}").format(kind=kind, path=path, e=exc)) from None
+            data = handle.read()
     except OSError as exc:
         raise error(_("cannot read {kind} {path}: {e}").format(kind=kind, path=path, e=exc.strerror)) from None
+    if known is not None and data in known:
+        return known[data]
+    tomllib = _toml()
+    try:
+        return tomllib.loads(data.decode())  # as tomllib.load reads a file
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(_("broken {kind} {path}: {e}").format(kind=kind, path=path, e=exc)) from None
 
 
 # How a setting's expected type is said (each call translates in the run's language).

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import NamedTuple
 
 from ppo_checklist.errors import BadInput
@@ -409,8 +410,8 @@ def email_key(email: str | None) -> str | None:
 # A note may hold line breaks and tabs (a spreadsheet cell of several lines); nothing else may.
 # A lone surrogate (`_xD800_` in a workbook cell, a byte the terminal could not decode) is no
 # character at all: no store can hold it.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_UNSAFE_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+_UNSAFE_IN_NOTES = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 MULTILINE_FIELDS = frozenset({"note", "reason"})
 
 
@@ -437,7 +438,14 @@ def unsafe_text(value: str | None, multiline: bool = False) -> bool:
     text: `add`'s options, `import`'s cells, `sync`'s notes."""
     if not value:
         return False
-    return (_UNSAFE_IN_NOTES if multiline else _UNSAFE).search(value) is not None
+    return _compiled(_UNSAFE_IN_NOTES if multiline else _UNSAFE).search(value) is not None
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """A pattern compiled when first used: every command imports this module, few check typed text
+    (compiling this module's patterns at import was ~1 ms of each `ppo today`)."""
+    return re.compile(pattern)
 
 
 def text_problem(field_name: str, value: str | None) -> str | None:
@@ -506,13 +514,13 @@ def normal_phone(phone: str | None) -> tuple[str | None, str | None]:
 # phonenumbers' own metadata, phonenumbers would read it valid and show it as ppo stores it:
 # `_plain_mobile` says so without parsing (an import reads ~40 µs less a row); anything else
 # is parsed (tests/test_contacts.py holds the two ways to the same answers).
-_MOBILE_TYPED = re.compile(r"(?:\+7|8)[ -]?(?:\((9\d\d)\)|(9\d\d))[ -]?(\d{3})[ -]?(\d{2})[ -]?(\d{2})")
+_MOBILE_TYPED = r"(?:\+7|8)[ -]?(?:\((9\d\d)\)|(9\d\d))[ -]?(\d{3})[ -]?(\d{2})[ -]?(\d{2})"  # `_compiled`
 _mobile_digits: list[re.Pattern[str]] = []  # RU mobile numbers' pattern, from phonenumbers' metadata
 
 
 def _plain_mobile(text: str) -> str | None:
     """`text` as ppo stores it if it is plainly a Russian mobile (see `_MOBILE_TYPED`), else None."""
-    typed = _MOBILE_TYPED.fullmatch(text)
+    typed = _compiled(_MOBILE_TYPED).fullmatch(text)
     if typed is None:
         return None
     code = typed[1] or typed[2]
@@ -550,7 +558,7 @@ def normal_email(email: str | None) -> tuple[str | None, str | None]:
 # An address of plain ASCII (letters, digits, _ + - in dot-separated words): its local part is
 # valid and stored as typed, so it is valid exactly when its domain is, and stored with the
 # domain as email-validator writes it. A file repeats a few domains: each is checked once.
-_EMAIL_PLAIN = re.compile(r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_EMAIL_PLAIN = r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"  # `_compiled`
 _LOCAL_MAX, _ADDRESS_MAX = 64, 254  # RFC 5321's lengths, as email-validator applies them
 _domains: dict[str, str | None] = {}  # a domain -> as stored, or None: not plainly valid
 _DOMAINS_KEPT = 10_000
@@ -558,7 +566,7 @@ _DOMAINS_KEPT = 10_000
 
 def _plain_email(text: str) -> str | None:
     """`text` as stored if it is a plain ASCII address (see `_EMAIL_PLAIN`) on a valid domain, else None."""
-    plain = _EMAIL_PLAIN.fullmatch(text)
+    plain = _compiled(_EMAIL_PLAIN).fullmatch(text)
     if plain is None or len(plain[1]) > _LOCAL_MAX or len(text) > _ADDRESS_MAX:
         return None
     domain = _domains.get(plain[2], _UNCHECKED)

@@ -20,6 +20,7 @@ from typing import Any
 
 from ppo_checklist.config import read_toml
 from ppo_checklist.core.model import ANCHORS, CHANNELS
+from ppo_checklist.core.shipped_playbooks import READ as SHIPPED_READ
 from ppo_checklist.errors import NotFound, PlaybookError
 from ppo_checklist.i18n import _
 
@@ -442,7 +443,8 @@ def _text(value: Any) -> str:
 
 
 def load_file(path: Path) -> Playbook:
-    return parse_playbook(read_toml(path, PlaybookError, _("playbook")), str(path))
+    # A file as shipped is read from `shipped_playbooks` (parse_playbook only reads what it is given).
+    return parse_playbook(read_toml(path, PlaybookError, _("playbook"), SHIPPED_READ), str(path))
 
 
 def stored_step(playbooks: Mapping[str, Playbook], playbook_id: str, step_id: str) -> Step | None:
