@@ -142,15 +142,69 @@ def test_import_of_hostile_xml_says_one_line(tmp_path, env):
     assert_refused_in_one_line(result, rss, "hostile XML")
 
 
-def test_a_big_csv_is_refused_before_it_is_read(tmp_path, env):
-    big = tmp_path / "big.csv"
-    with big.open("w", encoding="utf-8") as handle:
-        handle.write(",".join(HEADER) + "\n")
-        line = "Анна Иванова,+7 912 345-67-89,a@example.ru,Olga,20.11.2026,01.12.2026,10.12.2026\n"
-        handle.write(line * (30 * 1024**2 // len(line.encode())))
-    result, rss = measured("import", str(big), "--dry-run", env=env)
-    print(f"import of a 30 MB csv: {rss:.0f} MB peak")
-    assert_refused_in_one_line(result, rss, "split the file")
+def test_a_24_mb_one_row_csv_is_refused_at_its_row_within_100_mb(tmp_path, env):
+    hostile = tmp_path / "hostile.csv"
+    with hostile.open("w", encoding="utf-8") as handle:
+        handle.write("name,phone,purchase,departure,return\n")
+        for _mb in range(24):
+            handle.write("x" * 1024**2)
+        handle.write(",+79160000000,01.12.2026,10.12.2026,20.12.2026\n")
+    result, rss = measured("import", str(hostile), env=env)
+    print(f"import of a 24 MB one-row csv: {rss:.0f} MB peak")
+    assert_refused_in_one_line(result, rss, "line 2: refused: a row of more than 1,048,576 characters")
+    assert rss < 100, f"peak {rss:.0f} MB"
+
+
+def test_a_row_of_many_quoted_lines_is_refused_at_the_row_bound(ppo, tmp_path):
+    """Each cell short and each line short, the row itself endless: a quote on every line."""
+    path = tmp_path / "lines.csv"
+    path.write_text(",".join(HEADER) + ",note\n" + "Анна,,,Olga,20.11.2026,01.12.2026,10.12.2026," + '"\n",' * 600_000)
+    result = ppo("import", str(path), check=False)
+    assert result.code == 2 and result.out == "", result.err
+    assert result.err.strip().splitlines() == [
+        f"ppo: {path}: line 2: refused: a row of more than 1,048,576 characters; "
+        "a client's row is far shorter (a quote left open?)"
+    ]
+    assert ppo.snapshot() == []
+
+
+def test_a_cell_longer_than_the_csv_field_limit_is_refused_naming_its_line(ppo, tmp_path):
+    path = tmp_path / "cell.csv"
+    anna = "Анна,+7 912 345-67-89,,Olga,20.11.2026,01.12.2026,10.12.2026"
+    path.write_text(",".join(HEADER) + ",note\n" + anna + ",short\n" + anna + ',"' + "y" * 200_000 + '"\n')
+    result = ppo("import", str(path), check=False)
+    assert result.code == 2 and result.out == ""
+    assert result.err.strip().splitlines() == [f"ppo: {path}: line 3: refused: a cell of more than 131,072 characters"]
+    assert ppo.snapshot() == []
+
+
+def test_more_rows_than_the_row_bound_are_refused_and_nothing_is_written(ppo, tmp_path, monkeypatch):
+    from ppo_checklist import importing
+
+    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    rows = [f"Клиент {n},,,Olga,20.11.2026,01.12.2026,10.12.2026" for n in range(4)]
+    path = tmp_path / "rows.csv"
+    path.write_text("\n".join([",".join(HEADER), *rows[:3]]) + "\n")
+    assert ppo("import", str(path)).code == 0  # exactly the bound: taken
+    path.write_text("\n".join([",".join(HEADER), *rows]) + "\n")
+    result = ppo("import", str(path), check=False)
+    assert result.code == 2 and result.out == ""
+    assert result.err.strip().splitlines() == [f"ppo: {path}: refused: more than 3 rows; split the file"]
+    assert len(ppo.snapshot()) == 3  # the first import's, nothing of the second
+
+
+def test_a_csv_bigger_than_24_mb_of_long_notes_imports_whole(ppo, tmp_path):
+    """No bound on the file's size: 250 rows, each with a note of 100 000 characters."""
+    path = tmp_path / "notes.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(",".join(HEADER) + ",note\n")
+        for n in range(250):
+            handle.write(f"Клиент {n},,,Olga,20.11.2026,01.12.2026,10.12.2026,{'заметка ' * 12_500}\n")
+    assert path.stat().st_size > 24 * 1024**2
+    result = ppo("import", str(path))
+    assert result.out.strip() == f"{path}: 250 trips added, 0 already there"
+    trips = ppo.snapshot()
+    assert len(trips) == 250 and {len(t["note"]) for t in trips} == {len("заметка " * 12_500) - 1}
 
 
 @pytest.mark.parametrize("target", ["folder", "/dev/zero"])

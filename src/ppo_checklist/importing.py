@@ -213,14 +213,8 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _read_csv(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, list[Any]]], int]:
-    """The header, and the rows as they are read: the file is streamed, never held whole."""
-    size = path.stat().st_size
-    if size > MAX_CSV_BYTES:  # every checked row is held until the import is decided
-        raise BadInput(
-            _("{path}: refused: {mb} MB is more than ppo imports at once ({max} MB); split the file").format(
-                path=path, mb=size // 1024**2, max=MAX_CSV_BYTES // 1024**2
-            )
-        )
+    """The header, and the rows as they are read: the file is streamed, never held whole, and
+    no row of it is held longer than MAX_ROW_CHARS characters."""
     encoding, lines = encoding_of(path)
     rows = _streamed_csv(path, encoding)
     header = next(rows, (0, None))[1]
@@ -231,25 +225,62 @@ def _streamed_csv(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
     """`_csv_rows` of the file read line by line (newline="": `\r\n`, `\r` or `\n` ends a line,
     kept for the csv module), its delimiter sniffed from the first line."""
     with path.open(encoding=encoding, newline="") as handle:
-        first_line = handle.readline()
+        lines = _BoundedLines(handle)
+        try:
+            first_line = next(lines, "")
+        except _RowTooLong:
+            raise _row_too_long(path, 1) from None
         delimiter = sniff_delimiter(first_line)
-        reader = csv.reader(itertools.chain((first_line,), handle), delimiter=delimiter)
-        yield from _csv_rows(reader, path, delimiter)
+        reader = csv.reader(itertools.chain((first_line,), lines), delimiter=delimiter)
+        yield from _csv_rows(reader, path, delimiter, lines)
 
 
-def _csv_rows(reader: Any, path: Path, delimiter: str = ",") -> Iterator[tuple[int, list[Any]]]:
+class _RowTooLong(Exception):
+    """A row (its lines, when a quoted cell spans several) is longer than MAX_ROW_CHARS."""
+
+
+class _BoundedLines:
+    """A text file's lines for the csv module, each read at most MAX_ROW_CHARS + 1 characters
+    at a time: a row longer than that (`row_chars`, which the reader of the rows sets back to
+    0 at each row's end) stops the reading before it is held, however long the line is."""
+
+    def __init__(self, handle: Any):
+        self.readline = handle.readline
+        self.row_chars = 0
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline(MAX_ROW_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.row_chars += len(line)
+        if self.row_chars > MAX_ROW_CHARS:
+            raise _RowTooLong
+        return line
+
+
+def _csv_rows(
+    reader: Any, path: Path, delimiter: str = ",", lines: _BoundedLines | None = None
+) -> Iterator[tuple[int, list[Any]]]:
     """(line, cells) of each row that is not blank; the first is the header.
 
     A quoted cell may span lines only in the note column (a cell of several lines); anywhere
     else, or holding what reads as more rows, it is a quote that was never closed and that
-    swallowed the rows after it: an error naming the line where it opens."""
+    swallowed the rows after it: an error naming the line where it opens. A row longer than
+    MAX_ROW_CHARS, a cell longer than the csv module's field limit or more than MAX_ROWS rows
+    are refused, naming the bound."""
     consumed = 0
     note = -1  # the note column's position, once the header is read
     width = 0
+    count = 0
     try:
         for fields in reader:
             line = consumed + 1  # a quoted cell may span lines: a row is numbered by its first
             consumed = reader.line_num
+            if lines is not None:
+                lines.row_chars = 0
             if consumed > line and width:
                 _check_spanning(fields, note, width, delimiter, path, line)
             for cell in fields:
@@ -257,10 +288,32 @@ def _csv_rows(reader: Any, path: Path, delimiter: str = ",") -> Iterator[tuple[i
                     if not width:
                         width = len(fields)
                         note = next((i for i, t in enumerate(fields) if _ALIASES.get(_header_key(t)) == "note"), -1)
+                    elif count == MAX_ROWS:
+                        raise BadInput(_too_many_rows(path))
+                    else:
+                        count += 1
                     yield line, fields
                     break
+    except _RowTooLong:
+        raise _row_too_long(path, consumed + 1) from None
     except csv.Error as exc:
+        if str(exc).startswith("field larger than field limit"):
+            message = _("{path}: line {n}: refused: a cell of more than {max} characters")
+            limit = csv.field_size_limit()
+            raise BadInput(message.format(path=path, n=consumed + 1, max=f"{limit:,}")) from None
         raise BadInput(_("{path}: line {n}: {e}").format(path=path, n=consumed + 1, e=exc)) from None
+
+
+def _row_too_long(path: Path, line: int) -> BadInput:
+    message = _(
+        "{path}: line {n}: refused: a row of more than {max} characters;"
+        " a client's row is far shorter (a quote left open?)"
+    )
+    return BadInput(message.format(path=path, n=line, max=f"{MAX_ROW_CHARS:,}"))
+
+
+def _too_many_rows(path: Path) -> str:
+    return _("{path}: refused: more than {n} rows; split the file").format(path=path, n=f"{MAX_ROWS:,}")
 
 
 def _check_spanning(fields: list[str], note: int, width: int, delimiter: str, path: Path, line: int) -> None:
@@ -273,9 +326,12 @@ def _check_spanning(fields: list[str], note: int, width: int, delimiter: str, pa
             raise BadInput(message.format(path=path, n=line))
 
 
-# A client list of 100 000 trips is ~9 MB of CSV and under a million cells; these bounds keep
-# what a file can make ppo hold (every row is checked before any is written) near 300 MB.
-MAX_CSV_BYTES = 24 * 1024**2
+# What a file can make ppo hold. A CSV is streamed: one row at a time is read, never longer
+# than MAX_ROW_CHARS (a client's row is a few hundred characters; a note of pages fits), each
+# cell at most the csv module's field limit (131 072), and at most MAX_ROWS rows (an agency
+# network's list of a year's trips). An .xlsx is read as a stream too, MAX_CELLS at most.
+MAX_ROW_CHARS = 1 << 20
+MAX_ROWS = 1_000_000
 MAX_CELLS = 2_000_000
 HEADER_COLUMNS = 256
 
