@@ -266,8 +266,8 @@ def test_a_connection_dropped_mid_command_is_one_line_and_nothing_half_written(t
 
 
 def test_postgresql_s_own_read_of_today_answers_what_the_shared_query_answers(tmp_path, make_ppo):
-    """`PostgresStore.agenda` joins today's list step by step (for the planner's sake): the
-    shared query with other joins, held here to the plain joins on every kind of row."""
+    """`PostgresStore.agenda` reads today's list table by table (for the planner's sake): a
+    deliberate double of the shared query, held to it here on every kind of row."""
     from ppo_checklist.store import open_store
     from ppo_checklist.store.sql import AGENDA_JOINS
 
@@ -298,6 +298,9 @@ def test_postgresql_s_own_read_of_today_answers_what_the_shared_query_answers(tm
                 assert own or day == "2026-01-01"
                 seen += own
         assert any(row.opted_out for row in seen) and any(row.outbox == "unknown" for row in seen)
+        with store.write():  # the read-only snapshot ended with its reads: the next write writes
+            store.mark_done(1, 2, dt.date(2026, 11, 30), None)
+        assert store.trip(1).steps[2].done_on == dt.date(2026, 11, 30)
     finally:
         store.close()
 
