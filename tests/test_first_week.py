@@ -438,3 +438,13 @@ def test_a_decline_typed_twice_is_refused_unless_again(ppo):
     again = ppo("decline", "Пётр", "--date", "25.11.2026", check=False)
     assert f"trip {first}" in one_line(again)
     assert ppo.json("decline", "Пётр", "--date", "25.11.2026", "--again")["trip_id"] != first
+
+
+def test_a_decline_with_a_departure_is_not_the_same_as_one_without(ppo):
+    """The same sale is the same dates, an absent one included: a date given where the first
+    had none (or none where it had one) is another trip, not a double."""
+    first = ppo.json("decline", "Пётр", "--date", "25.11.2026")["trip_id"]
+    other = ppo.json("decline", "Пётр", "--date", "25.11.2026", "--departure", "10.12.2026")["trip_id"]
+    assert other != first
+    again = ppo("decline", "Пётр", "--date", "25.11.2026", "--departure", "10.12.2026", check=False)
+    assert f"trip {other}" in one_line(again)

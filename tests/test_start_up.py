@@ -102,3 +102,4 @@ def test_today_reads_the_shipped_playbooks_without_parsing_toml(ppo):
     out, loaded = run_fresh(ppo, "today", "--date", "05.12.2026", "--format", "json")
     assert [row["step_id"] for row in json.loads(out)] == ["ppo-do"]
     assert "tomllib" not in loaded["modules"] and "tomli" not in loaded["modules"]
+    assert "ppo_checklist.server_settings" not in loaded["modules"]  # no [email], [sms], [imap]

@@ -266,10 +266,10 @@ def test_a_connection_dropped_mid_command_is_one_line_and_nothing_half_written(t
 
 
 def test_postgresql_s_own_read_of_today_answers_what_the_shared_query_answers(tmp_path, make_ppo):
-    """`PostgresStore.agenda` reads today's list table by table (for the planner's sake): a
-    deliberate double of the shared query, held to it here on every kind of row."""
+    """`PostgresStore.agenda` joins today's list step by step (for the planner's sake): the
+    shared query with other joins, held here to the plain joins on every kind of row."""
     from ppo_checklist.store import open_store
-    from ppo_checklist.store.sql import SqlStore
+    from ppo_checklist.store.sql import AGENDA_JOINS
 
     ppo = make_ppo(tmp_path, backend="postgresql")
     fill(ppo)
@@ -294,7 +294,7 @@ def test_postgresql_s_own_read_of_today_answers_what_the_shared_query_answers(tm
             until = dt.date.fromisoformat(day)
             for as_of in (None, until):  # `ppo today` asks as of its day (lapsed steps left out)
                 own = store.agenda(until, manager=manager, as_of=as_of)
-                assert own == SqlStore.agenda(store, until, manager=manager, as_of=as_of)
+                assert own == store._agenda(until, None, manager, as_of, AGENDA_JOINS)
                 assert own or day == "2026-01-01"
                 seen += own
         assert any(row.opted_out for row in seen) and any(row.outbox == "unknown" for row in seen)

@@ -8,13 +8,16 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import MISSING as dataclass_missing
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import urlsplit  # pathlib loads it anyway
 
 from ppo_checklist.errors import ConfigError, PpoError
 from ppo_checklist.i18n import LANGUAGES, _
+
+if TYPE_CHECKING:  # defined only for a config that sets them (server_settings)
+    from ppo_checklist.server_settings import EmailConfig, ImapConfig, SmsConfig
 
 APP = "ppo"
 
@@ -25,47 +28,6 @@ BOOL_SETTINGS = ("dayfirst", "report_per_manager")
 WORKING_WEEKS = ("mon-fri", "mon-sat", "mon-sun")
 _MARGIN = re.compile(r"^\d{1,3}[dwmy]$")
 DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
-
-
-@dataclass(frozen=True)
-class EmailConfig:
-    """[email]: the SMTP server ppo sends the letters through."""
-
-    server: str = ""  # smtp://host:587 (STARTTLS) or smtps://host:465 (TLS from the start)
-    user: str = ""
-    password: str = field(default="", repr=False)  # PPO_SMTP_PASSWORD wins
-    from_: str = ""  # the key is `from`
-    tls: bool = True  # false only for a relay on this machine
-    reply_to: dict = field(default_factory=dict)  # manager -> their address
-    cafile: str = ""  # a CA to trust besides the system's (a server with its own certificate)
-    timeout: int = 30  # seconds
-
-
-@dataclass(frozen=True)
-class SmsConfig:
-    """[sms]: the SMS gateway and how ppo uses it."""
-
-    provider: str = ""  # smsru or smsc
-    api_id: str = field(default="", repr=False)  # sms.ru; PPO_SMS_KEY wins
-    login: str = ""  # smsc
-    password: str = field(default="", repr=False)  # smsc; PPO_SMS_PASSWORD wins
-    sender: str = ""
-    url: str = ""  # the gateway's base address; default the provider's own
-    quiet_hours: str = ""  # "21:00-09:00": no SMS then, they wait for the next run
-    timeout: int = 15  # seconds
-
-
-@dataclass(frozen=True)
-class ImapConfig:
-    """[imap]: the agency's mailbox, where replies («Отписаться») and bounces arrive."""
-
-    server: str = ""  # imaps://host:993 (TLS) or imap://host:143 (STARTTLS unless tls = false)
-    user: str = ""
-    password: str = field(default="", repr=False)  # PPO_IMAP_PASSWORD wins
-    folder: str = "INBOX"
-    tls: bool = True  # false only for a server on this machine
-    cafile: str = ""
-    timeout: int = 30  # seconds
 
 
 @dataclass(frozen=True)
@@ -217,14 +179,11 @@ def from_mapping(data: dict[str, Any], source: str) -> Config:
             raise ConfigError(
                 _("{src}: unknown setting '{key}' (known: {k})").format(src=source, key=key, k=", ".join(known))
             )
-        if key == "email":
-            values[key] = _table(EmailConfig, value, source, key)
-            continue
-        if key == "sms":
-            values[key] = _table(SmsConfig, value, source, key)
-            continue
-        if key == "imap":
-            values[key] = _table(ImapConfig, value, source, key)
+        if key in ("email", "sms", "imap"):
+            from ppo_checklist import server_settings  # only a config with these tables defines them
+
+            kinds = {"email": server_settings.EmailConfig, "sms": server_settings.SmsConfig}
+            values[key] = _table(kinds.get(key, server_settings.ImapConfig), value, source, key)
             continue
         expected = bool if key in BOOL_SETTINGS else int if key in INT_SETTINGS else str
         if not isinstance(value, expected) or expected is int and isinstance(value, bool):
@@ -309,6 +268,8 @@ def _table(kind: type, data: Any, source: str, table: str) -> Any:
 
 
 def _table_problem(config: Any) -> str | None:
+    from ppo_checklist.server_settings import EmailConfig, ImapConfig, SmsConfig  # as in `from_mapping`
+
     if isinstance(config, EmailConfig):
         if not config.server:
             return _("needs 'server' (smtp://host:587 or smtps://host:465)")

@@ -8,9 +8,8 @@ import datetime as dt
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ppo_checklist import client_word, tracker
 from ppo_checklist.config import Config
@@ -26,8 +25,7 @@ if TYPE_CHECKING:  # `ppo today` imports this module for `day_actions`: keep it 
     from ppo_checklist.workbook.sync import SyncReport
 
 
-@dataclass(frozen=True)
-class DailyReport:
+class DailyReport(NamedTuple):  # a tuple: a frozen dataclass cost ~0.5 ms of each `ppo today`'s start
     markdown: str
     markdown_path: Path
     workbook_path: Path

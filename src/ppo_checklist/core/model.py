@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
@@ -203,8 +202,7 @@ class AgendaRow(NamedTuple):
     lapses_on: dt.date | None = None  # the last day the step makes sense
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):  # a tuple, not a frozen dataclass: ~0.5 ms less of every start
     """One letter or SMS in the outbox: what goes (or went) to whom, and its fate."""
 
     id: int | None

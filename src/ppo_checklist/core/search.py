@@ -5,7 +5,7 @@ or the e-mail. Pure: the store hands over each client's name and keys."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ppo_checklist.core.intake import name_key
 from ppo_checklist.core.model import check_texts, email_key
@@ -16,8 +16,7 @@ MIN_PHONE_DIGITS = 4  # fewer digits would match most phones
 _PHONE_TEXT = re.compile(r"[\d\s()+\-.]+")
 
 
-@dataclass(frozen=True)
-class Search:
+class Search(NamedTuple):  # a tuple, not a frozen dataclass: ~0.5 ms less of each start
     """A TEXT as each field is compared: the name's key, the phone's digits (with a Russian
     trunk 8 read as +7 as well), the e-mail as its key (`email_key`, as the store keeps it)."""
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ppo_checklist.config import SmsConfig
 from ppo_checklist.core.consent import NOT_DELIVERED
 from ppo_checklist.sending.sms import DELIVERED, WAITING, Gateway
+from ppo_checklist.server_settings import SmsConfig
 from ppo_checklist.store import Store
 
 ASK_DAYS = 3  # an SMS the gateway still calls "on its way" after three days is not asked again

@@ -31,12 +31,12 @@ from email.message import EmailMessage, Message
 from email.utils import parseaddr
 from typing import NamedTuple
 
-from ppo_checklist.config import ImapConfig
 from ppo_checklist.core.consent import BOUNCED, PURPOSES, ConsentEntry
 from ppo_checklist.core.model import Client, email_key
 from ppo_checklist.errors import ConfigError, PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.sending import connection
+from ppo_checklist.server_settings import ImapConfig
 from ppo_checklist.store import Store
 
 UNSUBSCRIBE, BOUNCE, OTHER = "unsubscribe", "bounce", "other"

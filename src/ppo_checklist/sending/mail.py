@@ -14,13 +14,14 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
-from ppo_checklist.config import Config, EmailConfig
+from ppo_checklist.config import Config
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
 from ppo_checklist.errors import PpoError
 from ppo_checklist.i18n import _
 from ppo_checklist.sending import connection
 from ppo_checklist.sending.channel import Contact, Handover, Outgoing
 from ppo_checklist.sending.rules import EmailRules
+from ppo_checklist.server_settings import EmailConfig
 
 # The e-mail library, smtplib and ssl (~50 ms together) load only when a letter is built or
 # goes: `ppo today` asks this channel's rules (`MailSender.messages`, `contact`) on every run.

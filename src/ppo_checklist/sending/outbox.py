@@ -242,7 +242,7 @@ class _Planner:
             self.result.lapsed.append(outgoing)
             return None
         if problem:
-            self.result.refused.append(replace(outgoing, message=replace(message, state=FAILED, error=problem)))
+            self.result.refused.append(replace(outgoing, message=message._replace(state=FAILED, error=problem)))
             return None
         self.result.outgoing.append(outgoing)
         return True
@@ -320,7 +320,7 @@ def _add_greetings(
         if message.id is None and gate.refusal(client, message.channel, greetings.PURPOSE) is not None:
             continue  # advertising without consent on record (or an address that bounced): never sent
         if message.id is None and message.channel == "email":
-            message = replace(message, body=message.body + UNSUBSCRIBE_LINE)
+            message = message._replace(body=message.body + UNSUBSCRIBE_LINE)
         planned.outgoing.append(Outgoing(message, client.name, manager_name, greetings.title(), client.id))
     planned.lapsed.extend(Outgoing(m, "", "", greetings.title()) for m in found.expired)
 
@@ -509,7 +509,7 @@ def _settle_unknown(store: Store, senders: Senders, today: dt.date) -> list[Outg
                     continue
                 if handover.state == SENT:
                     store.mark_done(message.trip_id, message.step_no, today, sent_note(message.channel, message.id))
-            settled.append(Outgoing(replace(message, state=handover.state, error=handover.error), "", "", ""))
+            settled.append(Outgoing(message._replace(state=handover.state, error=handover.error), "", "", ""))
     return settled
 
 
@@ -518,13 +518,13 @@ def _record_lapsed(store: Store, lapsed: list[Outgoing]) -> list[Outgoing]:
     why = _("its moment passed before it could go: never sent; a person decides")
     done = []
     for outgoing in lapsed:
-        message = replace(outgoing.message, state=FAILED, error=why)
+        message = outgoing.message._replace(state=FAILED, error=why)
         with store.write():
             if message.id is None:
                 new_id = store.record_message(message)
                 if new_id is None:
                     continue
-                message = replace(message, id=new_id)
+                message = message._replace(id=new_id)
             elif not store.set_message(message.id, PENDING_MSG, FAILED, error=why):
                 continue
         done.append(replace(outgoing, message=message))
@@ -537,7 +537,7 @@ def _record_refused(store: Store, refused: list[Outgoing]) -> list[Outgoing]:
         with store.write():
             new_id = store.record_message(outgoing.message)
         if new_id is not None:
-            done.append(replace(outgoing, message=replace(outgoing.message, id=new_id)))
+            done.append(replace(outgoing, message=outgoing.message._replace(id=new_id)))
     return done
 
 
@@ -584,18 +584,18 @@ def _send_one(store: Store, senders: Senders, outgoing: Outgoing, today: dt.date
             problem = _("the message cannot be built: {e}").format(e=_one_line(exc))
     with store.write():
         if message.id is None:
-            new_id = store.record_message(replace(message, error=down or problem))
+            new_id = store.record_message(message._replace(error=down or problem))
             if new_id is None:
                 return None  # another run recorded it first
-            message = replace(message, id=new_id)
+            message = message._replace(id=new_id)
         elif down and not store.set_message(message.id, PENDING_MSG, PENDING_MSG, error=down):
             return None  # another run took it meanwhile
         if down:
-            return replace(outgoing, message=replace(message, state=PENDING_MSG, error=down))
+            return replace(outgoing, message=message._replace(state=PENDING_MSG, error=down))
         if problem:
             if not store.set_message(message.id, PENDING_MSG, FAILED, error=problem):  # type: ignore[arg-type]
                 return None
-            return replace(outgoing, message=replace(message, state=FAILED, error=problem))
+            return replace(outgoing, message=message._replace(state=FAILED, error=problem))
         if not store.set_message(message.id, PENDING_MSG, SENDING, handed=True):  # type: ignore[arg-type]
             return None  # another run took it meanwhile
     return _answer(store, senders, replace(outgoing, message=message), prepared, today)
@@ -612,7 +612,7 @@ def _answer(store: Store, senders: Senders, outgoing: Outgoing, prepared: object
         store.set_message(message.id, SENDING, handover.state, error=handover.error, gateway_id=handover.gateway_id)  # type: ignore[arg-type]
         if handover.state == SENT:
             store.mark_done(message.trip_id, message.step_no, today, sent_note(message.channel, message.id))
-    state = replace(message, state=handover.state, error=handover.error, gateway_id=handover.gateway_id)
+    state = message._replace(state=handover.state, error=handover.error, gateway_id=handover.gateway_id)
     return replace(outgoing, message=state)
 
 

@@ -15,13 +15,14 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from ppo_checklist.config import Config, SmsConfig, in_quiet_hours
+from ppo_checklist.config import Config, in_quiet_hours
 from ppo_checklist.core.model import FAILED, PENDING_MSG, SENT, UNKNOWN, Message
 from ppo_checklist.errors import ConfigError
 from ppo_checklist.i18n import _
 from ppo_checklist.sending import connection
 from ppo_checklist.sending.channel import Contact, Handover, Outgoing
 from ppo_checklist.sending.rules import SmsRules
+from ppo_checklist.server_settings import SmsConfig
 
 DEFAULT_URLS = {"smsru": "https://sms.ru", "smsc": "https://smsc.ru"}
 # smsc.ru error codes that concern the number, not the account: 7 the number's format,

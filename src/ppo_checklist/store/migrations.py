@@ -199,6 +199,10 @@ SQLITE: list[str] = [
     INSERT INTO ppo_store (id) VALUES (lower(hex(randomblob(16))));
     """
     + _moments_sqlite(),
+    # 7: the starting days of a trip, which the check for a sale typed twice looks up.
+    """
+    CREATE INDEX trips_start ON trips(purchase, declined);
+    """,
 ]
 
 POSTGRESQL: list[str] = [
@@ -364,6 +368,10 @@ POSTGRESQL: list[str] = [
     INSERT INTO ppo_store (id) VALUES (md5(random()::text || clock_timestamp()::text));
     """
     + _moments_postgresql(),
+    # 7: as SQLite's.
+    """
+    CREATE INDEX trips_start ON trips(purchase, declined);
+    """,
 ]
 
 assert len(SQLITE) == len(POSTGRESQL), "every migration is written for both backends"

@@ -171,6 +171,9 @@ FIRST_MESSAGE_STATE = (
     "(SELECT o.state FROM outbox o WHERE o.trip_id = s.trip_id AND o.step_no = s.no ORDER BY o.id LIMIT 1)"
 )
 
+# The day's list: each step with its trip and its client (`SqlStore.agenda`).
+AGENDA_JOINS = " FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id"
+
 _TRIP_SELECT = (
     "SELECT t.id, c.id, c.name, c.phone, c.email, t.manager, t.playbook,"
     " t.purchase, t.departure, t.return_on, t.declined, t.note, t.created_at, t.cancelled_on, t.cancel_reason,"
@@ -250,7 +253,6 @@ class SqlStore(WordStore):
     """Everything a command asks of a store, over a backend's primitives."""
 
     backend = ""
-    SAME = "IS"  # null-safe equality
     ORDER = ""  # the collation that sorts text by code point (SQLite's default)
     # a date column's month * 100 + day (1205 for 5 December), as the index of migration 3 has it
     MONTH_DAY = "(CAST(substr({column}, 6, 2) AS INTEGER) * 100 + CAST(substr({column}, 9, 2) AS INTEGER))"
@@ -438,15 +440,17 @@ class SqlStore(WordStore):
 
     def trips_on(self, playbook: str, dates: Mapping[str, dt.date | None]) -> list[tuple[int, int, str]]:
         """(trip id, client id, client name) of every trip with this playbook and these dates:
-        a sale typed twice is one of them."""
-        conditions = " AND ".join(f"t.{column} {self.SAME} ?" for column in DATE_COLUMNS.values())
-        values = [iso(dates.get(name)) for name in DATE_COLUMNS]
+        a sale typed twice is one of them. Each date is `= ?` or `IS NULL`, which the index on
+        the starting days (`trips_start`) answers on both backends (PostgreSQL's null-safe
+        `IS NOT DISTINCT FROM` uses no index: `ppo add` read all 100 000 trips, ~10 ms)."""
+        given = {column: iso(dates.get(name)) for name, column in DATE_COLUMNS.items()}
+        conditions = [f"t.{column} = ?" if value else f"t.{column} IS NULL" for column, value in given.items()]
         return [
             (row[0], row[1], row[2])
             for row in self._rows(
                 "SELECT t.id, c.id, c.name FROM trips t JOIN clients c ON c.id = t.client_id"
-                f" WHERE t.playbook = ? AND {conditions} ORDER BY t.id",
-                (playbook, *values),
+                f" WHERE t.playbook = ? AND {' AND '.join(conditions)} ORDER BY t.id",
+                (playbook, *(value for value in given.values() if value)),
             )
         ]
 
@@ -538,11 +542,22 @@ class SqlStore(WordStore):
         """Steps of trips not cancelled for someone to do, due on or before `until` (and from
         `since`): neither done nor skipped, not a letter or SMS of a client who opted out, and
         (`as_of` given) not lapsed by that day."""
+        return self._agenda(until, since, manager, as_of, AGENDA_JOINS)
+
+    def _agenda(
+        self,
+        until: dt.date,
+        since: dt.date | None,
+        manager: str | Sequence[str] | None,
+        as_of: dt.date | None,
+        joins: str,
+    ) -> list[AgendaRow]:
+        """The shared query, its steps joined to their trips and clients by `joins`."""
         sql = [
             "SELECT s.trip_id, c.name, c.phone, c.email, t.manager, t.playbook, s.no, s.step_id,",
             " s.title, s.channel, s.due, t.purchase, t.departure, t.return_on, t.declined, c.opted_out,",
             " " + FIRST_MESSAGE_STATE + ", s.lapses_on",
-            " FROM steps s JOIN trips t ON t.id = s.trip_id JOIN clients c ON c.id = t.client_id",
+            joins,
             " WHERE s.done_on IS NULL AND s.due <= ? AND s.skipped_on IS NULL AND " + NOT_CANCELLED,
             " AND NOT " + OPTED_OUT_STEP,
         ]
