@@ -251,6 +251,12 @@ class PostgresStore(SqlStore):
         the estimate holds there and the plain joins stay."""
         return self._agenda(until, since, manager, as_of, AGENDA_JOINS if since is not None else BY_KEY_JOINS)
 
+    def trip_clients(self, trip_ids: Iterable[int]) -> dict[int, int]:
+        """trip id -> its client's id, the ids as one array: today's ~700 trips as `IN (?, …)`
+        took ~2 ms to send and parse, five times SQLite's."""
+        ids = sorted(set(trip_ids))
+        return {row[0]: row[1] for row in self._rows("SELECT id, client_id FROM trips WHERE id = ANY(?)", [ids])}
+
     # --- integrity -----------------------------------------------------------------------
 
     @_edge
