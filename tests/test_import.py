@@ -14,6 +14,15 @@ BORIS = ["Борис Орлов", "8 (903) 111-22-33", "", "Игорь", "21.11.
 VERA = ["Вера Соколова", "", "vera@example.ru", "", "22.11.2026", "22.11.2026", "29.11.2026"]
 
 
+@pytest.fixture(autouse=True, params=["parts of 5000 rows", "one-row parts"])
+def parts(request, monkeypatch):
+    """Every test twice: a file as one part (as most are), and each row its own part (what a
+    file of many thousand rows does at every PART rows): the same answers either way."""
+    if request.param == "one-row parts":
+        monkeypatch.setattr("ppo_checklist.importing.PART", 1)
+    return request.param
+
+
 def excel_csv(path, rows, encoding="cp1251"):
     """As Excel in a Russian locale saves "CSV (разделители - запятые)": `;`, CRLF, cp1251."""
     text = "".join(";".join(row) + "\r\n" for row in rows)
@@ -467,3 +476,55 @@ def test_text_add_refuses_is_refused_by_import_naming_the_line_and_column(ppo, t
     assert result.err.splitlines()[0] == f"line 4: column '{column}' contains control characters"
     assert cell not in result.err
     assert ppo.snapshot() == []
+
+
+# --- a file read a part at a time (`parts`: each row its own part too) ------------------------
+
+
+def test_a_bad_row_after_parts_were_written_leaves_nothing_written(ppo, tmp_path):
+    late = ["Глеб Панов", "+7 915 000-00-01", "", "", "20.11.2026", "01.11.2026", "10.12.2026"]
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, ANNA, BORIS, VERA, late])
+    result = ppo("import", str(path), "-f", "json", check=False)
+    assert result.code == 2
+    assert [b["line"] for b in result.json()["bad"]] == [5]
+    assert result.json()["written"] is False and result.json()["added"] == 3
+    assert ppo.snapshot() == []
+    assert ppo("import", str(path), "--skip-bad").code == 0
+    assert sorted(shown(ppo)) == ["Анна Иванова", "Борис Орлов", "Вера Соколова"]
+
+
+def test_a_client_of_earlier_rows_is_one_client_completed_and_named_by_its_line(ppo, tmp_path):
+    first = ["Анна Иванова", "+7 912 345-67-89", "", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    again = ["Анна Иванова", "+7 912 345-67-89", "anna@example.ru", "", "20.01.2027", "01.02.2027", "10.02.2027"]
+    son = ["Пётр Иванов", "+7 912 345-67-89", "", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, first, again, son, first])
+    result = ppo("import", str(path), "-f", "json")
+    assert without_created(result.err).splitlines() == [
+        "line 4: Пётр Иванов is a new client sharing the phone +7 912 345-67-89 with line 2 (Анна Иванова)"
+    ]
+    assert result.json()["shared_contacts"][0]["with_phone"] == [{"client": None, "line": 2, "name": "Анна Иванова"}]
+    assert (result.json()["added"], result.json()["clients_added"], result.json()["repeated"]) == (3, 2, 1)
+    anna = [t["client"] for t in ppo.snapshot() if t["client"]["name"] == "Анна Иванова"]
+    assert len(anna) == 2 and anna[0] == anna[1]
+    assert (anna[0]["phone"], anna[0]["email"]) == ("+7 912 345-67-89", "anna@example.ru")
+
+
+def test_a_sale_of_the_store_is_already_there_and_its_repeat_in_the_file_repeated(ppo, tmp_path):
+    ppo.add("Анна Иванова", "20.11.2026", "01.12.2026", "10.12.2026", "--phone", "+7 912 345-67-89")
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, BORIS, ANNA, BORIS, ANNA, VERA])
+    result = ppo("import", str(path), "-f", "json").json()
+    assert (result["added"], result["already"], result["repeated"], result["clients_added"]) == (2, 1, 2, 2)
+    assert sorted(t["client"]["name"] for t in ppo.snapshot()) == ["Анна Иванова", "Борис Орлов", "Вера Соколова"]
+
+
+def test_each_trip_of_a_client_whose_passport_expires_gets_its_own_passport_check(ppo, tmp_path):
+    path = tmp_path / "trips.csv"
+    path.write_text(
+        "name,phone,purchase,departure,return,passport_expires\n"
+        "Анна Иванова,+79123456789,01.12.2026,20.12.2026,27.12.2026,01.03.2027\n"
+        "Анна Иванова,+79123456789,05.01.2027,20.01.2027,27.01.2027,01.03.2027\n",
+        encoding="utf-8",
+    )
+    ppo("import", str(path))
+    checks = {t["dates"]["purchase"]: [s["id"] for s in t["steps"]].count("passport") for t in ppo.snapshot()}
+    assert checks == {"2026-12-01": 1, "2027-01-05": 1}

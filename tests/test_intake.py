@@ -78,3 +78,15 @@ def test_a_draft_names_every_problem_the_name_first():
         "Ольга",
         None,
     )
+
+
+def test_a_draft_checker_remembers_a_bounded_number_of_spellings_and_answers_the_same(monkeypatch):
+    from ppo_checklist.core import intake
+
+    monkeypatch.setattr(intake, "REMEMBERED", 4)
+    checker = DraftChecker()
+    phones = [f"8 912 345 67 {n:02d}" for n in range(10)] * 2 + ["+7 912", "+7 912"]
+    answers = [checker.check("Анна", phone, f"a{n % 10}@x.ru") for n, phone in enumerate(phones)]
+    assert answers == [DraftChecker().check("Анна", phone, f"a{n % 10}@x.ru") for n, phone in enumerate(phones)]
+    assert answers[-1][1] == answers[-2][1] != []  # a bad phone read again is as bad
+    assert len(checker._phones) <= 4 and len(checker._emails) <= 4

@@ -103,3 +103,15 @@ def test_today_reads_the_shipped_playbooks_without_parsing_toml(ppo):
     assert [row["step_id"] for row in json.loads(out)] == ["ppo-do"]
     assert "tomllib" not in loaded["modules"] and "tomli" not in loaded["modules"]
     assert "ppo_checklist.server_settings" not in loaded["modules"]  # no [email], [sms], [imap]
+
+
+def test_add_reads_the_cached_days_off_without_loading_what_writes_files(make_ppo, tmp_path):
+    config = tmp_path / "office.toml"
+    config.write_text('holidays = "RU"\n', encoding="utf-8")
+    ppo = make_ppo(tmp_path / "home", config)
+    ppo.add("Анна", "05.12.2026", "20.12.2026", "30.12.2026")  # the days off of 2026-2027 cached
+    _out, loaded = run_fresh(
+        ppo, "add", "Борис", "--purchase", "05.12.2026", "--departure", "21.12.2026", "--return", "31.12.2026"
+    )
+    assert "ppo_checklist.cli.days_off" in loaded["modules"]
+    assert not {"ppo_checklist.files", "hashlib", "tempfile"} & set(loaded["modules"])

@@ -1,17 +1,22 @@
 """Reading client files (CSV from Excel or Google Sheets, .xlsx) into trips, in bulk.
 
-Three stages, so that nothing is written unless every row is good: read the file's rows
-and check each in pure code as it is read (dates, playbook, schedule), then resolve
-clients and duplicates against the store and write everything in one transaction.
-Only checked rows are held, as compact tuples: a file of 100 000 trips is their size.
+The file is streamed and nothing is written unless every row is good: its rows are read and
+checked in pure code as they are read (dates, playbook, schedule), then a part of PART rows
+at a time their clients and duplicates are resolved against the store and they are written,
+all in one transaction that is rolled back at the end if any row was bad. What is held
+across parts is what deciding a later row needs, in compact form (`Planner`, `_PartWriter`):
+memory stays flat in the file's size. A dry run decides the whole file at once.
 """
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import itertools
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
@@ -768,7 +773,7 @@ class _Client:
     """A client as the import sees it: one from the store (`id`) or a new one (`id` None,
     first seen on `line`)."""
 
-    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled", "trip_id", "line")
+    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled", "line")
 
     def __init__(
         self,
@@ -784,7 +789,6 @@ class _Client:
         self.id = id
         self.line = line
         self.filled = False  # a store client gains a phone or e-mail it lacked
-        self.trip_id: int | None = None
 
 
 class Shared(NamedTuple):
@@ -814,42 +818,80 @@ class Plan:
     shared: list[Shared] = field(default_factory=list)
 
 
+class Planner:
+    """Decides, in file order, each row's client and whether its sale is new, by the rules of
+    `ppo add` (core/intake): the same name with the same phone or e-mail is the same client;
+    the same contact under another name, a new client sharing it; a row with neither, a new
+    client. A sale is the same when the client's name, the playbook and the dates are: one in
+    the store is "already there", one earlier in the file "repeated". Each manager takes the
+    spelling the store (or the file, first) has for them.
+
+    It may decide a file a part at a time (`decide` once a part): what it keeps across parts is
+    the sales (a 16-byte digest each) and the managers' spellings; each part's clients are
+    given to it (`Store.import_context`), those this import wrote from earlier parts included.
+    """
+
+    def __init__(self, managers: Iterable[str] = ()):
+        self.in_store: set[bytes] = set()
+        self.seen: set[bytes] = set()
+        self.spelling = ManagerSpellings(managers)
+
+    def learn_sales(self, known_sales: Iterable[Sequence[Any]]) -> None:
+        """Sales the store has (name, playbook, dates as ISO text)."""
+        self.in_store.update(_sale_digest(name, playbook, _stored_dates(days)) for name, playbook, *days in known_sales)
+
+    def decide(self, rows: Iterable[Checked], clients: Iterable[_Client]) -> Plan:
+        """The rows' new clients, the known `clients` to complete, and the new trips."""
+        result = Plan()
+        index: ClientIndex[_Client] = ClientIndex()
+        for known in clients:
+            index.add(known, known.phone_key, known.email_key)
+        seen, in_store, spelling = self.seen, self.in_store, self.spelling
+        for row in rows:
+            sale = _sale_digest(row.name, row.playbook, row.dates)
+            if sale in seen:
+                result.repeated += 1
+                continue
+            if sale in in_store:
+                seen.add(sale)
+                result.already += 1
+                continue
+            client = _client_of(row, index, result)
+            if client is None:
+                continue
+            seen.add(sale)
+            manager = spelling(row.manager)
+            result.trips.append((client, row if manager == row.manager else row._replace(manager=manager)))
+        return result
+
+
+def _sale_digest(name: str, playbook: str, dates: tuple[dt.date | None, ...]) -> bytes:
+    """`sale_key` in 16 bytes (BLAKE2b): what a file of a million sales can hold; two sales
+    would share one with odds of about 1 in 10^26."""
+    key_name, key_playbook, key_dates = sale_key(name, playbook, dates)
+    days = ",".join(str(day.toordinal()) if day is not None else "" for day in key_dates)  # type: ignore[attr-defined]
+    return hashlib.blake2b(f"{key_name}\x1f{key_playbook}\x1f{days}".encode(), digest_size=16).digest()
+
+
 def plan(
     rows: Iterable[Checked],
     known_clients: Iterable[Sequence[Any]],
     known_sales: Iterable[Sequence[Any]],
     managers: Iterable[str] = (),
 ) -> Plan:
-    """Decide, in file order, each row's client and whether its sale is new, by the rules of
-    `ppo add` (core/intake): the same name with the same phone or e-mail is the same client;
-    the same contact under another name, a new client sharing it; a row with neither, a new
-    client. A sale is the same when the client's name, the playbook and the dates are: one in
-    the store is "already there", one earlier in the file "repeated". Each manager takes the
-    spelling the store (or the file, first) has for them.
-    """
-    result = Plan()
-    index: ClientIndex[_Client] = ClientIndex()
-    for client_id, name, phone, email, p_key, e_key in known_clients:
-        index.add(_Client(name, phone, email, (p_key, e_key), client_id), p_key, e_key)
-    in_store = {sale_key(name, playbook, _stored_dates(days)) for name, playbook, *days in known_sales}
-    seen: set[tuple[Any, ...]] = set()
-    spelling = ManagerSpellings(managers)
-    for row in rows:
-        sale = sale_key(row.name, row.playbook, row.dates)
-        if sale in seen:
-            result.repeated += 1
-            continue
-        if sale in in_store:
-            seen.add(sale)
-            result.already += 1
-            continue
-        client = _client_of(row, index, result)
-        if client is None:
-            continue
-        seen.add(sale)
-        manager = spelling(row.manager)
-        result.trips.append((client, row if manager == row.manager else row._replace(manager=manager)))
-    return result
+    """The whole file decided at once (`Planner`) against the store's clients and sales."""
+    planner = Planner(managers)
+    planner.learn_sales(known_sales)
+    return planner.decide(rows, _known_clients(known_clients))
+
+
+def _known_clients(rows: Iterable[Sequence[Any]], lines: Callable[[int], int] | None = None) -> list[_Client]:
+    """The store's clients (`Store.import_context`) as an import sees them; `lines` gives the
+    file line of one this import wrote (0: the store had it)."""
+    return [
+        _Client(name, phone, email, (p_key, e_key), client_id, lines(client_id) if lines else 0)
+        for client_id, name, phone, email, p_key, e_key in rows
+    ]
 
 
 def _client_of(row: Checked, index: ClientIndex[_Client], result: Plan) -> _Client | None:
@@ -874,7 +916,7 @@ def _client_of(row: Checked, index: ClientIndex[_Client], result: Plan) -> _Clie
 
 def _shared(row: Checked, sharing: list[_Client]) -> Shared:
     def named(key: str | None, of: Callable[[_Client], str | None]) -> tuple[Other, ...]:
-        return tuple((c.id, c.line, c.name) for c in sharing if key and of(c) == key)
+        return tuple((None if c.line else c.id, c.line, c.name) for c in sharing if key and of(c) == key)
 
     by_phone = named(row.phone_key, attrgetter("phone_key"))
     by_email = named(row.email_key, attrgetter("email_key"))
@@ -912,26 +954,160 @@ def import_file(
 ) -> ImportResult:
     """Adds the file's trips: all of them or (with bad rows) none, unless `skip_bad`.
 
-    History comes along: a step due before `done_before` counts as done on its due day, and a
-    step column's date or tick marks that step done; either is noted as imported."""
+    The file is streamed: checked, decided and written PART rows at a time inside one
+    transaction, rolled back at its end if any row was bad (every bad row is still found and
+    said); what is held across parts is what deciding later rows needs (`Planner`). A dry run
+    decides the whole file at once and writes nothing. History comes along: a step due before
+    `done_before` counts as done on its due day, and a step column's date or tick marks that
+    step done; either is noted as imported."""
     if done_before is not None and today is not None and done_before > today + dt.timedelta(days=1):
         raise DateError(_("--done-before {d} is in the future").format(d=done_before.strftime(DAY_FORMAT)))
     table = read_table(path, step_keys(playbooks))
     require_dates(table, playbooks, str(path))
-    checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress, today, calendar)
-    result = ImportResult(str(path), rows=rows, dry_run=dry_run, skip_bad=skip_bad)
     if dry_run:
+        checked, bad, rows = check_rows(table, playbooks, dayfirst, default_manager.strip(), progress, today, calendar)
+        result = ImportResult(str(path), rows=rows, dry_run=True, skip_bad=skip_bad)
         decided = _plan_against(store, checked, bad, result)
         result.marked = sum(len(_marks(row, done_before)) for _client, row in decided.trips)
         return result
-    with store.write():
-        decided = _plan_against(store, checked, bad, result)
-        if result.bad and not skip_bad:
-            return result
-        result.marked = _write(store, decided, playbooks, progress, done_before, today)
-        _write_client_dates(store, decided, passport_margin or passport.margin(), calendar)
-        result.written = True
+    check = RowChecker(table, playbooks, dayfirst, default_manager.strip(), today, calendar)
+    result = ImportResult(str(path), skip_bad=skip_bad)
+    try:
+        with store.write():
+            writer = _PartWriter(store, playbooks, result, done_before, today, calendar, passport_margin)
+            writer.through(_checked_parts(table, check, result, progress), progress, table.size_hint)
+            if result.rejected:
+                raise _Rejected  # what the good parts wrote goes back
+            result.written = True
+    except _Rejected:
+        pass
     return result
+
+
+class _Rejected(Exception):
+    """A bad row without --skip-bad: the import's transaction is rolled back."""
+
+
+PART = 5000  # rows checked, decided and written at a time
+
+
+def _checked_parts(
+    table: RawTable, check: RowChecker, result: ImportResult, progress: Progress | None
+) -> Iterator[list[Checked]]:
+    """The file's good rows, PART at a time; the bad ones and the count go to `result`."""
+    part: list[Checked] = []
+    bad, total = result.bad, table.size_hint
+    count = 0
+    for count, (line, cells) in enumerate(table.rows, start=1):
+        if progress and count % PROGRESS_EVERY == 1:
+            progress("check", count - 1, total)
+        row = check(line, cells)
+        if row.__class__ is BadRow:
+            bad.append(row)
+            continue
+        part.append(row)  # type: ignore[arg-type]
+        if len(part) == PART:
+            result.rows = count
+            yield part
+            part = []
+    result.rows = count
+    if part:
+        yield part
+    if progress:
+        progress("check", count, count)
+
+
+class _PartWriter:
+    """Decides and writes a file's rows a part at a time, in one transaction. Held across
+    parts: the `Planner`, the ids and lines of the clients this import wrote (two arrays: a
+    later row may be theirs), and the store's sales asked for (by their days)."""
+
+    def __init__(
+        self,
+        store: Store,
+        playbooks: dict[str, Playbook],
+        result: ImportResult,
+        done_before: dt.date | None,
+        today: dt.date | None,
+        calendar: WorkCalendar | None,
+        passport_margin: Offset | None,
+    ):
+        self.store, self.result = store, result
+        self.done_before, self.today, self.calendar = done_before, today, calendar
+        self.within = passport_margin or passport.margin()
+        self.planner = Planner(store.managers())
+        self.steps = {
+            pb.id: [(s.no, s.id, s.title, s.channel, m) for s, m in zip(pb.steps, Deriver(pb).moments())]
+            for pb in playbooks.values()
+        }
+        self.client_ids = array("q")  # the clients this import wrote, in id order (ids only grow)
+        self.client_lines = array("q")  # and the file line each was first seen on
+        self.first_trip: int | None = None  # the first trip this import wrote
+        self.days_asked: set[dt.date] = set()
+
+    def through(self, parts: Iterable[list[Checked]], progress: Progress | None, total: int) -> None:
+        """Each part decided and written (after a bad row too: every bad row is found, and the
+        later parts are decided as the whole file would be); the bad rows end sorted by line."""
+        result = self.result
+        for part in parts:
+            self._write(self._decide(part))
+            if progress:
+                progress("write", result.rows, max(total, result.rows))
+        result.bad.sort()
+
+    def _decide(self, part: list[Checked]) -> Plan:
+        """The part's rows decided against the store's clients holding their phones and
+        e-mails (this import's among them) and the store's own sales on their days."""
+        phones = {row.phone_key for row in part if row.phone_key}
+        emails = {row.email_key for row in part if row.email_key}
+        days = {day for row in part for day in (row.dates[0], row.dates[3]) if day is not None} - self.days_asked
+        self.days_asked |= days
+        clients, sales = self.store.import_context(phones, emails, days, self.first_trip)
+        self.planner.learn_sales(sales)
+        decided = self.planner.decide(part, _known_clients(clients, self._line_of))
+        result = self.result
+        result.shared += decided.shared
+        result.bad += decided.bad
+        result.added += len(decided.trips)
+        result.clients_added += len(decided.clients)
+        result.already += decided.already
+        result.repeated += decided.repeated
+        return decided
+
+    def _line_of(self, client_id: int) -> int:
+        """The file line of a client this import wrote; 0 for one the store had."""
+        at = bisect.bisect_left(self.client_ids, client_id)
+        if at < len(self.client_ids) and self.client_ids[at] == client_id:
+            return self.client_lines[at]
+        return 0
+
+    def _write(self, decided: Plan) -> None:
+        """The part's new clients, the store's clients completed, the trips and their steps,
+        done marks, consents, and the clients' birthdays and passport dates."""
+        store = self.store
+        ids = store.add_clients_bulk([(c.name, c.phone, c.email, c.phone_key, c.email_key) for c in decided.clients])
+        for client, client_id in zip(decided.clients, ids):
+            client.id = client_id
+            self.client_ids.append(client_id)
+            self.client_lines.append(client.line)
+        store.complete_clients_bulk([(c.id, c.phone, c.email) for c in decided.completed])  # type: ignore[misc]
+        trips = decided.trips
+        trip_ids = store.add_trips_bulk(
+            [(client.id, row.manager, row.playbook, row.dates, row.note, row.dues) for client, row in trips],  # type: ignore[misc]
+            self.steps,
+        )
+        if trip_ids and self.first_trip is None:
+            self.first_trip = trip_ids[0]
+        marks = [
+            (trip_id, self.steps[row.playbook][index][0], day, IMPORTED_NOTE)
+            for trip_id, (_client, row) in zip(trip_ids, trips)
+            for index, day in sorted(_marks(row, self.done_before).items())
+        ]
+        if marks:
+            store.mark_done_bulk(marks)
+            self.result.marked += len(marks)
+        store.add_consents(_consents(trips, self.today))
+        _write_client_dates(store, zip(trip_ids, trips), self.within, self.calendar)
 
 
 def _marks(row: Checked, done_before: dt.date | None) -> dict[int, dt.date]:
@@ -955,10 +1131,13 @@ def _plan_against(store: Store, checked: list[Checked], bad: list[BadRow], resul
     return decided
 
 
-def _write_client_dates(store: Store, decided: Plan, within: Offset, calendar: WorkCalendar | None) -> None:
+def _write_client_dates(
+    store: Store, trips: Iterable[tuple[int, tuple[_Client, Checked]]], within: Offset, calendar: WorkCalendar | None
+) -> None:
     """The rows' birthdays and passport dates onto their clients, and the passport check onto
-    each new trip whose client's passport expires too soon (due on its purchase day)."""
-    for client, row in decided.trips:
+    each new trip (`trips`: (trip id, (client, row))) whose client's passport expires too soon
+    (due on its purchase day)."""
+    for trip_id, (client, row) in trips:
         if row.birthday is None and row.passport_expires is None:
             continue
         assert client.id is not None
@@ -966,8 +1145,8 @@ def _write_client_dates(store: Store, decided: Plan, within: Offset, calendar: W
         dates = dict(zip(DATE_FIELDS, row.dates))
         if row.passport_expires is not None and passport.too_soon(row.passport_expires, dates, within):
             start = dates["purchase"]
-            assert start is not None and client.trip_id is not None  # too_soon: a sold tour
-            store.add_steps(client.trip_id, [passport.check_step(dates, start, calendar, row.passport_expires)])
+            assert start is not None  # too_soon: a sold tour
+            store.add_steps(trip_id, [passport.check_step(dates, start, calendar, row.passport_expires)])
 
 
 def _consents(part: Sequence[tuple[_Client, Checked]], today: dt.date | None) -> list[ConsentEntry]:
@@ -980,50 +1159,3 @@ def _consents(part: Sequence[tuple[_Client, Checked]], today: dt.date | None) ->
         day = next((d for d in (row.dates[0], row.dates[3]) if d is not None), None) or today or dt.date.today()
         entries += [ConsentEntry(client.id, ch, ADS, True, day, "import") for ch in CONSENT_CHANNELS]  # type: ignore[arg-type]
     return entries
-
-
-def _write(
-    store: Store,
-    decided: Plan,
-    playbooks: dict[str, Playbook],
-    progress: Progress | None,
-    done_before: dt.date | None = None,
-    today: dt.date | None = None,
-) -> int:
-    ids = store.add_clients_bulk([(c.name, c.phone, c.email, c.phone_key, c.email_key) for c in decided.clients])
-    for client, client_id in zip(decided.clients, ids):
-        client.id = client_id
-    store.complete_clients_bulk([(c.id, c.phone, c.email) for c in decided.completed])  # type: ignore[misc]
-    steps = {
-        pb.id: [(s.no, s.id, s.title, s.channel, m) for s, m in zip(pb.steps, Deriver(pb).moments())]
-        for pb in playbooks.values()
-    }
-    total = len(decided.trips)
-    chunk = 5000
-    imported = IMPORTED_NOTE
-    marked = 0
-    for start in range(0, total, chunk):
-        if progress:
-            progress("write", start, total)
-        part = decided.trips[start : start + chunk]
-        trip_ids = store.add_trips_bulk(
-            [
-                (client.id, row.manager, row.playbook, row.dates, row.note, row.dues)  # type: ignore[misc]
-                for client, row in part
-            ],
-            steps,
-        )
-        for trip_id, (client, _row) in zip(trip_ids, part):
-            client.trip_id = trip_id  # the client's newest trip of this file
-        marks = [
-            (trip_id, steps[row.playbook][index][0], day, imported)
-            for trip_id, (_client, row) in zip(trip_ids, part)
-            for index, day in sorted(_marks(row, done_before).items())
-        ]
-        if marks:
-            store.mark_done_bulk(marks)
-            marked += len(marks)
-        store.add_consents(_consents(part, today))
-    if progress:
-        progress("write", total, total)
-    return marked

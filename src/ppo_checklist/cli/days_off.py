@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ppo_checklist import files
 from ppo_checklist.config import cache_dir
 from ppo_checklist.core.workdays import country_holidays
 from ppo_checklist.errors import PpoError
@@ -93,6 +92,8 @@ class CachedCountry:
         return self._years
 
     def _write(self, years: dict[str, dict[str, Any]]) -> None:
+        from ppo_checklist import files  # hashlib, socket, tempfile: ~4 ms a read of the cache does not need
+
         text = json.dumps(years, ensure_ascii=False, sort_keys=True)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,8 +59,11 @@ class Draft(NamedTuple):
 Normalised = tuple[str | None, str | None]  # (the value as stored, or why it cannot be)
 
 
+REMEMBERED = 1 << 14  # contact spellings a DraftChecker remembers at most (of each kind)
+
+
 class DraftChecker:
-    """Checks drafts, remembering each contact spelling it has read (a file repeats them)."""
+    """Checks drafts, remembering the contact spellings it has read lately (a file repeats them)."""
 
     def __init__(self) -> None:
         self._phones: dict[str, Normalised] = {}
@@ -100,6 +103,8 @@ def _contact(
         return None
     found = seen.get(value)
     if found is None:
+        if len(seen) >= REMEMBERED:  # a file of a million rows: memory stays flat
+            seen.clear()
         found = seen[value] = normalise(value)
     if found[1]:
         problems.append(found[1])

@@ -404,8 +404,10 @@ def grid(
 
     # A row of cells that fit on one line (most rows) is one `str.format` of its bar and style's
     # template (`{i:<w}` pads as `ljust(w)` does): ~2 ms less than cell by cell for 900 rows.
-    # Cells hold no line break (`_all_narrow`: printable), so at their natural widths all fit.
-    all_fit = widths == natural and min(widths) > 0
+    # Cells hold no line break (`_all_narrow`: printable), so a cell fits unless its column was
+    # narrowed below its natural width.
+    templated = min(widths) > 0
+    narrowed = [i for i in range(count) if widths[i] < natural[i]]  # only there may a cell not fit
     templates: dict[tuple[str, str], str] = {}
 
     def one_line(row: Sequence[str], bar: str, style: str) -> str:
@@ -416,8 +418,15 @@ def grid(
         return template.format(*row)
 
     def cells_lines(row: Sequence[str], bar: str, style: str = "") -> list[str]:
-        if all_fit and len(row) == count:
-            return [one_line(row, bar, style)]
+        if templated and len(row) == count:
+            # Only a cell longer than its narrowed column wraps; each line of the row is then the
+            # template filled with each cell's piece of that line (every piece fits its width).
+            folded = {i: wrap(row[i], widths[i]) for i in narrowed if len(row[i]) > widths[i]}
+            if not folded:
+                return [one_line(row, bar, style)]
+            height = max(map(len, folded.values()))
+            pieces = [folded.get(i, [cell]) for i, cell in enumerate(row)]
+            return [one_line([p[n] if n < len(p) else "" for p in pieces], bar, style) for n in range(height)]
         if all(len(cell) <= w and "\n" not in cell for cell, w in zip(row, widths)):  # one line: most rows
             return [bar + bar.join(" " + paint(cell.ljust(w), style) + " " for cell, w in zip(row, widths)) + bar]
         wrapped = [wrap(cell, w) for cell, w in zip(row, widths)]
@@ -479,7 +488,7 @@ def _fit(natural: list[int], cells: Sequence[Sequence[str]], budget: int) -> lis
     widths = list(natural)
     if sum(widths) <= budget:
         return widths
-    words = [max((len(w) for row in cells for w in row[i].split()), default=1) for i in range(len(natural))]
+    words = [max(map(len, " ".join(row[i] for row in cells).split()), default=1) for i in range(len(natural))]
     floors = [min(n, max(w, 1)) for n, w in zip(natural, words)]
     for floor_of in (floors, [1] * len(widths)):
         while sum(widths) > budget:

@@ -218,7 +218,11 @@ class Store(Protocol):
 
     # bulk import
     def import_context(
-        self, phone_keys: Iterable[str], email_keys: Iterable[str], start_days: Iterable[dt.date]
+        self,
+        phone_keys: Iterable[str],
+        email_keys: Iterable[str],
+        start_days: Iterable[dt.date],
+        trips_below: int | None = None,
     ) -> tuple[list[tuple], list[tuple]]: ...
     def add_clients_bulk(
         self, clients: Sequence[tuple[str, str | None, str | None, str | None, str | None]]

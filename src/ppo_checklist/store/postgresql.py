@@ -32,6 +32,7 @@ from ppo_checklist.store.sql import (
     AGENDA_JOINS,
     DATE_COLUMNS,
     FIRST_MESSAGE_STATE,
+    IMPORT_CLIENT,
     NOT_CANCELLED,
     SqlStore,
     at_the_edge,
@@ -207,6 +208,10 @@ class PostgresStore(SqlStore):
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (table, count)
         ).fetchall()
         return [row[0] for row in rows]
+
+    def _clients_keyed(self, column: str, keys: Sequence[str]) -> Iterator[tuple]:
+        """All the keys in one query (an array): a large import asks this of every part."""
+        return iter(self._rows(f"{IMPORT_CLIENT} WHERE {column} = ANY(?)", [list(keys)]) if keys else ())
 
     @_edge
     def _bulk(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -244,6 +244,11 @@ class IsoDays(dict):
         return text
 
 
+IMPORT_CLIENT = (
+    "SELECT id, name, phone, email, phone_key, email_key FROM clients"  # a client as import_context gives it
+)
+
+
 class SqlStore(WordStore):
     """Everything a command asks of a store, over a backend's primitives."""
 
@@ -915,33 +920,44 @@ class SqlStore(WordStore):
     # --- bulk import (one transaction, set-based lookups, batched inserts) -----------------
 
     def import_context(
-        self, phone_keys: Iterable[str], email_keys: Iterable[str], start_days: Iterable[dt.date]
+        self,
+        phone_keys: Iterable[str],
+        email_keys: Iterable[str],
+        start_days: Iterable[dt.date],
+        trips_below: int | None = None,
     ) -> tuple[list[tuple], list[tuple]]:
         """What an import must know: the clients with these phones or e-mails (the same client
-        is among them), and the sales that start on these days (a sale typed again is among them).
+        is among them), and the sales that start on these days (a sale typed again is among them),
+        only of the trips whose id is below `trips_below` when it is given (those the store had
+        before an import that is writing its own).
 
-        Clients as (id, name, phone, email, phone_key, email_key); sales as (client name,
+        Clients as (id, name, phone, email, phone_key, email_key), by id; sales as (client name,
         playbook, purchase, departure, return_on, declined), dates as ISO text.
         """
-        select = "SELECT id, name, phone, email, phone_key, email_key FROM clients"
         found: dict[int, tuple] = {}
         for column, keys in (("phone_key", phone_keys), ("email_key", email_keys)):
-            for chunk in chunks(sorted(set(keys))):
-                marks = ", ".join("?" * len(chunk))
-                for row in self._rows(f"{select} WHERE {column} IN ({marks})", chunk):
-                    found[row[0]] = tuple(row)
+            for row in self._clients_keyed(column, sorted(set(keys))):
+                found[row[0]] = tuple(row)
         dates = ", ".join(f"t.{column}" for column in DATE_COLUMNS.values())
         sales: list[tuple] = []
         for column in ("purchase", "declined"):  # the start of a sale (a tour) or of a decline
             for chunk in chunks(sorted({iso(d) for d in start_days})):
                 marks = ", ".join("?" * len(chunk))
+                below = "" if trips_below is None else " AND t.id < ?"
                 for name, playbook, *days in self._rows(
                     f"SELECT c.name, t.playbook, {dates} FROM trips t JOIN clients c ON c.id = t.client_id"
-                    f" WHERE t.{column} IN ({marks})",
-                    chunk,
+                    f" WHERE t.{column} IN ({marks}){below}",
+                    [*chunk] if trips_below is None else [*chunk, trips_below],
                 ):
                     sales.append((name, playbook, *(iso(day(d)) for d in days)))
-        return list(found.values()), sales
+        return [found[client_id] for client_id in sorted(found)], sales
+
+    def _clients_keyed(self, column: str, keys: Sequence[str]) -> Iterator[tuple]:
+        """The clients whose `column` (phone_key, email_key) is one of `keys`, as import_context
+        gives them: a few hundred keys a query (SQLite's limit on parameters)."""
+        for chunk in chunks(keys):
+            marks = ", ".join("?" * len(chunk))
+            yield from self._rows(f"{IMPORT_CLIENT} WHERE {column} IN ({marks})", chunk)
 
     def add_clients_bulk(
         self, clients: Sequence[tuple[str, str | None, str | None, str | None, str | None]]
