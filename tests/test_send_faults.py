@@ -212,7 +212,10 @@ def test_a_gateway_that_hangs_is_asked_three_times_then_the_rest_wait(ppo, gatew
 
 
 def test_a_run_stops_handing_over_when_its_time_budget_is_spent(ppo, gateway):
-    agency_config(ppo.home, sms_table=smsc(gateway, timeout=10), send_budget=1)
+    # The budget is counted from the run's start (settling and planning come first): 3 s leave
+    # room for a loaded machine's start before the first hand-over, which then takes 5 s.
+    agency_config(ppo.home, sms_table=smsc(gateway, timeout=10), send_budget=3)
+    gateway.delay = 5
     for phone in PHONES:
         gateway.behaviour[phone] = "slow"
         ppo.add(phone, "01.11.2026", "01.12.2026", "10.12.2026", "--phone", "+" + phone)
