@@ -5,6 +5,7 @@ connections a command makes, which a test can hold without a clock.)"""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -115,3 +116,34 @@ def test_add_reads_the_cached_days_off_without_loading_what_writes_files(make_pp
     )
     assert "ppo_checklist.cli.days_off" in loaded["modules"]
     assert not {"ppo_checklist.files", "hashlib", "tempfile"} & set(loaded["modules"])
+
+
+def _mobile_pattern_caches(ppo) -> list:
+    return sorted(ppo.home.rglob("ru-mobile-*.txt"))
+
+
+def _add_fresh(ppo, name: str, phone: str) -> dict:
+    """`ppo add` in a fresh process (in-process runs share the pattern read by the first phone)."""
+    sale = ("--purchase", "05.12.2026", "--departure", "20.12.2026", "--return", "30.12.2026")
+    return run_fresh(ppo, "add", name, *sale, "--phone", phone)[1]
+
+
+def test_add_with_a_plain_mobile_reads_the_cached_pattern_without_loading_phonenumbers(ppo):
+    _add_fresh(ppo, "Анна", "89123456789")
+    [cache] = _mobile_pattern_caches(ppo)
+    if os.name == "posix":
+        assert cache.stat().st_mode & 0o777 == 0o600
+    loaded = _add_fresh(ppo, "Борис", "+7 (912) 345-67-88")
+    assert "phonenumbers" not in loaded["modules"]
+    assert [ppo.show(n)["client"]["phone"] for n in (1, 2)] == ["+7 912 345-67-89", "+7 912 345-67-88"]
+
+
+def test_a_damaged_mobile_pattern_cache_is_passed_by_and_written_again(ppo):
+    _add_fresh(ppo, "Анна", "89123456789")
+    [cache] = _mobile_pattern_caches(ppo)
+    kept = cache.read_text(encoding="utf-8")
+    cache.write_text("9(", encoding="utf-8")  # not a pattern
+    loaded = _add_fresh(ppo, "Борис", "8 912 345 67 88")
+    assert "phonenumbers" in loaded["modules"]
+    assert ppo.show(2)["client"]["phone"] == "+7 912 345-67-88"
+    assert cache.read_text(encoding="utf-8") == kept

@@ -109,7 +109,8 @@ def default_db_path() -> Path:
 
 
 def cache_dir() -> Path:
-    """ppo's cache folder: what can be made again (a country's days off), kept between runs."""
+    """ppo's cache folder: what can be made again (a country's days off, Russia's mobile
+    pattern), kept between runs."""
     if sys.platform.startswith("linux"):
         return _xdg("XDG_CACHE_HOME", "~/.cache")
     from platformdirs import user_cache_dir

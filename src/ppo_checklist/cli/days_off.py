@@ -27,27 +27,27 @@ FORMAT = 1  # of the cached file: a new layout is a new file name
 def cached(country: str, language: str) -> Any:
     """`WorkCalendar`'s source: the country's calendar from the cache, the package asked for a
     year the cache lacks (and the year kept)."""
-    version = package_version()
+    version = package_version("holidays")
     if version is None:  # not installed as files we can read: the package answers each time
         return country_holidays(country, language)
     name = f"days-off-{FORMAT}-{country}-{language}-{version}.json"
     return CachedCountry(country, language, cache_dir() / name)
 
 
-def package_version() -> str | None:
-    """The installed `holidays` package's version, from the name of its dist-info folder beside
-    it (importing the package, or importlib.metadata, is what the cache saves); None when that
+def package_version(package: str) -> str | None:
+    """An installed package's version, from the name of its dist-info folder beside it
+    (importing the package, or importlib.metadata, is what a cache saves); None when that
     cannot be told (then nothing is cached)."""
     try:
-        spec = importlib.util.find_spec("holidays")
+        spec = importlib.util.find_spec(package)
         if spec is None or spec.origin is None:
             return None
-        found = [p.name for p in Path(spec.origin).parent.parent.glob("holidays-*.dist-info")]
+        found = [p.name for p in Path(spec.origin).parent.parent.glob(f"{package}-*.dist-info")]
     except (OSError, ImportError, ValueError):
         return None
     if len(found) != 1:  # none, or leftovers of several installs: which one runs is not clear
         return None
-    return found[0].removeprefix("holidays-").removesuffix(".dist-info")
+    return found[0].removeprefix(f"{package}-").removesuffix(".dist-info")
 
 
 class CachedCountry:

@@ -79,6 +79,7 @@ class Session:
 
             default = not self._db_option and not self.config.store  # ppo's own folder may be made
             self._store = open_store(self.location, create_folder=default, wait=self.config.store_wait)
+            _mobile_pattern_cached()
         return self._store
 
     @property
@@ -153,6 +154,20 @@ class Session:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def _mobile_pattern_cached() -> None:
+    """A phone typed in this run (add, edit, import) reads Russia's mobile pattern from ppo's
+    cache (loaded only then: `today` types none)."""
+    from ppo_checklist.core.model import take_mobile_pattern_from
+
+    take_mobile_pattern_from(_cached_mobile_pattern)
+
+
+def _cached_mobile_pattern() -> str | None:
+    from ppo_checklist.cli.phone_pattern import cached_mobile_pattern
+
+    return cached_mobile_pattern()
 
 
 def session_of(ctx: typer.Context) -> Session:

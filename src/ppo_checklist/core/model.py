@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
 
@@ -514,6 +515,24 @@ def normal_phone(phone: str | None) -> tuple[str | None, str | None]:
 # is parsed (tests/test_contacts.py holds the two ways to the same answers).
 _MOBILE_TYPED = r"(?:\+7|8)[ -]?(?:\((9\d\d)\)|(9\d\d))[ -]?(\d{3})[ -]?(\d{2})[ -]?(\d{2})"  # `_compiled`
 _mobile_digits: list[re.Pattern[str]] = []  # RU mobile numbers' pattern, from phonenumbers' metadata
+_mobile_source: list[Callable[[], str | None]] = []  # who keeps that pattern between runs
+
+
+def take_mobile_pattern_from(source: Callable[[], str | None]) -> None:
+    """Where the first phone of a run reads Russia's mobile pattern (`ru_mobile_pattern`'s
+    answer kept between runs, e.g. ppo's cache: importing phonenumbers costs ~20 ms); None from
+    it: phonenumbers is asked."""
+    _mobile_source[:] = [source]
+
+
+def ru_mobile_pattern() -> str | None:
+    """The national pattern of Russia's mobile numbers in phonenumbers' metadata, or None."""
+    from phonenumbers import PhoneMetadata  # once, for the first phone: as in `normal_phone`
+
+    metadata = PhoneMetadata.metadata_for_region(PHONE_REGION)
+    if metadata is None or metadata.mobile is None or not metadata.mobile.national_number_pattern:
+        return None
+    return str(metadata.mobile.national_number_pattern)
 
 
 def _plain_mobile(text: str) -> str | None:
@@ -523,12 +542,11 @@ def _plain_mobile(text: str) -> str | None:
         return None
     code = typed[1] or typed[2]
     if not _mobile_digits:
-        from phonenumbers import PhoneMetadata  # once, for the first phone: as in `normal_phone`
-
-        metadata = PhoneMetadata.metadata_for_region(PHONE_REGION)
-        if metadata is None or metadata.mobile is None or not metadata.mobile.national_number_pattern:
+        pattern = _mobile_source[0]() if _mobile_source else None
+        pattern = pattern if pattern is not None else ru_mobile_pattern()
+        if pattern is None:
             return None
-        _mobile_digits.append(re.compile(metadata.mobile.national_number_pattern))
+        _mobile_digits.append(re.compile(pattern))
     if _mobile_digits[0].fullmatch(code + typed[3] + typed[4] + typed[5]) is None:
         return None
     return f"+7 {code} {typed[3]}-{typed[4]}-{typed[5]}"
