@@ -513,21 +513,9 @@ def check_rows(
     """Every row checked on its own (`RowChecker`): the good ones ready to become trips, the
     bad ones with their line and every reason."""
     check = RowChecker(table, playbooks, dayfirst, default_manager, today, calendar)
-    good: list[Checked] = []
-    bad: list[BadRow] = []
-    total = table.size_hint
-    count = 0
-    for count, (line, cells) in enumerate(table.rows, start=1):
-        if progress and count % PROGRESS_EVERY == 1:
-            progress("check", count - 1, total)
-        row = check(line, cells)
-        if row.__class__ is BadRow:
-            bad.append(row)
-        else:
-            good.append(row)  # type: ignore[arg-type]
-    if progress:
-        progress("check", count, count)
-    return CheckedFile(good, bad, count)
+    found = ImportResult("")
+    good = [row for part in _checked_parts(table, check, found, progress, whole=True) for row in part]
+    return CheckedFile(good, found.bad, found.rows)
 
 
 class RowChecker:
@@ -992,9 +980,10 @@ PART = 5000  # rows checked, decided and written at a time
 
 
 def _checked_parts(
-    table: RawTable, check: RowChecker, result: ImportResult, progress: Progress | None
+    table: RawTable, check: RowChecker, result: ImportResult, progress: Progress | None, whole: bool = False
 ) -> Iterator[list[Checked]]:
-    """The file's good rows, PART at a time; the bad ones and the count go to `result`."""
+    """The file's good rows, PART at a time (`whole`: all in one); the bad ones and the count go
+    to `result`."""
     part: list[Checked] = []
     bad, total = result.bad, table.size_hint
     count = 0
@@ -1006,7 +995,7 @@ def _checked_parts(
             bad.append(row)
             continue
         part.append(row)  # type: ignore[arg-type]
-        if len(part) == PART:
+        if len(part) == PART and not whole:
             result.rows = count
             yield part
             part = []
