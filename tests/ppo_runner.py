@@ -141,6 +141,32 @@ def _in_a_process(argv: list, env: dict, stdin: Optional[str]) -> Result:
     return Result(proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8"))
 
 
+def on_a_terminal(argv: list, env: dict, columns: int = 100) -> tuple[int, str]:
+    """`argv` (a whole command line) on a pseudo-terminal `columns` wide as its stdin, stdout
+    and stderr: its exit code and all it wrote there."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    proc = subprocess.Popen(argv, env=env, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    code = proc.wait(timeout=TIMEOUT)
+    os.close(master)
+    return code, b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
 class _Stream(io.TextIOWrapper):
     """A captured text stream: UTF-8, not a terminal, no newline translation."""
 

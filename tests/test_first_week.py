@@ -255,29 +255,12 @@ def test_texts_go_below_their_row_wrapped_and_no_cell_is_cut_at_80_columns(ppo):
 
 
 def test_today_in_a_colour_terminal_has_colours_and_the_same_rows(ppo_proc, ppo):
-    import os
-    import pty
-    import subprocess
-
-    from ppo_runner import PPO
+    from ppo_runner import PPO, on_a_terminal
 
     ppo.add("Анна", *TRIP, "--phone", "+7 912 345-67-89", "-m", "Ольга")
-    master, slave = pty.openpty()
     env = {**ppo_proc.env, "TERM": "xterm-256color", "COLUMNS": "120", "PPO_TODAY": "2026-11-30"}
-    proc = subprocess.Popen([PPO, "today"], env=env, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    assert proc.wait() == 0
-    os.close(master)
-    out = b"".join(chunks).decode("utf-8")
+    code, out = on_a_terminal([PPO, "today"], env)
+    assert code == 0
     assert "\x1b[31m" in out and "\x1b[33m" in out  # overdue red, due today yellow
     assert "Анна" in out and "+7 912 345-67-89" in out and "…" not in out
     assert "2 actions: 1 overdue, 1 due today" in out

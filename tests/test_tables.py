@@ -9,18 +9,19 @@ from rich.console import Console
 from rich.table import Table
 
 from ppo_checklist.output.render import grid, table
+from ppo_checklist.output.screen import Screen
 
 
-def _console(width: int = 160, colour: bool = False) -> Console:
+def _console(width: int = 160, colour: bool = False) -> Screen:
     if colour:
-        return Console(file=io.StringIO(), force_terminal=True, color_system="standard", width=width)
-    return Console(
-        file=io.StringIO(), highlight=False, markup=False, emoji=False, no_color=True, width=width, color_system=None
-    )
+        return Screen(io.StringIO(), True, width, {"force_terminal": True, "color_system": "standard", "width": width})
+    return Screen(io.StringIO(), False, width, {"no_color": True, "width": width, "color_system": None})
 
 
 def _rich(columns, rows, title, width=160) -> str:
-    out = _console(width)
+    out = Console(
+        file=io.StringIO(), highlight=False, markup=False, emoji=False, no_color=True, width=width, color_system=None
+    )
     drawing = Table(title=title or None, title_justify="left", title_style="bold")
     for column in columns:
         drawing.add_column(column)

@@ -40,7 +40,7 @@ class _ImportProgress:
         if self._bar is None:
             from rich.progress import Progress
 
-            self._bar = Progress(console=render.console(stderr=True), transient=True)
+            self._bar = Progress(console=render.screen(stderr=True).rich(), transient=True)
             self._bar.start()
         if phase not in self._tasks:
             self._tasks[phase] = self._bar.add_task(_(self.LABELS.get(phase, phase)), total=total)

@@ -122,7 +122,7 @@ class TableFormatter(Formatter):
         unconsented: Collection[int] = (),
     ) -> None:
         if headline:
-            render.console().print(headline)
+            render.screen().print(headline)
         render.trip_table(trip, today, self.date_format, moves, unconsented)
         if messages:
             render.messages_table(messages, self.date_format)

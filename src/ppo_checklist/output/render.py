@@ -1,14 +1,13 @@
 """How things look: rich tables for people, json/csv/md for machines and mail.
 
 The pieces: records, column lists, tables and Markdown. Which of them a command prints is
-decided once, by `--format` (`formatters`), and by whether stdout is a terminal (`console`).
+decided once, by `--format` (`formatters`), and by whether stdout is a terminal (`screen`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import sys
 import textwrap
@@ -32,6 +31,7 @@ from ppo_checklist.core.words import (  # noqa: F401 (the names render prints wi
     step_named,
 )
 from ppo_checklist.i18n import _, ngettext
+from ppo_checklist.output.screen import SGR, Screen, narrow, screen
 
 if TYPE_CHECKING:  # `ppo today` never loads the outbox
     from ppo_checklist.sending.outbox import SendReport
@@ -42,19 +42,6 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def console(stderr: bool = False):
-    from rich.console import Console  # rich only when text is drawn: json and csv never load it
-
-    stream = sys.stderr if stderr else sys.stdout
-    if stream.isatty():
-        return Console(file=stream, highlight=False, markup=False, emoji=False)
-    # Not a terminal (cron, a pipe): plain text, wide enough not to fold the rows.
-    width = int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(
-        file=stream, highlight=False, markup=False, emoji=False, no_color=True, width=width, color_system=None
-    )
 
 
 # --- records as plain dicts (json, csv) --------------------------------------------------
@@ -281,7 +268,7 @@ def by_manager(actions: Sequence[Action]) -> dict[str, list[Action]]:
 def actions_table(
     actions: Sequence[Action], date_format: str, texts: Mapping[int, str] | None = None, title: str = ""
 ) -> None:
-    out = console()
+    out = screen()
     if title:
         out.print(title, style="bold")
     if not actions:
@@ -326,7 +313,7 @@ _ROW_STYLES = {"overdue": "red", "due": "yellow"}  # an action's row on a colour
 
 
 def table(
-    out,
+    out: Screen,
     columns: Sequence[str],
     rows: Sequence[Sequence[str]],
     title: str = "",
@@ -335,8 +322,7 @@ def table(
 ) -> None:
     """The one table writer: `grid` draws it (colours only on a colour terminal); rich only
     where a cell holds characters wider than one column, which rich measures."""
-    colour = out.color_system is not None and not out.no_color
-    painted = (styles or [""] * len(rows)) if colour else None
+    painted = (styles or [""] * len(rows)) if out.colour else None
     drawn = grid(columns, rows, out.width, title, painted, notes)
     if drawn is not None:
         out.file.write(drawn)
@@ -352,10 +338,6 @@ def table(
         if note:
             drawing.add_row(*(note if n == min(3, len(columns) - 1) else "" for n in range(len(columns))), style="dim")
     out.print(drawing)
-
-
-# ANSI styles of the hand-drawn grid, as rich writes them.
-_SGR = {"red": "31", "yellow": "33", "dim": "2", "bold": "1"}
 
 
 def grid(
@@ -377,7 +359,7 @@ def grid(
     red, yellow or "") colours the rows, for a terminal; None writes no escape codes. None when
     a cell holds characters wider than one column (rich measures those)."""
     cells = [list(columns), *rows]
-    if not _all_narrow(cells, notes or ()):
+    if not narrow("".join(cell for row in cells for cell in row), "".join(notes or ())):
         return None
     count = len(columns)
     if all(len(row) == count for row in cells):
@@ -400,11 +382,11 @@ def grid(
         return lines
 
     def paint(text: str, style: str) -> str:
-        return f"\x1b[{_SGR[style]}m{text}\x1b[0m" if style and styles is not None else text
+        return f"\x1b[{SGR[style]}m{text}\x1b[0m" if style and styles is not None else text
 
     # A row of cells that fit on one line (most rows) is one `str.format` of its bar and style's
     # template (`{i:<w}` pads as `ljust(w)` does): ~2 ms less than cell by cell for 900 rows.
-    # Cells hold no line break (`_all_narrow`: printable), so a cell fits unless its column was
+    # Cells hold no line break (`narrow`: printable), so a cell fits unless its column was
     # narrowed below its natural width.
     templated = min(widths) > 0
     narrowed = [i for i in range(count) if widths[i] < natural[i]]  # only there may a cell not fit
@@ -458,28 +440,6 @@ def grid(
                 lines.append("│ " + paint(text + " " * (inner - len(text)), "dim") + " │")
     lines.append(line("└", "─", "┴", "┘"))
     return "\n".join(lines) + "\n"
-
-
-def _all_narrow(rows: Sequence[Sequence[str]], notes: Sequence[str]) -> bool:
-    """Every cell printable and every character one column wide (Latin, Cyrillic, digits, box
-    and punctuation); notes may hold line breaks. Each distinct character is measured once:
-    900 rows of `ppo today` hold ~150 of them."""
-    from rich.cells import cell_len  # as in `console`
-
-    text = "".join(cell for row in rows for cell in row)
-    if not text.isprintable():
-        return False
-    text += "".join(notes).replace("\n", " ")
-    if text.isascii():
-        return True
-    unmeasured = set(text) - _NARROW  # `today` draws a table a manager: their rows share most characters
-    if all(cell_len(char) == 1 for char in unmeasured):
-        _NARROW.update(unmeasured)
-        return True
-    return False
-
-
-_NARROW: set[str] = set()  # characters rich measured one column wide (a character's width is fixed)
 
 
 def _fit(natural: list[int], cells: Sequence[Sequence[str]], budget: int) -> list[int]:
@@ -559,7 +519,7 @@ def trip_table(
     moves: Mapping[int, schedule.Move] | None = None,
     unconsented: Collection[int] = (),
 ) -> None:
-    out = console()
+    out = screen()
     moves_ = moves or {}
     record = trip_record(trip, today, moves, unconsented)
     contact = ", ".join(x for x in (trip.client.phone, trip.client.email) if x)
@@ -617,7 +577,7 @@ def moved_line(no: int, title: str, due: dt.date, move: schedule.Move, date_form
 
 
 def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
-    out = console()
+    out = screen()
     if not summaries:
         out.print(_("No trips."))
         return
@@ -647,7 +607,7 @@ def trips_table(summaries: Sequence[dict[str, Any]], date_format: str) -> None:
 def playbooks_table(playbooks: Mapping[str, Playbook]) -> None:
     from rich.table import Table  # rich's tables (~18 ms) only where rich draws one, never for `today`
 
-    out = console()
+    out = screen()
     for playbook in playbooks.values():
         anchors = playbook.dates + playbook.optional_dates
         table = Table(
@@ -859,7 +819,7 @@ def stats_table(record: dict[str, Any], date_format: str) -> None:
             result.add_column(column, justify="right")
         return result
 
-    out = console()
+    out = screen()
     out.print(stats_heading(record, date_format), style="bold")
     managers = table(_("Steps due in the period, per manager"), [_("Manager")])
     for index, row in enumerate(record["managers"]):
@@ -957,7 +917,7 @@ def local_time(stamp: str | None, date_format: str = DAY_FORMAT) -> str:
 
 
 def messages_table(messages: Sequence[Message], date_format: str = DAY_FORMAT) -> None:
-    out = console()
+    out = screen()
     out.print(_("Messages"), style="bold")
     columns = (_("Id"), _("Step"), _("Letter"), _("Channel"), _("To"), _("State"), _("When"), _("Why"))
     rows = [
@@ -1087,7 +1047,7 @@ def send_report_text(report: SendReport) -> str:
 
 def word_lines(word: Mapping[str, Any], date_format: str = DAY_FORMAT) -> None:
     """The consent ledger, the addresses that do not deliver, the verdicts and complaints."""
-    out = console()
+    out = screen()
 
     def shown(iso: str) -> str:
         return dt.date.fromisoformat(iso).strftime(date_format)
@@ -1102,7 +1062,7 @@ def word_lines(word: Mapping[str, Any], date_format: str = DAY_FORMAT) -> None:
                 what=_("given") if e["given"] else _("withdrawn"),
                 via=_(VIA_NAMES.get(e["via"], e["via"])),
             )
-            out.print(line + (f" ({e['text_version']})" if e["text_version"] else ""), markup=False)
+            out.print(line + (f" ({e['text_version']})" if e["text_version"] else ""))
     for problem in word.get("contact_problems", ()):
         what = _("letters bounce") if problem["kind"] == "bounced" else _("SMS not delivered")
         line = _("{channel} {address}: {what} since {day} ({why})").format(
@@ -1112,12 +1072,12 @@ def word_lines(word: Mapping[str, Any], date_format: str = DAY_FORMAT) -> None:
             day=shown(problem["found_on"]),
             why=problem["detail"] or "—",
         )
-        out.print(line, style="red", markup=False)
+        out.print(line, style="red")
     for answer in word.get("feedback", ()):
         line = _("Verdict {day}: tour {tour}, service {service} ({via})").format(
             day=shown(answer["on"]), tour=answer["tour"], service=answer["service"], via=answer["via"]
         )
-        out.print(line + (f": {answer['note']}" if answer["note"] else ""), markup=False)
+        out.print(line + (f": {answer['note']}" if answer["note"] else ""))
     for complaint in word.get("complaints", ()):
         state = _("resolved") if complaint["resolved_at"] else _("open")
         out.print(
