@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from ppo_runner import PPO
 from send_servers import agency_config
 
 # ppo's console script in a fresh interpreter; afterwards, the modules it loaded and the
@@ -26,13 +27,13 @@ if "--count-connections" in sys.argv:  # the PostgreSQL case: psycopg loads anyw
         return connect(*args, **kwargs)
     psycopg.connect = counted
 already = set(sys.modules)
+def report():  # at exit: a registered function also makes ppo end the usual way
+    loaded = {"modules": sorted(set(sys.modules) - already), "connections": len(opened)}
+    sys.stderr.write("\\nLOADED " + json.dumps(loaded) + "\\n")
+import atexit
+atexit.register(report)
 from ppo_checklist.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-loaded = {"modules": sorted(set(sys.modules) - already), "connections": len(opened)}
-sys.stderr.write("\\nLOADED " + json.dumps(loaded) + "\\n")
+main()
 """
 
 # What connects to a mail server or a gateway: loaded by `ppo send`, never by `ppo today`.
@@ -147,3 +148,42 @@ def test_a_damaged_mobile_pattern_cache_is_passed_by_and_written_again(ppo):
     assert "phonenumbers" in loaded["modules"]
     assert ppo.show(2)["client"]["phone"] == "+7 912 345-67-88"
     assert cache.read_text(encoding="utf-8") == kept
+
+
+# In Python's verbose mode the interpreter says each module it cleans up as it tears down.
+TEARDOWN = b"# cleanup"
+
+
+def _watched(ppo, tmp_path, *args: str, at_exit: bool = False) -> subprocess.CompletedProcess:
+    """The installed `ppo` in verbose mode; `at_exit`: a sitecustomize first registers a function
+    to run at exit (it writes AT EXIT)."""
+    env = {**ppo.env, "PYTHONVERBOSE": "1"}
+    if at_exit:
+        site = tmp_path / "site"
+        site.mkdir(exist_ok=True)
+        (site / "sitecustomize.py").write_text(
+            "import atexit, os\natexit.register(lambda: os.write(2, b'AT EXIT\\n'))\n", encoding="utf-8"
+        )
+        env["PYTHONPATH"] = str(site)
+    return subprocess.run([PPO, *args], env=env, capture_output=True, timeout=120, check=False)
+
+
+@pytest.mark.sqlite_only  # the ending does not depend on the store
+def test_the_console_script_leaves_without_the_interpreters_teardown_and_loses_no_output(ppo, tmp_path):
+    for n in range(200):  # more than a pipe holds (64 KB): the last bytes are flushed before it leaves
+        ppo.add(f"Клиент {n}", "01.12.2026", "20.12.2026", "30.12.2026", "--phone", f"+7916000{n:04d}")
+    result = _watched(ppo, tmp_path, "today", "--date", "05.12.2026", "--format", "json")
+    assert result.returncode == 0
+    assert len(result.stdout) > 65536 and len(json.loads(result.stdout)) == 200
+    assert TEARDOWN not in result.stderr
+    refused = _watched(ppo, tmp_path, "show", "999")  # an error line, exit 2, the same way
+    assert refused.returncode == 2 and b"\nppo: " in refused.stderr
+    assert TEARDOWN not in refused.stderr
+
+
+@pytest.mark.sqlite_only
+def test_something_registered_to_run_at_exit_makes_the_console_script_end_the_usual_way(ppo, tmp_path):
+    ppo.add("Анна", "01.12.2026", "20.12.2026", "30.12.2026")
+    result = _watched(ppo, tmp_path, "today", "--date", "05.12.2026", "--format", "json", at_exit=True)
+    assert result.returncode == 0 and len(json.loads(result.stdout)) == 1
+    assert b"AT EXIT" in result.stderr and TEARDOWN in result.stderr

@@ -223,11 +223,13 @@ def _run(argv: list[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
-def main() -> None:
+def main() -> int:
+    """The console script's command: its exit code, all it printed flushed."""
     code = run(sys.argv[1:])
     try:
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (ppo today | head)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(code)
+    sys.stderr.flush()
+    return code
