@@ -399,16 +399,35 @@ def grid(
             template = templates[(bar, style)] = bar + bar.join(fields) + bar
         return template.format(*row)
 
+    # A row whose cells fold: its first line is the template filled with the row, each folded
+    # cell by its first piece; its other lines hold only the folded cells' pieces, so rows that
+    # fold the same texts (a step title on a narrow terminal: hundreds of rows) share them.
+    continued: dict[tuple, tuple[list[str], list[str]]] = {}
+
+    def folded_lines(row: Sequence[str], folds: tuple[int, ...], bar: str, style: str) -> list[str]:
+        key = (folds, *(row[i] for i in folds), bar, style)
+        known = continued.get(key)
+        if known is None:
+            pieces = [wrap(row[i], widths[i]) for i in folds]
+            rest = []
+            for n in range(1, max(map(len, pieces))):
+                cells = [""] * count
+                for i, lines in zip(folds, pieces):
+                    cells[i] = lines[n] if n < len(lines) else ""
+                rest.append(one_line(cells, bar, style))
+            known = continued[key] = ([lines[0] for lines in pieces], rest)
+        first = list(row)
+        for i, piece in zip(folds, known[0]):
+            first[i] = piece
+        return [one_line(first, bar, style), *known[1]]
+
     def cells_lines(row: Sequence[str], bar: str, style: str = "") -> list[str]:
         if templated and len(row) == count:
-            # Only a cell longer than its narrowed column wraps; each line of the row is then the
-            # template filled with each cell's piece of that line (every piece fits its width).
-            folded = {i: wrap(row[i], widths[i]) for i in narrowed if len(row[i]) > widths[i]}
-            if not folded:
+            # Only a cell longer than its narrowed column wraps (every piece fits its width).
+            folds = tuple(i for i in narrowed if len(row[i]) > widths[i])
+            if not folds:
                 return [one_line(row, bar, style)]
-            height = max(map(len, folded.values()))
-            pieces = [folded.get(i, [cell]) for i, cell in enumerate(row)]
-            return [one_line([p[n] if n < len(p) else "" for p in pieces], bar, style) for n in range(height)]
+            return folded_lines(row, folds, bar, style)
         if all(len(cell) <= w and "\n" not in cell for cell, w in zip(row, widths)):  # one line: most rows
             return [bar + bar.join(" " + paint(cell.ljust(w), style) + " " for cell, w in zip(row, widths)) + bar]
         wrapped = [wrap(cell, w) for cell, w in zip(row, widths)]
