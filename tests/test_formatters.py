@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ppo_checklist.cli import session as cli
 from ppo_checklist.errors import EXIT_BAD_INPUT, BadInput
-from ppo_checklist.output import formatters
+from ppo_checklist.output import formatters, render
 
 OUTPUTS = ["trip", "actions", "trips", "playbooks", "stats", "store_info", "send_report", "import_result"]
 TABLE_OR_JSON_ONLY = {"send_report", "import_result"}  # ppo send and ppo import refuse csv and md
@@ -142,3 +145,26 @@ def test_stats_prints_json_s_figures_per_manager_in_every_format(ppo, fmt):
         # a person reads the steps whose day has come (with those ahead apart), not the period's total
         shown = ("came_due", "on_time", "late", "overdue", "lapsed", "pending")  # the rate between
         assert numbers[:6] == [olga[k] for k in shown], line
+
+
+# --- json: ppo's own writer of flat records is json.dumps, byte for byte ------------------------
+
+_SCALAR = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=True))
+_VALUE = st.one_of(_SCALAR, st.lists(_SCALAR, max_size=2), st.dictionaries(st.text(), _SCALAR, max_size=2))
+_RECORD = st.dictionaries(st.text(), _VALUE, max_size=6)
+_FLAT = st.dictionaries(st.text(), st.one_of(st.text(), st.integers(), st.booleans(), st.none()), max_size=6)
+
+
+@settings(max_examples=400)
+@given(st.one_of(st.lists(_FLAT, max_size=5), st.lists(_RECORD, max_size=5), _RECORD, st.lists(_SCALAR, max_size=3)))
+def test_json_is_what_json_dumps_writes_with_indent_2(data):
+    assert render._json_text(data) == json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def test_json_of_records_sharing_their_keys_is_what_json_dumps_writes():
+    records = [
+        {"trip_id": n, "client": f'Анна «{n}» %s "\\ \u2028', "opted_out": n % 2 == 0, "email": None, "step": "1 · x"}
+        for n in range(50)
+    ]
+    records[7]["extra"] = "a record with one key more"  # a template of its own
+    assert render._json_text(records) == json.dumps(records, ensure_ascii=False, indent=2)

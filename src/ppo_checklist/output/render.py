@@ -169,27 +169,55 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(_json_text(data) + "\n")
 
 
-_SCALARS = (str, int, float, bool, type(None))
-
-
 def _json_text(data: Any) -> str:
     """`json.dumps(data, ensure_ascii=False, indent=2)`, the same text, written faster for
-    a list of flat records: with `indent` json uses its pure-Python encoder (~3x slower;
-    11 ms for `ppo today` at 100 000 trips), so each record goes through the C encoder
-    with separators that lay it out as `indent=2` would."""
+    a list of flat records (`ppo today`'s 600-900 actions at 100 000 trips): with `indent`,
+    json uses its pure-Python encoder (~3x slower), so here each record is a template of its
+    keys, filled with its values quoted by json's own C function (~40 % less than encoding
+    each record with the C encoder after checking that it is flat). Anything else (a nested
+    value, a float) is left to json."""
     import json  # here, not at the top: a table (`ppo today` in a terminal) needs no json (~1.2 ms)
 
-    if not (
-        isinstance(data, list)
-        and data
-        and all(
-            isinstance(r, dict) and r and all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in r.items())
-            for r in data
-        )
-    ):
-        return json.dumps(data, ensure_ascii=False, indent=2)
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",\n    ", ": ")).encode
-    return "[\n" + ",\n".join("  {\n    " + encode(record)[1:-1] + "\n  }" for record in data) + "\n]"
+    if isinstance(data, list) and data:
+        try:
+            return _records_json(data)
+        except _NotFlat:
+            pass
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+class _NotFlat(Exception):
+    pass
+
+
+def _records_json(records: list[Any]) -> str:
+    from json.encoder import encode_basestring as quoted  # what json.dumps quotes with (ensure_ascii=False)
+
+    templates: dict[tuple, str] = {}
+    parts = []
+    for record in records:
+        if record.__class__ is not dict or not record:
+            raise _NotFlat
+        keys = tuple(record)
+        template = templates.get(keys)
+        if template is None:
+            if not all(key.__class__ is str for key in keys):
+                raise _NotFlat
+            fields = ",\n".join(f"    {quoted(key).replace('%', '%%')}: %s" for key in keys)
+            template = templates[keys] = "  {\n" + fields + "\n  }"
+        parts.append(template % tuple([quoted(v) if v.__class__ is str else _scalar_json(v) for v in record.values()]))
+    return "[\n" + ",\n".join(parts) + "\n]"
+
+
+def _scalar_json(value: Any) -> str:
+    kind = value.__class__
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    raise _NotFlat
 
 
 def emit_csv(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
