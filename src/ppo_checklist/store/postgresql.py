@@ -204,10 +204,16 @@ class PostgresStore(SqlStore):
 
     @_edge
     def _next_ids(self, table: str, count: int) -> list[int]:
-        rows = self.db.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (table, count)
-        ).fetchall()
-        return [row[0] for row in rows]
+        """A block of `count` ids in one statement: the sequence moved on by `count`. Safe: it
+        runs inside `write()`, under the store's write lock, which every writer of ppo holds
+        while it takes ids (one nextval per id for 5 000 rows took ~8 ms; an import of 100 000
+        trips asked 86 times)."""
+        if count < 1:
+            return []
+        last = self.db.execute(
+            "SELECT setval(s, nextval(s) + %s - 1) FROM pg_get_serial_sequence(%s, 'id') AS s", (count, table)
+        ).fetchone()[0]
+        return list(range(last - count + 1, last + 1))
 
     def _clients_keyed(self, column: str, keys: Sequence[str]) -> Iterator[tuple]:
         """All the keys in one query (an array): a large import asks this of every part."""
