@@ -210,10 +210,11 @@ class PostgresStore(SqlStore):
         trips asked 86 times)."""
         if count < 1:
             return []
-        last = self.db.execute(
+        row = self.db.execute(
             "SELECT setval(s, nextval(s) + %s - 1) FROM pg_get_serial_sequence(%s, 'id') AS s", (count, table)
-        ).fetchone()[0]
-        return list(range(last - count + 1, last + 1))
+        ).fetchone()
+        assert row is not None  # setval answers one row
+        return list(range(row[0] - count + 1, row[0] + 1))
 
     def _clients_keyed(self, column: str, keys: Sequence[str]) -> Iterator[tuple]:
         """All the keys in one query (an array): a large import asks this of every part."""
