@@ -7,10 +7,8 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import MISSING as dataclass_missing
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 from urllib.parse import urlsplit  # pathlib loads it anyway
 
 from ppo_checklist.errors import ConfigError, PpoError
@@ -30,8 +28,7 @@ _MARGIN = re.compile(r"^\d{1,3}[dwmy]$")
 DAY_FORMAT = "%d.%m.%Y"  # how people read a day: tables, messages (config `date_format`)
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):  # a tuple, not a frozen dataclass: ~1.3 ms less of every start
     agency: str = ""
     director: str = ""
     service_director: str = ""
@@ -173,7 +170,7 @@ _TYPE_NAMES = {
 
 
 def from_mapping(data: dict[str, Any], source: str) -> Config:
-    known = {f.name: f for f in fields(Config)}
+    known = Config._fields
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
@@ -245,6 +242,9 @@ def _table(kind: type, data: Any, source: str, table: str) -> Any:
     A message names the key, never its value (a password may be there)."""
     if not isinstance(data, dict):
         raise ConfigError(_("{src}: [{t}] must be a table").format(src=source, t=table))
+    from dataclasses import MISSING as dataclass_missing
+    from dataclasses import fields  # the server settings' dataclasses (server_settings)
+
     known = {f.name.rstrip("_"): f for f in fields(kind)}
     values: dict[str, Any] = {}
     for key, value in data.items():
