@@ -21,9 +21,9 @@ from ppo_checklist.output.screen import screen
 ours = screen()
 from rich.console import Console
 theirs = Console(file=sys.stdout, highlight=False, markup=False, emoji=False)
-rich = [theirs.color_system is not None and not theirs.no_color, theirs.width]
+rich = [theirs.color_system is not None and not theirs.no_color, theirs.color_system is not None, theirs.width]
 with open(sys.argv[1], "w") as out:
-    json.dump({"ours": [ours.colour, ours.width], "rich": rich}, out)
+    json.dump({"ours": [ours.colour, ours.styled, ours.width], "rich": rich}, out)
 """
 
 TERMINALS = [
@@ -73,20 +73,26 @@ LINES = [
 ]
 
 
-def _pair(colour: bool) -> tuple[Screen, Console]:
-    if colour:
-        options = {"force_terminal": True, "color_system": "standard", "width": 40}
-    else:
-        options = {"no_color": True, "color_system": None, "width": 40}
+# What a Screen is beside the rich Console it stands for: a pipe, a colour terminal, and a
+# terminal under NO_COLOR (rich drops the colours, keeps bold and dim).
+CONSOLES = {
+    "plain": ({"no_color": True, "color_system": None, "width": 40}, False, False),
+    "colour": ({"force_terminal": True, "color_system": "standard", "width": 40}, True, True),
+    "no colour": ({"force_terminal": True, "color_system": "standard", "no_color": True, "width": 40}, False, True),
+}
+
+
+def _pair(kind: str) -> tuple[Screen, Console]:
+    options, colour, styled = CONSOLES[kind]
     rich = Console(file=io.StringIO(), highlight=False, markup=False, emoji=False, **options)
-    return Screen(io.StringIO(), colour, 40, options), rich
+    return Screen(io.StringIO(), colour, 40, options, styled=styled), rich
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.parametrize("colour", [False, True], ids=["plain", "colour"])
-def test_each_line_is_written_as_rich_writes_it(colour):
+@pytest.mark.parametrize("kind", list(CONSOLES))
+def test_each_line_is_written_as_rich_writes_it(kind):
     for style in ("", "bold", "red", "yellow", "green", "dim"):
-        ours, rich = _pair(colour)
+        ours, rich = _pair(kind)
         for line in LINES:
             ours.print(line, style=style)
             rich.print(line, style=style or None)
@@ -104,3 +110,14 @@ def test_show_on_a_colour_terminal_paints_each_step_by_its_status(ppo_proc):
     assert "\x1b[32m" in out  # done: green
     assert "\x1b[1mTrip 1 · Анна\x1b[0m" in out  # the heading: bold
     assert "Traceback" not in out
+
+
+def test_under_no_color_headings_stay_bold_on_a_terminal(ppo_proc):
+    """NO_COLOR takes the colours away, not bold and dim (as rich does)."""
+    ppo = ppo_proc
+    ppo("add", "Анна", "--purchase", "01.12.2026", "--departure", "20.12.2026", "--return", "30.12.2026")
+    env = {**ppo.env, "TERM": "xterm-256color", "NO_COLOR": "1", "PPO_TODAY": "2026-12-06"}
+    code, out = on_a_terminal([PPO, "show", "1"], env)
+    assert code == 0, out
+    assert "\x1b[1mTrip 1 · Анна\x1b[0m" in out
+    assert "\x1b[31m" not in out and "\x1b[33m" not in out and "\x1b[32m" not in out

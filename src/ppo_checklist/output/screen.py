@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 # ANSI styles, as rich writes them for a standard, 256-colour or true-colour terminal.
 SGR = {"red": "31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
+ATTRIBUTES = frozenset({"bold", "dim"})  # not colours: NO_COLOR keeps them, as rich does
 
 # Variables that change what rich's Console decides for a terminal beyond what `_terminal` reads.
 _RICH_DECIDES = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JUPYTER_LINES")
@@ -26,21 +27,37 @@ _STD_STREAMS = (0, 1, 2)  # where rich asks a terminal its size, in this order (
 
 
 class Screen:
-    """Lines and tables for one stream: `colour` (escape codes or none) and `width` (columns)."""
+    """Lines and tables for one stream, `width` columns wide: `colour` (red, yellow, green),
+    `styled` (bold and dim: rich keeps them under NO_COLOR, which takes only the colours),
+    `escapes` (False on Windows' legacy console, where rich styles lines through its API)."""
 
-    def __init__(self, file: TextIO, colour: bool, width: int, rich_options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        file: TextIO,
+        colour: bool,
+        width: int,
+        rich_options: dict[str, Any],
+        styled: bool | None = None,
+        escapes: bool = True,
+    ) -> None:
         self.file = file
         self.colour = colour
+        self.styled = colour if styled is None else styled
         self.width = width
+        self._escapes = escapes
         self._rich_options = rich_options
         self._rich: Any = None
 
     def print(self, item: Any = "", style: str = "", **options: Any) -> None:
-        """`item` on a line of its own, in `style` on a colour terminal: written here when it is
-        one line of narrow characters that fits, else by rich (which wraps and measures)."""
+        """`item` on a line of its own, in `style` on a terminal: written here when it is one
+        line of narrow characters that fits, else by rich (which wraps and measures)."""
         if item.__class__ is str and not options and len(item) <= self.width and narrow(item):
-            if style and self.colour and item:
-                item = f"\x1b[{SGR[style]}m{item}\x1b[0m"
+            if style and item:
+                if not self._escapes:
+                    self.rich().print(item, style=style)
+                    return
+                if self.colour or (self.styled and style in ATTRIBUTES):
+                    item = f"\x1b[{SGR[style]}m{item}\x1b[0m"
             self.file.write(item + "\n")
             return
         self.rich().print(item, style=style or None, **options)
@@ -68,12 +85,14 @@ def screen(stderr: bool = False) -> Screen:
 def _terminal(stream: TextIO) -> Screen:
     environ = os.environ
     width = _width(environ)
-    if width is None:  # rich decides (and on Windows, draws)
+    if width is None:  # rich decides (and on Windows' legacy console, styles)
         console = Screen(stream, False, 0, {}).rich()
-        screen = Screen(stream, console.color_system is not None and not console.no_color, console.width, {})
+        styled, legacy = console.color_system is not None, bool(getattr(console, "legacy_windows", False))
+        colour = styled and not console.no_color and not legacy
+        screen = Screen(stream, colour, console.width, {}, styled=styled, escapes=not legacy)
         screen._rich = console
         return screen
-    return Screen(stream, environ.get("NO_COLOR", "") == "", width, {})
+    return Screen(stream, environ.get("NO_COLOR", "") == "", width, {}, styled=True)
 
 
 def _width(environ: os._Environ[str]) -> int | None:
