@@ -63,8 +63,9 @@ MAX_MOMENT_DAYS = 366
 # The records below are named tuples: a frozen dataclass costs ~0.5 ms to define, on every start
 # of a command that reads playbooks.
 class Offset(NamedTuple):
-    """A signed distance from an anchor date in days, weeks, months and years. Made by `parse`
-    (or `of`), which works out `fixed` once: a bulk import applies it 700 000 times."""
+    """A signed distance from an anchor date in days, weeks, months and years. `parse` (or
+    `of`) works out `fixed` once: a bulk import applies it 700 000 times; an offset made
+    otherwise (`Offset(days=3)`, `_replace`) has none and works it out when applied."""
 
     sign: int = 1
     days: int = 0
@@ -72,8 +73,9 @@ class Offset(NamedTuple):
     months: int = 0
     years: int = 0
     text: str = "0d"
-    # The offset as a fixed number of days, or None when it counts months or years.
-    fixed: dt.timedelta | None = dt.timedelta(0)
+    # The offset as a fixed number of days, worked out by `of`; None when it counts months or
+    # years, or was not worked out.
+    fixed: dt.timedelta | None = None
 
     @classmethod
     def of(cls, sign: int, days: int, weeks: int, months: int, years: int, text: str) -> Offset:
@@ -96,6 +98,8 @@ class Offset(NamedTuple):
     def apply(self, day: dt.date) -> dt.date:
         if self.fixed is not None:
             return day + self.fixed
+        if not (self.months or self.years):
+            return day + self.sign * dt.timedelta(days=self.days + 7 * self.weeks)
         from dateutil.relativedelta import relativedelta  # dateutil only for months and years
 
         delta = relativedelta(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
