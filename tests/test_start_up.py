@@ -187,3 +187,29 @@ def test_something_registered_to_run_at_exit_makes_the_console_script_end_the_us
     result = _watched(ppo, tmp_path, "today", "--date", "05.12.2026", "--format", "json", at_exit=True)
     assert result.returncode == 0 and len(json.loads(result.stdout)) == 1
     assert b"AT EXIT" in result.stderr and TEARDOWN in result.stderr
+
+
+# ppo's console script where POSIX-only modules cannot be imported, as on Windows.
+WITHOUT_POSIX = """
+import sys
+for name in ("fcntl", "termios", "pwd", "grp", "resource"):
+    sys.modules[name] = None  # `import fcntl` raises ImportError, as on Windows
+from ppo_checklist.cli import main
+main()
+"""
+
+
+@pytest.mark.sqlite_only  # the embedded store is what a Windows PC runs
+def test_the_commands_of_a_day_run_where_posix_only_modules_do_not_exist(ppo):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", WITHOUT_POSIX, *args], env=ppo.env, capture_output=True, text=True, timeout=60
+        )
+
+    added = run("add", "Анна", "--purchase", "05.12.2026", "--departure", "20.12.2026", "--return", "30.12.2026")
+    assert added.returncode == 0, added.stderr
+    today = run("today", "--date", "05.12.2026", "--format", "json")
+    assert today.returncode == 0, today.stderr
+    assert [row["step_id"] for row in json.loads(today.stdout)] == ["ppo-do"]
+    assert run("done", "1", "0").returncode == 0
+    assert run("show", "1").returncode == 0

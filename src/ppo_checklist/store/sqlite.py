@@ -7,10 +7,10 @@ succeed. Every `sqlite3` error leaves this module as a `StoreError`.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,9 +98,7 @@ class SQLiteStore(SqlStore):
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise StoreError(_("cannot open {path}: {e}").format(path=lock_path, e=exc.strerror)) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        if not _lock_file(fd):
             os.close(fd)
             return False
         self._sender_lock = fd
@@ -108,7 +106,8 @@ class SQLiteStore(SqlStore):
 
     def _unlock_sender(self) -> None:
         if self._sender_lock is not None:
-            os.close(self._sender_lock)  # closing the descriptor releases its lock
+            _unlock_file(self._sender_lock)
+            os.close(self._sender_lock)
             self._sender_lock = None
 
     # --- transactions --------------------------------------------------------------------
@@ -287,3 +286,35 @@ def _create_private(path: Path, create_folder: bool) -> bool:
         raise StoreError(_("cannot create the store {path}: {e}").format(path=path, e=exc.strerror)) from None
     os.close(fd)
     return True
+
+
+def _lock_file(fd: int) -> bool:
+    """An exclusive lock on an open file, or False when another process holds it. The
+    operating system drops it when the process ends, however it ends (kill -9 too)."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl  # POSIX only: not loaded on Windows, where ppo runs too
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock_file(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        except OSError:
+            pass
+    # POSIX: closing the descriptor releases its lock
