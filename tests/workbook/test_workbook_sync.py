@@ -429,3 +429,45 @@ def test_sync_refuses_a_name_that_does_not_end_in_xlsx(trips):
     result = trips("sync", str(renamed), "--date", TODAY, check=False)
     assert result.code == 2, result
     assert "must end in .xlsx" in result.err
+
+
+# --- the _ppo map, read once when nothing changed in between ---------------------------------
+
+
+def _counting_map_reads(monkeypatch) -> list:
+    from ppo_checklist.workbook import read
+
+    reads: list = []
+    original = read._read_map
+
+    def counted(book, path):
+        reads.append(path)
+        return original(book, path)
+
+    monkeypatch.setattr(read, "_read_map", counted)
+    return reads
+
+
+def test_export_over_yesterdays_book_reads_its_map_once_and_takes_its_ticks(ppo, monkeypatch):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    path, _result = export(ppo)
+    tick(path, 1, 0, "✓")
+    reads = _counting_map_reads(monkeypatch)
+    export(ppo)  # checks the book is ppo's, then syncs it: the same file, its map read once
+    assert len(reads) == 1
+    assert status(ppo, 1, 0)[0] == "done"
+
+
+def test_a_book_written_again_between_two_reads_has_its_map_read_again(ppo, monkeypatch):
+    from ppo_checklist.workbook import read
+
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    path, _result = export(ppo)
+    reads = _counting_map_reads(monkeypatch)
+    with read.opened(path) as book:
+        first = read.read_map(book, path)
+    export(ppo)  # a new file: another inode, size or time
+    with read.opened(path) as book:
+        again = read.read_map(book, path)
+    assert len(reads) >= 2 and reads[-1] == path
+    assert [m.name for m in again] == [m.name for m in first]
