@@ -331,7 +331,13 @@ def pg_drop(url: str, names: Sequence[str]) -> None:
 
     with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
         for name in names:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            # Plain DROP first: the server stops an autovacuum worker on the database itself
+            # (FORCE would have to signal it, which the URL's role may not). FORCE only when a
+            # session of ours was left on it.
+            try:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            except psycopg.errors.ObjectInUse:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def pg_vacuum(url: str) -> None:
