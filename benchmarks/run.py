@@ -606,7 +606,10 @@ def book_figures(db: Path, env: dict[str, str], repeat: int, work: Path) -> list
     for row in export_book.figures(db, work / "book", repeat, env):
         TARGETS[row["name"]] = row["target"]
         note = f"median of {repeat}" if repeat > 1 else ""
-        figures.append(Figure(row["name"], [row["seconds"]], [row["peak_mb"]], floor=row["floor_name"], note=note))
+        paired = [row["ratio"]]  # the median of the rounds' own ratios (export_book.py)
+        figures.append(
+            Figure(row["name"], [row["seconds"]], [row["peak_mb"]], floor=row["floor_name"], note=note, ratios=paired)
+        )
         figures.append(Figure(row["floor_name"], [row["floor"]]))
     return figures
 
