@@ -115,6 +115,24 @@ def cache_dir() -> Path:
     return Path(user_cache_dir(APP))
 
 
+def package_version(package: str) -> str | None:
+    """An installed package's version, from the name of its dist-info folder beside it
+    (importing the package, or importlib.metadata, is what a cache saves); None when that
+    cannot be told (then nothing is cached)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            return None
+        found = [p.name for p in Path(spec.origin).parent.parent.glob(f"{package}-*.dist-info")]
+    except (OSError, ImportError, ValueError):
+        return None
+    if len(found) != 1:  # none, or leftovers of several installs: which one runs is not clear
+        return None
+    return found[0].removeprefix(f"{package}-").removesuffix(".dist-info")
+
+
 def config_path(option: str | None) -> tuple[Path, bool]:
     """The config file to read, and whether the user named it (then it must exist)."""
     named = option or os.environ.get("PPO_CONFIG")

@@ -12,12 +12,11 @@ deleted; one that cannot be read or written is passed by, and the package answer
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
-from ppo_checklist.config import cache_dir
+from ppo_checklist.config import cache_dir, package_version
 from ppo_checklist.core.workdays import country_holidays
 from ppo_checklist.errors import PpoError
 
@@ -32,22 +31,6 @@ def cached(country: str, language: str) -> Any:
         return country_holidays(country, language)
     name = f"days-off-{FORMAT}-{country}-{language}-{version}.json"
     return CachedCountry(country, language, cache_dir() / name)
-
-
-def package_version(package: str) -> str | None:
-    """An installed package's version, from the name of its dist-info folder beside it
-    (importing the package, or importlib.metadata, is what a cache saves); None when that
-    cannot be told (then nothing is cached)."""
-    try:
-        spec = importlib.util.find_spec(package)
-        if spec is None or spec.origin is None:
-            return None
-        found = [p.name for p in Path(spec.origin).parent.parent.glob(f"{package}-*.dist-info")]
-    except (OSError, ImportError, ValueError):
-        return None
-    if len(found) != 1:  # none, or leftovers of several installs: which one runs is not clear
-        return None
-    return found[0].removeprefix(f"{package}-").removesuffix(".dist-info")
 
 
 class CachedCountry:

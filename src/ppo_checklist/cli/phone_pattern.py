@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ppo_checklist.cli.days_off import package_version
-from ppo_checklist.config import cache_dir
+from ppo_checklist.config import cache_dir, package_version
 from ppo_checklist.core.model import ru_mobile_pattern
 from ppo_checklist.errors import PpoError
 

@@ -16,6 +16,7 @@ import typer
 from ppo_checklist import i18n
 from ppo_checklist.config import DAY_FORMAT, Config, config_path, default_db_path, load
 from ppo_checklist.core.dates import parse_date
+from ppo_checklist.core.model import take_mobile_pattern_from
 from ppo_checklist.errors import BadInput, PpoError
 from ppo_checklist.i18n import N_, _
 
@@ -79,7 +80,9 @@ class Session:
 
             default = not self._db_option and not self.config.store  # ppo's own folder may be made
             self._store = open_store(self.location, create_folder=default, wait=self.config.store_wait)
-            _mobile_pattern_cached()
+            # A phone typed in this run (add, edit, import) reads Russia's mobile pattern from
+            # ppo's cache, loaded only then (`today` types none).
+            take_mobile_pattern_from(_cached_mobile_pattern)
         return self._store
 
     @property
@@ -154,14 +157,6 @@ class Session:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
-
-
-def _mobile_pattern_cached() -> None:
-    """A phone typed in this run (add, edit, import) reads Russia's mobile pattern from ppo's
-    cache (loaded only then: `today` types none)."""
-    from ppo_checklist.core.model import take_mobile_pattern_from
-
-    take_mobile_pattern_from(_cached_mobile_pattern)
 
 
 def _cached_mobile_pattern() -> str | None:

@@ -31,7 +31,7 @@ from ppo_checklist.core.words import (  # noqa: F401 (the names render prints wi
     step_named,
 )
 from ppo_checklist.i18n import _, ngettext
-from ppo_checklist.output.screen import SGR, Screen, narrow, screen
+from ppo_checklist.output.screen import Screen, narrow, painted, screen
 
 if TYPE_CHECKING:  # `ppo today` never loads the outbox
     from ppo_checklist.sending.outbox import SendReport
@@ -410,7 +410,7 @@ def grid(
         return lines
 
     def paint(text: str, style: str) -> str:
-        return f"\x1b[{SGR[style]}m{text}\x1b[0m" if style and styles is not None else text
+        return painted(text, style) if style and styles is not None else text
 
     # A row of cells that fit on one line (most rows) is one `str.format` of its bar and style's
     # template (`{i:<w}` pads as `ljust(w)` does): ~2 ms less than cell by cell for 900 rows.

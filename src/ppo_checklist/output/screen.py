@@ -57,7 +57,7 @@ class Screen:
                     self.rich().print(item, style=style)
                     return
                 if self.colour or (self.styled and style in ATTRIBUTES):
-                    item = f"\x1b[{SGR[style]}m{item}\x1b[0m"
+                    item = painted(item, style)
             self.file.write(item + "\n")
             return
         self.rich().print(item, style=style or None, **options)
@@ -69,6 +69,11 @@ class Screen:
 
             self._rich = Console(file=self.file, highlight=False, markup=False, emoji=False, **self._rich_options)
         return self._rich
+
+
+def painted(text: str, style: str) -> str:
+    """`text` in `style`, as rich writes it."""
+    return f"\x1b[{SGR[style]}m{text}\x1b[0m"
 
 
 def screen(stderr: bool = False) -> Screen:
