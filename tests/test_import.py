@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import sys
 
 import pytest
 from ppo_runner import without_created
@@ -528,3 +529,64 @@ def test_each_trip_of_a_client_whose_passport_expires_gets_its_own_passport_chec
     ppo("import", str(path))
     checks = {t["dates"]["purchase"]: [s["id"] for s in t["steps"]].count("passport") for t in ppo.snapshot()}
     assert checks == {"2026-12-01": 1, "2027-01-05": 1}
+
+
+def test_a_contact_the_file_gave_its_new_client_rows_before_finds_that_client(ppo, tmp_path):
+    """A row's e-mail completes the client an earlier row made; later rows that give only that
+    e-mail are the same client, whether the earlier rows are in the store yet or still being
+    written while these are decided."""
+    phone_only = ["Анна Иванова", "+7 912 345-67-89", "", "", "20.11.2026", "01.12.2026", "10.12.2026"]
+    both = ["Анна Иванова", "+7 912 345-67-89", "anna@example.ru", "", "20.01.2027", "01.02.2027", "10.02.2027"]
+    email_only = [
+        ["Анна Иванова", "", "anna@example.ru", "", f"20.0{m}.2027", f"01.0{m + 1}.2027", f"10.0{m + 1}.2027"]
+        for m in (3, 5)
+    ]
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, phone_only, both, *email_only])
+    result = ppo("import", str(path), "-f", "json").json()
+    assert (result["added"], result["clients_added"], result["bad"]) == (4, 1, [])
+    clients = {(t["client"]["id"], t["client"]["phone"], t["client"]["email"]) for t in ppo.snapshot()}
+    assert clients == {(1, "+7 912 345-67-89", "anna@example.ru")}
+
+
+def test_a_connection_dropped_while_a_part_is_written_aside_is_one_line_and_nothing_written(
+    tmp_path, make_ppo, monkeypatch, capsys
+):
+    """On PostgreSQL a part is written in a second thread while the next is decided: the
+    server ending the session there is the command's one line and exit 1, as anywhere."""
+    import threading
+
+    import psycopg
+    from backends import server
+
+    from ppo_checklist import cli
+    from ppo_checklist.store.postgresql import PostgresStore
+
+    monkeypatch.setattr("ppo_checklist.importing.PART", 3)
+    ppo = make_ppo(tmp_path, backend="postgresql")
+    ppo.add("Вера Соколова", "22.11.2026", "22.11.2026", "29.11.2026")
+    before = ppo.snapshot()
+    rows = [
+        [f"Клиент {i}", f"+7 912 000-00-{i:02}", "", "", "20.11.2026", "01.12.2026", "10.12.2026"] for i in range(9)
+    ]
+    path = excel_csv(tmp_path / "c.csv", [RU_HEADER, *rows])
+    real = PostgresStore.add_trips_bulk
+    threads = []
+
+    def dropped(self, trips, steps):
+        threads.append(threading.current_thread().name)
+        if len(threads) == 2:
+            with psycopg.connect(server(), autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (self.db.info.backend_pid,))
+        return real(self, trips, steps)
+
+    monkeypatch.setattr(PostgresStore, "add_trips_bulk", dropped)
+    monkeypatch.setenv("PPO_DB", ppo.store)
+    interval = sys.getswitchinterval()
+    code = cli.run(["import", str(path)])
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "connection" in err and "Traceback" not in err
+    assert threads and all(name.startswith("ppo-import-write") for name in threads)
+    assert sys.getswitchinterval() == interval
+    assert ppo.snapshot() == before

@@ -3,7 +3,8 @@
 The file is streamed and nothing is written unless every row is good: its rows are read and
 checked in pure code as they are read (dates, playbook, schedule), then a part of PART rows
 at a time their clients and duplicates are resolved against the store and they are written,
-all in one transaction that is rolled back at the end if any row was bad. What is held
+all in one transaction that is rolled back at the end if any row was bad; a part is written
+while the next is checked and decided (on PostgreSQL in a second thread). What is held
 across parts is what deciding a later row needs, in compact form (`Planner`, `_PartWriter`):
 memory stays flat in the file's size. A dry run decides the whole file at once.
 """
@@ -16,8 +17,11 @@ import csv
 import datetime as dt
 import hashlib
 import itertools
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -761,7 +765,7 @@ class _Client:
     """A client as the import sees it: one from the store (`id`) or a new one (`id` None,
     first seen on `line`)."""
 
-    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled", "line")
+    __slots__ = ("name", "phone", "email", "phone_key", "email_key", "id", "filled", "line", "stored")
 
     def __init__(
         self,
@@ -777,6 +781,7 @@ class _Client:
         self.id = id
         self.line = line
         self.filled = False  # a store client gains a phone or e-mail it lacked
+        self.stored = id is not None  # in the store, or on its way there (its id may come later)
 
 
 class Shared(NamedTuple):
@@ -918,7 +923,7 @@ def _complete(client: _Client, row: Checked, result: Plan) -> None:
         client.phone, client.phone_key, changed = row.phone, row.phone_key, True
     if row.email and not client.email:
         client.email, client.email_key, changed = row.email, row.email_key, True
-    if changed and client.id is not None and not client.filled:
+    if changed and client.stored and not client.filled:
         client.filled = True
         result.completed.append(client)
 
@@ -1036,24 +1041,49 @@ class _PartWriter:
 
     def through(self, parts: Iterable[list[Checked]], progress: Progress | None, total: int) -> None:
         """Each part decided and written (after a bad row too: every bad row is found, and the
-        later parts are decided as the whole file would be); the bad rows end sorted by line."""
+        later parts are decided as the whole file would be); the bad rows end sorted by line.
+
+        A part is written while the next is checked and decided (in a second thread where the
+        store's writes wait on a server: `Store.writes_aside`): the store's clients for a part
+        are asked for once the write before is done, and the part written meanwhile gives its
+        own clients (`_decide`)."""
         result = self.result
-        for part in parts:
-            self._write(self._decide(part))
-            if progress:
-                progress("write", result.rows, max(total, result.rows))
+        previous: _Written | None = None
+        with _Writes(self.store.writes_aside) as writes:
+            for part in parts:
+                writes.wait()
+                context = self._context(part)
+                if previous is not None:
+                    writes.begin(self._write, previous)
+                previous = _Written(self._decide(part, context, previous))
+                if progress:
+                    progress("write", result.rows, max(total, result.rows))
+            if previous is not None:
+                writes.wait()
+                writes.begin(self._write, previous)
         result.bad.sort()
 
-    def _decide(self, part: list[Checked]) -> Plan:
-        """The part's rows decided against the store's clients holding their phones and
-        e-mails (this import's among them) and the store's own sales on their days."""
+    def _context(self, part: list[Checked]) -> tuple[list[_Client], list[tuple]]:
+        """The store's clients holding the part's phones and e-mails (this import's among
+        them) and the store's own sales on the part's days (`Store.import_context`)."""
         phones = {row.phone_key for row in part if row.phone_key}
         emails = {row.email_key for row in part if row.email_key}
         days = {day for row in part for day in (row.dates[0], row.dates[3]) if day is not None} - self.days_asked
         self.days_asked |= days
         clients, sales = self.store.import_context(phones, emails, days, self.first_trip)
+        return _known_clients(clients, self._line_of), sales
+
+    def _decide(self, part: list[Checked], context: tuple[list[_Client], list[tuple]], before: _Written | None) -> Plan:
+        """The part's rows decided against the store's clients (`context`) and the clients of
+        the part `before` it, which may not be in the store yet: its new ones, and those it
+        completed (newer than the store's copy)."""
+        clients, sales = context
+        if before is not None:
+            by_id = {client.id: client for client in clients}
+            by_id.update((client.id, client) for client in before.plan.completed)
+            clients = sorted(by_id.values(), key=attrgetter("id")) + before.plan.clients
         self.planner.learn_sales(sales)
-        decided = self.planner.decide(part, _known_clients(clients, self._line_of))
+        decided = self.planner.decide(part, clients)
         result = self.result
         result.shared += decided.shared
         result.bad += decided.bad
@@ -1070,16 +1100,16 @@ class _PartWriter:
             return self.client_lines[at]
         return 0
 
-    def _write(self, decided: Plan) -> None:
+    def _write(self, written: _Written) -> None:
         """The part's new clients, the store's clients completed, the trips and their steps,
         done marks, consents, and the clients' birthdays and passport dates."""
-        store = self.store
-        ids = store.add_clients_bulk([(c.name, c.phone, c.email, c.phone_key, c.email_key) for c in decided.clients])
+        store, decided = self.store, written.plan
+        ids = store.add_clients_bulk(written.clients)
         for client, client_id in zip(decided.clients, ids):
             client.id = client_id
             self.client_ids.append(client_id)
             self.client_lines.append(client.line)
-        store.complete_clients_bulk([(c.id, c.phone, c.email) for c in decided.completed])  # type: ignore[misc]
+        store.complete_clients_bulk([(c.id, phone, email) for c, phone, email in written.completed])  # type: ignore[misc]
         trips = decided.trips
         trip_ids = store.add_trips_bulk(
             [(client.id, row.manager, row.playbook, row.dates, row.note, row.dues) for client, row in trips],  # type: ignore[misc]
@@ -1097,6 +1127,66 @@ class _PartWriter:
             self.result.marked += len(marks)
         store.add_consents(_consents(trips, self.today))
         _write_client_dates(store, zip(trip_ids, trips), self.within, self.calendar)
+
+
+class _Written:
+    """A part's plan as it goes to be written: what of its clients a later part may still
+    change (their contacts) is taken now, and its new clients count as stored from here on (a
+    later part completes them as it does the store's)."""
+
+    __slots__ = ("plan", "clients", "completed")
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.clients = [(c.name, c.phone, c.email, c.phone_key, c.email_key) for c in plan.clients]
+        self.completed = [(c, c.phone, c.email) for c in plan.completed]
+        for client in plan.clients:
+            client.stored = True
+        for client in plan.completed:
+            client.filled = False  # a later part may complete it again
+
+
+class _Writes:
+    """The writes of an import's parts, one at a time: `begin` one, `wait` for it. `aside`:
+    in a second thread (the process's own thread checks and decides meanwhile), else at once.
+    A write's error comes out of the next `wait` or the end; the end waits for the write."""
+
+    def __init__(self, aside: bool):
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="ppo-import-write") if aside else None
+        self.pending: Future[None] | None = None
+        self.interval = sys.getswitchinterval()
+
+    def __enter__(self) -> _Writes:
+        if self.pool is not None:
+            # The writer thread's turns at the GIL come every 5 ms by default: while the main
+            # thread checks rows it would wait out each slice between two of its server calls.
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        return self
+
+    def begin(self, write: Callable[[_Written], None], written: _Written) -> None:
+        if self.pool is None:
+            write(written)
+        else:
+            self.pending = self.pool.submit(write, written)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self.pending is not None:
+                futures.wait([self.pending])
+                if exc[0] is None:
+                    self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+                sys.setswitchinterval(self.interval)
+
+
+SWITCH_INTERVAL = 0.001  # seconds: the GIL's slice while a part is written aside
 
 
 def _marks(row: Checked, done_before: dt.date | None) -> dict[int, dt.date]:

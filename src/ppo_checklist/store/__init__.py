@@ -98,6 +98,9 @@ class Store(Protocol):
     """What commands ask of a store. One transaction per command: `with store.write(): …`."""
 
     location: Location
+    # an import may write one part while it decides the next, in a second thread: worth it
+    # where a write waits on a server (PostgreSQL), not where it is the process's own work
+    writes_aside: bool
 
     def close(self) -> None: ...
     def write(self) -> AbstractContextManager[None]: ...

@@ -51,6 +51,7 @@ _edge = at_the_edge(psycopg.Error)  # psycopg's errors become the project's own 
 
 class PostgresStore(SqlStore):
     backend = "postgresql"
+    writes_aside = True  # a part's COPY waits on the server while the next part is decided
     ORDER = ' COLLATE "C"'  # text sorts by code point, as SQLite's does
     MONTH_DAY = "(EXTRACT(MONTH FROM {column}) * 100 + EXTRACT(DAY FROM {column}))"
 

@@ -253,6 +253,7 @@ class SqlStore(WordStore):
     """Everything a command asks of a store, over a backend's primitives."""
 
     backend = ""
+    writes_aside = False  # an import writes its parts in its own thread (`Store.writes_aside`)
     ORDER = ""  # the collation that sorts text by code point (SQLite's default)
     # a date column's month * 100 + day (1205 for 5 December), as the index of migration 3 has it
     MONTH_DAY = "(CAST(substr({column}, 6, 2) AS INTEGER) * 100 + CAST(substr({column}, 9, 2) AS INTEGER))"
