@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ppo_checklist.core import playbooks, schedule
-from ppo_checklist.core.workdays import WorkCalendar
+from ppo_checklist.core.workdays import MAX_RUN, WorkCalendar
 from ppo_checklist.errors import ConfigError
 from ppo_checklist.i18n import use
 
@@ -169,3 +169,53 @@ def test_the_bulk_import_moves_the_same_days(dates, calendar):
     deriver = schedule.Deriver(TOUR, calendar)
     expected = tuple(due for due, _moved_from in schedule_oracle.schedule(TOUR, dates, calendar))
     assert deriver.dues([dates["purchase"], dates["departure"], dates["return"], None]) == expected
+
+
+def shifted_day_by_day(calendar, day, earlier, floor):
+    """What `shift` answers, walked a day at a time: the nearest working day on its side,
+    never before the floor, the day itself when MAX_RUN days hold none."""
+    step = dt.timedelta(days=-1 if earlier else 1)
+    candidate = day
+    for _i in range(MAX_RUN):
+        if floor is not None and candidate < floor:
+            return floor
+        if calendar.is_working(candidate):
+            return candidate
+        candidate += step
+    return day
+
+
+@st.composite
+def offices(draw):
+    """A calendar of days off scattered over 2027 and, maybe, a run longer than any real one;
+    with the days near that run's ends (where a shift finds nothing in MAX_RUN days)."""
+    first = D(2027, 1, 1)
+    off = draw(st.sets(st.integers(min_value=0, max_value=364), max_size=250))
+    edges: list[dt.date] = []
+    if draw(st.booleans()):
+        at = draw(st.integers(min_value=0, max_value=300))
+        run = range(at, at + MAX_RUN + draw(st.integers(min_value=-2, max_value=10)))
+        off |= set(run)
+        edges = [first + dt.timedelta(days=n) for n in (*run[:3], *run[-3:])]
+    days_off = {first + dt.timedelta(days=n): "закрыто" for n in off}
+    return WorkCalendar(week=draw(st.sampled_from(["mon-fri", "mon-sun"])), days_off=days_off), edges
+
+
+around_2027 = st.dates(min_value=D(2026, 11, 1), max_value=D(2028, 2, 28))
+
+
+@given(offices(), st.data())
+def test_a_shift_asked_again_under_another_floor_answers_as_the_walk_day_by_day(office, data):
+    calendar, edges = office
+    days = st.one_of(around_2027, st.sampled_from(edges)) if edges else around_2027
+    back = st.none() | st.integers(min_value=-3, max_value=MAX_RUN + 3)  # the floor, days before
+    for day, earlier, floor_back in data.draw(st.lists(st.tuples(days, st.booleans(), back), min_size=1, max_size=40)):
+        floor = None if floor_back is None else day - dt.timedelta(days=floor_back)
+        assert calendar.shift(day, earlier, floor) == shifted_day_by_day(calendar, day, earlier, floor)
+
+
+def test_a_day_before_the_floor_is_the_floor_even_on_a_day_off():
+    calendar = WorkCalendar()
+    saturday, sunday = D(2027, 1, 2), D(2027, 1, 3)
+    assert calendar.shift(saturday, False, sunday) == sunday
+    assert calendar.shift(saturday, True, sunday) == sunday

@@ -172,9 +172,11 @@ class Deriver:
     def __init__(self, playbook: Playbook, calendar: WorkCalendar | None = None):
         self.playbook = playbook
         self.calendar = calendar
-        # the steps a calendar may move: (index, step)
+        # the steps a calendar may move (as `on_working_day` does): (index, moves earlier)
         self._working = tuple(
-            (i, s) for i, s in enumerate(playbook.steps) if calendar is not None and s.channel in WORKING_CHANNELS
+            (i, moves_earlier(s))
+            for i, s in enumerate(playbook.steps)
+            if calendar is not None and s.channel in WORKING_CHANNELS
         )
         self._required = tuple(ANCHORS.index(anchor) for anchor in playbook.dates)
         self._start = ANCHORS.index(playbook.start)
@@ -206,8 +208,9 @@ class Deriver:
     def _moved(self, dues: tuple[dt.date, ...], start: dt.date | None) -> tuple[dt.date, ...]:
         """The calls and visits moved off the calendar's days off."""
         moved = list(dues)
-        for i, step in self._working:
-            moved[i] = on_working_day(step, dues[i], start, self.calendar)  # type: ignore[arg-type]
+        shift = self.calendar.shift  # type: ignore[union-attr]
+        for i, earlier in self._working:
+            moved[i] = shift(dues[i], earlier, start)
         return tuple(moved)
 
     def _dues(self, dates: Sequence[dt.date | None]) -> tuple[dt.date, ...]:

@@ -64,6 +64,7 @@ class WorkCalendar:
         self._holidays: dict[str, Any] = {}
         self._source = source or country_holidays
         self._working: dict[dt.date, bool] = {}  # days already asked (an import asks ~400 000 times)
+        self._nearest: dict[tuple[dt.date, bool], dt.date | None] = {}  # (day, earlier) -> `_search`'s answer
 
     def holidays(self, language: str | None = None) -> Any:
         """The `holidays` package's calendar for the country (None without one), its names in
@@ -106,15 +107,30 @@ class WorkCalendar:
         When no working day lies between `floor` and `day` (a step moving earlier onto a day
         before the purchase), the answer is `floor`: the day the client was served in the office.
         """
+        if floor is not None and day < floor:
+            return floor
+        try:
+            nearest = self._nearest[(day, earlier)]
+        except KeyError:
+            nearest = self._nearest[(day, earlier)] = self._search(day, earlier)
+        if nearest is None:  # a calendar with no working day in two months: the day as it was,
+            # unless the search went past the floor on its way
+            if earlier and floor is not None and day - dt.timedelta(days=MAX_RUN - 1) < floor:
+                return floor
+            return day
+        if floor is not None and nearest < floor:  # no working day from the floor to `day`
+            return floor
+        return nearest
+
+    def _search(self, day: dt.date, earlier: bool) -> dt.date | None:
+        """The nearest working day from `day` on (earlier or later) within MAX_RUN days, or None."""
         step = dt.timedelta(days=-1 if earlier else 1)
         candidate = day
         for _i in range(MAX_RUN):
-            if floor is not None and candidate < floor:
-                return floor
             if self.is_working(candidate):
                 return candidate
             candidate += step
-        return day  # a calendar with no working day in two months: leave the day as it was
+        return None
 
     def __repr__(self) -> str:
         return f"WorkCalendar({self.country!r}, {self.week!r})"
