@@ -6,6 +6,9 @@ sheet's rows (one a trip, one a step: millions of cells at a network's size) are
 same cells and formulas shifted from row to row, so ppo writes them itself, several times
 faster than cell by cell through XlsxWriter: into a scratch file per sheet while the trips
 stream by, then into the final zip between the frame's header row and its `</sheetData>`.
+They are compressed as they are written, in a second thread (`Deflating`: zlib lets go of
+the interpreter while it works, so the two cores share the export), and spliced into the book
+still compressed (`zip_parts`).
 
 Strings go into XlsxWriter's own shared string table (escaped by `cell_text` as the book,
 `xlsx_sheet.TextExactBook`, writes the table: `_xHHHH_`, control characters), styles are
@@ -17,14 +20,22 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import zipfile
-from collections.abc import Mapping
+import zlib
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+from ppo_checklist.workbook import zip_parts
+
 BATCH = 2000  # rows joined before each write to the scratch file
-COMPRESSLEVEL = 6  # zlib's default, as XlsxWriter's own zip
+AHEAD = 4  # batches waiting to be compressed at most: then the rows wait (memory stays flat)
+SWITCH_INTERVAL = 0.001  # seconds: the interpreter's slice while the rows are compressed aside
 
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
@@ -44,14 +55,54 @@ def formula_xml(formula: str) -> str:
     return escape(formula[1:] if formula.startswith("=") else formula)
 
 
+class Deflating:
+    """The second thread that compresses the big sheets' rows, a batch at a time in the order
+    given (`run`); no more than AHEAD batches wait. A batch's error (a full disk) comes out of
+    the next `run` or of `close`, which waits for every batch."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="ppo-deflate")
+        self.waiting: deque[Future[None]] = deque()
+        self.interval = sys.getswitchinterval()
+        # Its turns at the interpreter come every 5 ms by default: each batch would wait that
+        # long for the rows' thread to let go once zlib is done.
+        sys.setswitchinterval(SWITCH_INTERVAL)
+
+    def run(self, job: Callable[..., None], *args: Any) -> None:
+        while self.waiting and (self.waiting[0].done() or len(self.waiting) >= AHEAD):
+            self.waiting.popleft().result()
+        self.waiting.append(self.pool.submit(job, *args))
+
+    def close(self, quiet: bool = False) -> None:
+        """Every batch written (`quiet`: on the way out of an error, theirs not raised)."""
+        try:
+            while self.waiting:
+                pending = self.waiting.popleft()
+                if quiet:
+                    futures.wait([pending])
+                else:
+                    pending.result()
+        finally:
+            for left in self.waiting:
+                left.cancel()
+            self.pool.shutdown(wait=True)
+            sys.setswitchinterval(self.interval)
+
+
 class SheetRows:
     """One big sheet's rows after its header (`header_rows`, written by XlsxWriter): cells are
     added in column order, a row ended with `end`. `strings` gives a text's index in the
-    book's shared strings (XlsxWriter's)."""
+    book's shared strings (XlsxWriter's). The rows go to `path` deflated, by `deflating`'s
+    thread, as one part of the sheet's stream (`zip_parts`): `crc` and `size` are the part's
+    once `deflating` is closed."""
 
-    def __init__(self, path: Path, width: int, strings, header_rows: int = 1):
+    def __init__(self, path: Path, width: int, strings, deflating: Deflating, header_rows: int = 1):
         self.path = path
-        self.handle: IO[str] = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by close())
+        self.handle: IO[bytes] = open(path, "wb")  # noqa: SIM115 (closed by close())
+        self.deflating = deflating
+        self.compressor = zip_parts.compressor()
+        self.crc = 0
+        self.size = 0
         self.letters = [col_name(col) for col in range(width)]
         self.index = strings
         self.width = width
@@ -87,14 +138,28 @@ class SheetRows:
         self.rows += 1
         self.r = str(self.rows + 1)
         if len(self.pending) >= BATCH:
-            self.handle.write("".join(self.pending))
-            self.pending.clear()
+            self._flush()
+
+    def _flush(self) -> None:
+        self.deflating.run(self._deflate, "".join(self.pending).encode())
+        self.pending.clear()
+
+    def _deflate(self, data: bytes) -> None:  # in the deflating thread
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self.handle.write(self.compressor.compress(data))
 
     def close(self) -> None:
+        """The last rows on their way; the file is complete once `deflating` is closed."""
+        if self.handle.closed:
+            return
         if self.pending:
-            self.handle.write("".join(self.pending))
-            self.pending.clear()
-        self.handle.close()
+            self._flush()
+        self.deflating.run(self._finish)
+
+    def _finish(self) -> None:  # in the deflating thread
+        with self.handle:
+            self.handle.write(self.compressor.flush(zlib.Z_SYNC_FLUSH))  # a part: not the last
 
     def dimension(self, last_col: int) -> bytes:
         return f'<dimension ref="A1:{self.letters[last_col]}{max(self.rows, 1)}"/>'.encode()
@@ -102,25 +167,31 @@ class SheetRows:
 
 def assemble(frame: bytes, target: Path, streams: Mapping[str, SheetRows]) -> None:
     """The final book at `target`: XlsxWriter's `frame` (a zip in memory), with each member
-    named in `streams` given its streamed rows after its own (the header)."""
-    with zipfile.ZipFile(io.BytesIO(frame)) as source:
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL) as out:
-            for info in source.infolist():
-                data = source.read(info)
-                rows = streams.get(info.filename)
-                if rows is None:
-                    out.writestr(info, data, zipfile.ZIP_DEFLATED, COMPRESSLEVEL)
-                    continue
-                head, tail = _split(data)
-                head = _DIMENSION.sub(rows.dimension(rows.width - 1), head, count=1)
-                entry = zipfile.ZipInfo(info.filename, info.date_time)
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                entry.file_size = len(head) + rows.path.stat().st_size + len(tail)
-                with out.open(entry, "w") as member, open(rows.path, "rb") as body:
-                    member.write(head)
-                    while chunk := body.read(1 << 20):
-                        member.write(chunk)
-                    member.write(tail)
+    named in `streams` given its streamed rows (deflated already) after its own (the header)."""
+    with zipfile.ZipFile(io.BytesIO(frame)) as source, open(target, "wb") as handle:
+        out = zip_parts.ZipOut(handle)
+        for info in source.infolist():
+            data = source.read(info)
+            rows = streams.get(info.filename)
+            if rows is None:
+                out.add(info.filename, info.date_time, data)
+                continue
+            head, tail = _split(data)
+            head = _DIMENSION.sub(rows.dimension(rows.width - 1), head, count=1)
+            crc = zip_parts.crc32_combine(zlib.crc32(head), rows.crc, rows.size)
+            crc = zip_parts.crc32_combine(crc, zlib.crc32(tail), len(tail))
+            size = len(head) + rows.size + len(tail)
+            parts = _chunks(zip_parts.deflated(head, last=False), rows.path, zip_parts.deflated(tail, last=True))
+            out.add_deflated(info.filename, info.date_time, crc, size, parts)
+        out.close()
+
+
+def _chunks(head: bytes, body: Path, tail: bytes):
+    yield head
+    with open(body, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            yield chunk
+    yield tail
 
 
 def _split(sheet: bytes) -> tuple[bytes, bytes]:

@@ -46,8 +46,8 @@ from ppo_checklist.core.playbooks import Playbook, Step, last_day
 from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
-from ppo_checklist.workbook import identity
-from ppo_checklist.workbook.rows import SheetRows, assemble, col_name, formula_xml
+from ppo_checklist.workbook import identity, zip_parts
+from ppo_checklist.workbook.rows import Deflating, SheetRows, assemble, col_name, formula_xml
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -492,6 +492,8 @@ class _SheetWriter:
         self.s = _styles(formats)
         self.quoted = quoted_sheet(layout.name)
         playbook = layout.playbook
+        self.deriver = schedule.Deriver(playbook) if playbook is not None else None
+        self.step_nos = [step.no for step in playbook.steps] if playbook is not None else []
         self.templates: dict[int, str] = {}  # XML of each step's date formula, "{r}" for the row
         if playbook is not None:
             start = col_name(layout.anchor_cols[playbook.start]) + "{r}"
@@ -505,10 +507,12 @@ class _SheetWriter:
         self.lapse_letters = {sc.no: col_name(sc.lapse[0]) for sc in layout.steps if sc.lapse is not None}
 
     def expected_dues(self, trip: Trip) -> dict[int, dt.date]:
-        if self.layout.playbook is None:
+        """Each step's day as the playbook gives it today (the row's formula), by step number."""
+        if self.deriver is None:
             return {}
+        dates = trip.dates.get
         try:
-            return {item.step.no: item.due for item in schedule.derive(self.layout.playbook, trip.dates)}
+            return dict(zip(self.step_nos, self.deriver.dues([dates(anchor) for anchor in ANCHORS])))
         except DateError:
             return {}
 
@@ -866,31 +870,44 @@ def write_book(
         },
     )
     streams: dict[str, SheetRows] = {}
+    deflating = Deflating()
     try:
-        consent = Consent(playbooks, ads_consent) if ads_consent is not None else None
-        result = _fill(book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams, consent)
-    finally:
-        for rows in streams.values():
-            rows.close()
-    book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
-    book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
-    identity.write(book, store_id)
+        try:
+            consent = Consent(playbooks, ads_consent) if ads_consent is not None else None
+            result = _fill(
+                book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams, consent, deflating
+            )
+        finally:
+            for rows in streams.values():
+                rows.close()
+        book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
+        book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
+        identity.write(book, store_id)
+        try:
+            book.close()  # while the last rows are compressed
+        except Exception as exc:
+            raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
+    except BaseException:
+        deflating.close(quiet=True)
+        raise
+    deflating.close()  # an OSError (a full disk), as below: said by the one who replaces
     try:
-        book.close()
-    except Exception as exc:
-        raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
-    assemble(frame.getvalue(), target, streams)  # an OSError (a full disk): said by the one who replaces
+        assemble(frame.getvalue(), target, streams)
+    except zip_parts.TooBig:
+        raise WorkbookError(_("cannot write {path}: a workbook of 4 GB or more").format(path=target)) from None
     return result
 
 
-def _fill(book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, streams, consent=None) -> ExportResult:
+def _fill(
+    book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, streams, consent, deflating
+) -> ExportResult:
     formats = _formats(book)
     write_text = _text_writer(formats)
     strings = book.str_table._get_shared_string_index
     define_tick_words(book)
 
     def streamed(ws, width: int, header_rows: int = 1) -> SheetRows:
-        rows = SheetRows(scratch / f"sheet{ws.index + 1}.xml", width, strings, header_rows)
+        rows = SheetRows(scratch / f"sheet{ws.index + 1}.xml", width, strings, deflating, header_rows)
         streams[f"xl/worksheets/sheet{ws.index + 1}.xml"] = rows
         return rows
 
