@@ -136,8 +136,9 @@ def new_temp(path: Path, suffix: str) -> Path:
 
 @contextmanager
 def scratch_dir(path: Path) -> Iterator[Path]:
-    """A folder beside `path` for a writer's own temporary files (XlsxWriter's rows, ~80 MB
-    at 20 000 trips), removed afterwards; a killed run's is removed by the next one."""
+    """A folder beside `path` for a writer's own temporary files (the big sheets' rows,
+    compressed: about the book's size, ~50 MB at 100 000 trips), removed afterwards; a killed
+    run's is removed by the next one."""
     try:
         folder = Path(tempfile.mkdtemp(prefix=_own_prefix(path), suffix=".d", dir=path.parent))
     except OSError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import zipfile
 from array import array
 from bisect import bisect_right
@@ -79,6 +80,20 @@ class ExportedDates:
         self.ids.append(trip_id)
         for column, serial in zip(self.days, serials):
             column.append(serial)
+
+    def extend(self, trip_ids: list[int], columns: list[list[int]]) -> None:
+        """Many trips' serials at once (`columns`: one list an anchor, NONE where empty), as
+        `add` takes them one by one. Raises ValueError for a serial past the last day."""
+        if any(column and max(column) > LAST_SERIAL for column in columns):
+            raise ValueError(max(max(column) for column in columns if column))
+        last = self.ids[-1] if self.ids else None
+        if trip_ids and (
+            (last is not None and trip_ids[0] <= last) or any(a >= b for a, b in zip(trip_ids, trip_ids[1:]))
+        ):
+            self.ordered = False
+        self.ids.extend(trip_ids)
+        for days, column in zip(self.days, columns):
+            days.extend(column)
 
     def get(self, trip_id: int) -> dict[str, dt.date | None] | None:
         if not self.ordered:
@@ -173,9 +188,15 @@ def opened(path: Path, raw_text: bool = True):
     if not os.access(path, os.R_OK):
         raise WorkbookError(_("cannot read {path}: permission denied").format(path=path))
     check_zip(path)
+    global _last_strings
     try:
         with zipfile.ZipFile(path) as archive:
-            yield xlsx_stream.Book(archive)
+            key = _opened_file(archive)
+            known = _last_strings[1] if key is not None and _last_strings and _last_strings[0] == key else None
+            book = xlsx_stream.Book(archive, known)
+            if key is not None:
+                _last_strings = (key, book.strings)
+            yield book
     except OSError as exc:
         raise WorkbookError(_("cannot read {path}: {e}").format(path=path, e=exc.strerror or exc)) from None
     except (xlsx_stream.Hostile, DefusedXmlException) as exc:
@@ -199,6 +220,9 @@ def cell_value(value: Any) -> Any:
 # `export` over yesterday's book reads it to know the file is ppo's, then `sync` reads it
 # again (~0.7 s at 100 000 trips). A file changed or replaced in between is read again.
 _last_map: tuple[tuple[int, int, int, int], list[SheetMap]] | None = None
+# And its shared strings (~0.1 s to read at 100 000 trips), by the same key: the book is opened
+# once to know it is ppo's, once more to be synced.
+_last_strings: tuple[tuple[int, int, int, int], xlsx_stream.SharedStrings] | None = None
 
 
 def read_map(book, path: Path) -> list[SheetMap]:
@@ -214,9 +238,11 @@ def read_map(book, path: Path) -> list[SheetMap]:
     return maps
 
 
-def _opened_file(book) -> tuple[int, int, int, int] | None:
+def _opened_file(opened) -> tuple[int, int, int, int] | None:
+    """The open file's identity (device, inode, size, modification time): `opened` a book or
+    its zip archive."""
     try:
-        info = os.fstat(book.archive.fp.fileno())
+        info = os.fstat(getattr(opened, "archive", opened).fp.fileno())
     except (AttributeError, OSError, ValueError):  # not a file on disk
         return None
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
@@ -228,24 +254,32 @@ def _read_map(book, path: Path) -> list[SheetMap]:
         raise not_ours
     # A few columns (the widest row: a trip's dates), at most Excel's rows, streamed.
     rows = (
-        tuple(
-            [
-                cell_text.unescape(value) if value.__class__ is str else value
-                for value in map(values.get, range(max(values) + 1))
-            ]
+        (
+            number,
+            tuple(
+                [
+                    cell_text.unescape(value) if value.__class__ is str else value
+                    for value in map(values.get, range(max(values) + 1))
+                ]
+            ),
         )
-        for _number, values in book.rows(META_SHEET, max_col=META_COLUMNS, max_row=MAX_ROW)
+        for number, values in book.rows(META_SHEET, max_col=META_COLUMNS, max_row=MAX_ROW)
     )
-    first = next(rows, ())
+    first = next(rows, (0, ()))[1]
     if not first or first[:2] != ("format", FORMAT_MARK):
         raise not_ours
     version = first[2] if len(first) > 2 else None
     if not isinstance(version, (int, float)) or int(version) > FORMAT_VERSION:
         raise BadWorkbook(_("{path} was written by a newer ppo (format {v}): upgrade ppo").format(path=path, v=version))
     sheets: dict[str, SheetMap] = {}
+    read_fast = False
     try:
-        for row in rows:
+        for number, row in rows:
             if row and row[0] == "dates":  # one a trip: the most of them by far
+                if not read_fast:
+                    read_fast = True
+                    if _dates_as_written(book, sheets, number):
+                        break
                 sheet = sheets[row[1]]
                 if sheet.exported is None:
                     sheet = sheets[row[1]] = replace(sheet, exported=ExportedDates(tuple(sheet.anchors)))
@@ -265,6 +299,60 @@ def _read_map(book, path: Path) -> list[SheetMap]:
             anchors = {a: str(h) for a, h in ANCHOR_NAMES.items()}
             sheets[name] = replace(sheet, anchors=anchors, legacy=True)
     return list(sheets.values())
+
+
+# A "dates" row exactly as ppo writes it: "dates", the sheet (shared strings), the trip, and
+# each input date's serial in its column from D on (an empty date: no cell). Read at C speed
+# by `_dates_as_written`.
+_DATE_COLUMNS = "DEFGHI"  # META_COLUMNS - 3 of them
+_DATES_ROW = re.compile(
+    rb'<row r="(\d+)"><c r="A\1" t="s"><v>(\d+)</v></c><c r="B\1" t="s"><v>(\d+)</v></c><c r="C\1"><v>(\d+)</v></c>'
+    + b"".join(rb'(?:<c r="' + c.encode() + rb'\1"><v>(\d+)</v></c>)?' for c in _DATE_COLUMNS)
+    + rb"</row>"
+)
+_ROW_NUMBER = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"")
+
+
+def _dates_as_written(book, sheets: dict[str, SheetMap], first: int) -> bool:
+    """The `_ppo` sheet's "dates" rows (from row `first` on) read straight from its XML into
+    `sheets`, when every row from there on is one as ppo writes it; False (nothing changed)
+    for any other shape (a book saved again by a spreadsheet program): the rows are read
+    cell by cell instead."""
+    prefix, chunks = book.sheet_data(META_SHEET)
+    if prefix:
+        return False
+    found: dict[bytes, list[tuple]] = {}
+    for chunk in chunks:
+        every = _ROW_NUMBER.findall(chunk)
+        if len(every) != chunk.count(b"<row"):  # a row without its number
+            return False
+        numbers = [n for n in every if int(n) >= first]
+        matched = [m for m in _DATES_ROW.findall(chunk) if int(m[0]) >= first]
+        if [m[0] for m in matched] != numbers or (numbers and int(numbers[-1]) > MAX_ROW):
+            return False
+        for match in matched:
+            found.setdefault(match[2], []).append(match)
+    names = {}
+    for index in {match[1] for rows in found.values() for match in rows} | set(found):
+        at = int(index)
+        names[index] = cell_text.unescape(book.strings[at]) if at < len(book.strings) else None
+    if any(names[m[1]] != "dates" for rows in found.values() for m in rows) or any(
+        names[index] not in sheets for index in found
+    ):
+        return False
+    for index, rows in found.items():
+        name = names[index]
+        sheet = sheets[name]  # type: ignore[index]
+        if sheet.exported is None:
+            sheet = sheets[name] = replace(sheet, exported=ExportedDates(tuple(sheet.anchors)))  # type: ignore[index]
+        exported = sheet.exported
+        assert exported is not None
+        columns = [
+            [int(serial) if serial else ExportedDates.NONE for serial in (m[4 + k] for m in rows)]
+            for k in range(len(exported.anchors))
+        ]
+        exported.extend([int(m[3]) for m in rows], columns)
+    return True
 
 
 @contextmanager

@@ -160,7 +160,8 @@ class SharedStrings:
 class Book:
     """An XLSX file's sheets by name, each read as a stream of rows."""
 
-    def __init__(self, archive: zipfile.ZipFile):
+    def __init__(self, archive: zipfile.ZipFile, strings: SharedStrings | None = None):
+        """`strings`: the shared strings of this very file, read before (kept by the caller)."""
         self.archive = archive
         names = set(archive.namelist())
         workbook = _part(names, "xl/workbook.xml")
@@ -178,7 +179,7 @@ class Book:
         styles = next((t for t in rels.values() if t.endswith("styles.xml") and t in names), None)
         # Read now (kept as bytes: about their XML's size, which the zip check bounds), so that
         # a hostile part is refused before any row is read.
-        self.strings = SharedStrings(archive, shared)
+        self.strings = strings if strings is not None else SharedStrings(archive, shared)
         self.date_styles = _date_styles(archive, styles) if styles else frozenset()
 
     def dimension(self, name: str) -> tuple[int, int] | None:
@@ -193,6 +194,14 @@ class Book:
             return None
         return int(cell.group(2)), col_index(cell.group(1)) + 1
 
+    def sheet_data(self, name: str) -> tuple[bytes, Iterator[bytes]]:
+        """The sheet's namespace prefix, and its sheetData's XML in pieces that each end with a
+        whole row, under the same bounds as `rows`: for a caller's own reading of rows it
+        knows the shape of (checking that every row is as it expects)."""
+        member = self.sheets[name]
+        prefix = _prefix(_head(self.archive, member))
+        return prefix, _Rows(self, member, prefix, None, MAX_COL, 1_048_576).chunks()
+
     def rows(
         self, name: str, columns: Iterable[int] | None = None, max_col: int = MAX_COL, max_row: int = 1_048_576
     ) -> Iterator[tuple[int, dict[int, Any]]]:
@@ -202,6 +211,21 @@ class Book:
         p = _prefix(_head(self.archive, member))
         wanted = sorted(set(columns)) if columns is not None else None
         return _Rows(self, member, p, wanted, max_col, max_row).rows()
+
+
+FEW_ROWS = 1000
+
+
+def _rows_end(chunk: bytes, row_end: bytes, count: int) -> tuple[int, int]:
+    """Where the chunk's first `count` rows that close with `row_end` end, and how many there
+    were (fewer when the chunk ends first)."""
+    end, found = 0, 0
+    while found < count:
+        at = chunk.find(row_end, end)
+        if at < 0:
+            return len(chunk), found
+        end, found = at + len(row_end), found + 1
+    return end, found
 
 
 class _Rows:
@@ -270,7 +294,13 @@ class _Rows:
 
     def rows(self) -> Iterator[tuple[int, dict[int, Any]]]:
         current, values = 0, dict[int, Any]()
+        # A few rows asked for (a header): each chunk cut after the rows that can hold them
+        # (the n-th row's number is n at least), not a megabyte of rows parsed for one.
+        left = self.max_row if self.max_row <= FEW_ROWS else -1
         for chunk in self.chunks():
+            if left >= 0:
+                end, found = _rows_end(chunk, self.row_end, left)
+                chunk, left = chunk[:end], left - found
             uniform = chunk.count(self.open_c) == chunk.count(self.open_c_r) and self.bare_c not in chunk
             for number, cells in self._fast(chunk) if uniform else _grouped(self._slow(chunk)):
                 if number == current:
@@ -281,6 +311,8 @@ class _Rows:
                 if number > self.max_row:
                     return
                 current, values = number, cells
+            if left == 0:
+                break
         if values:
             yield current, values
 
