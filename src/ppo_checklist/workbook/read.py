@@ -321,8 +321,16 @@ def _dates_as_written(book, sheets: dict[str, SheetMap], first: int) -> bool:
     prefix, chunks = book.sheet_data(META_SHEET)
     if prefix:
         return False
-    found: dict[bytes, list[tuple]] = {}
-    for chunk in chunks:
+    names: dict[bytes, str | None] = {}
+
+    def text(index: bytes) -> str | None:
+        if index not in names:
+            at = int(index)
+            names[index] = cell_text.unescape(book.strings[at]) if at < len(book.strings) else None
+        return names[index]
+
+    dated: dict[str, ExportedDates] = {}  # kept aside until every row is read: all or none
+    for chunk in chunks:  # a chunk at a time: the arrays hold a few bytes a trip, no more
         every = _ROW_NUMBER.findall(chunk)
         if len(every) != chunk.count(b"<row"):  # a row without its number
             return False
@@ -330,28 +338,23 @@ def _dates_as_written(book, sheets: dict[str, SheetMap], first: int) -> bool:
         matched = [m for m in _DATES_ROW.findall(chunk) if int(m[0]) >= first]
         if [m[0] for m in matched] != numbers or (numbers and int(numbers[-1]) > MAX_ROW):
             return False
+        by_sheet: dict[bytes, list[tuple]] = {}
         for match in matched:
-            found.setdefault(match[2], []).append(match)
-    names = {}
-    for index in {match[1] for rows in found.values() for match in rows} | set(found):
-        at = int(index)
-        names[index] = cell_text.unescape(book.strings[at]) if at < len(book.strings) else None
-    if any(names[m[1]] != "dates" for rows in found.values() for m in rows) or any(
-        names[index] not in sheets for index in found
-    ):
-        return False
-    for index, rows in found.items():
-        name = names[index]
-        sheet = sheets[name]  # type: ignore[index]
-        if sheet.exported is None:
-            sheet = sheets[name] = replace(sheet, exported=ExportedDates(tuple(sheet.anchors)))  # type: ignore[index]
-        exported = sheet.exported
-        assert exported is not None
-        columns = [
-            [int(serial) if serial else ExportedDates.NONE for serial in (m[4 + k] for m in rows)]
-            for k in range(len(exported.anchors))
-        ]
-        exported.extend([int(m[3]) for m in rows], columns)
+            by_sheet.setdefault(match[2], []).append(match)
+        for index, rows in by_sheet.items():
+            name = text(index)
+            if name not in sheets or any(text(kind) != "dates" for kind in {m[1] for m in rows}):
+                return False
+            exported = dated.get(name)
+            if exported is None:
+                exported = dated[name] = ExportedDates(tuple(sheets[name].anchors))
+            columns = [
+                [int(serial) if serial else ExportedDates.NONE for serial in (m[4 + k] for m in rows)]
+                for k in range(len(exported.anchors))
+            ]
+            exported.extend([int(m[3]) for m in rows], columns)
+    for name, exported in dated.items():
+        sheets[name] = replace(sheets[name], exported=exported)
     return True
 
 
