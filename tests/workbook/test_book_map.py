@@ -120,3 +120,62 @@ def test_the_first_rows_asked_for_are_the_rows_a_whole_reading_finds_there(dense
         finally:
             xlsx_stream.CHUNK = original
     assert first == whole
+
+
+@pytest.mark.parametrize("shape", ["a row number again", "a dates row placed after a later one"])
+def test_rows_out_of_order_in_the_map_are_read_cell_by_cell(ppo, tmp_path, monkeypatch, shape):
+    book = exported_book(ppo, tmp_path)
+    rows_of = re.compile(rb'<row r="(\d+)">.*?</row>', re.S)
+
+    def reshaped(xml: bytes) -> bytes:
+        found = list(rows_of.finditer(xml))
+        second_last, last = found[-2], found[-1]
+        if shape == "a row number again":  # the last row numbered as the one before it
+            number = rb'(r="[A-Z]*)' + last.group(1) + rb'"'
+            again = re.sub(number, rb"\g<1>" + second_last.group(1) + b'"', last.group(0))
+            return xml[: last.start()] + again + xml[last.end() :]
+        return xml[: second_last.start()] + last.group(0) + second_last.group(0) + xml[last.end() :]
+
+    odd = rewritten(book, tmp_path / "odd.xlsx", reshaped)
+    calls = []
+    real = read._dates_as_written
+    monkeypatch.setattr(read, "_dates_as_written", lambda *a: calls.append(real(*a)) or calls[-1])
+    cell_by_cell = maps(odd)
+    assert calls == [False]
+    monkeypatch.setattr(read, "_dates_as_written", lambda *a: False)
+    assert maps(odd) == cell_by_cell
+
+
+def test_a_header_split_in_two_rows_of_one_number_is_read_whole(tmp_path):
+    """Two `<row r="1">` elements (a hand-edited file): the header's first row, read alone,
+    holds the cells of both, as a reading of the whole sheet does."""
+    import openpyxl
+
+    path = tmp_path / "split.xlsx"
+    book = openpyxl.Workbook()
+    for col, title in enumerate(["Trip", "Client", "Note"], start=1):
+        book.active.cell(1, col, title)
+    book.active.cell(2, 1, 1)
+    book.save(path)
+    split = rewritten_member(path, tmp_path / "split2.xlsx", "xl/worksheets/sheet1.xml", _split_first_row)
+    with read.opened(split) as opened:
+        name = opened.sheetnames[0]
+        whole = [(n, v) for n, v in opened.rows(name) if n <= 1]
+        first = list(opened.rows(name, max_row=1))
+    assert first == whole and sorted(first[0][1]) == [0, 1, 2]
+
+
+def _split_first_row(xml: bytes) -> bytes:
+    row = re.search(rb'<row r="1"[^>]*>(.*?)</row>', xml, re.S)
+    assert row is not None
+    cells = re.findall(rb"<c .*?</c>", row.group(1), re.S)
+    halves = b'<row r="1">' + cells[0] + b'</row><row r="1">' + b"".join(cells[1:]) + b"</row>"
+    return xml[: row.start()] + halves + xml[row.end() :]
+
+
+def rewritten_member(book: Path, target: Path, member: str, change) -> Path:
+    with zipfile.ZipFile(book) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info)
+            out.writestr(info, change(data) if info.filename == member else data)
+    return target

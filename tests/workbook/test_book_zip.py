@@ -3,17 +3,22 @@ into the book still compressed (workbook/zip_parts, workbook/rows)."""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import sys
 import threading
 import zipfile
 import zlib
+from pathlib import Path
 
 import openpyxl
+import pytest
 from conftest import TODAY
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ppo_checklist import files
 from ppo_checklist.workbook import rows, zip_parts
 
 WHEN = (2026, 11, 30, 9, 15, 42)
@@ -75,3 +80,69 @@ def test_an_export_leaves_no_thread_and_the_interpreter_s_slice_as_it_was(ppo, t
     ppo("export", str(tmp_path / "book.xlsx"), "--date", TODAY)
     assert sys.getswitchinterval() == interval
     assert not [t.name for t in threading.enumerate() if t.name.startswith("ppo-deflate")]
+
+
+def open_files_under(folder: Path) -> list[str]:
+    """The files under `folder` this process holds open (Linux's /proc)."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(folder)):
+            held.append(target)
+    return held
+
+
+def disk_full() -> OSError:
+    return OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("failing", ["batch 1", "batch 2", "batch 3", "batch 5", "the book"])
+def test_a_full_disk_anywhere_leaves_no_scratch_file_open_and_nothing_written(ppo, tmp_path, monkeypatch, failing):
+    """Windows cannot remove a folder that holds an open file: whichever write fails, every
+    scratch file is closed, the folder goes, and the export says one line."""
+    for n in range(6):
+        ppo.add(f"Клиент {n}", "20.11.2026", "01.12.2026", "10.12.2026")
+    monkeypatch.setattr(rows, "BATCH", 1)
+    monkeypatch.setattr(rows, "AHEAD", 2)
+    calls = []
+    if failing.startswith("batch"):
+        real = rows.SheetRows._deflate
+
+        def deflate(self, data):
+            calls.append(data)
+            if len(calls) >= int(failing.split()[1]):  # and full it stays
+                raise disk_full()
+            return real(self, data)
+
+        monkeypatch.setattr(rows.SheetRows, "_deflate", deflate)
+    else:
+        real_add = zip_parts.ZipOut.add_deflated
+
+        def add_deflated(self, name, date_time, crc, size, parts):
+            if isinstance(parts, list):  # a small member, deflated whole
+                return real_add(self, name, date_time, crc, size, parts)
+            parts = iter(parts)
+            next(parts), next(parts)  # a sheet's head and first rows written, then the disk is full
+            calls.append(name)
+            raise disk_full()
+
+        monkeypatch.setattr(zip_parts.ZipOut, "add_deflated", add_deflated)
+    folder = tmp_path / "office"
+    folder.mkdir()
+    held_at_removal = []
+    remove = files.shutil.rmtree
+
+    def removing(path, *args, **kwargs):  # what Windows would refuse to remove
+        held_at_removal.extend(open_files_under(Path(path)))
+        return remove(path, *args, **kwargs)
+
+    monkeypatch.setattr(files.shutil, "rmtree", removing)
+    result = ppo("export", str(folder / "book.xlsx"), "--date", TODAY, check=False)
+    assert calls, "the failure was never reached"
+    assert result.code == 1 and result.err.count("\n") == 1 and "no space left" in result.err.lower(), result.err
+    assert held_at_removal == []
+    assert list(folder.iterdir()) == []

@@ -219,10 +219,10 @@ def cell_value(value: Any) -> Any:
 # The last map read, by the open file it came from (device, inode, size, modification time):
 # `export` over yesterday's book reads it to know the file is ppo's, then `sync` reads it
 # again (~0.7 s at 100 000 trips). A file changed or replaced in between is read again.
-_last_map: tuple[tuple[int, int, int, int], list[SheetMap]] | None = None
+_last_map: tuple[tuple, list[SheetMap]] | None = None
 # And its shared strings (~0.1 s to read at 100 000 trips), by the same key: the book is opened
 # once to know it is ppo's, once more to be synced.
-_last_strings: tuple[tuple[int, int, int, int], xlsx_stream.SharedStrings] | None = None
+_last_strings: tuple[tuple, xlsx_stream.SharedStrings] | None = None
 
 
 def read_map(book, path: Path) -> list[SheetMap]:
@@ -238,14 +238,17 @@ def read_map(book, path: Path) -> list[SheetMap]:
     return maps
 
 
-def _opened_file(opened) -> tuple[int, int, int, int] | None:
-    """The open file's identity (device, inode, size, modification time): `opened` a book or
-    its zip archive."""
+def _opened_file(opened) -> tuple | None:
+    """The open file's identity (device, inode, size, modification time) and its members'
+    (name, CRC, compressed size), which change with any content, however coarse the file
+    system's clock: `opened` a book or its zip archive."""
+    archive = getattr(opened, "archive", opened)
     try:
-        info = os.fstat(getattr(opened, "archive", opened).fp.fileno())
+        info = os.fstat(archive.fp.fileno())
     except (AttributeError, OSError, ValueError):  # not a file on disk
         return None
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    members = tuple((member.filename, member.CRC, member.compress_size) for member in archive.infolist())
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, members)
 
 
 def _read_map(book, path: Path) -> list[SheetMap]:
@@ -330,13 +333,17 @@ def _dates_as_written(book, sheets: dict[str, SheetMap], first: int) -> bool:
         return names[index]
 
     dated: dict[str, ExportedDates] = {}  # kept aside until every row is read: all or none
+    previous = 0
     for chunk in chunks:  # a chunk at a time: the arrays hold a few bytes a trip, no more
-        every = _ROW_NUMBER.findall(chunk)
+        every = [int(n) for n in _ROW_NUMBER.findall(chunk)]
         if len(every) != chunk.count(b"<row"):  # a row without its number
             return False
-        numbers = [n for n in every if int(n) >= first]
+        if any(a >= b for a, b in zip([previous, *every], every)):  # a row again, or out of order
+            return False
+        previous = every[-1] if every else previous
+        numbers = [n for n in every if n >= first]
         matched = [m for m in _DATES_ROW.findall(chunk) if int(m[0]) >= first]
-        if [m[0] for m in matched] != numbers or (numbers and int(numbers[-1]) > MAX_ROW):
+        if [int(m[0]) for m in matched] != numbers or (numbers and numbers[-1] > MAX_ROW):
             return False
         by_sheet: dict[bytes, list[tuple]] = {}
         for match in matched:

@@ -24,7 +24,7 @@ import sys
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -103,6 +103,7 @@ class SheetRows:
         self.compressor = zip_parts.compressor()
         self.crc = 0
         self.size = 0
+        self.finishing = False
         self.letters = [col_name(col) for col in range(width)]
         self.index = strings
         self.width = width
@@ -150,12 +151,19 @@ class SheetRows:
         self.handle.write(self.compressor.compress(data))
 
     def close(self) -> None:
-        """The last rows on their way; the file is complete once `deflating` is closed."""
-        if self.handle.closed:
+        """The last rows on their way (once); the file is complete once `deflating` is closed."""
+        if self.finishing:
             return
+        self.finishing = True
         if self.pending:
             self._flush()
         self.deflating.run(self._finish)
+
+    def release(self) -> None:
+        """The scratch file closed whatever became of its rows (a batch that failed, a finish
+        cancelled): once `deflating` is closed, so that its folder can go (Windows keeps an
+        open file)."""
+        self.handle.close()
 
     def _finish(self) -> None:  # in the deflating thread
         with self.handle:
@@ -181,17 +189,30 @@ def assemble(frame: bytes, target: Path, streams: Mapping[str, SheetRows]) -> No
             crc = zip_parts.crc32_combine(zlib.crc32(head), rows.crc, rows.size)
             crc = zip_parts.crc32_combine(crc, zlib.crc32(tail), len(tail))
             size = len(head) + rows.size + len(tail)
-            parts = _chunks(zip_parts.deflated(head, last=False), rows.path, zip_parts.deflated(tail, last=True))
-            out.add_deflated(info.filename, info.date_time, crc, size, parts)
+            with open(rows.path, "rb") as body:  # closed even when the book cannot be written
+                parts = _chunks(zip_parts.deflated(head, last=False), body, zip_parts.deflated(tail, last=True))
+                out.add_deflated(info.filename, info.date_time, crc, size, parts)
         out.close()
 
 
-def _chunks(head: bytes, body: Path, tail: bytes):
+def _chunks(head: bytes, body: IO[bytes], tail: bytes) -> Iterator[bytes]:
     yield head
-    with open(body, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            yield chunk
+    while chunk := body.read(1 << 20):
+        yield chunk
     yield tail
+
+
+def close_all(streams: Iterable[SheetRows]) -> None:
+    """Each sheet's last rows on their way, every one of them even when one fails (its
+    batch's error), the first error raised after."""
+    failed: BaseException | None = None
+    for rows in streams:
+        try:
+            rows.close()
+        except Exception as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed
 
 
 def _split(sheet: bytes) -> tuple[bytes, bytes]:

@@ -47,7 +47,7 @@ from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
 from ppo_checklist.workbook import identity, zip_parts
-from ppo_checklist.workbook.rows import Deflating, SheetRows, assemble, col_name, formula_xml
+from ppo_checklist.workbook.rows import Deflating, SheetRows, assemble, close_all, col_name, formula_xml
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -873,24 +873,27 @@ def write_book(
     deflating = Deflating()
     try:
         try:
-            consent = Consent(playbooks, ads_consent) if ads_consent is not None else None
-            result = _fill(
-                book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams, consent, deflating
-            )
-        finally:
-            for rows in streams.values():
-                rows.close()
-        book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
-        book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
-        identity.write(book, store_id)
-        try:
-            book.close()  # while the last rows are compressed
-        except Exception as exc:
-            raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
-    except BaseException:
-        deflating.close(quiet=True)
-        raise
-    deflating.close()  # an OSError (a full disk), as below: said by the one who replaces
+            try:
+                consent = Consent(playbooks, ads_consent) if ads_consent is not None else None
+                result = _fill(
+                    book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams, consent, deflating
+                )
+            finally:
+                close_all(streams.values())
+            book.set_properties({"title": _("ППО checklist"), "comments": f"{FORMAT_MARK} v{FORMAT_VERSION}"})
+            book.set_custom_property("ppo_workbook", f"{FORMAT_MARK} v{FORMAT_VERSION}")
+            identity.write(book, store_id)
+            try:
+                book.close()  # while the last rows are compressed
+            except Exception as exc:
+                raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
+        except BaseException:
+            deflating.close(quiet=True)
+            raise
+        deflating.close()  # an OSError (a full disk), as below: said by the one who replaces
+    finally:
+        for rows in streams.values():
+            rows.release()
     try:
         assemble(frame.getvalue(), target, streams)
     except zip_parts.TooBig:

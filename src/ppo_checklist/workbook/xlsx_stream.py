@@ -216,18 +216,6 @@ class Book:
 FEW_ROWS = 1000
 
 
-def _rows_end(chunk: bytes, row_end: bytes, count: int) -> tuple[int, int]:
-    """Where the chunk's first `count` rows that close with `row_end` end, and how many there
-    were (fewer when the chunk ends first)."""
-    end, found = 0, 0
-    while found < count:
-        at = chunk.find(row_end, end)
-        if at < 0:
-            return len(chunk), found
-        end, found = at + len(row_end), found + 1
-    return end, found
-
-
 class _Rows:
     def __init__(self, book: Book, member: str, prefix: bytes, wanted: list[int] | None, max_col: int, max_row: int):
         self.book, self.member, self.max_col, self.max_row = book, member, max_col, max_row
@@ -251,6 +239,7 @@ class _Rows:
         )
         self.cols: dict[bytes, int] = {}
         self.row = re.compile(rb"<" + p + rb"row\b([^>]*?)(?:/>|>(.*?)</" + p + rb"row>)", re.S)
+        self.numbered = re.compile(rb"<" + p + rb'row\b[^>]*?\br="(\d+)"')
         self.cell = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
         self.value = re.compile(rb"<" + p + rb"v\b[^>]*?(?:/>|>(.*?)</" + p + rb"v>)", re.S)
         self.inline = re.compile(rb"<" + p + rb"is\b[^>]*?(?:/>|>(.*?)</" + p + rb"is>)", re.S)
@@ -294,13 +283,13 @@ class _Rows:
 
     def rows(self) -> Iterator[tuple[int, dict[int, Any]]]:
         current, values = 0, dict[int, Any]()
-        # A few rows asked for (a header): each chunk cut after the rows that can hold them
-        # (the n-th row's number is n at least), not a megabyte of rows parsed for one.
-        left = self.max_row if self.max_row <= FEW_ROWS else -1
+        # A few rows asked for (a header): the chunk cut where the first row numbered past them
+        # starts (the reading would stop there), not a megabyte of rows parsed for one.
+        few = self.max_row <= FEW_ROWS
         for chunk in self.chunks():
-            if left >= 0:
-                end, found = _rows_end(chunk, self.row_end, left)
-                chunk, left = chunk[:end], left - found
+            past = self._first_past(chunk) if few else -1
+            if past >= 0:
+                chunk = chunk[:past]
             uniform = chunk.count(self.open_c) == chunk.count(self.open_c_r) and self.bare_c not in chunk
             for number, cells in self._fast(chunk) if uniform else _grouped(self._slow(chunk)):
                 if number == current:
@@ -311,10 +300,17 @@ class _Rows:
                 if number > self.max_row:
                     return
                 current, values = number, cells
-            if left == 0:
+            if past >= 0:
                 break
         if values:
             yield current, values
+
+    def _first_past(self, chunk: bytes) -> int:
+        """Where the chunk's first row numbered past `max_row` starts; -1: none is."""
+        for row in self.numbered.finditer(chunk):
+            if int(row.group(1)) > self.max_row:
+                return row.start()
+        return -1
 
     def _fast(self, chunk: bytes) -> list[tuple[int, dict[int, Any]]]:
         """The rows of a chunk whose every cell has its `r` first: (row, {column: value}).

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import IO
 
 LEVEL = 6  # zlib's default, as XlsxWriter's own zip
-LIMIT = 0xFFFFFFFF  # a size or offset a zip without ZIP64 can hold
+LIMIT = 0xFFFFFFFF  # a size or offset from here on needs ZIP64 (this value marks one)
 
 
 class TooBig(Exception):
@@ -98,7 +98,7 @@ class ZipOut:
         for part in parts:
             self._write(part)
             packed += len(part)
-        if max(size, packed, start) > LIMIT:
+        if max(size, packed, start) >= LIMIT:
             raise TooBig(name)
         end = self.handle.tell()
         self.handle.seek(header_at)
@@ -132,7 +132,7 @@ class ZipOut:
         start = self.offset
         for entry in self.directory:
             self._write(entry)
-        if self.offset > LIMIT:
+        if self.offset >= LIMIT:
             raise TooBig("central directory")
         count = len(self.directory)
         self._write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, self.offset - start, start, 0))
