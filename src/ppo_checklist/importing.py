@@ -17,16 +17,14 @@ import csv
 import datetime as dt
 import hashlib
 import itertools
-import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent import futures
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ppo_checklist.aside import Aside
 from ppo_checklist.config import DAY_FORMAT
 from ppo_checklist.core import passport
 from ppo_checklist.core.consent import ADS, CONSENT_CHANNELS, ConsentEntry, consent_word
@@ -1049,18 +1047,17 @@ class _PartWriter:
         own clients (`_decide`)."""
         result = self.result
         previous: _Written | None = None
-        with _Writes(self.store.writes_aside) as writes:
+        with Aside("ppo-import-write", inline=not self.store.writes_aside) as writes:
             for part in parts:
                 writes.wait()
                 context = self._context(part)
                 if previous is not None:
-                    writes.begin(self._write, previous)
+                    writes.run(self._write, previous)
                 previous = _Written(self._decide(part, context, previous))
                 if progress:
                     progress("write", result.rows, max(total, result.rows))
             if previous is not None:
-                writes.wait()
-                writes.begin(self._write, previous)
+                writes.run(self._write, previous)
         result.bad.sort()
 
     def _context(self, part: list[Checked]) -> tuple[list[_Client], list[tuple]]:
@@ -1144,49 +1141,6 @@ class _Written:
             client.stored = True
         for client in plan.completed:
             client.filled = False  # a later part may complete it again
-
-
-class _Writes:
-    """The writes of an import's parts, one at a time: `begin` one, `wait` for it. `aside`:
-    in a second thread (the process's own thread checks and decides meanwhile), else at once.
-    A write's error comes out of the next `wait` or the end; the end waits for the write."""
-
-    def __init__(self, aside: bool):
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="ppo-import-write") if aside else None
-        self.pending: Future[None] | None = None
-        self.interval = sys.getswitchinterval()
-
-    def __enter__(self) -> _Writes:
-        if self.pool is not None:
-            # The writer thread's turns at the GIL come every 5 ms by default: while the main
-            # thread checks rows it would wait out each slice between two of its server calls.
-            sys.setswitchinterval(SWITCH_INTERVAL)
-        return self
-
-    def begin(self, write: Callable[[_Written], None], written: _Written) -> None:
-        if self.pool is None:
-            write(written)
-        else:
-            self.pending = self.pool.submit(write, written)
-
-    def wait(self) -> None:
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self.pending is not None:
-                futures.wait([self.pending])
-                if exc[0] is None:
-                    self.wait()
-        finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True)
-                sys.setswitchinterval(self.interval)
-
-
-SWITCH_INTERVAL = 0.001  # seconds: the GIL's slice while a part is written aside
 
 
 def _marks(row: Checked, done_before: dt.date | None) -> dict[int, dt.date]:

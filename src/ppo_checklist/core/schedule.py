@@ -37,13 +37,6 @@ def moves_earlier(step: Step) -> bool:
     return step.offset.sign < 0
 
 
-def on_working_day(step: Step, due: dt.date, start: dt.date, calendar: WorkCalendar | None) -> dt.date:
-    """A call or visit's day moved off a day off, never before the start date; others as given."""
-    if calendar is None or step.channel not in WORKING_CHANNELS:
-        return due
-    return calendar.shift(due, moves_earlier(step), start)
-
-
 ANCHOR_WORDS = {  # the dates as people name them (json and csv keep the codes)
     "purchase": N_("purchase"),
     "departure": N_("departure"),
@@ -172,7 +165,8 @@ class Deriver:
     def __init__(self, playbook: Playbook, calendar: WorkCalendar | None = None):
         self.playbook = playbook
         self.calendar = calendar
-        # the steps a calendar may move (as `on_working_day` does): (index, moves earlier)
+        # the steps a calendar moves off its days off, calls and visits (never before the start
+        # date: `WorkCalendar.shift`): (index, moves earlier)
         self._working = tuple(
             (i, moves_earlier(s))
             for i, s in enumerate(playbook.steps)

@@ -313,7 +313,7 @@ _DATES_ROW = re.compile(
     + b"".join(rb'(?:<c r="' + c.encode() + rb'\1"><v>(\d+)</v></c>)?' for c in _DATE_COLUMNS)
     + rb"</row>"
 )
-_ROW_NUMBER = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"")
+_ROW_NUMBER = xlsx_stream.row_numbers()
 
 
 def _dates_as_written(book, sheets: dict[str, SheetMap], first: int) -> bool:

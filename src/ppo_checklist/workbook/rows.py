@@ -6,7 +6,7 @@ sheet's rows (one a trip, one a step: millions of cells at a network's size) are
 same cells and formulas shifted from row to row, so ppo writes them itself, several times
 faster than cell by cell through XlsxWriter: into a scratch file per sheet while the trips
 stream by, then into the final zip between the frame's header row and its `</sheetData>`.
-They are compressed as they are written, in a second thread (`Deflating`: zlib lets go of
+They are compressed as they are written, in a second thread (`deflating`: zlib lets go of
 the interpreter while it works, so the two cores share the export), and spliced into the book
 still compressed (`zip_parts`).
 
@@ -20,22 +20,18 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 import zipfile
 import zlib
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent import futures
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+from ppo_checklist.aside import Aside
 from ppo_checklist.workbook import zip_parts
 
 BATCH = 2000  # rows joined before each write to the scratch file
 AHEAD = 4  # batches waiting to be compressed at most: then the rows wait (memory stays flat)
-SWITCH_INTERVAL = 0.001  # seconds: the interpreter's slice while the rows are compressed aside
 
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
@@ -55,48 +51,20 @@ def formula_xml(formula: str) -> str:
     return escape(formula[1:] if formula.startswith("=") else formula)
 
 
-class Deflating:
-    """The second thread that compresses the big sheets' rows, a batch at a time in the order
-    given (`run`); no more than AHEAD batches wait. A batch's error (a full disk) comes out of
-    the next `run` or of `close`, which waits for every batch."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="ppo-deflate")
-        self.waiting: deque[Future[None]] = deque()
-        self.interval = sys.getswitchinterval()
-        # Its turns at the interpreter come every 5 ms by default: each batch would wait that
-        # long for the rows' thread to let go once zlib is done.
-        sys.setswitchinterval(SWITCH_INTERVAL)
-
-    def run(self, job: Callable[..., None], *args: Any) -> None:
-        while self.waiting and (self.waiting[0].done() or len(self.waiting) >= AHEAD):
-            self.waiting.popleft().result()
-        self.waiting.append(self.pool.submit(job, *args))
-
-    def close(self, quiet: bool = False) -> None:
-        """Every batch written (`quiet`: on the way out of an error, theirs not raised)."""
-        try:
-            while self.waiting:
-                pending = self.waiting.popleft()
-                if quiet:
-                    futures.wait([pending])
-                else:
-                    pending.result()
-        finally:
-            for left in self.waiting:
-                left.cancel()
-            self.pool.shutdown(wait=True)
-            sys.setswitchinterval(self.interval)
+def deflating() -> Aside:
+    """The second thread that compresses the big sheets' rows as they are written, a batch at
+    a time in the order given, no more than AHEAD batches waiting (`Aside`)."""
+    return Aside("ppo-deflate", AHEAD)
 
 
 class SheetRows:
     """One big sheet's rows after its header (`header_rows`, written by XlsxWriter): cells are
     added in column order, a row ended with `end`. `strings` gives a text's index in the
-    book's shared strings (XlsxWriter's). The rows go to `path` deflated, by `deflating`'s
+    book's shared strings (XlsxWriter's). The rows go to `path` deflated, in the `deflating()`
     thread, as one part of the sheet's stream (`zip_parts`): `crc` and `size` are the part's
-    once `deflating` is closed."""
+    once that thread is done."""
 
-    def __init__(self, path: Path, width: int, strings, deflating: Deflating, header_rows: int = 1):
+    def __init__(self, path: Path, width: int, strings, deflating: Aside, header_rows: int = 1):
         self.path = path
         self.handle: IO[bytes] = open(path, "wb")  # noqa: SIM115 (closed by close())
         self.deflating = deflating
@@ -151,7 +119,7 @@ class SheetRows:
         self.handle.write(self.compressor.compress(data))
 
     def close(self) -> None:
-        """The last rows on their way (once); the file is complete once `deflating` is closed."""
+        """The last rows on their way (once); the file is complete once the thread is done."""
         if self.finishing:
             return
         self.finishing = True
@@ -161,8 +129,8 @@ class SheetRows:
 
     def release(self) -> None:
         """The scratch file closed whatever became of its rows (a batch that failed, a finish
-        cancelled): once `deflating` is closed, so that its folder can go (Windows keeps an
-        open file)."""
+        cancelled), once the thread is done: so that its folder can go (Windows keeps an open
+        file)."""
         self.handle.close()
 
     def _finish(self) -> None:  # in the deflating thread

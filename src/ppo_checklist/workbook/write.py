@@ -47,7 +47,7 @@ from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
 from ppo_checklist.workbook import identity, zip_parts
-from ppo_checklist.workbook.rows import Deflating, SheetRows, assemble, close_all, col_name, formula_xml
+from ppo_checklist.workbook.rows import SheetRows, assemble, close_all, col_name, deflating, formula_xml
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -870,13 +870,13 @@ def write_book(
         },
     )
     streams: dict[str, SheetRows] = {}
-    deflating = Deflating()
     try:
-        try:
+        # Leaving it: every batch written, or a full disk's OSError (said by the one who replaces).
+        with deflating() as rows_aside:
             try:
                 consent = Consent(playbooks, ads_consent) if ads_consent is not None else None
                 result = _fill(
-                    book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams, consent, deflating
+                    book, trips, layouts, playbooks, today, kpis, carried or {}, tmpdir, streams, consent, rows_aside
                 )
             finally:
                 close_all(streams.values())
@@ -887,10 +887,6 @@ def write_book(
                 book.close()  # while the last rows are compressed
             except Exception as exc:
                 raise WorkbookError(_("cannot write {path}: {e}").format(path=target, e=exc)) from None
-        except BaseException:
-            deflating.close(quiet=True)
-            raise
-        deflating.close()  # an OSError (a full disk), as below: said by the one who replaces
     finally:
         for rows in streams.values():
             rows.release()
@@ -902,7 +898,7 @@ def write_book(
 
 
 def _fill(
-    book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, streams, consent, deflating
+    book, trips, layouts, playbooks, today, kpis, carried, scratch: Path, streams, consent, rows_aside
 ) -> ExportResult:
     formats = _formats(book)
     write_text = _text_writer(formats)
@@ -910,7 +906,7 @@ def _fill(
     define_tick_words(book)
 
     def streamed(ws, width: int, header_rows: int = 1) -> SheetRows:
-        rows = SheetRows(scratch / f"sheet{ws.index + 1}.xml", width, strings, deflating, header_rows)
+        rows = SheetRows(scratch / f"sheet{ws.index + 1}.xml", width, strings, rows_aside, header_rows)
         streams[f"xl/worksheets/sheet{ws.index + 1}.xml"] = rows
         return rows
 

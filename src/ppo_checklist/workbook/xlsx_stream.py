@@ -213,7 +213,12 @@ class Book:
         return _Rows(self, member, p, wanted, max_col, max_row).rows()
 
 
-FEW_ROWS = 1000
+FEW_ROWS = 1000  # rows asked for at most (a header) for the sheet to be read only up to them
+
+
+def row_numbers(prefix: bytes = b"") -> re.Pattern[bytes]:
+    """A pattern of each row's number (`r`) in a sheet's XML whose namespace prefix is `prefix`."""
+    return re.compile(rb"<" + re.escape(prefix) + rb'row\b[^>]*?\br="(\d+)"')
 
 
 class _Rows:
@@ -239,7 +244,7 @@ class _Rows:
         )
         self.cols: dict[bytes, int] = {}
         self.row = re.compile(rb"<" + p + rb"row\b([^>]*?)(?:/>|>(.*?)</" + p + rb"row>)", re.S)
-        self.numbered = re.compile(rb"<" + p + rb'row\b[^>]*?\br="(\d+)"')
+        self.numbered = row_numbers(prefix)
         self.cell = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
         self.value = re.compile(rb"<" + p + rb"v\b[^>]*?(?:/>|>(.*?)</" + p + rb"v>)", re.S)
         self.inline = re.compile(rb"<" + p + rb"is\b[^>]*?(?:/>|>(.*?)</" + p + rb"is>)", re.S)
