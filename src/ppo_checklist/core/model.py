@@ -309,6 +309,14 @@ class StepMarks(NamedTuple):
     note: str | None = None  # the trip's note as stored
 
 
+class DoneMarks(NamedTuple):
+    """Of a trip, what `ppo sync` needs for most workbook rows: its note as stored and the
+    numbers of its steps done (a row whose ticks are those steps has nothing else to take)."""
+
+    note: str | None
+    done: frozenset[int]
+
+
 class StoreInfo(NamedTuple):
     """What `ppo store info` tells: where the store is (never with a password) and its size."""
 

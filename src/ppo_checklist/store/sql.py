@@ -17,6 +17,7 @@ from ppo_checklist.core.model import (
     ANCHORS,
     AgendaRow,
     Client,
+    DoneMarks,
     Message,
     NewStep,
     PlaybookUse,
@@ -889,12 +890,29 @@ class SqlStore(WordStore):
             result[playbook].steps.append((no, sid, title, channel))
         return result
 
-    def step_marks(self, trip_ids: Iterable[int], done_only: bool = False) -> dict[int, StepMarks]:
+    def done_marks(self, trip_ids: Iterable[int]) -> dict[int, DoneMarks]:
+        """The known trips among `trip_ids`: each one's note and its steps done (numbers)."""
+        notes: dict[int, str | None] = {}
+        done: dict[int, list[int]] = {}
+        for chunk in chunks(sorted(set(trip_ids))):
+            marks = ", ".join("?" * len(chunk))
+            notes.update(self._rows(f"SELECT id, note FROM trips WHERE id IN ({marks})", chunk))
+            for trip_id, no in self._rows(
+                f"SELECT trip_id, no FROM steps WHERE trip_id IN ({marks}) AND done_on IS NOT NULL", chunk
+            ):
+                numbers = done.get(trip_id)
+                if numbers is None:
+                    done[trip_id] = [no]
+                else:
+                    numbers.append(no)
+        none: frozenset[int] = frozenset()
+        return {trip_id: DoneMarks(note, frozenset(done.get(trip_id, none))) for trip_id, note in notes.items()}
+
+    def step_marks(self, trip_ids: Iterable[int]) -> dict[int, StepMarks]:
         """The known trips among `trip_ids`: cancel day, input dates, note and, per step
-        number, (step id, done on) and the step's title; `done_only`: of the steps done only."""
+        number, (step id, done on) and the step's title."""
         result: dict[int, StepMarks] = {}
         dates = ", ".join(DATE_COLUMNS.values())
-        which = " AND done_on IS NOT NULL" if done_only else ""
         made: dict[Any, dt.date | None] = {None: None}  # a stored day -> its date, each made once
 
         def date_of(value: Any) -> dt.date | None:
@@ -911,7 +929,7 @@ class SqlStore(WordStore):
                 anchors = {anchor: date_of(value) for anchor, value in zip(DATE_COLUMNS, days)}
                 result[trip_id] = StepMarks(date_of(cancelled_on), {}, anchors, {}, note)
             for trip_id, no, sid, done_on, title in self._rows(
-                f"SELECT trip_id, no, step_id, done_on, title FROM steps WHERE trip_id IN ({marks}){which}", chunk
+                f"SELECT trip_id, no, step_id, done_on, title FROM steps WHERE trip_id IN ({marks})", chunk
             ):
                 found = result[trip_id]
                 found.steps[no] = (sid, date_of(done_on))

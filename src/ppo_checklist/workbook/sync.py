@@ -15,7 +15,7 @@ from typing import Any
 
 from ppo_checklist import files
 from ppo_checklist.config import DAY_FORMAT
-from ppo_checklist.core.model import StepMarks, text_problem
+from ppo_checklist.core.model import DoneMarks, StepMarks, text_problem
 from ppo_checklist.core.schedule import anchor_word
 from ppo_checklist.core.words import step_named
 from ppo_checklist.i18n import _
@@ -244,69 +244,61 @@ class _Taking:
         return found
 
     def take(self, batch: list[_Row]) -> None:
-        """The batch's new ticks and notes into the store (inside the sync's transaction)."""
+        """The batch's new ticks and notes into the store (inside the sync's transaction).
+        Most rows' ticks are their trip's steps done and no more: their notes are compared and
+        their ticks counted; the store's whole marks are read only for the other rows."""
         if not batch:
             return
-        # The steps done, which most ticks are; every step of a trip with a tick on another.
-        marks = self.store.step_marks([row.trip_id for row in batch], done_only=True)
-        ticked = [
+        known = self.store.done_marks([row.trip_id for row in batch])
+        fuller = [
             row.trip_id
             for row in batch
-            if row.trip_id in marks and any(no not in marks[row.trip_id].steps for no in row.ticks)
+            if row.trip_id in known and (row.edited or known[row.trip_id].done != row.ticks.keys())
         ]
-        if ticked:
-            marks.update(self.store.step_marks(ticked))
-        self._compare(batch, marks)
-        self._notes(batch, marks)
-        self._untouched(batch, marks)
-        self._ticks(batch, marks)
-
-    def _compare(self, batch: list[_Row], marks: Mapping[int, StepMarks]) -> None:
-        lines: list[str] = []
-        for row in sorted(batch, key=lambda row: row.trip_id):
-            if row.edited and row.trip_id in marks:
-                del lines[:]
-                _compare_dates(lines, marks, {row.trip_id: row.edited})
-                self.edited_dates += [(row.trip_id, order, line) for order, line in enumerate(lines)]
-
-    def _notes(self, batch: list[_Row], marks: Mapping[int, StepMarks]) -> None:
+        marks = self.store.step_marks(fuller) if fuller else {}
         for row in batch:
-            if row.note is not None and row.trip_id in marks and (marks[row.trip_id].note or "") != row.note:
-                before = self.store.set_note(row.trip_id, row.note)
-                if before is not None:
-                    self.report.notes.append((row.trip_id, before, row.note))
+            self._take(row, known.get(row.trip_id), marks.get(row.trip_id))
 
-    def _untouched(self, batch: list[_Row], marks: Mapping[int, StepMarks]) -> None:
-        for row in batch:
-            if row.trip_id not in marks:
-                if row.ticks:
-                    self.missing.append(_("trip {t} is not in the store").format(t=row.trip_id))
-                continue
-            found = marks[row.trip_id]
-            for no, (_sid, done_on) in sorted(found.steps.items()):
-                if done_on is not None and no not in row.ticks:
-                    self.report.untouched.append(
-                        _("trip {t} step {step}").format(t=row.trip_id, step=step_named(no, found.titles[no]))
-                    )
+    def _take(self, row: _Row, known: DoneMarks | None, found: StepMarks | None) -> None:
+        if known is None:
+            if row.ticks:
+                self.missing.append(_("trip {t} is not in the store").format(t=row.trip_id))
+            return
+        if row.note is not None and (known.note or "") != row.note:
+            before = self.store.set_note(row.trip_id, row.note)
+            if before is not None:
+                self.report.notes.append((row.trip_id, before, row.note))
+        if found is None:  # every tick a step done, every step done ticked, no date edited
+            self.report.already += len(row.ticks)
+            return
+        if row.edited:
+            lines: list[str] = []
+            _compare_dates(lines, {row.trip_id: found}, {row.trip_id: row.edited})
+            self.edited_dates += [(row.trip_id, order, line) for order, line in enumerate(lines)]
+        self._untouched(row, found)
+        self._ticks(row, found)
 
-    def _ticks(self, batch: list[_Row], marks: Mapping[int, StepMarks]) -> None:
+    def _untouched(self, row: _Row, found: StepMarks) -> None:
+        for no, (_sid, done_on) in sorted(found.steps.items()):
+            if done_on is not None and no not in row.ticks:
+                self.report.untouched.append(
+                    _("trip {t} step {step}").format(t=row.trip_id, step=step_named(no, found.titles[no]))
+                )
+
+    def _ticks(self, row: _Row, found: StepMarks) -> None:
         report = self.report
-        for row in batch:
-            found = marks.get(row.trip_id)
-            if found is None:
+        for no, (cell, day) in row.ticks.items():
+            if no not in found.steps:
+                self.not_taken.append(_("{cell}: trip {t} has no step {n}").format(cell=cell, t=row.trip_id, n=no))
                 continue
-            for no, (cell, day) in row.ticks.items():
-                if no not in found.steps:
-                    self.not_taken.append(_("{cell}: trip {t} has no step {n}").format(cell=cell, t=row.trip_id, n=no))
-                    continue
-                step_id, done_on = found.steps[no]
-                if done_on is not None:
-                    report.already += 1
-                elif found.cancelled_on is not None:
-                    self.not_taken.append(_("{cell}: trip {t} is cancelled").format(cell=cell, t=row.trip_id))
-                else:
-                    self.store.mark_done(row.trip_id, no, day, None)
-                    report.taken.append(Taken(row.trip_id, no, step_id, day, found.titles[no]))
+            step_id, done_on = found.steps[no]
+            if done_on is not None:
+                report.already += 1
+            elif found.cancelled_on is not None:
+                self.not_taken.append(_("{cell}: trip {t} is cancelled").format(cell=cell, t=row.trip_id))
+            else:
+                self.store.mark_done(row.trip_id, no, day, None)
+                report.taken.append(Taken(row.trip_id, no, step_id, day, found.titles[no]))
 
     def report_done(self) -> SyncReport:
         """The report, its lines in the order of a reading of the whole file first."""
