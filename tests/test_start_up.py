@@ -88,6 +88,16 @@ def test_today_in_a_terminal_loads_neither_json_nor_csv(ppo):
     assert "json" not in loaded["modules"] and "csv" not in loaded["modules"]
 
 
+@pytest.mark.sqlite_only  # psycopg itself loads ssl
+def test_export_and_sync_of_a_workbook_load_nothing_that_connects(ppo, tmp_path):
+    ppo.add("Анна", "05.12.2026", "20.12.2026", "30.12.2026", "--phone", "+79161111111")
+    book = tmp_path / "book.xlsx"
+    for command in (("export", str(book)), ("sync", str(book)), ("export", str(book))):
+        _out, loaded = run_fresh(ppo, *command, "--date", "05.12.2026")
+        assert not set(loaded["modules"]) & set(CONNECTING), command
+    assert book.is_file()
+
+
 @pytest.mark.parametrize("command", [("today",), ("today", "--format", "json"), ("show", "1"), ("done", "1", "0")])
 def test_a_command_on_postgresql_connects_once(make_ppo, tmp_path, command):
     ppo = make_ppo(tmp_path, backend="postgresql")

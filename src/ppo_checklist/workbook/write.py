@@ -22,7 +22,6 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar
-from xml.sax.saxutils import escape
 
 from ppo_checklist import __version__, files
 from ppo_checklist.config import DAY_FORMAT
@@ -47,7 +46,7 @@ from ppo_checklist.core.words import FORMULA_STARTS, channel_name, status_name
 from ppo_checklist.errors import BadInput, DateError, WorkbookError
 from ppo_checklist.i18n import N_, _, language
 from ppo_checklist.workbook import identity, zip_parts
-from ppo_checklist.workbook.rows import SheetRows, assemble, close_all, col_name, deflating, formula_xml
+from ppo_checklist.workbook.rows import SheetRows, assemble, close_all, col_name, deflating, formula_xml, xml_escape
 
 if TYPE_CHECKING:
     from ppo_checklist.stats import Figures, KpiReport
@@ -1013,8 +1012,8 @@ class _ActionsWriter:
         if channel is None:
             channel = self.channels[step.channel] = channel_name(step.channel)
         rows.string(4, channel)
-        rows.formula(self.DUE_COL, escape(ref.date_ref), serial(step.due), s.date)
-        tick_ref = escape(ref.tick_ref)
+        rows.formula(self.DUE_COL, xml_escape(ref.date_ref), serial(step.due), s.date)
+        tick_ref = xml_escape(ref.tick_ref)
         rows.formula(
             self.DONE_COL,
             f'IF({tick_ref}="","",{tick_ref})',
@@ -1028,7 +1027,7 @@ class _ActionsWriter:
             rows.number(self.LAST_DAY_COL, serial(step.lapses_on), s.date)
         if ref.opted_ref is not None:
             opted = status_name(OPTED_OUT) if trip.opted_out else ""
-            opted_ref = escape(ref.opted_ref)
+            opted_ref = xml_escape(ref.opted_ref)
             rows.formula(self.OPTED_COL, f'IF({opted_ref}="","",{opted_ref})', opted)
         if ref.no_consent:  # the ledger's word as of the export (`ppo consent` changes it)
             rows.string(self.CONSENT_COL, status_name(NO_CONSENT))
