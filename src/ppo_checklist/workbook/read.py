@@ -96,15 +96,24 @@ class ExportedDates:
             days.extend(column)
 
     def get(self, trip_id: int) -> dict[str, dt.date | None] | None:
+        at = self.find(trip_id)
+        if at < 0:
+            return None
+        return {anchor: self._day(column[at]) for anchor, column in zip(self.anchors, self.days)}
+
+    def find(self, trip_id: int) -> int:
+        """Where the trip's dates are (for `day`); -1: the trip is not among them."""
         if not self.ordered:
             order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
             self.ids = array("q", (self.ids[i] for i in order))
             self.days = [array("i", (column[i] for i in order)) for column in self.days]
             self.ordered = True
         at = bisect_right(self.ids, trip_id) - 1
-        if at < 0 or self.ids[at] != trip_id:
-            return None
-        return {anchor: self._day(column[at]) for anchor, column in zip(self.anchors, self.days)}
+        return at if at >= 0 and self.ids[at] == trip_id else -1
+
+    def day(self, at: int, anchor: int) -> dt.date | None:
+        """The day exported for the `anchor`-th input date of the trip `find` found at `at`."""
+        return self._day(self.days[anchor][at])
 
     def _day(self, serial: int) -> dt.date | None:
         found = self.known.get(serial)
@@ -138,7 +147,8 @@ class RowTicks:
     row: int
     trip_id: int
     ticks: dict[int, tuple[str, Any]]  # no -> (cell name, value): the cells not empty
-    dates: dict[str, tuple[str, Any]] = field(default_factory=dict)  # anchor -> (cell, value)
+    # anchor -> (cell, value): those not holding the day exported (all, when that is unknown)
+    dates: dict[str, tuple[str, Any]] = field(default_factory=dict)
     exported: dict[str, dt.date | None] | None = None  # as written by ppo; None: unknown
     note: tuple[str, Any] | None = None  # (cell, value) of the note; None: the file has none
 
@@ -407,7 +417,10 @@ class _Columns:
     def rows(self, book) -> Iterator[RowTicks]:
         name, trip_col, exported = self.sheet_map.name, self.trip, self.sheet_map.exported
         ticks = [(no, col, col_name(col)) for no, col in self.ticks]
-        dates = [(anchor, col, col_name(col)) for anchor, col in self.dates]
+        order = list(exported.anchors) if exported is not None else []
+        dates = [
+            (anchor, col, col_name(col), order.index(anchor) if anchor in order else -1) for anchor, col in self.dates
+        ]
         note_col, note_letter = self.note, col_name(self.note) if self.note is not None else ""
         wanted = {trip_col, *(col for _no, col in self.ticks), *(col for _anchor, col in self.dates)}
         if note_col is not None:
@@ -431,16 +444,19 @@ class _Columns:
                 value = cells.get(col)
                 if value is not None:
                     row_ticks[no] = (letter + at, cell_text.unescape(value) if value.__class__ is str else value)
+            # The input dates as exported are left out (the most of them by far): a cell equal
+            # to the day exported says no other day, however it is read.
             row_dates = {}
-            for anchor, col, letter in dates:
+            found = -1 if exported is None else exported.find(trip_id)
+            for anchor, col, letter, k in dates:
                 value = cells.get(col)
-                row_dates[anchor] = (letter + at, cell_text.unescape(value) if value.__class__ is str else value)
+                if found < 0 or k < 0 or value != exported.day(found, k):  # type: ignore[union-attr]
+                    row_dates[anchor] = (letter + at, cell_text.unescape(value) if value.__class__ is str else value)
             note = None
             if note_col is not None:
                 note = (note_letter + at, cell_value(cells.get(note_col)))
-            yield RowTicks(
-                name, number, trip_id, row_ticks, row_dates, None if exported is None else exported.get(trip_id), note
-            )
+            as_exported = exported.get(trip_id) if row_dates and exported is not None else None
+            yield RowTicks(name, number, trip_id, row_ticks, row_dates, as_exported, note)
 
 
 def input_day(value: Any, dayfirst: bool = True) -> tuple[str, dt.date | None]:
