@@ -64,6 +64,7 @@ class ExportedDates:
         self.days = [array("i") for _anchor in anchors]  # Excel serials fit 32 bits
         self.ordered = True
         self.known: dict[int, dt.date] = {}  # serial -> day, made once each
+        self.moments: dict[int, dt.datetime] = {}  # and as a datetime
 
     def add(self, trip_id: int, values: tuple) -> None:
         """Raises ValueError (or TypeError) for what is not a day's serial number."""
@@ -102,7 +103,7 @@ class ExportedDates:
         return {anchor: self._day(column[at]) for anchor, column in zip(self.anchors, self.days)}
 
     def find(self, trip_id: int) -> int:
-        """Where the trip's dates are (for `day`); -1: the trip is not among them."""
+        """Where the trip's dates are (for `moment`); -1: the trip is not among them."""
         if not self.ordered:
             order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
             self.ids = array("q", (self.ids[i] for i in order))
@@ -111,9 +112,14 @@ class ExportedDates:
         at = bisect_right(self.ids, trip_id) - 1
         return at if at >= 0 and self.ids[at] == trip_id else -1
 
-    def day(self, at: int, anchor: int) -> dt.date | None:
-        """The day exported for the `anchor`-th input date of the trip `find` found at `at`."""
-        return self._day(self.days[anchor][at])
+    def moment(self, at: int, anchor: int) -> dt.datetime | None:
+        """The day exported for the `anchor`-th input date of the trip `find` found at `at`, as
+        a date cell is read (a datetime at midnight)."""
+        serial = self.days[anchor][at]
+        found = self.moments.get(serial)
+        if found is None and serial != self.NONE:
+            found = self.moments[serial] = dt.datetime.combine(self._day(serial), dt.time())  # type: ignore[arg-type]
+        return found
 
     def _day(self, serial: int) -> dt.date | None:
         found = self.known.get(serial)
@@ -445,12 +451,13 @@ class _Columns:
                 if value is not None:
                     row_ticks[no] = (letter + at, cell_text.unescape(value) if value.__class__ is str else value)
             # The input dates as exported are left out (the most of them by far): a cell equal
-            # to the day exported says no other day, however it is read.
+            # to the day exported says no other day, however it is read (a date cell is read as
+            # a datetime; one read otherwise, a number or a text, is compared in full by sync).
             row_dates = {}
             found = -1 if exported is None else exported.find(trip_id)
             for anchor, col, letter, k in dates:
                 value = cells.get(col)
-                if found < 0 or k < 0 or value != exported.day(found, k):  # type: ignore[union-attr]
+                if found < 0 or k < 0 or value != exported.moment(found, k):  # type: ignore[union-attr]
                     row_dates[anchor] = (letter + at, cell_text.unescape(value) if value.__class__ is str else value)
             note = None
             if note_col is not None:
