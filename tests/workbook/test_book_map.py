@@ -179,3 +179,30 @@ def rewritten_member(book: Path, target: Path, member: str, change) -> Path:
             data = source.read(info)
             out.writestr(info, change(data) if info.filename == member else data)
     return target
+
+
+def _rows_read(path: Path) -> list:
+    read._last_map = read._last_strings = None
+    with read.ticks(path) as rows:
+        return list(rows)
+
+
+def test_only_the_input_date_cells_that_differ_from_the_day_exported_come_to_sync(ppo, tmp_path):
+    book = exported_book(ppo, tmp_path)
+    untouched = _rows_read(book)
+    assert len(untouched) == 4 and all(row.dates == {} for row in untouched)
+
+    first = untouched[0]
+    cell = f"E{first.row}"  # the purchase date, a date cell as ppo writes it
+
+    def moved_a_day(xml: bytes) -> bytes:
+        pattern = re.compile(rb'(<c r="' + cell.encode() + rb'"[^>]*><v>)(\d+)(</v>)')
+        assert pattern.search(xml)
+        return pattern.sub(lambda m: m[1] + str(int(m[2]) + 1).encode() + m[3], xml, count=1)
+
+    edited = _rows_read(rewritten_member(book, tmp_path / "edited.xlsx", "xl/worksheets/sheet1.xml", moved_a_day))
+    assert [(row.trip_id, set(row.dates)) for row in edited if row.dates] == [(first.trip_id, {"purchase"})]
+    assert edited[0].dates["purchase"][0] == cell
+    result = ppo("sync", str(tmp_path / "edited.xlsx"), "--date", TODAY, check=False)
+    assert f"{cell}: trip {first.trip_id}: the purchase" in result.out
+    assert "differs" not in ppo("sync", str(book), "--date", TODAY).out
