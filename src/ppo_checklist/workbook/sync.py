@@ -202,7 +202,7 @@ class _Taking:
         found = _Row(row.trip_id, {}, None, {})
         if row.note is not None:
             note = _note_text(row.note[1])
-            problem = text_problem("note", note)
+            problem = text_problem("note", note) if note else None
             if problem is None:
                 found.note = note
             else:  # as `add` refuses it; kept in its cell, as an unread tick is
