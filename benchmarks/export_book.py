@@ -53,25 +53,40 @@ def figures(db: Path, work: Path, repeat: int = 1, env: dict[str, str] | None = 
     book = work / "book.xlsx"
     fresh, floor, load, over, sync, calamine = [], [], [], [], [], []
     fresh_mb, over_mb, sync_mb = [], [], []
-    for _ in range(repeat):
+    yesterday = work / "yesterday.xlsx"
+
+    def export_fresh() -> None:
         book.unlink(missing_ok=True)
         s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(book)], env)
         fresh.append(s)
         fresh_mb.append(mb)
+
+    def export_over() -> None:
+        shutil.copy(book, yesterday)
+        s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(yesterday)], env)
+        over.append(s)
+        over_mb.append(mb)
+
+    for round_no in range(repeat):
+        # The export over yesterday's book runs next to the fresh one, first in every other
+        # round (ABBA): the machine's speed drifts over the minutes of a round.
+        if round_no % 2 == 0 or not book.exists():
+            export_fresh()
+            export_over()
+        else:
+            export_over()
+            export_fresh()
         out = timed([PYTHON, str(HERE / "floor_export_xml.py"), str(book), str(work / "floor.xlsx")], env)[2]
         floor.append(json.loads(out)["seconds"])
         out = timed(
             [PYTHON, str(HERE / "floor_export_xml.py"), str(book), str(work / "floor.xlsx"), "--load-only"], env
         )[2]
         load.append(json.loads(out)["seconds"])
-        shutil.copy(book, work / "yesterday.xlsx")
-        s, mb, _out = timed([str(PPO), "--db", str(db), "sync", str(work / "yesterday.xlsx")], env)
+        shutil.copy(book, yesterday)
+        s, mb, _out = timed([str(PPO), "--db", str(db), "sync", str(yesterday)], env)
         sync.append(s)
         sync_mb.append(mb)
         calamine.append(timed([PYTHON, str(HERE / "floor_sync.py"), str(book)], env)[0])
-        s, mb, _out = timed([str(PPO), "--db", str(db), "export", str(work / "yesterday.xlsx")], env)
-        over.append(s)
-        over_mb.append(mb)
     med = statistics.median
     floors = [full - only for full, only in zip(floor, load)]
     rows = [
