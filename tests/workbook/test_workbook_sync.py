@@ -471,3 +471,76 @@ def test_a_book_written_again_between_two_reads_has_its_map_read_again(ppo, monk
         again = read.read_map(book, path)
     assert len(reads) >= 2 and reads[-1] == path
     assert [m.name for m in again] == [m.name for m in first]
+
+
+def _plans_read(monkeypatch, before_the_ticks: bool) -> list[bool]:
+    """Each reading of the sheets' plan (`playbook_uses`): True when read aside. With
+    `before_the_ticks`, the one aside is read before any tick is taken (a thread may)."""
+    from ppo_checklist.store.sql import SqlStore
+    from ppo_checklist.workbook import export as exporting
+
+    reads: list[bool] = []
+    original = SqlStore.playbook_uses
+
+    def counted(self, include_all=False):
+        import threading
+
+        reads.append(threading.current_thread() is not threading.main_thread())
+        return original(self, include_all)
+
+    monkeypatch.setattr(SqlStore, "playbook_uses", counted)
+    if before_the_ticks:
+
+        def enter(self):
+            self._read()
+            return self
+
+        monkeypatch.setattr(exporting._Planning, "__enter__", enter)
+        monkeypatch.setattr(exporting._Planning, "__exit__", lambda self, *failed: None)
+    return reads
+
+
+@pytest.mark.parametrize("before_the_ticks", [True, False])
+def test_export_over_a_book_plans_its_sheets_while_taking_its_ticks(ppo, monkeypatch, before_the_ticks):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    path, _result = export(ppo)
+    tick(path, 1, 0, "✓")  # the trip stays open
+    reads = _plans_read(monkeypatch, before_the_ticks)
+    export(ppo)
+    assert status(ppo, 1, 0)[0] == "done"
+    assert reads == [not before_the_ticks]  # once: aside (in its thread, unless forced before)
+
+
+def _headers(path) -> dict[str, tuple]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    return {name: next(book[name].iter_rows(max_row=1, values_only=True), ()) for name in book.sheetnames}
+
+
+def test_a_tick_that_closes_a_trip_has_the_new_book_planned_again(ppo, monkeypatch):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    ppo("decline", "Глеб", "--date", "27.11.2026")  # trip 2: the declined chain
+    path, _result = export(ppo)
+    for no in range(len(ppo.show(2, "--date", TODAY)["steps"])):
+        tick(path, 2, no, "✓")  # every step of trip 2: closed once taken
+    reads = _plans_read(monkeypatch, before_the_ticks=True)  # the plan read aside has trip 2 open
+    export(ppo)
+    assert len(reads) == 2  # read again once the ticks closed trip 2
+    assert all(step["status"] == "done" for step in ppo.show(2, "--date", TODAY)["steps"])
+    fresh, _result = export(ppo, "fresh.xlsx")
+    assert _headers(path) == _headers(fresh)
+
+
+def test_a_plan_that_cannot_be_read_aside_is_read_after_the_ticks(ppo, monkeypatch):
+    from ppo_checklist.workbook import export as exporting
+
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    path, _result = export(ppo)
+    tick(path, 1, 0, "✓")
+    reads = _plans_read(monkeypatch, before_the_ticks=False)
+
+    def refused(location):
+        raise StoreError("too many connections")
+
+    monkeypatch.setattr(exporting, "open_store", refused)
+    export(ppo)
+    assert reads == [False] and status(ppo, 1, 0)[0] == "done"

@@ -890,6 +890,14 @@ class SqlStore(WordStore):
             result[playbook].steps.append((no, sid, title, channel))
         return result
 
+    def any_closed(self, trip_ids: Iterable[int]) -> bool:
+        """Whether one of `trip_ids` is not open (cancelled, or no step left to do)."""
+        for chunk in chunks(sorted(set(trip_ids))):
+            marks = ", ".join("?" * len(chunk))
+            if self._rows(f"SELECT 1 FROM trips t WHERE t.id IN ({marks}) AND NOT ({OPEN_TRIP}) LIMIT 1", chunk):
+                return True
+        return False
+
     def done_marks(self, trip_ids: Iterable[int]) -> dict[int, DoneMarks]:
         """The known trips among `trip_ids`: each one's note and its steps done (numbers)."""
         notes: dict[int, str | None] = {}
