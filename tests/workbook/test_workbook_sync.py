@@ -474,21 +474,22 @@ def test_a_book_written_again_between_two_reads_has_its_map_read_again(ppo, monk
 
 
 def _plans_read(monkeypatch, before_the_ticks: bool) -> list[bool]:
-    """Each reading of the sheets' plan (`playbook_uses`): True when read aside. With
-    `before_the_ticks`, the one aside is read before any tick is taken (a thread may)."""
+    """Each reading of the steps of the sheets' plan (`playbook_steps`, the costly half of
+    `playbook_uses`): True when read aside. With `before_the_ticks`, the one aside is read
+    before any tick is taken (as a thread may)."""
+    import threading
+
     from ppo_checklist.store.sql import SqlStore
     from ppo_checklist.workbook import export as exporting
 
     reads: list[bool] = []
-    original = SqlStore.playbook_uses
+    original = SqlStore.playbook_steps
 
     def counted(self, include_all=False):
-        import threading
-
         reads.append(threading.current_thread() is not threading.main_thread())
         return original(self, include_all)
 
-    monkeypatch.setattr(SqlStore, "playbook_uses", counted)
+    monkeypatch.setattr(SqlStore, "playbook_steps", counted)
     if before_the_ticks:
 
         def enter(self):
@@ -511,21 +512,40 @@ def test_export_over_a_book_plans_its_sheets_while_taking_its_ticks(ppo, monkeyp
     assert reads == [not before_the_ticks]  # once: aside (in its thread, unless forced before)
 
 
-def _headers(path) -> dict[str, tuple]:
+def _headers(path) -> list[tuple[str, tuple]]:
+    """Each sheet's name and header row, in the book's order."""
     book = openpyxl.load_workbook(path, read_only=True)
-    return {name: next(book[name].iter_rows(max_row=1, values_only=True), ()) for name in book.sheetnames}
+    return [(name, next(book[name].iter_rows(max_row=1, values_only=True), ())) for name in book.sheetnames]
 
 
-def test_a_tick_that_closes_a_trip_has_the_new_book_planned_again(ppo, monkeypatch):
+def _close(ppo, path, trip_id: int) -> None:
+    for no in range(len(ppo.show(trip_id, "--date", TODAY)["steps"])):
+        tick(path, trip_id, no, "✓")
+
+
+def test_a_tick_closing_a_trip_whose_steps_no_open_trip_has_plans_the_book_again(ppo, monkeypatch):
     ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
-    ppo("decline", "Глеб", "--date", "27.11.2026")  # trip 2: the declined chain
+    ppo("decline", "Глеб", "--date", "27.11.2026")  # trip 2: the declined chain's only trip
     path, _result = export(ppo)
-    for no in range(len(ppo.show(2, "--date", TODAY)["steps"])):
-        tick(path, 2, no, "✓")  # every step of trip 2: closed once taken
+    _close(ppo, path, 2)
     reads = _plans_read(monkeypatch, before_the_ticks=True)  # the plan read aside has trip 2 open
     export(ppo)
     assert len(reads) == 2  # read again once the ticks closed trip 2
     assert all(step["status"] == "done" for step in ppo.show(2, "--date", TODAY)["steps"])
+    fresh, _result = export(ppo, "fresh.xlsx")
+    assert _headers(path) == _headers(fresh)
+
+
+def test_a_tick_closing_a_trip_whose_steps_an_open_trip_shares_keeps_the_plan_read_aside(ppo, monkeypatch):
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    ppo.add("Борис", "20.11.2026", "01.12.2026", "10.12.2026")  # the same steps, still open
+    ppo("decline", "Глеб", "--date", "27.11.2026")
+    path, _result = export(ppo)
+    _close(ppo, path, 1)
+    reads = _plans_read(monkeypatch, before_the_ticks=True)
+    export(ppo)
+    assert len(reads) == 1  # the steps read aside kept (the trips and dates read again)
+    assert all(step["status"] == "done" for step in ppo.show(1, "--date", TODAY)["steps"])
     fresh, _result = export(ppo, "fresh.xlsx")
     assert _headers(path) == _headers(fresh)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import NamedTuple
 
@@ -297,6 +297,16 @@ class PlaybookUse(NamedTuple):
     steps: list[tuple[int, str, str, str]]  # no, step id, title, channel
     dates: set[str]
     trips: int
+
+
+def uses_of(
+    trips: Mapping[str, tuple[set[str], int]], steps: Mapping[str, list[tuple[int, str, str, str]]]
+) -> dict[str, PlaybookUse]:
+    """The playbooks' uses from their trips (dates, how many) and their steps: the playbooks
+    are those with trips."""
+    return {
+        playbook: PlaybookUse(list(steps.get(playbook, [])), dates, count) for playbook, (dates, count) in trips.items()
+    }
 
 
 class StepMarks(NamedTuple):
