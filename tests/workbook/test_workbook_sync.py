@@ -475,8 +475,8 @@ def test_a_book_written_again_between_two_reads_has_its_map_read_again(ppo, monk
 
 def _plans_read(monkeypatch, before_the_ticks: bool) -> list[bool]:
     """Each reading of the steps of the sheets' plan (`playbook_steps`, the costly half of
-    `playbook_uses`): True when read aside. With `before_the_ticks`, the one aside is read
-    before any tick is taken (as a thread may)."""
+    `playbook_uses`): True when read in another thread. With `before_the_ticks`, the one read
+    aside is done before any tick is taken (as a thread may)."""
     import threading
 
     from ppo_checklist.store.sql import SqlStore
@@ -490,14 +490,8 @@ def _plans_read(monkeypatch, before_the_ticks: bool) -> list[bool]:
         return original(self, include_all)
 
     monkeypatch.setattr(SqlStore, "playbook_steps", counted)
-    if before_the_ticks:
-
-        def enter(self):
-            self._read()
-            return self
-
-        monkeypatch.setattr(exporting._Planning, "__enter__", enter)
-        monkeypatch.setattr(exporting._Planning, "__exit__", lambda self, *failed: None)
+    if before_the_ticks:  # read at once, in this thread, when the sync holds the store
+        monkeypatch.setattr(exporting._Planning, "start", lambda self: self._read())
     return reads
 
 
@@ -564,3 +558,38 @@ def test_a_plan_that_cannot_be_read_aside_is_read_after_the_ticks(ppo, monkeypat
     monkeypatch.setattr(exporting, "open_store", refused)
     export(ppo)
     assert reads == [False] and status(ppo, 1, 0)[0] == "done"
+
+
+@pytest.mark.sqlite_only  # another command's transaction, held on the SQLite file itself
+def test_a_trip_another_command_writes_while_the_export_waits_is_in_the_new_book(ppo):
+    import threading
+    import time
+
+    ppo.add("Анна", "20.11.2026", "01.12.2026", "10.12.2026")
+    path, _result = export(ppo)
+    held = threading.Event()
+
+    def another_command() -> None:  # a trip with a step of its own, committed a while later
+        db = sqlite3.connect(ppo.store, isolation_level=None, timeout=30)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(
+            "INSERT INTO trips (id, client_id, manager, playbook, purchase, departure, return_on, declined, note,"
+            " created_at) SELECT 100, client_id, manager, playbook, purchase, departure, return_on, declined, note,"
+            " created_at FROM trips WHERE id = 1"
+        )
+        db.execute(
+            "INSERT INTO steps (trip_id, no, step_id, title, channel, due) SELECT 100, no, step_id, title, channel,"
+            " due FROM steps WHERE trip_id = 1 UNION ALL SELECT 100, 9, 'extra', 'Extra step', 'call', '2026-12-20'"
+        )
+        held.set()
+        time.sleep(1.5)
+        db.execute("COMMIT")
+        db.close()
+
+    writer = threading.Thread(target=another_command)
+    writer.start()
+    held.wait(10)
+    export(ppo)  # waits for the other command, then takes the ticks and plans the book
+    writer.join()
+    checklist = dict(_headers(path))["Checklist Туры"]
+    assert "✓ 9" in checklist  # the other command's step, planned with it

@@ -268,6 +268,10 @@ class SqlStore(WordStore):
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         raise NotImplementedError
 
+    def _snapshot(self) -> AbstractContextManager[None]:
+        """The reads inside see one state of the store."""
+        raise NotImplementedError
+
     def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
@@ -875,6 +879,13 @@ class SqlStore(WordStore):
         """Per playbook of the trips a workbook shows: its stored steps, the dates its trips
         have, how many trips."""
         return uses_of(self.playbook_trips(include_all), self.playbook_steps(include_all))
+
+    def playbook_plan(
+        self, include_all: bool = False
+    ) -> tuple[dict[str, tuple[set[str], int]], dict[str, list[tuple[int, str, str, str]]]]:
+        """`playbook_trips` and `playbook_steps` as of one state of the store."""
+        with self._snapshot():
+            return self.playbook_trips(include_all), self.playbook_steps(include_all)
 
     def playbook_trips(self, include_all: bool = False) -> dict[str, tuple[set[str], int]]:
         """Per playbook of the trips a workbook shows: the dates its trips have, how many trips."""

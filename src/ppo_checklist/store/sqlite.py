@@ -135,6 +135,22 @@ class SQLiteStore(SqlStore):
             self._rollback()
             raise self._failure(exc) from None
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the store (one read transaction; inside a command's
+        transaction, that one)."""
+        if self.db.in_transaction:
+            yield
+            return
+        try:
+            self.db.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from None
+        try:
+            yield
+        finally:
+            self._rollback()
+
     def _rollback(self) -> None:
         """Undo the transaction, unless SQLite already has (a full disk, an I/O error)."""
         if self.db.in_transaction:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +72,7 @@ def export(
         taken = None
     elif path.is_file():
         with _Planning(store, include_all) as planning:
-            taken = take_before_replacing(store, path, today, force, dayfirst)
+            taken = take_before_replacing(store, path, today, force, dayfirst, holding=planning.start)
         uses = planning.uses(store, taken)
     else:
         taken = take_before_replacing(store, path, today, force, dayfirst)
@@ -83,13 +83,14 @@ def export(
 
 
 class _Planning:
-    """The sheets' plan (`Store.playbook_uses`: ~1 s at 100 000 trips, the store's own work in
-    C, or the server's) read on a second connection while the old book's ticks are taken (the
-    sync's Python work). The plan is of the open trips. It is kept when no tick taken closed a
-    trip; when one did, its steps are kept if every trip closed shares each of its steps with
-    a trip still open (the steps planned are the same with it or without it) and its trips and
-    dates are read again (~0.3 s); else, as when it could not be read aside, it is all read
-    again."""
+    """The sheets' plan (`Store.playbook_plan`: ~1 s at 100 000 trips, the store's own work
+    in C, or the server's) read on a second connection while the old book's ticks are taken
+    (the sync's Python work). It starts once the sync holds the store for writing, so the only
+    writes it may miss are the sync's own: ticks, which change the plan (of the open trips)
+    only when one closes a trip. It is kept when none did; when some did, its steps are kept if
+    every closed trip shares each of its steps with an open trip of its playbook (the steps
+    planned are the same with it or without it) and its trips and dates read again (~0.3 s);
+    else, as when it could not be read aside, it is all read again."""
 
     def __init__(self, store: Store, include_all: bool):
         self.location, self.include_all = store.location, include_all
@@ -99,11 +100,13 @@ class _Planning:
 
     def __enter__(self) -> _Planning:
         self.aside.__enter__()
-        self.aside.run(self._read)
         return self
 
     def __exit__(self, *failed: object) -> None:
         self.aside.__exit__(*failed)  # type: ignore[arg-type]
+
+    def start(self) -> None:
+        self.aside.run(self._read)
 
     def _read(self) -> None:
         try:
@@ -111,8 +114,7 @@ class _Planning:
         except Exception:  # read again after the ticks are taken
             return
         try:
-            self.steps = other.playbook_steps(self.include_all)
-            self.trips = other.playbook_trips(self.include_all)
+            self.trips, self.steps = other.playbook_plan(self.include_all)
         except Exception:  # as above
             self.trips = self.steps = None
         finally:
@@ -122,13 +124,13 @@ class _Planning:
         """The plan as of now, from what was read aside; None when it cannot be kept."""
         if self.steps is None or self.trips is None:
             return None
+        trips = self.trips
         closing = [] if self.include_all or taken is None else [t.trip_id for t in taken.taken]
         closed = store.closed_among(closing) if closing else []
-        if not closed:
-            return uses_of(self.trips, self.steps)
-        if not store.steps_shared(closed):
-            return None
-        trips = store.playbook_trips(self.include_all)
+        if closed:
+            if not store.steps_shared(closed):
+                return None
+            trips = store.playbook_trips(self.include_all)
         return uses_of(trips, self.steps) if set(trips) <= set(self.steps) else None
 
 
@@ -139,12 +141,14 @@ def take_before_replacing(
     force: bool = False,
     dayfirst: bool = True,
     way_out: tuple[str, ...] | None = None,
+    holding: Callable[[], None] | None = None,
 ) -> SyncReport | None:
     """What must happen before `path` is replaced: it can be (not open, not read-only), it is
     ppo's (else only with `force`) and this store's (even with `force`), and its ticks are
     taken; refused, unless forced, when it holds entries ppo could not take. None when there
     is no file yet. `way_out`: what a command without --force tells (a file not ppo's,
-    entries not taken, a book of another store) instead of --force and --replace."""
+    entries not taken, a book of another store) instead of --force and --replace;
+    `holding`: as `sync` takes it."""
     workbook.check_target(path)
     seen = files.fingerprint(path)  # before reading: a save while it is read shows up later
     if seen is None:
@@ -164,7 +168,7 @@ def take_before_replacing(
             )
         ) from None
     foreign = way_out[2] if way_out else _("the file is untouched; ppo export --replace writes over it unread")
-    taken = sync(store, path, today, dayfirst, foreign)
+    taken = sync(store, path, today, dayfirst, foreign, holding)
     taken.seen = seen
     if taken.blocking and not force:
         raise UntakenEntries(refusal(taken, way_out=way_out[1] if way_out else None))

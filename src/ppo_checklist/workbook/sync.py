@@ -112,12 +112,20 @@ class SyncReport:
 BATCH = 2_000  # trip rows whose marks are looked up together, then let go
 
 
-def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_out: str | None = None) -> SyncReport:
+def sync(
+    store: Store,
+    path: Path,
+    today: dt.date,
+    dayfirst: bool = True,
+    way_out: str | None = None,
+    holding: Callable[[], None] | None = None,
+) -> SyncReport:
     """Take the new ticks of the workbook into the store, in one transaction: all of them, or
     none when the file shows a fault halfway. The rows are streamed, their trips' marks
     looked up a batch at a time, so memory stays flat in the store's size. A workbook written
     from another store is refused before anything is read (`way_out`: what the refusal tells
-    to do instead)."""
+    to do instead). `holding` is called once the store is held for writing (no other command
+    writes until the ticks are taken)."""
     workbook.require_xlsx(path)
     if path.is_file():
         identity.require_own(
@@ -126,6 +134,8 @@ def sync(store: Store, path: Path, today: dt.date, dayfirst: bool = True, way_ou
 
     taking = _Taking(store, SyncReport(path), today, dayfirst)
     with workbook_read.ticks(path) as rows, store.write():
+        if holding is not None:
+            holding()
         batch: list[_Row] = []
         for row in rows:
             found = taking.read(row)
