@@ -877,15 +877,9 @@ class SqlStore(WordStore):
 
     def playbook_uses(self, include_all: bool = False) -> dict[str, PlaybookUse]:
         """Per playbook of the trips a workbook shows: its stored steps, the dates its trips
-        have, how many trips."""
-        return uses_of(self.playbook_trips(include_all), self.playbook_steps(include_all))
-
-    def playbook_plan(
-        self, include_all: bool = False
-    ) -> tuple[dict[str, tuple[set[str], int]], dict[str, list[tuple[int, str, str, str]]]]:
-        """`playbook_trips` and `playbook_steps` as of one state of the store."""
+        have, how many trips (its two halves as of one state of the store)."""
         with self._snapshot():
-            return self.playbook_trips(include_all), self.playbook_steps(include_all)
+            return uses_of(self.playbook_trips(include_all), self.playbook_steps(include_all))
 
     def playbook_trips(self, include_all: bool = False) -> dict[str, tuple[set[str], int]]:
         """Per playbook of the trips a workbook shows: the dates its trips have, how many trips."""

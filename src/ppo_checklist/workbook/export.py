@@ -71,7 +71,8 @@ def export(
         workbook.check_target(path)
         taken = None
     elif path.is_file():
-        with _Planning(store, include_all) as planning:
+        planning = _Planning(store, include_all)
+        with planning.aside:
             taken = take_before_replacing(store, path, today, force, dayfirst, holding=planning.start)
         uses = planning.uses(store, taken)
     else:
@@ -83,9 +84,9 @@ def export(
 
 
 class _Planning:
-    """The sheets' plan (`Store.playbook_plan`: ~1 s at 100 000 trips, the store's own work
-    in C, or the server's) read on a second connection while the old book's ticks are taken
-    (the sync's Python work). It starts once the sync holds the store for writing, so the only
+    """The sheets' plan (`Store.playbook_uses`: ~1 s at 100 000 trips, the store's own work in
+    C, or the server's) read on a second connection while the old book's ticks are taken (the
+    sync's Python work). It starts once the sync holds the store for writing, so the only
     writes it may miss are the sync's own: ticks, which change the plan (of the open trips)
     only when one closes a trip. It is kept when none did; when some did, its steps are kept if
     every closed trip shares each of its steps with an open trip of its playbook (the steps
@@ -94,16 +95,8 @@ class _Planning:
 
     def __init__(self, store: Store, include_all: bool):
         self.location, self.include_all = store.location, include_all
-        self.trips: dict[str, tuple[set[str], int]] | None = None
-        self.steps: dict[str, list[tuple[int, str, str, str]]] | None = None
+        self.read: dict[str, PlaybookUse] | None = None
         self.aside = Aside("ppo-plan")
-
-    def __enter__(self) -> _Planning:
-        self.aside.__enter__()
-        return self
-
-    def __exit__(self, *failed: object) -> None:
-        self.aside.__exit__(*failed)  # type: ignore[arg-type]
 
     def start(self) -> None:
         self.aside.run(self._read)
@@ -114,24 +107,26 @@ class _Planning:
         except Exception:  # read again after the ticks are taken
             return
         try:
-            self.trips, self.steps = other.playbook_plan(self.include_all)
+            self.read = other.playbook_uses(self.include_all)
         except Exception:  # as above
-            self.trips = self.steps = None
+            self.read = None
         finally:
             other.close()
 
     def uses(self, store: Store, taken: SyncReport | None) -> dict[str, PlaybookUse] | None:
         """The plan as of now, from what was read aside; None when it cannot be kept."""
-        if self.steps is None or self.trips is None:
+        if self.read is None:
             return None
-        trips = self.trips
         closing = [] if self.include_all or taken is None else [t.trip_id for t in taken.taken]
         closed = store.closed_among(closing) if closing else []
-        if closed:
-            if not store.steps_shared(closed):
-                return None
-            trips = store.playbook_trips(self.include_all)
-        return uses_of(trips, self.steps) if set(trips) <= set(self.steps) else None
+        if not closed:
+            return self.read
+        if not store.steps_shared(closed):
+            return None
+        trips = store.playbook_trips(self.include_all)
+        if not set(trips) <= set(self.read):
+            return None
+        return uses_of(trips, {playbook: use.steps for playbook, use in self.read.items()})
 
 
 def take_before_replacing(

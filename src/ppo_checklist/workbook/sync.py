@@ -282,8 +282,7 @@ class _Taking:
             self.report.already += len(row.ticks)
             return
         if row.edited:
-            lines: list[str] = []
-            _compare_dates(lines, {row.trip_id: found}, {row.trip_id: row.edited})
+            lines = _compare_dates(row.trip_id, found, row.edited)
             self.edited_dates += [(row.trip_id, order, line) for order, line in enumerate(lines)]
         self._untouched(row, found)
         self._ticks(row, found)
@@ -350,46 +349,41 @@ def _note_text(value) -> str:
     return str(value)
 
 
-def _compare_dates(
-    differs: list[str],
-    marks: Mapping[int, StepMarks],
-    edited: Mapping[int, Mapping[str, tuple[str, dt.date | None]]],
-) -> None:
-    """Input dates changed in the file (or unknown as exported) that ppo does not hold.
+def _compare_dates(trip_id: int, found: StepMarks, edited: Mapping[str, tuple[str, dt.date | None]]) -> list[str]:
+    """The trip's input dates changed in the file (or unknown as exported) that ppo does not
+    hold, a line each.
 
     ppo does not take them itself: moving a trip's dates reschedules its steps, which
     `ppo edit` does and shows; each line says the command.
     """
-    for trip_id, anchors in sorted(edited.items()):
-        if trip_id not in marks:
+    differs: list[str] = []
+    for anchor, (cell, day) in edited.items():
+        ours = found.dates.get(anchor)
+        if day == ours:
             continue
-        for anchor, (cell, day) in anchors.items():
-            ours = marks[trip_id].dates.get(anchor)
-            if day == ours:
-                continue
-            what = anchor_word(anchor)
-            if day is None:
-                differs.append(
-                    _("{cell}: trip {t}: the {what} is empty, ppo has {ours}").format(
-                        cell=cell,
-                        t=trip_id,
-                        what=what,
-                        ours=ours.strftime(DAY_FORMAT) if ours else "",
-                    )
+        what = anchor_word(anchor)
+        if day is None:
+            differs.append(
+                _("{cell}: trip {t}: the {what} is empty, ppo has {ours}").format(
+                    cell=cell,
+                    t=trip_id,
+                    what=what,
+                    ours=ours.strftime(DAY_FORMAT) if ours else "",
                 )
-            else:
-                was = _("ppo has none") if ours is None else _("ppo has {d}").format(d=ours.strftime(DAY_FORMAT))
-                differs.append(
-                    _(
-                        "{cell}: trip {t}: the {what} {shown} differs ({was});"
-                        " to take it: ppo edit {t} --{anchor} {day}"
-                    ).format(
-                        cell=cell,
-                        t=trip_id,
-                        what=what,
-                        shown=day.strftime(DAY_FORMAT),
-                        was=was,
-                        anchor=anchor,
-                        day=day.isoformat(),
-                    )
+            )
+        else:
+            was = _("ppo has none") if ours is None else _("ppo has {d}").format(d=ours.strftime(DAY_FORMAT))
+            differs.append(
+                _(
+                    "{cell}: trip {t}: the {what} {shown} differs ({was}); to take it: ppo edit {t} --{anchor} {day}"
+                ).format(
+                    cell=cell,
+                    t=trip_id,
+                    what=what,
+                    shown=day.strftime(DAY_FORMAT),
+                    was=was,
+                    anchor=anchor,
+                    day=day.isoformat(),
                 )
+            )
+    return differs

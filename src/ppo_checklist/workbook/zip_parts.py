@@ -74,8 +74,8 @@ def _square(matrix: list[int]) -> list[int]:
 
 
 class ZipOut:
-    """A zip written member by member onto `handle` (deflated, names as given), its central
-    directory on `close`."""
+    """A zip written member by member onto `handle` (deflated, names as given) from its start,
+    its central directory on `close`."""
 
     def __init__(self, handle: IO[bytes]):
         self.handle = handle
@@ -91,8 +91,7 @@ class ZipOut:
         encoded = name.encode("utf-8")
         flags = 0 if encoded.isascii() else 0x800  # bit 11: the name is UTF-8
         time, date = _dos(date_time)
-        start = self.offset
-        header_at = self.handle.tell()
+        start = self.offset  # the handle's position: the zip is written from its start
         self._write(_local(flags, time, date, 0, 0, 0, encoded))  # sizes filled in below
         packed = 0
         for part in parts:
@@ -100,10 +99,9 @@ class ZipOut:
             packed += len(part)
         if max(size, packed, start) >= LIMIT:
             raise TooBig(name)
-        end = self.handle.tell()
-        self.handle.seek(header_at)
+        self.handle.seek(start)
         self.handle.write(_local(flags, time, date, crc, packed, size, encoded))
-        self.handle.seek(end)
+        self.handle.seek(self.offset)
         self.directory.append(
             struct.pack(
                 "<IHHHHHHIIIHHHHHII",
